@@ -1,0 +1,24 @@
+/* envoi-test-helpers.h: small things every test binary needs
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* The canary: the one password the test servers accept. It must never appear anywhere
+ * but in the keyring; the suite looks for it in every file the tests leave behind. */
+#define ENVOI_TEST_PASSWORD "Canary-7Qz9-envoi-p4ss"
+#define ENVOI_TEST_USER     "envoi-test"
+
+guint16       envoi_test_env_port        (const char      *variable);
+const char   *envoi_test_env             (const char      *variable);
+void          envoi_test_async_result_cb (GObject         *source,
+                                          GAsyncResult    *result,
+                                          gpointer         user_data);
+GAsyncResult *envoi_test_wait            (GAsyncResult   **slot);
+
+G_END_DECLS
