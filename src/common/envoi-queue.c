@@ -1,0 +1,1017 @@
+/* envoi-queue.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "envoi-queue"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include "envoi-gmime-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "envoi-account.h"
+#include "envoi-account-store.h"
+#include "envoi-queue.h"
+
+#define ENV_SUFFIX ".env"
+#define MSG_SUFFIX ".msg"
+#define TMP_PREFIX ".tmp-"
+#define DAMAGED_DIR "damaged"
+
+/* A message file without its envelope is a submission still being written, or one whose
+ * writer died before acknowledging it: only after this long is it moved aside. */
+#define ORPHAN_AGE_SECONDS (15 * 60)
+
+#define MAX_ADDRESS_LENGTH 320
+
+struct _EnvoiQueue
+{
+  GObject     parent_instance;
+
+  char       *directory;
+  int         dir_fd;
+  GHashTable *entries;  /* id → EnvoiQueueEntry */
+};
+
+G_DEFINE_FINAL_TYPE (EnvoiQueue, envoi_queue, G_TYPE_OBJECT)
+
+G_DEFINE_QUARK (envoi-queue-error-quark, envoi_queue_error)
+
+static void
+ensure_gmime (void)
+{
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      g_mime_init ();
+      g_once_init_leave (&initialized, 1);
+    }
+}
+
+static gboolean
+set_errno_error (GError     **error,
+                 int          saved_errno,
+                 const char  *what,
+                 const char  *path)
+{
+  g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED,
+               /* Translators: the first %s is an action such as “write”, the second a path */
+               _("Could not %s “%s” in the mail queue: %s"),
+               what, path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+gboolean
+envoi_queue_id_is_valid (const char *id)
+{
+  gsize len;
+
+  if (id == NULL)
+    return FALSE;
+
+  len = strlen (id);
+  if (len < 8 || len > 64)
+    return FALSE;
+
+  for (const char *p = id; *p; p++)
+    {
+      if (!g_ascii_isdigit (*p) && !(*p >= 'a' && *p <= 'f') && *p != '-')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static char *
+make_id (void)
+{
+  static guint counter = 0;
+  guint32 random = g_random_int () ^ ((guint32) getpid () << 16) ^ counter++;
+
+  return g_strdup_printf ("%014" G_GINT64_MODIFIER "x-%08x", g_get_real_time (), random);
+}
+
+/* Writes @data to @name inside the spool durably: a temporary file, fsync, rename. The
+ * directory is not fsynced here. */
+static gboolean
+write_file_at (EnvoiQueue  *self,
+               const char  *name,
+               const char  *tmp_name,
+               const void  *data,
+               gsize        length,
+               gboolean     do_rename,
+               GError     **error)
+{
+  const guint8 *p = data;
+  gsize left = length;
+  int fd;
+
+  fd = openat (self->dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return set_errno_error (error, errno, _("create"), tmp_name);
+
+  while (left > 0)
+    {
+      ssize_t written = write (fd, p, left);
+
+      if (written < 0 && errno == EINTR)
+        continue;
+      if (written < 0)
+        {
+          int saved_errno = errno;
+
+          close (fd);
+          unlinkat (self->dir_fd, tmp_name, 0);
+          return set_errno_error (error, saved_errno, _("write"), tmp_name);
+        }
+      p += written;
+      left -= written;
+    }
+
+  if (fsync (fd) != 0)
+    {
+      int saved_errno = errno;
+
+      close (fd);
+      unlinkat (self->dir_fd, tmp_name, 0);
+      return set_errno_error (error, saved_errno, _("write"), tmp_name);
+    }
+
+  if (close (fd) != 0)
+    {
+      int saved_errno = errno;
+
+      unlinkat (self->dir_fd, tmp_name, 0);
+      return set_errno_error (error, saved_errno, _("write"), tmp_name);
+    }
+
+  if (do_rename && renameat (self->dir_fd, tmp_name, self->dir_fd, name) != 0)
+    {
+      int saved_errno = errno;
+
+      unlinkat (self->dir_fd, tmp_name, 0);
+      return set_errno_error (error, saved_errno, _("rename"), tmp_name);
+    }
+
+  return TRUE;
+}
+
+gboolean
+envoi_queue_sync (EnvoiQueue  *self,
+                  GError     **error)
+{
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
+
+  if (fsync (self->dir_fd) != 0)
+    return set_errno_error (error, errno, _("synchronize"), self->directory);
+
+  return TRUE;
+}
+
+static char *
+entry_to_data (EnvoiQueueEntry *entry,
+               gsize           *length)
+{
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  const char *last_error = envoi_queue_entry_get_last_error (entry);
+
+  g_key_file_set_string (keyfile, "Envelope", "account", envoi_queue_entry_get_account_id (entry));
+  g_key_file_set_string (keyfile, "Envelope", "from", envoi_queue_entry_get_from (entry));
+  g_key_file_set_string_list (keyfile, "Envelope", "recipients",
+                              envoi_queue_entry_get_recipients (entry),
+                              g_strv_length ((char **) envoi_queue_entry_get_recipients (entry)));
+  g_key_file_set_string (keyfile, "State", "state",
+                         envoi_queue_state_to_string (envoi_queue_entry_get_state (entry)));
+  g_key_file_set_uint64 (keyfile, "State", "attempts", envoi_queue_entry_get_attempts (entry));
+  g_key_file_set_int64 (keyfile, "State", "next-attempt", envoi_queue_entry_get_next_attempt (entry));
+  g_key_file_set_int64 (keyfile, "State", "queued", envoi_queue_entry_get_queued (entry));
+  g_key_file_set_uint64 (keyfile, "State", "size", envoi_queue_entry_get_size (entry));
+  if (last_error != NULL)
+    g_key_file_set_string (keyfile, "State", "last-error", last_error);
+
+  return g_key_file_to_data (keyfile, length, NULL);
+}
+
+static gboolean
+address_is_valid (const char *address)
+{
+  if (address == NULL || *address == '\0' || strlen (address) > MAX_ADDRESS_LENGTH)
+    return FALSE;
+
+  if (!g_utf8_validate (address, -1, NULL))
+    return FALSE;
+
+  for (const char *p = address; *p; p++)
+    {
+      /* Nothing that could end an SMTP command line or split a list. */
+      if ((guchar) *p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ';' || *p == ',')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static EnvoiQueueEntry *
+entry_from_keyfile (const char  *id,
+                    GKeyFile    *keyfile,
+                    GError     **error)
+{
+  g_autofree char *account = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *state_name = NULL;
+  g_autofree char *last_error = NULL;
+  g_auto(GStrv) recipients = NULL;
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  EnvoiQueueState state;
+  guint64 attempts;
+
+  if (!(account = g_key_file_get_string (keyfile, "Envelope", "account", error)) ||
+      !(from = g_key_file_get_string (keyfile, "Envelope", "from", error)) ||
+      !(recipients = g_key_file_get_string_list (keyfile, "Envelope", "recipients", NULL, error)) ||
+      !(state_name = g_key_file_get_string (keyfile, "State", "state", error)))
+    return NULL;
+
+  if (!envoi_queue_state_from_string (state_name, &state) || state == ENVOI_QUEUE_STATE_SENDING)
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "unknown state “%s”", state_name);
+      return NULL;
+    }
+
+  if (*account == '\0' || recipients[0] == NULL)
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                           "empty account or recipients");
+      return NULL;
+    }
+
+  entry = envoi_queue_entry_new (id, account, from, (const char * const *) recipients);
+  envoi_queue_entry_set_state (entry, state);
+  attempts = g_key_file_get_uint64 (keyfile, "State", "attempts", NULL);
+  envoi_queue_entry_set_attempts (entry, MIN (attempts, G_MAXUINT));
+  envoi_queue_entry_set_next_attempt (entry, g_key_file_get_int64 (keyfile, "State", "next-attempt", NULL));
+  envoi_queue_entry_set_queued (entry, g_key_file_get_int64 (keyfile, "State", "queued", NULL));
+  envoi_queue_entry_set_size (entry, g_key_file_get_uint64 (keyfile, "State", "size", NULL));
+  last_error = g_key_file_get_string (keyfile, "State", "last-error", NULL);
+  envoi_queue_entry_set_last_error (entry, last_error);
+
+  return g_steal_pointer (&entry);
+}
+
+static void
+envoi_queue_finalize (GObject *object)
+{
+  EnvoiQueue *self = ENVOI_QUEUE (object);
+
+  if (self->dir_fd >= 0)
+    close (self->dir_fd);
+  g_clear_pointer (&self->entries, g_hash_table_unref);
+  g_clear_pointer (&self->directory, g_free);
+
+  G_OBJECT_CLASS (envoi_queue_parent_class)->finalize (object);
+}
+
+static void
+envoi_queue_class_init (EnvoiQueueClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = envoi_queue_finalize;
+}
+
+static void
+envoi_queue_init (EnvoiQueue *self)
+{
+  self->dir_fd = -1;
+  self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+}
+
+char *
+envoi_queue_default_directory (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "envoi", "queue", NULL);
+}
+
+/* Opens (and creates, 0700) the spool. @directory NULL means $XDG_DATA_HOME/envoi/queue. */
+EnvoiQueue *
+envoi_queue_new (const char  *directory,
+                 GError     **error)
+{
+  g_autoptr(EnvoiQueue) self = g_object_new (ENVOI_TYPE_QUEUE, NULL);
+  struct stat st;
+
+  self->directory = directory != NULL ? g_strdup (directory) : envoi_queue_default_directory ();
+
+  if (g_mkdir_with_parents (self->directory, 0700) != 0)
+    {
+      set_errno_error (error, errno, _("create"), self->directory);
+      return NULL;
+    }
+
+  self->dir_fd = open (self->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (self->dir_fd < 0)
+    {
+      set_errno_error (error, errno, _("open"), self->directory);
+      return NULL;
+    }
+
+  /* Messages are private: whatever made the directory, only its owner may enter it. */
+  if (fstat (self->dir_fd, &st) == 0 && (st.st_mode & 0077) != 0)
+    fchmod (self->dir_fd, 0700);
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+envoi_queue_get_directory (EnvoiQueue *self)
+{
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+
+  return self->directory;
+}
+
+char *
+envoi_queue_enqueue (EnvoiQueue          *self,
+                     const char          *account_id,
+                     const char          *envelope_from,
+                     const char * const  *recipients,
+                     GBytes              *message,
+                     GError             **error)
+{
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *msg_name = NULL;
+  g_autofree char *env_name = NULL;
+  g_autofree char *msg_tmp = NULL;
+  g_autofree char *env_tmp = NULL;
+  g_autofree char *env_data = NULL;
+  gsize env_length;
+  gsize msg_length;
+  const void *msg_data;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+  g_return_val_if_fail (account_id != NULL, NULL);
+  g_return_val_if_fail (envelope_from != NULL, NULL);
+  g_return_val_if_fail (recipients != NULL, NULL);
+  g_return_val_if_fail (message != NULL, NULL);
+
+  if (recipients[0] == NULL)
+    {
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_RECIPIENTS,
+                           _("The message has no recipients"));
+      return NULL;
+    }
+
+  if (*envelope_from != '\0' && !address_is_valid (envelope_from))
+    {
+      g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                   _("“%s” is not a valid sender address"), envelope_from);
+      return NULL;
+    }
+
+  for (guint i = 0; recipients[i] != NULL; i++)
+    {
+      if (!address_is_valid (recipients[i]))
+        {
+          g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                       _("“%s” is not a valid recipient address"), recipients[i]);
+          return NULL;
+        }
+    }
+
+  id = make_id ();
+  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
+  env_tmp = g_strconcat (TMP_PREFIX, env_name, NULL);
+
+  msg_data = g_bytes_get_data (message, &msg_length);
+
+  entry = envoi_queue_entry_new (id, account_id, envelope_from, recipients);
+  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_QUEUED);
+  envoi_queue_entry_set_queued (entry, g_get_real_time ());
+  envoi_queue_entry_set_size (entry, msg_length);
+  env_data = entry_to_data (entry, &env_length);
+
+  /* Both files are written and fsynced before either is renamed; the envelope goes last, and
+   * one directory fsync makes both names durable. */
+  if (!write_file_at (self, msg_name, msg_tmp, msg_data, msg_length, FALSE, error))
+    return NULL;
+
+  if (!write_file_at (self, env_name, env_tmp, env_data, env_length, FALSE, error))
+    {
+      unlinkat (self->dir_fd, msg_tmp, 0);
+      return NULL;
+    }
+
+  if (renameat (self->dir_fd, msg_tmp, self->dir_fd, msg_name) != 0)
+    {
+      int saved_errno = errno;
+
+      unlinkat (self->dir_fd, msg_tmp, 0);
+      unlinkat (self->dir_fd, env_tmp, 0);
+      set_errno_error (error, saved_errno, _("rename"), msg_tmp);
+      return NULL;
+    }
+
+  if (renameat (self->dir_fd, env_tmp, self->dir_fd, env_name) != 0)
+    {
+      int saved_errno = errno;
+
+      unlinkat (self->dir_fd, msg_name, 0);
+      unlinkat (self->dir_fd, env_tmp, 0);
+      set_errno_error (error, saved_errno, _("rename"), env_tmp);
+      return NULL;
+    }
+
+  if (!envoi_queue_sync (self, error))
+    {
+      /* Not acknowledged, so not queued either: the submitter will be told to try again. */
+      unlinkat (self->dir_fd, env_name, 0);
+      unlinkat (self->dir_fd, msg_name, 0);
+      return NULL;
+    }
+
+  g_hash_table_insert (self->entries, (gpointer) envoi_queue_entry_get_id (entry),
+                       g_steal_pointer (&entry));
+
+  return g_steal_pointer (&id);
+}
+
+/* Moves @name into damaged/, under a name not yet taken there. */
+static void
+quarantine (EnvoiQueue *self,
+            const char *name)
+{
+  g_autofree char *target = NULL;
+  int damaged_fd;
+
+  if (mkdirat (self->dir_fd, DAMAGED_DIR, 0700) != 0 && errno != EEXIST)
+    {
+      g_warning ("Could not create %s/%s: %s", self->directory, DAMAGED_DIR, g_strerror (errno));
+      return;
+    }
+
+  damaged_fd = openat (self->dir_fd, DAMAGED_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (damaged_fd < 0)
+    return;
+
+  target = g_strdup (name);
+  for (guint i = 1; faccessat (damaged_fd, target, F_OK, AT_SYMLINK_NOFOLLOW) == 0; i++)
+    {
+      g_free (target);
+      target = g_strdup_printf ("%s.%u", name, i);
+    }
+
+  if (renameat (self->dir_fd, name, damaged_fd, target) != 0 && errno != ENOENT)
+    g_warning ("Could not move %s/%s aside: %s", self->directory, name, g_strerror (errno));
+
+  fsync (damaged_fd);
+  close (damaged_fd);
+}
+
+static GError *
+damaged_error (const char   *name,
+               const GError *cause)
+{
+  return g_error_new (ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_DAMAGED,
+                      _("The queued message “%s” is damaged and was moved to the “%s” folder: %s"),
+                      name, DAMAGED_DIR, cause->message);
+}
+
+static EnvoiQueueEntry *
+load_entry (EnvoiQueue  *self,
+            const char  *id,
+            GError     **error)
+{
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autofree char *env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+  g_autofree char *path = g_build_filename (self->directory, env_name, NULL);
+  struct stat st;
+
+  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error))
+    return NULL;
+
+  if (!(entry = entry_from_keyfile (id, keyfile, error)))
+    return NULL;
+
+  if (fstatat (self->dir_fd, msg_name, &st, 0) != 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
+                   "%s: %s", msg_name, g_strerror (errno));
+      return NULL;
+    }
+
+  if ((guint64) st.st_size != envoi_queue_entry_get_size (entry) || st.st_size == 0)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "%s has %" G_GUINT64_FORMAT " bytes instead of %" G_GUINT64_FORMAT,
+                   msg_name, (guint64) st.st_size, envoi_queue_entry_get_size (entry));
+      return NULL;
+    }
+
+  return g_steal_pointer (&entry);
+}
+
+static int
+compare_entries (gconstpointer a,
+                 gconstpointer b)
+{
+  EnvoiQueueEntry *ea = *(EnvoiQueueEntry **) a;
+  EnvoiQueueEntry *eb = *(EnvoiQueueEntry **) b;
+
+  return strcmp (envoi_queue_entry_get_id (ea), envoi_queue_entry_get_id (eb));
+}
+
+gboolean
+envoi_queue_scan (EnvoiQueue  *self,
+                  GPtrArray  **added,
+                  GPtrArray  **damaged,
+                  GError     **error)
+{
+  g_autoptr(GPtrArray) added_entries = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) damaged_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  g_autoptr(GPtrArray) orphans = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDir) dir = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *name;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
+
+  if (!(dir = g_dir_open (self->directory, 0, error)))
+    return FALSE;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *id = NULL;
+      struct stat st;
+
+      if (g_str_has_prefix (name, TMP_PREFIX))
+        {
+          /* A writer that died before renaming: it never acknowledged anything. */
+          if (fstatat (self->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+              now - st.st_mtime > ORPHAN_AGE_SECONDS)
+            unlinkat (self->dir_fd, name, 0);
+          continue;
+        }
+
+      if (g_str_has_suffix (name, MSG_SUFFIX))
+        {
+          g_autofree char *env_name = NULL;
+
+          id = g_strndup (name, strlen (name) - strlen (MSG_SUFFIX));
+          if (g_hash_table_contains (self->entries, id))
+            continue;
+          env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+          if (faccessat (self->dir_fd, env_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            continue;
+          if (fstatat (self->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+              now - st.st_mtime > ORPHAN_AGE_SECONDS)
+            g_ptr_array_add (orphans, g_strdup (name));
+          continue;
+        }
+
+      if (!g_str_has_suffix (name, ENV_SUFFIX))
+        continue;
+
+      id = g_strndup (name, strlen (name) - strlen (ENV_SUFFIX));
+      if (g_hash_table_contains (self->entries, id))
+        continue;
+
+      if (!envoi_queue_id_is_valid (id))
+        {
+          g_autoptr(GError) cause = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                                                         "not a queue file name");
+
+          g_ptr_array_add (damaged_errors, damaged_error (name, cause));
+          quarantine (self, name);
+        }
+      else
+        {
+          g_autoptr(GError) local_error = NULL;
+          g_autoptr(EnvoiQueueEntry) entry = load_entry (self, id, &local_error);
+          g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+
+          if (entry == NULL)
+            {
+              g_ptr_array_add (damaged_errors, damaged_error (id, local_error));
+              quarantine (self, name);
+              quarantine (self, msg_name);
+              continue;
+            }
+
+          g_hash_table_insert (self->entries, (gpointer) envoi_queue_entry_get_id (entry),
+                               g_object_ref (entry));
+          g_ptr_array_add (added_entries, g_steal_pointer (&entry));
+        }
+    }
+
+  for (guint i = 0; i < orphans->len; i++)
+    {
+      const char *orphan = g_ptr_array_index (orphans, i);
+      g_autoptr(GError) cause = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                                                     "its envelope file is missing");
+
+      g_ptr_array_add (damaged_errors, damaged_error (orphan, cause));
+      quarantine (self, orphan);
+    }
+
+  for (guint i = 0; i < damaged_errors->len; i++)
+    g_warning ("%s", ((GError *) g_ptr_array_index (damaged_errors, i))->message);
+
+  g_ptr_array_sort (added_entries, compare_entries);
+
+  if (added != NULL)
+    *added = g_steal_pointer (&added_entries);
+  if (damaged != NULL)
+    *damaged = g_steal_pointer (&damaged_errors);
+
+  return TRUE;
+}
+
+EnvoiQueueEntry *
+envoi_queue_lookup (EnvoiQueue *self,
+                    const char *id)
+{
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+
+  if (id == NULL)
+    return NULL;
+
+  return g_hash_table_lookup (self->entries, id);
+}
+
+GPtrArray *
+envoi_queue_list (EnvoiQueue *self)
+{
+  GPtrArray *list;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+
+  list = g_ptr_array_new_full (g_hash_table_size (self->entries), g_object_unref);
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (list, g_object_ref (value));
+  g_ptr_array_sort (list, compare_entries);
+
+  return list;
+}
+
+guint
+envoi_queue_get_length (EnvoiQueue *self)
+{
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), 0);
+
+  return g_hash_table_size (self->entries);
+}
+
+GBytes *
+envoi_queue_read_message (EnvoiQueue       *self,
+                          EnvoiQueueEntry  *entry,
+                          GError          **error)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GMappedFile) file = NULL;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+  g_return_val_if_fail (ENVOI_IS_QUEUE_ENTRY (entry), NULL);
+
+  path = g_strconcat (self->directory, G_DIR_SEPARATOR_S, envoi_queue_entry_get_id (entry),
+                      MSG_SUFFIX, NULL);
+  if (!(file = g_mapped_file_new (path, FALSE, error)))
+    return NULL;
+
+  return g_mapped_file_get_bytes (file);
+}
+
+gboolean
+envoi_queue_update (EnvoiQueue       *self,
+                    EnvoiQueueEntry  *entry,
+                    GError          **error)
+{
+  g_autofree char *env_name = NULL;
+  g_autofree char *env_tmp = NULL;
+  g_autofree char *data = NULL;
+  EnvoiQueueState saved_state;
+  gsize length;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
+  g_return_val_if_fail (ENVOI_IS_QUEUE_ENTRY (entry), FALSE);
+
+  /* “sending” is a fact about this process only: on disk it stays ready to go. */
+  saved_state = envoi_queue_entry_get_state (entry);
+  if (saved_state == ENVOI_QUEUE_STATE_SENDING)
+    envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_QUEUED);
+  data = entry_to_data (entry, &length);
+  envoi_queue_entry_set_state (entry, saved_state);
+
+  env_name = g_strconcat (envoi_queue_entry_get_id (entry), ENV_SUFFIX, NULL);
+  env_tmp = g_strconcat (TMP_PREFIX, env_name, NULL);
+  unlinkat (self->dir_fd, env_tmp, 0);
+
+  if (!write_file_at (self, env_name, env_tmp, data, length, TRUE, error))
+    return FALSE;
+
+  return envoi_queue_sync (self, error);
+}
+
+gboolean
+envoi_queue_remove (EnvoiQueue  *self,
+                    const char  *id,
+                    GError     **error)
+{
+  g_autofree char *env_name = NULL;
+  g_autofree char *msg_name = NULL;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
+
+  if (!envoi_queue_id_is_valid (id) || !g_hash_table_contains (self->entries, id))
+    {
+      g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
+                   _("No queued message has the id “%s”"), id);
+      return FALSE;
+    }
+
+  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+
+  /* The envelope first: without it the message is no longer an entry. */
+  if (unlinkat (self->dir_fd, env_name, 0) != 0 && errno != ENOENT)
+    return set_errno_error (error, errno, _("remove"), env_name);
+  unlinkat (self->dir_fd, msg_name, 0);
+
+  g_hash_table_remove (self->entries, id);
+
+  return TRUE;
+}
+
+/* Message preparation */
+
+static void
+collect_addresses (InternetAddressList *list,
+                   GPtrArray           *into)
+{
+  if (list == NULL)
+    return;
+
+  for (int i = 0; i < internet_address_list_length (list); i++)
+    {
+      InternetAddress *address = internet_address_list_get_address (list, i);
+
+      if (INTERNET_ADDRESS_IS_GROUP (address))
+        collect_addresses (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), into);
+      else if (INTERNET_ADDRESS_IS_MAILBOX (address))
+        {
+          const char *addr = internet_address_mailbox_get_idn_addr (INTERNET_ADDRESS_MAILBOX (address));
+
+          if (addr != NULL && *addr != '\0')
+            g_ptr_array_add (into, g_strdup (addr));
+        }
+    }
+}
+
+static void
+add_unique (GPtrArray  *array,
+            const char *address)
+{
+  for (guint i = 0; i < array->len; i++)
+    {
+      if (g_ascii_strcasecmp (g_ptr_array_index (array, i), address) == 0)
+        return;
+    }
+  g_ptr_array_add (array, g_strdup (address));
+}
+
+static GMimeMessage *
+parse_message (GBytes  *raw,
+               GError **error)
+{
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  GMimeMessage *message;
+  gsize length;
+  const guint8 *data = g_bytes_get_data (raw, &length);
+
+  ensure_gmime ();
+
+  stream = g_mime_stream_mem_new_with_buffer ((const char *) data, length);
+  parser = g_mime_parser_new_with_stream (stream);
+  g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
+  message = g_mime_parser_construct_message (parser, NULL);
+
+  if (message == NULL || g_mime_object_get_header_list (GMIME_OBJECT (message)) == NULL ||
+      g_mime_header_list_get_count (g_mime_object_get_header_list (GMIME_OBJECT (message))) == 0)
+    {
+      g_clear_object (&message);
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                           _("The message could not be read: it has no header"));
+      return NULL;
+    }
+
+  return message;
+}
+
+static char *
+dup_header_from (GMimeMessage *message)
+{
+  g_autoptr(GPtrArray) from = g_ptr_array_new_with_free_func (g_free);
+
+  collect_addresses (g_mime_message_get_from (message), from);
+  if (from->len == 0)
+    return NULL;
+
+  return g_strdup (g_ptr_array_index (from, 0));
+}
+
+static GBytes *
+finish_message (GMimeMessage *message,
+                const char   *envelope_from,
+                const char   *full_name)
+{
+  g_autoptr(GMimeStream) stream = NULL;
+  GByteArray *array;
+  const char *domain;
+
+  /* When the submitter gave none, From is the sender, with the -F name if any. */
+  if (g_mime_object_get_header (GMIME_OBJECT (message), "From") == NULL && *envelope_from != '\0')
+    {
+      g_autoptr(InternetAddress) mailbox = internet_address_mailbox_new (full_name, envelope_from);
+
+      internet_address_list_add (g_mime_message_get_from (message), mailbox);
+    }
+
+  /* Added once, here, so that every retry transmits the same Date and Message-ID. */
+  if (g_mime_object_get_header (GMIME_OBJECT (message), "Date") == NULL)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+      g_mime_message_set_date (message, now);
+    }
+
+  if (g_mime_message_get_message_id (message) == NULL)
+    {
+      g_autofree char *message_id = NULL;
+
+      domain = strrchr (envelope_from, '@');
+      domain = domain != NULL && domain[1] != '\0' ? domain + 1 : "localhost";
+      message_id = g_mime_utils_generate_message_id (domain);
+      g_mime_message_set_message_id (message, message_id);
+    }
+
+  while (g_mime_object_remove_header (GMIME_OBJECT (message), "Bcc"))
+    ;
+  while (g_mime_object_remove_header (GMIME_OBJECT (message), "Resent-Bcc"))
+    ;
+
+  stream = g_mime_stream_mem_new ();
+  g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, stream);
+  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+
+  return g_bytes_new (array->data, array->len);
+}
+
+static GStrv
+extract_recipients (GMimeMessage *message)
+{
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) unique = g_ptr_array_new_with_free_func (g_free);
+
+  collect_addresses (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_TO), all);
+  collect_addresses (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_CC), all);
+  collect_addresses (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_BCC), all);
+
+  for (guint i = 0; i < all->len; i++)
+    add_unique (unique, g_ptr_array_index (all, i));
+  g_ptr_array_add (unique, NULL);
+
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&unique), FALSE);
+}
+
+GBytes *
+envoi_queue_prepare_message (GBytes      *raw,
+                             const char  *envelope_from,
+                             const char  *full_name,
+                             gboolean     extract,
+                             char       **header_from,
+                             GStrv       *extracted,
+                             GError     **error)
+{
+  g_autoptr(GMimeMessage) message = NULL;
+
+  g_return_val_if_fail (raw != NULL, NULL);
+
+  if (!(message = parse_message (raw, error)))
+    return NULL;
+
+  if (header_from != NULL)
+    *header_from = dup_header_from (message);
+  if (extracted != NULL)
+    *extracted = extract ? extract_recipients (message) : g_new0 (char *, 1);
+
+  return finish_message (message, envelope_from != NULL ? envelope_from : "", full_name);
+}
+
+char *
+envoi_queue_submit (EnvoiQueue          *self,
+                    EnvoiAccountStore   *store,
+                    GBytes              *raw,
+                    const char          *account_id,
+                    const char          *envelope_from,
+                    const char          *full_name,
+                    const char * const  *recipients,
+                    gboolean             extract,
+                    guint64              max_size,
+                    GError             **error)
+{
+  g_autoptr(GMimeMessage) message = NULL;
+  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GBytes) prepared = NULL;
+  g_autofree char *header_from = NULL;
+  EnvoiAccount *account = NULL;
+  const char *sender;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_STORE (store), NULL);
+  g_return_val_if_fail (raw != NULL, NULL);
+
+  if (max_size > 0 && g_bytes_get_size (raw) > max_size)
+    {
+      g_autofree char *limit = g_format_size (max_size);
+
+      g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE,
+                   _("The message is larger than the limit of %s"), limit);
+      return NULL;
+    }
+
+  if (!(message = parse_message (raw, error)))
+    return NULL;
+
+  header_from = dup_header_from (message);
+
+  if (account_id != NULL && *account_id != '\0')
+    {
+      if (!(account = envoi_account_store_lookup (store, account_id)))
+        {
+          g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT,
+                       _("There is no account “%s”"), account_id);
+          return NULL;
+        }
+    }
+  else
+    {
+      account = envoi_account_store_find_by_address (store, header_from);
+      if (account == NULL)
+        account = envoi_account_store_find_by_address (store, envelope_from);
+      if (account == NULL)
+        account = envoi_account_store_get_default (store);
+      if (account == NULL)
+        {
+          g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT,
+                               _("No mail account is set up: add one in Envoi"));
+          return NULL;
+        }
+    }
+
+  sender = envelope_from != NULL && *envelope_from != '\0'
+    ? envelope_from : envoi_account_get_address (account);
+
+  if (recipients != NULL)
+    {
+      for (guint i = 0; recipients[i] != NULL; i++)
+        add_unique (all, recipients[i]);
+    }
+
+  if (extract)
+    {
+      g_auto(GStrv) extracted = extract_recipients (message);
+
+      for (guint i = 0; extracted[i] != NULL; i++)
+        add_unique (all, extracted[i]);
+    }
+
+  if (all->len == 0)
+    {
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_RECIPIENTS,
+                           _("The message has no recipients"));
+      return NULL;
+    }
+  g_ptr_array_add (all, NULL);
+
+  prepared = finish_message (message, sender, full_name);
+
+  return envoi_queue_enqueue (self, envoi_account_get_id (account), sender,
+                              (const char * const *) all->pdata, prepared, error);
+}

@@ -1,0 +1,110 @@
+/* envoi-queue.h: the durable message spool of the background sender
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "envoi-types.h"
+#include "envoi-queue-entry.h"
+
+G_BEGIN_DECLS
+
+#define ENVOI_QUEUE_ERROR (envoi_queue_error_quark ())
+
+typedef enum
+{
+  ENVOI_QUEUE_ERROR_FAILED,         /* the spool could not be read or written */
+  ENVOI_QUEUE_ERROR_BAD_MESSAGE,    /* the message cannot be parsed */
+  ENVOI_QUEUE_ERROR_NO_RECIPIENTS,
+  ENVOI_QUEUE_ERROR_NO_ACCOUNT,     /* no account is configured, or the named one is unknown */
+  ENVOI_QUEUE_ERROR_TOO_LARGE,
+  ENVOI_QUEUE_ERROR_NOT_FOUND,      /* no queued message has that id */
+  ENVOI_QUEUE_ERROR_DAMAGED,        /* a spool file was damaged and moved to damaged/ */
+} EnvoiQueueError;
+
+GQuark envoi_queue_error_quark (void);
+
+#define ENVOI_TYPE_QUEUE (envoi_queue_get_type ())
+
+G_DECLARE_FINAL_TYPE (EnvoiQueue, envoi_queue, ENVOI, QUEUE, GObject)
+
+/* Each message is two files in the spool directory: `ID.msg`, the message exactly as it will be
+ * transmitted, and `ID.env`, a small key file with the envelope and the delivery state. Both are
+ * written to a temporary name, fsynced, renamed into place and the directory fsynced; `ID.env`
+ * is renamed last, so its presence is the commit point. Several processes may enqueue at once
+ * (envoi-sendmail writes straight into the spool); only the daemon changes or removes entries. */
+EnvoiQueue      *envoi_queue_new                (const char          *directory,
+                                                 GError             **error);
+char            *envoi_queue_default_directory  (void);
+const char      *envoi_queue_get_directory      (EnvoiQueue          *self);
+
+/* Prepares a submitted message for the spool: parses it (GMime), adds Date and Message-ID when
+ * missing, adds From when missing (from @envelope_from and @full_name), removes Bcc, and collects
+ * the recipients from To, Cc and Bcc when @extract_recipients. Returns the bytes to transmit. */
+GBytes          *envoi_queue_prepare_message    (GBytes              *raw,
+                                                 const char          *envelope_from,
+                                                 const char          *full_name,
+                                                 gboolean             extract_recipients,
+                                                 char               **header_from,
+                                                 GStrv               *extracted,
+                                                 GError             **error);
+
+/* The whole submission path of sendmail and of the D-Bus Submit method: size limit, message
+ * preparation, account choice (@account_id, else the account whose address matches From, else
+ * the default), envelope, durable enqueue. Returns the new id, only once it is on disk. */
+char            *envoi_queue_submit             (EnvoiQueue          *self,
+                                                 EnvoiAccountStore   *store,
+                                                 GBytes              *raw,
+                                                 const char          *account_id,
+                                                 const char          *envelope_from,
+                                                 const char          *full_name,
+                                                 const char * const  *recipients,
+                                                 gboolean             extract_recipients,
+                                                 guint64              max_size,
+                                                 GError             **error);
+
+/* Writes an already prepared message durably. */
+char            *envoi_queue_enqueue            (EnvoiQueue          *self,
+                                                 const char          *account_id,
+                                                 const char          *envelope_from,
+                                                 const char * const  *recipients,
+                                                 GBytes              *message,
+                                                 GError             **error);
+
+/* Indexes every committed entry not yet known and returns them, oldest first, in @added (may
+ * be NULL). Damaged files are moved to `damaged/` and each one is reported as an
+ * ENVOI_QUEUE_ERROR_DAMAGED GError in @damaged (may be NULL); the others still load. Fails only
+ * when the directory itself cannot be read. */
+gboolean         envoi_queue_scan               (EnvoiQueue          *self,
+                                                 GPtrArray          **added,
+                                                 GPtrArray          **damaged,
+                                                 GError             **error);
+
+EnvoiQueueEntry *envoi_queue_lookup             (EnvoiQueue          *self,
+                                                 const char          *id);
+/* All indexed entries, oldest first. */
+GPtrArray       *envoi_queue_list               (EnvoiQueue          *self);
+guint            envoi_queue_get_length         (EnvoiQueue          *self);
+
+GBytes          *envoi_queue_read_message       (EnvoiQueue          *self,
+                                                 EnvoiQueueEntry     *entry,
+                                                 GError             **error);
+/* Writes the entry's state durably. */
+gboolean         envoi_queue_update             (EnvoiQueue          *self,
+                                                 EnvoiQueueEntry     *entry,
+                                                 GError             **error);
+/* Removes a delivered or cancelled message. The directory is fsynced by envoi_queue_sync(),
+ * which a caller removing many in a row runs once: a crash before it can only repeat a message,
+ * never lose one. */
+gboolean         envoi_queue_remove             (EnvoiQueue          *self,
+                                                 const char          *id,
+                                                 GError             **error);
+gboolean         envoi_queue_sync               (EnvoiQueue          *self,
+                                                 GError             **error);
+
+gboolean         envoi_queue_id_is_valid        (const char          *id);
+
+G_END_DECLS
