@@ -1,0 +1,25 @@
+/* envoi-presets.h: the provider presets built into Envoi
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "envoi-preset.h"
+
+G_BEGIN_DECLS
+
+/* Where data/providers/ lives in the GResource. */
+#define ENVOI_PRESETS_RESOURCE_PATH "/io/github/envoimail/Envoi/providers/"
+
+GListModel         *envoi_presets_get_builtin             (void);
+EnvoiPreset        *envoi_presets_lookup_id               (const char  *id);
+EnvoiPreset        *envoi_presets_lookup_domain           (const char  *domain);
+EnvoiPreset        *envoi_presets_lookup_address          (const char  *address);
+
+/* For the tests: every text of the built-in presets that is shown translated. */
+const char * const *envoi_presets_get_translatable_strings (void);
+
+G_END_DECLS
