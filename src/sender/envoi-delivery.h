@@ -1,0 +1,49 @@
+/* envoi-delivery.h: sending the queued messages of one account over one reused connection
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "envoi-account.h"
+
+G_BEGIN_DECLS
+
+#define ENVOI_TYPE_DELIVERY (envoi_delivery_get_type ())
+
+G_DECLARE_FINAL_TYPE (EnvoiDelivery, envoi_delivery, ENVOI, DELIVERY, GObject)
+
+/* The account's state as the sender sees it: its pending messages in order, whether it is
+ * paused (a login or certificate failure: until its settings change), and until when its server
+ * is known to be unreachable. */
+EnvoiDelivery *envoi_delivery_new               (EnvoiAccount        *account);
+EnvoiAccount  *envoi_delivery_get_account       (EnvoiDelivery       *self);
+void           envoi_delivery_set_account       (EnvoiDelivery       *self,
+                                                 EnvoiAccount        *account);
+GQueue        *envoi_delivery_get_pending       (EnvoiDelivery       *self);
+gboolean       envoi_delivery_get_busy          (EnvoiDelivery       *self);
+gboolean       envoi_delivery_get_paused        (EnvoiDelivery       *self);
+void           envoi_delivery_set_paused        (EnvoiDelivery       *self,
+                                                 gboolean             paused);
+gint64         envoi_delivery_get_blocked_until (EnvoiDelivery       *self);
+void           envoi_delivery_set_blocked_until (EnvoiDelivery       *self,
+                                                 gint64               when);
+/* Drops the connection and the password: the next message logs in afresh. */
+void           envoi_delivery_reset             (EnvoiDelivery       *self);
+
+/* Sends one message: looks the password up in the keyring the first time, then reuses the
+ * connection. @recipients already include the account's always-Bcc address. */
+void           envoi_delivery_send_async        (EnvoiDelivery       *self,
+                                                 const char          *envelope_from,
+                                                 const char * const  *recipients,
+                                                 GBytes              *message,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+gboolean       envoi_delivery_send_finish       (EnvoiDelivery       *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
+
+G_END_DECLS

@@ -1,0 +1,1289 @@
+/* envoi-sender-service.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "envoi-sender"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <gio/gunixfdlist.h>
+#include <gio/gunixinputstream.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "envoi-account.h"
+#include "envoi-account-store.h"
+#include "envoi-delivery.h"
+#include "envoi-gmime-private.h"
+#include "envoi-ledger.h"
+#include "envoi-queue.h"
+#include "envoi-sender-dbus.h"
+#include "envoi-sender-service.h"
+#include "envoi-smtp-error.h"
+
+#define DEFAULT_IDLE_TIMEOUT_SECONDS 60
+#define SYNC_DELAY_MS 100
+#define READ_CHUNK (64 * 1024)
+
+struct _EnvoiSenderService
+{
+  GApplication       parent_instance;
+
+  EnvoiQueue        *queue;
+  EnvoiLedger       *ledger;
+  EnvoiAccountStore *store;
+  GSettings         *settings;
+  EnvoiDBusSender1  *skeleton;
+  GHashTable        *deliveries;  /* account id (interned) → EnvoiDelivery */
+  GCancellable      *cancellable;
+  GSocket           *nudge;
+  GSource           *nudge_source;
+  int                log_fd;
+
+  guint              schedule_id;
+  guint              wake_id;
+  guint              sync_id;
+  guint              idle_id;
+  guint              scan_id;
+  guint              idle_timeout;
+  gboolean           replace;
+  gboolean           held;
+};
+
+G_DEFINE_FINAL_TYPE (EnvoiSenderService, envoi_sender_service, G_TYPE_APPLICATION)
+
+static void schedule (EnvoiSenderService *self);
+static void update_idle (EnvoiSenderService *self);
+
+/* One line per event in $XDG_STATE_HOME/envoi/delivery.log: no secrets, no message contents. */
+static void
+log_event (EnvoiSenderService *self,
+           const char         *id,
+           const char         *account_id,
+           const char         *event,
+           const char         *detail)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  g_autofree char *clean = g_strdup (detail != NULL ? detail : "");
+  g_autofree char *line = NULL;
+
+  g_strdelimit (clean, "\r\n", ' ');
+  line = g_strdup_printf ("%s %s %s %s %s\n", stamp, id, account_id, event, clean);
+  if (self->log_fd >= 0 && write (self->log_fd, line, strlen (line)) < 0)
+    g_debug ("Could not write the delivery log: %s", g_strerror (errno));
+  g_debug ("%s", line);
+}
+
+static EnvoiDelivery *
+get_delivery (EnvoiSenderService *self,
+              const char         *account_id)
+{
+  EnvoiDelivery *delivery = g_hash_table_lookup (self->deliveries, account_id);
+
+  if (delivery == NULL)
+    {
+      EnvoiAccount *account = envoi_account_store_lookup (self->store, account_id);
+
+      delivery = envoi_delivery_new (account);
+      g_hash_table_insert (self->deliveries, (gpointer) g_intern_string (account_id), delivery);
+    }
+
+  return delivery;
+}
+
+static void
+emit_changed (EnvoiSenderService *self,
+              EnvoiQueueEntry    *entry,
+              const char         *state)
+{
+  const char *last_error = envoi_queue_entry_get_last_error (entry);
+
+  envoi_dbus_sender1_emit_message_changed (self->skeleton,
+                                           envoi_queue_entry_get_id (entry),
+                                           envoi_queue_entry_get_account_id (entry),
+                                           state != NULL ? state :
+                                           envoi_queue_state_to_string (envoi_queue_entry_get_state (entry)),
+                                           last_error != NULL ? last_error : "");
+}
+
+static void
+set_state (EnvoiSenderService *self,
+           EnvoiQueueEntry    *entry,
+           EnvoiQueueState     state,
+           gboolean            persist)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (envoi_queue_entry_get_state (entry) == state && !persist)
+    return;
+
+  envoi_queue_entry_set_state (entry, state);
+  if (persist && !envoi_queue_update (self->queue, entry, &error))
+    g_warning ("%s", error->message);
+  emit_changed (self, entry, NULL);
+}
+
+static gboolean
+sync_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->sync_id = 0;
+  if (!envoi_queue_sync (self->queue, &error))
+    g_warning ("%s", error->message);
+  g_clear_error (&error);
+  if (!envoi_ledger_sync (self->ledger, &error))
+    g_warning ("%s", error->message);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Removals and ledger lines are already in the files; this makes them survive a power cut too,
+ * once per burst rather than once per message. */
+static void
+queue_sync (EnvoiSenderService *self)
+{
+  if (self->sync_id == 0)
+    self->sync_id = g_timeout_add (SYNC_DELAY_MS, sync_cb, self);
+}
+
+static void
+add_entries (EnvoiSenderService *self,
+             GPtrArray          *entries)
+{
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EnvoiQueueEntry *entry = g_ptr_array_index (entries, i);
+      EnvoiDelivery *delivery;
+
+      if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_FAILED)
+        continue;
+
+      /* Pauses and limits are recomputed: they are facts about now, not about the message. */
+      if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_PAUSED ||
+          envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_WAITING_LIMIT)
+        envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_QUEUED);
+
+      delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
+      g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
+      emit_changed (self, entry, NULL);
+    }
+}
+
+static void
+scan_queue (EnvoiSenderService *self)
+{
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!envoi_queue_scan (self->queue, &added, &damaged, &error))
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+
+  for (guint i = 0; i < damaged->len; i++)
+    log_event (self, "-", "-", "damaged", ((GError *) g_ptr_array_index (damaged, i))->message);
+
+  add_entries (self, added);
+  if (added->len > 0)
+    schedule (self);
+  update_idle (self);
+}
+
+static gboolean
+scan_idle_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+
+  self->scan_id = 0;
+  scan_queue (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+queue_scan (EnvoiSenderService *self)
+{
+  if (self->scan_id == 0)
+    self->scan_id = g_idle_add (scan_idle_cb, self);
+}
+
+static gint64
+retry_delay (EnvoiSenderService *self,
+             guint               attempts)
+{
+  gint64 initial = g_settings_get_uint (self->settings, "retry-initial-delay");
+  gint64 maximum = g_settings_get_uint (self->settings, "retry-max-delay");
+  gint64 delay = initial;
+  double jitter;
+
+  for (guint i = 1; i < attempts && delay < maximum; i++)
+    delay *= 2;
+  delay = MIN (delay, maximum);
+
+  /* ±20 % so that messages deferred together do not come back together. */
+  jitter = g_random_double_range (0.8, 1.2);
+
+  return (gint64) (delay * jitter * G_USEC_PER_SEC);
+}
+
+static char *
+describe_recipients (EnvoiQueueEntry *entry)
+{
+  return g_strjoinv (", ", (char **) envoi_queue_entry_get_recipients (entry));
+}
+
+/* Tells the user: a desktop notification, and a short mail to the account's notification
+ * addresses (sent with the null sender, as a bounce is, so it can never cause another). */
+static void
+notify_failure (EnvoiSenderService *self,
+                EnvoiQueueEntry    *entry,
+                EnvoiAccount       *account,
+                const char         *reason)
+{
+  g_autoptr(GNotification) notification = NULL;
+  g_autofree char *recipients = describe_recipients (entry);
+  g_autofree char *body = NULL;
+  g_autofree char *notification_id = NULL;
+  const char * const *notify = account != NULL ? envoi_account_get_notify_addresses (account) : NULL;
+
+  body = g_strdup_printf (_("The message to %s could not be sent: %s"), recipients, reason);
+
+  notification = g_notification_new (_("A message could not be sent"));
+  g_notification_set_body (notification, body);
+  g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
+  notification_id = g_strdup_printf ("failed-%s", envoi_queue_entry_get_id (entry));
+  g_application_send_notification (G_APPLICATION (self), notification_id, notification);
+  log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
+             "notified", "desktop");
+
+  if (notify != NULL && notify[0] != NULL && *envoi_queue_entry_get_from (entry) != '\0')
+    {
+      g_autoptr(GMimeMessage) message = g_mime_message_new (TRUE);
+      g_autoptr(GMimeTextPart) part = g_mime_text_part_new_with_subtype ("plain");
+      g_autoptr(GMimeStream) stream = g_mime_stream_mem_new ();
+      g_autoptr(GBytes) bytes = NULL;
+      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *id = NULL;
+      GByteArray *array;
+
+      g_mime_message_add_mailbox (message, GMIME_ADDRESS_TYPE_FROM,
+                                  envoi_account_get_display_name (account),
+                                  envoi_account_get_address (account));
+      for (guint i = 0; notify[i] != NULL; i++)
+        g_mime_message_add_mailbox (message, GMIME_ADDRESS_TYPE_TO, NULL, notify[i]);
+      g_mime_message_set_subject (message, _("Undelivered mail"), "utf-8");
+      g_mime_message_set_date (message, now);
+      g_mime_object_set_header (GMIME_OBJECT (message), "Auto-Submitted", "auto-generated", NULL);
+      text = g_strdup_printf (_("Envoi could not deliver a message sent through the account “%s”.\n\n"
+                                "Recipients: %s\nReason: %s\nQueue id: %s\n"),
+                              envoi_account_get_address (account), recipients, reason,
+                              envoi_queue_entry_get_id (entry));
+      g_mime_text_part_set_text (part, text);
+      g_mime_message_set_mime_part (message, GMIME_OBJECT (part));
+      g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, stream);
+      array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+      bytes = g_bytes_new (array->data, array->len);
+
+      id = envoi_queue_enqueue (self->queue, envoi_account_get_id (account), "", notify, bytes, &error);
+      if (id == NULL)
+        g_warning ("Could not queue the failure notice: %s", error->message);
+      else
+        {
+          log_event (self, envoi_queue_entry_get_id (entry),
+                     envoi_queue_entry_get_account_id (entry), "notified", id);
+          queue_scan (self);
+        }
+    }
+}
+
+static void
+fail_entry (EnvoiSenderService *self,
+            EnvoiDelivery      *delivery,
+            EnvoiQueueEntry    *entry,
+            const char         *reason)
+{
+  envoi_queue_entry_set_last_error (entry, reason);
+  g_queue_remove (envoi_delivery_get_pending (delivery), entry);
+  set_state (self, entry, ENVOI_QUEUE_STATE_FAILED, TRUE);
+  log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
+             "failed", reason);
+  notify_failure (self, entry, envoi_delivery_get_account (delivery), reason);
+  g_object_unref (entry);
+}
+
+typedef struct
+{
+  EnvoiSenderService *self;
+  EnvoiDelivery      *delivery;
+  EnvoiQueueEntry    *entry;
+} Attempt;
+
+static void
+attempt_free (Attempt *attempt)
+{
+  g_object_unref (attempt->self);
+  g_object_unref (attempt->delivery);
+  g_object_unref (attempt->entry);
+  g_free (attempt);
+}
+
+static void
+send_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Attempt *attempt = user_data;
+  EnvoiSenderService *self = attempt->self;
+  EnvoiDelivery *delivery = attempt->delivery;
+  EnvoiQueueEntry *entry = attempt->entry;
+  const char *id = envoi_queue_entry_get_id (entry);
+  const char *account_id = envoi_queue_entry_get_account_id (entry);
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time ();
+
+  if (envoi_delivery_send_finish (delivery, result, &error))
+    {
+      g_autoptr(GError) local_error = NULL;
+      guint hour, day;
+
+      if (!envoi_ledger_record (self->ledger, account_id, now, &local_error))
+        g_warning ("%s", local_error->message);
+      g_clear_error (&local_error);
+
+      g_queue_remove (envoi_delivery_get_pending (delivery), entry);
+      if (!envoi_queue_remove (self->queue, id, &local_error))
+        g_warning ("%s", local_error->message);
+      g_object_unref (entry);  /* the pending queue's reference */
+      queue_sync (self);
+
+      log_event (self, id, account_id, "sent", NULL);
+      emit_changed (self, entry, "sent");
+      envoi_ledger_get_usage (self->ledger, account_id, now, &hour, &day);
+      envoi_dbus_sender1_emit_usage_changed (self->skeleton, account_id, hour, day);
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      set_state (self, entry, ENVOI_QUEUE_STATE_QUEUED, FALSE);
+    }
+  else if (error->domain == ENVOI_SMTP_ERROR && envoi_smtp_error_should_pause_account (error))
+    {
+      GList *l;
+
+      /* Every other message of the account would fail the same way: hold them all until the
+       * settings change, and tell the user once. */
+      envoi_delivery_reset (delivery);
+      envoi_delivery_set_paused (delivery, TRUE);
+      envoi_queue_entry_set_last_error (entry, error->message);
+      for (l = envoi_delivery_get_pending (delivery)->head; l != NULL; l = l->next)
+        {
+          EnvoiQueueEntry *other = l->data;
+
+          envoi_queue_entry_set_last_error (other, error->message);
+          set_state (self, other, ENVOI_QUEUE_STATE_PAUSED, other == entry);
+        }
+      log_event (self, id, account_id, "paused", error->message);
+      notify_failure (self, entry, NULL, error->message);
+    }
+  else if (error->domain != ENVOI_SMTP_ERROR || envoi_smtp_error_is_temporary (error))
+    {
+      guint attempts = envoi_queue_entry_get_attempts (entry) + 1;
+      gint64 expiry = (gint64) g_settings_get_uint (self->settings, "retry-expiry") * G_USEC_PER_SEC;
+      gint64 next = now + retry_delay (self, attempts);
+
+      envoi_queue_entry_set_attempts (entry, attempts);
+      if (next - envoi_queue_entry_get_queued (entry) > expiry)
+        {
+          g_autofree char *reason = g_strdup_printf (_("Gave up after %u attempts: %s"),
+                                                     attempts, error->message);
+
+          fail_entry (self, delivery, entry, reason);
+        }
+      else
+        {
+          envoi_queue_entry_set_next_attempt (entry, next);
+          envoi_queue_entry_set_last_error (entry, error->message);
+          set_state (self, entry, ENVOI_QUEUE_STATE_DEFERRED, TRUE);
+          log_event (self, id, account_id, "deferred", error->message);
+
+          /* The server is unreachable, not unwilling: the other messages wait as well. */
+          if (g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_HOST_NOT_FOUND) ||
+              g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_REFUSED) ||
+              g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_LOST) ||
+              g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT) ||
+              error->domain != ENVOI_SMTP_ERROR)
+            envoi_delivery_set_blocked_until (delivery, next);
+        }
+    }
+  else
+    {
+      envoi_queue_entry_set_attempts (entry, envoi_queue_entry_get_attempts (entry) + 1);
+      fail_entry (self, delivery, entry, error->message);
+    }
+
+  attempt_free (attempt);
+  schedule (self);
+  update_idle (self);
+}
+
+static GStrv
+envelope_recipients (EnvoiQueueEntry *entry,
+                     EnvoiAccount    *account)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const char * const *recipients = envoi_queue_entry_get_recipients (entry);
+  const char *bcc = envoi_account_get_bcc (account);
+  gboolean have_bcc = FALSE;
+
+  for (guint i = 0; recipients[i] != NULL; i++)
+    {
+      g_strv_builder_add (builder, recipients[i]);
+      if (bcc != NULL && g_ascii_strcasecmp (bcc, recipients[i]) == 0)
+        have_bcc = TRUE;
+    }
+
+  /* The always-Bcc archive copy: in the envelope only, never in the headers. */
+  if (bcc != NULL && *bcc != '\0' && !have_bcc)
+    g_strv_builder_add (builder, bcc);
+
+  return g_strv_builder_end (builder);
+}
+
+static void
+start_attempt (EnvoiSenderService *self,
+               EnvoiDelivery      *delivery,
+               EnvoiQueueEntry    *entry)
+{
+  EnvoiAccount *account = envoi_delivery_get_account (delivery);
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) recipients = NULL;
+  Attempt *attempt;
+
+  if (!(message = envoi_queue_read_message (self->queue, entry, &error)))
+    {
+      g_object_ref (entry);
+      fail_entry (self, delivery, entry, error->message);
+      g_object_unref (entry);
+      return;
+    }
+
+  recipients = envelope_recipients (entry, account);
+  set_state (self, entry, ENVOI_QUEUE_STATE_SENDING, FALSE);
+
+  attempt = g_new0 (Attempt, 1);
+  attempt->self = g_object_ref (self);
+  attempt->delivery = g_object_ref (delivery);
+  attempt->entry = g_object_ref (entry);
+
+  envoi_delivery_send_async (delivery,
+                             envoi_queue_entry_get_from (entry),
+                             (const char * const *) recipients,
+                             message,
+                             self->cancellable,
+                             send_cb,
+                             attempt);
+}
+
+static gboolean
+wake_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+
+  self->wake_id = 0;
+  schedule (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+set_wake (EnvoiSenderService *self,
+          gint64              when,
+          gint64              now)
+{
+  g_clear_handle_id (&self->wake_id, g_source_remove);
+
+  if (when == G_MAXINT64)
+    return;
+
+  /* A second late rather than early: the limits count in whole seconds. */
+  self->wake_id = g_timeout_add_seconds (MAX (1, (when - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC),
+                                         wake_cb, self);
+}
+
+static gboolean
+schedule_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+  gint64 now = g_get_real_time ();
+  gint64 wake = G_MAXINT64;
+  GHashTableIter iter;
+  gpointer value;
+
+  self->schedule_id = 0;
+
+  g_hash_table_iter_init (&iter, self->deliveries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      EnvoiDelivery *delivery = value;
+      EnvoiAccount *account = envoi_delivery_get_account (delivery);
+      GQueue *pending = envoi_delivery_get_pending (delivery);
+      EnvoiQueueEntry *due = NULL;
+      gint64 allowed;
+
+      if (envoi_delivery_get_busy (delivery) || pending->length == 0)
+        continue;
+
+      if (account == NULL)
+        {
+          for (GList *l = pending->head; l != NULL; l = l->next)
+            {
+              envoi_queue_entry_set_last_error (l->data, _("The account no longer exists"));
+              set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, FALSE);
+            }
+          continue;
+        }
+
+      if (envoi_delivery_get_paused (delivery))
+        continue;
+
+      if (envoi_delivery_get_blocked_until (delivery) > now)
+        {
+          wake = MIN (wake, envoi_delivery_get_blocked_until (delivery));
+          continue;
+        }
+
+      for (GList *l = pending->head; l != NULL; l = l->next)
+        {
+          gint64 next = envoi_queue_entry_get_next_attempt (l->data);
+
+          if (next <= now)
+            {
+              due = l->data;
+              break;
+            }
+          wake = MIN (wake, next);
+        }
+
+      if (due == NULL)
+        continue;
+
+      allowed = envoi_ledger_next_allowed (self->ledger, envoi_account_get_id (account), now,
+                                           envoi_account_get_hourly_limit (account),
+                                           envoi_account_get_daily_limit (account));
+      if (allowed > now)
+        {
+          for (GList *l = pending->head; l != NULL; l = l->next)
+            {
+              if (envoi_queue_entry_get_next_attempt (l->data) <= allowed)
+                set_state (self, l->data, ENVOI_QUEUE_STATE_WAITING_LIMIT, FALSE);
+            }
+          wake = MIN (wake, allowed);
+          continue;
+        }
+
+      start_attempt (self, delivery, due);
+    }
+
+  set_wake (self, wake, now);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule (EnvoiSenderService *self)
+{
+  if (self->schedule_id == 0)
+    self->schedule_id = g_idle_add (schedule_cb, self);
+}
+
+/* Idle exit */
+
+static void close_nudge (EnvoiSenderService *self);
+static gboolean open_nudge (EnvoiSenderService *self, GError **error);
+
+static gboolean
+idle_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+
+  self->idle_id = 0;
+
+  /* Stop hearing nudges first, then look once more: a message written before the socket
+   * closed is found now, one written after it makes its writer start a new daemon. */
+  close_nudge (self);
+  scan_queue (self);
+
+  if (envoi_queue_get_length (self->queue) > 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!open_nudge (self, &error))
+        g_warning ("%s", error->message);
+      return G_SOURCE_REMOVE;
+    }
+
+  g_debug ("Idle with an empty queue: exiting");
+  if (self->held)
+    {
+      self->held = FALSE;
+      g_application_release (G_APPLICATION (self));
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+update_idle (EnvoiSenderService *self)
+{
+  gboolean busy = envoi_queue_get_length (self->queue) > 0;
+
+  g_clear_handle_id (&self->idle_id, g_source_remove);
+  if (!busy && self->held)
+    self->idle_id = g_timeout_add_seconds (self->idle_timeout, idle_cb, self);
+}
+
+/* The nudge socket */
+
+static gboolean
+nudge_cb (GSocket      *socket,
+          GIOCondition  condition,
+          gpointer      user_data)
+{
+  EnvoiSenderService *self = user_data;
+  char buffer[64];
+
+  while (g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL) > 0)
+    ;
+
+  queue_scan (self);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+close_nudge (EnvoiSenderService *self)
+{
+  g_autofree char *path = envoi_sender_nudge_socket_path ();
+
+  if (self->nudge_source != NULL)
+    {
+      g_source_destroy (self->nudge_source);
+      g_clear_pointer (&self->nudge_source, g_source_unref);
+    }
+  if (self->nudge != NULL)
+    {
+      g_socket_close (self->nudge, NULL);
+      g_clear_object (&self->nudge);
+      g_unlink (path);
+    }
+}
+
+static gboolean
+open_nudge (EnvoiSenderService  *self,
+            GError             **error)
+{
+  g_autofree char *path = envoi_sender_nudge_socket_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocket) socket = NULL;
+
+  if (self->nudge != NULL)
+    return TRUE;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "%s: %s", dir, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  if (!(socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM,
+                               G_SOCKET_PROTOCOL_DEFAULT, error)))
+    return FALSE;
+  g_socket_set_blocking (socket, FALSE);
+
+  /* We own the bus name, so a socket file left there belongs to a dead daemon. */
+  g_unlink (path);
+  address = g_unix_socket_address_new (path);
+  if (!g_socket_bind (socket, address, FALSE, error))
+    return FALSE;
+
+  self->nudge = g_steal_pointer (&socket);
+  self->nudge_source = g_socket_create_source (self->nudge, G_IO_IN, NULL);
+  g_source_set_callback (self->nudge_source, (GSourceFunc) (void (*) (void)) nudge_cb, self, NULL);
+  g_source_attach (self->nudge_source, NULL);
+
+  return TRUE;
+}
+
+/* Settings */
+
+static void
+account_notify_cb (EnvoiSenderService *self,
+                   GParamSpec         *pspec,
+                   EnvoiAccount       *account)
+{
+  EnvoiDelivery *delivery = g_hash_table_lookup (self->deliveries, envoi_account_get_id (account));
+
+  if (delivery == NULL)
+    return;
+
+  /* Someone changed the settings: whatever was wrong may be fixed. Start afresh. */
+  if (envoi_delivery_get_paused (delivery))
+    {
+      for (GList *l = envoi_delivery_get_pending (delivery)->head; l != NULL; l = l->next)
+        set_state (self, l->data, ENVOI_QUEUE_STATE_QUEUED, FALSE);
+    }
+  for (GList *l = envoi_delivery_get_pending (delivery)->head; l != NULL; l = l->next)
+    envoi_queue_entry_set_next_attempt (l->data, 0);
+  envoi_delivery_reset (delivery);
+  schedule (self);
+}
+
+static void
+accounts_changed_cb (EnvoiSenderService *self)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EnvoiAccount) account = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+
+      g_signal_handlers_disconnect_by_func (account, account_notify_cb, self);
+      g_signal_connect_object (account, "notify", G_CALLBACK (account_notify_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+
+  g_hash_table_iter_init (&iter, self->deliveries);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      EnvoiAccount *account = envoi_account_store_lookup (self->store, key);
+
+      if (account != envoi_delivery_get_account (value))
+        envoi_delivery_set_account (value, account);
+    }
+
+  schedule (self);
+}
+
+static void
+network_changed_cb (EnvoiSenderService *self,
+                    gboolean            available)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!available)
+    return;
+
+  /* The network is back: what failed for lack of it may go now. */
+  g_hash_table_iter_init (&iter, self->deliveries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      envoi_delivery_set_blocked_until (value, 0);
+      for (GList *l = envoi_delivery_get_pending (value)->head; l != NULL; l = l->next)
+        {
+          if (envoi_queue_entry_get_state (l->data) == ENVOI_QUEUE_STATE_DEFERRED)
+            envoi_queue_entry_set_next_attempt (l->data, 0);
+        }
+    }
+  schedule (self);
+}
+
+/* D-Bus methods */
+
+typedef struct
+{
+  EnvoiSenderService    *self;
+  GDBusMethodInvocation *invocation;
+  GInputStream          *stream;
+  GByteArray            *data;
+  GVariant              *options;
+  guint64                max_size;
+} Submission;
+
+static void
+submission_free (Submission *submission)
+{
+  g_object_unref (submission->self);
+  g_object_unref (submission->invocation);
+  g_object_unref (submission->stream);
+  g_byte_array_unref (submission->data);
+  g_variant_unref (submission->options);
+  g_free (submission);
+}
+
+static void read_more (Submission *submission);
+
+static void
+finish_submission (Submission *submission)
+{
+  EnvoiSenderService *self = submission->self;
+  g_autoptr(GBytes) raw = g_byte_array_free_to_bytes (g_steal_pointer (&submission->data));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *account = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *full_name = NULL;
+  g_autofree const char **recipients = NULL;
+  gboolean extract = FALSE;
+
+  submission->data = g_byte_array_new ();
+
+  g_variant_lookup (submission->options, "account", "s", &account);
+  g_variant_lookup (submission->options, "from", "s", &from);
+  g_variant_lookup (submission->options, "full-name", "s", &full_name);
+  g_variant_lookup (submission->options, "recipients", "^a&s", &recipients);
+  g_variant_lookup (submission->options, "extract-recipients", "b", &extract);
+
+  id = envoi_queue_submit (self->queue, self->store, raw, account, from, full_name,
+                           recipients, extract, submission->max_size, &error);
+  if (id == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (submission->invocation, error);
+    }
+  else
+    {
+      scan_queue (self);
+      envoi_dbus_sender1_complete_submit (self->skeleton, submission->invocation, NULL, id);
+    }
+}
+
+static void
+read_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Submission *submission = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  if (bytes == NULL)
+    {
+      g_dbus_method_invocation_return_error (submission->invocation, ENVOI_QUEUE_ERROR,
+                                             ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                                             _("The message could not be read: %s"),
+                                             error->message);
+      submission_free (submission);
+      return;
+    }
+
+  if (g_bytes_get_size (bytes) == 0)
+    {
+      finish_submission (submission);
+      submission_free (submission);
+      return;
+    }
+
+  g_byte_array_append (submission->data, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  if (submission->data->len > submission->max_size)
+    {
+      g_autofree char *limit = g_format_size (submission->max_size);
+
+      g_dbus_method_invocation_return_error (submission->invocation, ENVOI_QUEUE_ERROR,
+                                             ENVOI_QUEUE_ERROR_TOO_LARGE,
+                                             _("The message is larger than the limit of %s"), limit);
+      submission_free (submission);
+      return;
+    }
+
+  read_more (submission);
+}
+
+static void
+read_more (Submission *submission)
+{
+  g_input_stream_read_bytes_async (submission->stream, READ_CHUNK, G_PRIORITY_DEFAULT,
+                                   submission->self->cancellable, read_cb, submission);
+}
+
+static gboolean
+handle_submit_cb (EnvoiSenderService    *self,
+                  GDBusMethodInvocation *invocation,
+                  GUnixFDList           *fd_list,
+                  GVariant              *message,
+                  GVariant              *options,
+                  EnvoiDBusSender1      *skeleton)
+{
+  g_autoptr(GError) error = NULL;
+  Submission *submission;
+  int fd;
+
+  fd = fd_list != NULL ? g_unix_fd_list_get (fd_list, g_variant_get_handle (message), &error) : -1;
+  if (fd < 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR,
+                                             ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                                             _("The message could not be read: %s"),
+                                             error != NULL ? error->message : _("no file descriptor"));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  submission = g_new0 (Submission, 1);
+  submission->self = g_object_ref (self);
+  submission->invocation = g_object_ref (invocation);
+  submission->stream = g_unix_input_stream_new (fd, TRUE);
+  submission->data = g_byte_array_new ();
+  submission->options = g_variant_ref (options);
+  submission->max_size = g_settings_get_uint (self->settings, "max-message-size");
+  read_more (submission);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_cb (EnvoiSenderService    *self,
+                GDBusMethodInvocation *invocation,
+                EnvoiDBusSender1      *skeleton)
+{
+  g_autoptr(GPtrArray) entries = envoi_queue_list (self->queue);
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssuxxsass)"));
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EnvoiQueueEntry *entry = g_ptr_array_index (entries, i);
+      const char *last_error = envoi_queue_entry_get_last_error (entry);
+      gint64 next = envoi_queue_entry_get_next_attempt (entry);
+
+      g_variant_builder_add (&builder, "(sssuxxs^ass)",
+                             envoi_queue_entry_get_id (entry),
+                             envoi_queue_entry_get_account_id (entry),
+                             envoi_queue_state_to_string (envoi_queue_entry_get_state (entry)),
+                             envoi_queue_entry_get_attempts (entry),
+                             next > 0 ? next / G_USEC_PER_SEC : (gint64) 0,
+                             envoi_queue_entry_get_queued (entry) / G_USEC_PER_SEC,
+                             envoi_queue_entry_get_from (entry),
+                             envoi_queue_entry_get_recipients (entry),
+                             last_error != NULL ? last_error : "");
+    }
+
+  envoi_dbus_sender1_complete_list (skeleton, invocation, g_variant_builder_end (&builder));
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_retry_cb (EnvoiSenderService    *self,
+                 GDBusMethodInvocation *invocation,
+                 const char            *id,
+                 EnvoiDBusSender1      *skeleton)
+{
+  EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, id);
+  EnvoiDelivery *delivery;
+
+  if (entry == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
+                                             _("No queued message has the id “%s”"), id);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
+  if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_FAILED)
+    {
+      g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
+      envoi_queue_entry_set_next_attempt (entry, 0);
+      set_state (self, entry, ENVOI_QUEUE_STATE_QUEUED, TRUE);
+    }
+  else if (envoi_queue_entry_get_state (entry) != ENVOI_QUEUE_STATE_SENDING)
+    {
+      envoi_queue_entry_set_next_attempt (entry, 0);
+      envoi_delivery_set_blocked_until (delivery, 0);
+      if (envoi_delivery_get_paused (delivery))
+        envoi_delivery_reset (delivery);
+    }
+
+  schedule (self);
+  update_idle (self);
+  envoi_dbus_sender1_complete_retry (skeleton, invocation);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_cancel_cb (EnvoiSenderService    *self,
+                  GDBusMethodInvocation *invocation,
+                  const char            *id,
+                  EnvoiDBusSender1      *skeleton)
+{
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
+  EnvoiDelivery *delivery;
+
+  if (envoi_queue_lookup (self->queue, id) == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
+                                             _("No queued message has the id “%s”"), id);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  entry = g_object_ref (envoi_queue_lookup (self->queue, id));
+  if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_SENDING)
+    {
+      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED,
+                                             _("The message is being sent right now"));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
+  if (g_queue_remove (envoi_delivery_get_pending (delivery), entry))
+    g_object_unref (entry);
+
+  if (!envoi_queue_remove (self->queue, id, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  queue_sync (self);
+
+  log_event (self, id, envoi_queue_entry_get_account_id (entry), "cancelled", NULL);
+  emit_changed (self, entry, "cancelled");
+  update_idle (self);
+  envoi_dbus_sender1_complete_cancel (skeleton, invocation);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_flush_cb (EnvoiSenderService    *self,
+                 GDBusMethodInvocation *invocation,
+                 EnvoiDBusSender1      *skeleton)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  scan_queue (self);
+
+  g_hash_table_iter_init (&iter, self->deliveries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      envoi_delivery_set_blocked_until (value, 0);
+      for (GList *l = envoi_delivery_get_pending (value)->head; l != NULL; l = l->next)
+        envoi_queue_entry_set_next_attempt (l->data, 0);
+    }
+
+  schedule (self);
+  envoi_dbus_sender1_complete_flush (skeleton, invocation);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_usage_cb (EnvoiSenderService    *self,
+                     GDBusMethodInvocation *invocation,
+                     const char            *account_id,
+                     EnvoiDBusSender1      *skeleton)
+{
+  EnvoiAccount *account = envoi_account_store_lookup (self->store, account_id);
+  gint64 now = g_get_real_time ();
+  gint64 next;
+  guint hour, day;
+
+  if (account == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT,
+                                             _("There is no account “%s”"), account_id);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  envoi_ledger_get_usage (self->ledger, account_id, now, &hour, &day);
+  next = envoi_ledger_next_allowed (self->ledger, account_id, now,
+                                    envoi_account_get_hourly_limit (account),
+                                    envoi_account_get_daily_limit (account));
+  envoi_dbus_sender1_complete_get_usage (skeleton, invocation, hour, day,
+                                         envoi_account_get_hourly_limit (account),
+                                         envoi_account_get_daily_limit (account),
+                                         next > now ? next / G_USEC_PER_SEC : 0);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* GApplication */
+
+static gboolean
+envoi_sender_service_dbus_register (GApplication     *application,
+                                    GDBusConnection  *connection,
+                                    const char       *object_path,
+                                    GError          **error)
+{
+  EnvoiSenderService *self = ENVOI_SENDER_SERVICE (application);
+
+  if (!G_APPLICATION_CLASS (envoi_sender_service_parent_class)->dbus_register (application,
+                                                                               connection,
+                                                                               object_path,
+                                                                               error))
+    return FALSE;
+
+  return g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton),
+                                           connection, SENDER_OBJECT_PATH, error);
+}
+
+static void
+envoi_sender_service_dbus_unregister (GApplication    *application,
+                                      GDBusConnection *connection,
+                                      const char      *object_path)
+{
+  EnvoiSenderService *self = ENVOI_SENDER_SERVICE (application);
+
+  if (g_dbus_interface_skeleton_has_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection))
+    g_dbus_interface_skeleton_unexport_from_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton),
+                                                        connection);
+
+  G_APPLICATION_CLASS (envoi_sender_service_parent_class)->dbus_unregister (application,
+                                                                            connection,
+                                                                            object_path);
+}
+
+static void
+envoi_sender_service_startup (GApplication *application)
+{
+  EnvoiSenderService *self = ENVOI_SENDER_SERVICE (application);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *log_path = NULL;
+  const char *timeout;
+
+  G_APPLICATION_CLASS (envoi_sender_service_parent_class)->startup (application);
+
+  timeout = g_getenv ("ENVOI_SENDER_IDLE_TIMEOUT");
+  self->idle_timeout = timeout != NULL ? MAX (1, atoi (timeout)) : DEFAULT_IDLE_TIMEOUT_SECONDS;
+
+  self->queue = envoi_queue_new (NULL, &error);
+  if (self->queue == NULL)
+    g_error ("%s", error->message);
+  self->ledger = envoi_ledger_new (NULL, &error);
+  if (self->ledger == NULL)
+    g_error ("%s", error->message);
+
+  log_path = g_build_filename (g_get_user_state_dir (), "envoi", "delivery.log", NULL);
+  self->log_fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+  self->store = envoi_account_store_new ();
+  self->settings = g_object_ref (envoi_account_store_get_settings (self->store));
+  g_signal_connect_object (self->store, "items-changed", G_CALLBACK (accounts_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  accounts_changed_cb (self);
+
+  g_signal_connect_object (g_network_monitor_get_default (), "network-changed",
+                           G_CALLBACK (network_changed_cb), self, G_CONNECT_SWAPPED);
+
+  if (!open_nudge (self, &error))
+    g_warning ("%s", error->message);
+
+  g_application_hold (application);
+  self->held = TRUE;
+
+  scan_queue (self);
+  schedule (self);
+  update_idle (self);
+}
+
+static void
+envoi_sender_service_shutdown (GApplication *application)
+{
+  EnvoiSenderService *self = ENVOI_SENDER_SERVICE (application);
+
+  g_cancellable_cancel (self->cancellable);
+  close_nudge (self);
+  g_clear_handle_id (&self->schedule_id, g_source_remove);
+  g_clear_handle_id (&self->wake_id, g_source_remove);
+  g_clear_handle_id (&self->idle_id, g_source_remove);
+  g_clear_handle_id (&self->scan_id, g_source_remove);
+  if (self->sync_id != 0)
+    {
+      g_clear_handle_id (&self->sync_id, g_source_remove);
+      sync_cb (self);
+    }
+
+  G_APPLICATION_CLASS (envoi_sender_service_parent_class)->shutdown (application);
+}
+
+static void
+envoi_sender_service_activate (GApplication *application)
+{
+  /* Activation by D-Bus or from the command line: the work starts at startup. */
+}
+
+static void
+envoi_sender_service_dispose (GObject *object)
+{
+  EnvoiSenderService *self = ENVOI_SENDER_SERVICE (object);
+
+  g_clear_pointer (&self->deliveries, g_hash_table_unref);
+  g_clear_object (&self->skeleton);
+  g_clear_object (&self->store);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->ledger);
+  g_clear_object (&self->queue);
+  g_clear_object (&self->cancellable);
+  if (self->log_fd >= 0)
+    {
+      close (self->log_fd);
+      self->log_fd = -1;
+    }
+
+  G_OBJECT_CLASS (envoi_sender_service_parent_class)->dispose (object);
+}
+
+static void
+envoi_sender_service_class_init (EnvoiSenderServiceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *application_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = envoi_sender_service_dispose;
+
+  application_class->dbus_register = envoi_sender_service_dbus_register;
+  application_class->dbus_unregister = envoi_sender_service_dbus_unregister;
+  application_class->startup = envoi_sender_service_startup;
+  application_class->shutdown = envoi_sender_service_shutdown;
+  application_class->activate = envoi_sender_service_activate;
+}
+
+static void
+envoi_sender_service_init (EnvoiSenderService *self)
+{
+  self->log_fd = -1;
+  self->cancellable = g_cancellable_new ();
+  self->deliveries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  self->skeleton = envoi_dbus_sender1_skeleton_new ();
+
+  g_signal_connect_object (self->skeleton, "handle-submit", G_CALLBACK (handle_submit_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-list", G_CALLBACK (handle_list_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-retry", G_CALLBACK (handle_retry_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-cancel", G_CALLBACK (handle_cancel_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-flush", G_CALLBACK (handle_flush_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-get-usage", G_CALLBACK (handle_get_usage_cb), self, G_CONNECT_SWAPPED);
+}
+
+EnvoiSenderService *
+envoi_sender_service_new (gboolean replace)
+{
+  GApplicationFlags flags = G_APPLICATION_IS_SERVICE | G_APPLICATION_ALLOW_REPLACEMENT;
+
+  if (replace)
+    flags |= G_APPLICATION_REPLACE;
+
+  return g_object_new (ENVOI_TYPE_SENDER_SERVICE,
+                       "application-id", SENDER_BUS_NAME,
+                       "flags", flags,
+                       NULL);
+}

@@ -1,0 +1,65 @@
+/* main.c: envoi-sender, the background sender
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "envoi-sender"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <glib-unix.h>
+#include <locale.h>
+
+#include "envoi-sender-service.h"
+
+static gboolean
+quit_cb (gpointer user_data)
+{
+  g_debug ("Terminated: exiting");
+  g_application_quit (G_APPLICATION (user_data));
+
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(EnvoiSenderService) service = NULL;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean replace = FALSE;
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, N_("Replace a running sender"), NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version and exit"), NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ENVOI_LOCALEDIR") ? g_getenv ("ENVOI_LOCALEDIR") : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("Sends the mail queued by envoi-sendmail and other programs."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("envoi-sender: %s\n", error->message);
+      return 64;
+    }
+
+  if (version)
+    {
+      g_print ("envoi-sender %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  service = envoi_sender_service_new (replace);
+  g_unix_signal_add (SIGTERM, quit_cb, service);
+  g_unix_signal_add (SIGINT, quit_cb, service);
+
+  return g_application_run (G_APPLICATION (service), 1, argv);
+}
