@@ -1,0 +1,26 @@
+/* envoi-message.h: building messages (with GMime) and preparing them for SMTP
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "envoi-types.h"
+
+G_BEGIN_DECLS
+
+void     envoi_message_init                (void);
+char    *envoi_message_make_message_id     (const char    *sender_address);
+GBytes  *envoi_message_build               (EnvoiAccount        *account,
+                                            const char * const  *to,
+                                            const char          *subject,
+                                            const char          *body,
+                                            GError             **error);
+GBytes  *envoi_message_build_test          (EnvoiAccount  *account,
+                                            const char    *recipient,
+                                            GError       **error);
+GBytes  *envoi_message_normalize_crlf      (GBytes        *message);
+
+G_END_DECLS

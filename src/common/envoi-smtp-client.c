@@ -1,0 +1,1375 @@
+/* envoi-smtp-client.c: testing an SMTP account and sending through it, on libcurl
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every operation runs on the client's own worker (a GThreadPool of one thread), so that
+ * operations of one client are serialized and sends reuse one connection. libcurl is driven
+ * through its multi interface: curl_multi_poll() sleeps until there is I/O, a timeout, or a
+ * wakeup from the operation's GCancellable, so a cancel returns at once.
+ */
+
+#define G_LOG_DOMAIN "envoi-smtp"
+
+#include "config.h"
+
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <glib/gi18n-lib.h>
+#include <curl/curl.h>
+
+#include "envoi-account.h"
+#include "envoi-message.h"
+#include "envoi-smtp-client.h"
+#include "envoi-smtp-transcript.h"
+
+#define DEFAULT_TIMEOUT_SECONDS 30
+#define EHLO_NAME "localhost"
+
+struct _EnvoiSmtpReport
+{
+  gatomicrefcount ref_count;
+  char *transcript;
+  char *greeting;
+  char *last_reply;
+  GStrv capabilities;
+  GStrv auth_mechanisms;
+  guint64 size_limit;
+  gboolean starttls_offered;
+  char *certificate_pin;
+  char *certificate_subject;
+  char *certificate_issuer;
+};
+
+struct _EnvoiSmtpClient
+{
+  GObject parent_instance;
+
+  EnvoiAccount *account;
+  char *secret;
+
+  GThreadPool *worker;
+
+  /* Owned by the worker thread: the connection reused across sends. */
+  struct _Connection *connection;
+};
+
+/* A libcurl handle pair and the sockets it has open, so that a cancel can shut them down:
+ * otherwise libcurl would say QUIT on the way out and wait for a stalled server's reply. */
+typedef struct _Connection
+{
+  CURLM *multi;
+  CURL *easy;
+  GArray *sockets;
+} Connection;
+
+typedef enum
+{
+  OPERATION_TEST,
+  OPERATION_SEND,
+} OperationKind;
+
+typedef struct
+{
+  OperationKind kind;
+  char *envelope_from;
+  GStrv recipients;
+  GBytes *message;
+  gsize upload_offset;
+  EnvoiSmtpReport *report;
+} Operation;
+
+typedef struct
+{
+  char *pin;
+  char *subject;
+  char *issuer;
+} CertificateInfo;
+
+enum {
+  PROP_0,
+  PROP_ACCOUNT,
+  N_PROPS
+};
+
+static GParamSpec *properties [N_PROPS];
+
+G_DEFINE_FINAL_TYPE (EnvoiSmtpClient, envoi_smtp_client, G_TYPE_OBJECT)
+
+G_DEFINE_BOXED_TYPE (EnvoiSmtpReport, envoi_smtp_report, envoi_smtp_report_ref, envoi_smtp_report_unref)
+
+/* ---- EnvoiSmtpReport ---------------------------------------------------------------------- */
+
+EnvoiSmtpReport *
+envoi_smtp_report_ref (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+  return self;
+}
+
+void
+envoi_smtp_report_unref (EnvoiSmtpReport *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_ref_count_dec (&self->ref_count))
+    return;
+
+  g_free (self->transcript);
+  g_free (self->greeting);
+  g_free (self->last_reply);
+  g_strfreev (self->capabilities);
+  g_strfreev (self->auth_mechanisms);
+  g_free (self->certificate_pin);
+  g_free (self->certificate_subject);
+  g_free (self->certificate_issuer);
+  g_free (self);
+}
+
+/* The dialogue with credentials removed (lines "C: ", "S: ", "* "). */
+const char *
+envoi_smtp_report_get_transcript (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->transcript;
+}
+
+/* The server's first reply ("220 …"), or %NULL if it was never received (or the connection
+ * was reused). */
+const char *
+envoi_smtp_report_get_greeting (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->greeting;
+}
+
+/* The last reply received; for a successful send, the server's answer to the message. */
+const char *
+envoi_smtp_report_get_last_reply (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->last_reply;
+}
+
+/* The extensions of the last EHLO reply, e.g. "SIZE 35882577", "AUTH PLAIN LOGIN". */
+const char * const *
+envoi_smtp_report_get_capabilities (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return (const char * const *) self->capabilities;
+}
+
+/* The SASL mechanisms offered in the last EHLO reply (never %NULL; maybe empty). */
+const char * const *
+envoi_smtp_report_get_auth_mechanisms (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return (const char * const *) self->auth_mechanisms;
+}
+
+/* The SIZE the server announced (0: none announced). */
+guint64
+envoi_smtp_report_get_size_limit (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+  return self->size_limit;
+}
+
+gboolean
+envoi_smtp_report_get_starttls_offered (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  return self->starttls_offered;
+}
+
+/* "sha256//<base64>" of the server certificate's public key, usable as the account's
+ * pinned-key; set after a connection test over TLS and after a certificate failure. */
+const char *
+envoi_smtp_report_get_certificate_pin (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->certificate_pin;
+}
+
+const char *
+envoi_smtp_report_get_certificate_subject (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->certificate_subject;
+}
+
+const char *
+envoi_smtp_report_get_certificate_issuer (EnvoiSmtpReport *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  return self->certificate_issuer;
+}
+
+static EnvoiSmtpReport *
+report_new (EnvoiSmtpTranscript *transcript,
+            CertificateInfo     *certificate)
+{
+  EnvoiSmtpReport *self = g_new0 (EnvoiSmtpReport, 1);
+  g_autoptr(GPtrArray) mechanisms = g_ptr_array_new ();
+  gsize i;
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->transcript = envoi_smtp_transcript_dup_text (transcript);
+  self->greeting = envoi_smtp_transcript_dup_greeting (transcript);
+  self->last_reply = envoi_smtp_transcript_dup_last_reply (transcript);
+  self->capabilities = envoi_smtp_transcript_dup_capabilities (transcript);
+  self->starttls_offered = envoi_smtp_transcript_get_starttls_offered (transcript);
+  if (self->capabilities == NULL)
+    self->capabilities = g_new0 (char *, 1);
+
+  for (i = 0; self->capabilities[i] != NULL; i++)
+    {
+      const char *capability = self->capabilities[i];
+
+      if (g_ascii_strncasecmp (capability, "AUTH ", 5) == 0
+          || g_ascii_strncasecmp (capability, "AUTH=", 5) == 0)
+        {
+          g_auto(GStrv) words = g_strsplit (capability + 5, " ", -1);
+          gsize j;
+
+          for (j = 0; words[j] != NULL; j++)
+            if (*words[j] != '\0'
+                && !g_ptr_array_find_with_equal_func (mechanisms, words[j], g_str_equal, NULL))
+              g_ptr_array_add (mechanisms, g_strdup (words[j]));
+        }
+      else if (g_ascii_strncasecmp (capability, "SIZE ", 5) == 0)
+        self->size_limit = g_ascii_strtoull (capability + 5, NULL, 10);
+    }
+  g_ptr_array_add (mechanisms, NULL);
+  self->auth_mechanisms = (GStrv) g_ptr_array_free (g_steal_pointer (&mechanisms), FALSE);
+
+  if (certificate != NULL)
+    {
+      self->certificate_pin = g_strdup (certificate->pin);
+      self->certificate_subject = g_strdup (certificate->subject);
+      self->certificate_issuer = g_strdup (certificate->issuer);
+    }
+
+  return self;
+}
+
+/* ---- certificates ------------------------------------------------------------------------- */
+
+static gboolean
+der_next (const guint8  **p,
+          const guint8   *end,
+          guint8         *tag,
+          const guint8  **content,
+          gsize          *length)
+{
+  const guint8 *q = *p;
+  gsize len;
+
+  if (end - q < 2)
+    return FALSE;
+  *tag = *q++;
+  len = *q++;
+  if (len & 0x80)
+    {
+      guint n = len & 0x7f;
+
+      if (n == 0 || n > 4 || (gsize) (end - q) < n)
+        return FALSE;
+      len = 0;
+      while (n-- > 0)
+        len = (len << 8) | *q++;
+    }
+  if ((gsize) (end - q) < len)
+    return FALSE;
+
+  *content = q;
+  *length = len;
+  *p = q + len;
+  return TRUE;
+}
+
+/* The RFC 7469 pin ("sha256//" + base64 of the SHA-256 of the DER SubjectPublicKeyInfo), the
+ * form CURLOPT_PINNEDPUBLICKEY takes. */
+static char *
+pin_from_certificate_der (const guint8 *der,
+                          gsize         der_length)
+{
+  const guint8 *p = der;
+  const guint8 *end = der + der_length;
+  const guint8 *content;
+  const guint8 *spki_start;
+  gsize length;
+  guint8 tag;
+  guint8 digest[32];
+  gsize digest_length = sizeof digest;
+  g_autoptr(GChecksum) checksum = NULL;
+  g_autofree char *encoded = NULL;
+  int i;
+
+  /* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { … } … } */
+  if (!der_next (&p, end, &tag, &content, &length) || tag != 0x30)
+    return NULL;
+  p = content;
+  end = content + length;
+  if (!der_next (&p, end, &tag, &content, &length) || tag != 0x30)
+    return NULL;
+  p = content;
+  end = content + length;
+
+  /* [0] version (optional), serial, signature, issuer, validity, subject, then the key. */
+  if (p < end && *p == 0xa0 && !der_next (&p, end, &tag, &content, &length))
+    return NULL;
+  for (i = 0; i < 5; i++)
+    if (!der_next (&p, end, &tag, &content, &length))
+      return NULL;
+
+  spki_start = p;
+  if (!der_next (&p, end, &tag, &content, &length) || tag != 0x30)
+    return NULL;
+
+  checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (checksum, spki_start, p - spki_start);
+  g_checksum_get_digest (checksum, digest, &digest_length);
+  encoded = g_base64_encode (digest, digest_length);
+
+  return g_strconcat ("sha256//", encoded, NULL);
+}
+
+static char *
+pin_from_pem (const char *pem)
+{
+  const char *begin = strstr (pem, "-----BEGIN CERTIFICATE-----");
+  const char *finish;
+  g_autofree char *body = NULL;
+  g_autofree guchar *der = NULL;
+  gsize der_length = 0;
+
+  if (begin == NULL)
+    return NULL;
+  begin += strlen ("-----BEGIN CERTIFICATE-----");
+  finish = strstr (begin, "-----END CERTIFICATE-----");
+  if (finish == NULL)
+    return NULL;
+
+  body = g_strndup (begin, finish - begin);
+  der = g_base64_decode (g_strstrip (body), &der_length);
+  if (der == NULL || der_length == 0)
+    return NULL;
+
+  return pin_from_certificate_der (der, der_length);
+}
+
+static void
+certificate_info_clear (CertificateInfo *info)
+{
+  g_clear_pointer (&info->pin, g_free);
+  g_clear_pointer (&info->subject, g_free);
+  g_clear_pointer (&info->issuer, g_free);
+}
+
+/* The leaf certificate of the connection that @easy made (CURLOPT_CERTINFO must be on). */
+static void
+read_certificate_info (CURL            *easy,
+                       CertificateInfo *info)
+{
+  struct curl_certinfo *chain = NULL;
+  struct curl_slist *field;
+
+  if (curl_easy_getinfo (easy, CURLINFO_CERTINFO, &chain) != CURLE_OK
+      || chain == NULL || chain->num_of_certs < 1)
+    return;
+
+  certificate_info_clear (info);
+  for (field = chain->certinfo[0]; field != NULL; field = field->next)
+    {
+      if (g_str_has_prefix (field->data, "Subject:"))
+        info->subject = g_strstrip (g_strdup (field->data + strlen ("Subject:")));
+      else if (g_str_has_prefix (field->data, "Issuer:"))
+        info->issuer = g_strstrip (g_strdup (field->data + strlen ("Issuer:")));
+      else if (g_str_has_prefix (field->data, "Cert:"))
+        info->pin = pin_from_pem (field->data + strlen ("Cert:"));
+    }
+}
+
+/* ---- libcurl ------------------------------------------------------------------------------ */
+
+static Connection *
+connection_new (void)
+{
+  Connection *connection = g_new0 (Connection, 1);
+
+  connection->multi = curl_multi_init ();
+  connection->easy = curl_easy_init ();
+  connection->sockets = g_array_new (FALSE, FALSE, sizeof (curl_socket_t));
+
+  return connection;
+}
+
+/* May say QUIT and wait for the reply: call it from a worker thread. */
+static void
+connection_free (Connection *connection)
+{
+  curl_multi_remove_handle (connection->multi, connection->easy);
+  curl_easy_cleanup (connection->easy);
+  curl_multi_cleanup (connection->multi);
+  g_array_unref (connection->sockets);
+  g_free (connection);
+}
+
+static void
+connection_shutdown (Connection *connection)
+{
+  guint i;
+
+  for (i = 0; i < connection->sockets->len; i++)
+    shutdown (g_array_index (connection->sockets, curl_socket_t, i), SHUT_RDWR);
+}
+
+static curl_socket_t
+open_socket_cb (void                 *user_data,
+                curlsocktype          purpose,
+                struct curl_sockaddr *address)
+{
+  Connection *connection = user_data;
+  curl_socket_t sock = socket (address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+
+  if (sock != CURL_SOCKET_BAD)
+    g_array_append_val (connection->sockets, sock);
+
+  return sock;
+}
+
+static int
+close_socket_cb (void          *user_data,
+                 curl_socket_t  sock)
+{
+  Connection *connection = user_data;
+  guint i;
+
+  for (i = 0; i < connection->sockets->len; i++)
+    if (g_array_index (connection->sockets, curl_socket_t, i) == sock)
+      {
+        g_array_remove_index_fast (connection->sockets, i);
+        break;
+      }
+
+  return close (sock);
+}
+
+static int
+debug_cb (CURL          *easy,
+          curl_infotype  type,
+          char          *data,
+          size_t         size,
+          void          *user_data)
+{
+  EnvoiSmtpTranscript *transcript = user_data;
+
+  /* Only the dialogue: never the message body, never TLS records. */
+  switch (type)
+    {
+    case CURLINFO_TEXT:
+      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_INFO, data, size);
+      break;
+    case CURLINFO_HEADER_IN:
+      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_SERVER, data, size);
+      break;
+    case CURLINFO_HEADER_OUT:
+      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_CLIENT, data, size);
+      break;
+    case CURLINFO_DATA_IN:
+    case CURLINFO_DATA_OUT:
+    case CURLINFO_SSL_DATA_IN:
+    case CURLINFO_SSL_DATA_OUT:
+    case CURLINFO_END:
+    default:
+      break;
+    }
+
+  return 0;
+}
+
+static size_t
+read_cb (char   *buffer,
+         size_t  size,
+         size_t  count,
+         void   *user_data)
+{
+  Operation *op = user_data;
+  gsize length;
+  const guint8 *data = g_bytes_get_data (op->message, &length);
+  gsize n = MIN (size * count, length - op->upload_offset);
+
+  memcpy (buffer, data + op->upload_offset, n);
+  op->upload_offset += n;
+
+  return n;
+}
+
+static void
+cancelled_cb (GCancellable *cancellable,
+              CURLM        *multi)
+{
+  curl_multi_wakeup (multi);
+}
+
+/* Runs the transfer; the caller removes the easy handle from the multi one afterwards. */
+static CURLcode
+perform (Connection   *connection,
+         GCancellable *cancellable)
+{
+  CURLM *multi = connection->multi;
+  CURL *easy = connection->easy;
+  CURLcode result = CURLE_OK;
+  gulong handler = 0;
+  int running = 1;
+
+  if (curl_multi_add_handle (multi, easy) != CURLM_OK)
+    return CURLE_FAILED_INIT;
+
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), multi, NULL);
+
+  while (running > 0)
+    {
+      CURLMcode mc;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          connection_shutdown (connection);
+          result = CURLE_ABORTED_BY_CALLBACK;
+          break;
+        }
+
+      mc = curl_multi_perform (multi, &running);
+      if (mc == CURLM_OK && running > 0)
+        mc = curl_multi_poll (multi, NULL, 0, 1000, NULL);
+      if (mc != CURLM_OK)
+        {
+          result = CURLE_FAILED_INIT;
+          break;
+        }
+    }
+
+  if (running == 0)
+    {
+      CURLMsg *msg;
+      int left;
+
+      while ((msg = curl_multi_info_read (multi, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy)
+          result = msg->data.result;
+    }
+
+  if (handler != 0)
+    g_cancellable_disconnect (cancellable, handler);
+
+  return result;
+}
+
+static gboolean
+wait_socket (curl_socket_t sock,
+             gushort       condition,
+             gint64        deadline)
+{
+  GPollFD fd = { sock, condition, 0 };
+  gint64 left = deadline - g_get_monotonic_time ();
+
+  if (left <= 0)
+    return FALSE;
+
+  return g_poll (&fd, 1, (int) (left / 1000) + 1) > 0;
+}
+
+static gboolean
+reply_complete (const GString *received)
+{
+  const char *line = received->str;
+  const char *newline;
+
+  /* Complete once a line "NNN text" (not "NNN-text") has ended. */
+  while ((newline = strchr (line, '\n')) != NULL)
+    {
+      if (newline - line >= 3 && (newline - line == 3 || line[3] != '-'))
+        return TRUE;
+      line = newline + 1;
+    }
+
+  return FALSE;
+}
+
+/* A connect-only connection is left open by libcurl: say goodbye ourselves, politely but
+ * without waiting long. */
+static void
+say_quit (CURL                *easy,
+          EnvoiSmtpTranscript *transcript)
+{
+  static const char quit[] = "QUIT\r\n";
+  gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  g_autoptr(GString) received = g_string_new (NULL);
+  curl_socket_t sock = CURL_SOCKET_BAD;
+  size_t sent = 0;
+
+  if (curl_easy_getinfo (easy, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK || sock == CURL_SOCKET_BAD)
+    return;
+
+  while (sent < strlen (quit))
+    {
+      size_t n = 0;
+      CURLcode code = curl_easy_send (easy, quit + sent, strlen (quit) - sent, &n);
+
+      if (code == CURLE_AGAIN)
+        {
+          if (!wait_socket (sock, G_IO_OUT, deadline))
+            return;
+        }
+      else if (code != CURLE_OK)
+        return;
+      sent += n;
+    }
+  envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_CLIENT, quit, strlen (quit));
+
+  while (!reply_complete (received) && received->len < 4096)
+    {
+      char buffer[512];
+      size_t n = 0;
+      CURLcode code = curl_easy_recv (easy, buffer, sizeof buffer, &n);
+
+      if (code == CURLE_AGAIN)
+        {
+          if (!wait_socket (sock, G_IO_IN, deadline))
+            break;
+          continue;
+        }
+      if (code != CURLE_OK || n == 0)
+        break;
+      g_string_append_len (received, buffer, n);
+      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_SERVER, buffer, n);
+    }
+}
+
+static char *
+make_url (EnvoiAccount *account)
+{
+  EnvoiSecurity security = envoi_account_get_security (account);
+
+  /* The path is the EHLO name: without one, curl would use the upload's file name. */
+  return g_uri_join (G_URI_FLAGS_NONE,
+                     security == ENVOI_SECURITY_TLS ? "smtps" : "smtp",
+                     NULL,
+                     envoi_account_get_host (account),
+                     envoi_account_get_port (account),
+                     "/" EHLO_NAME,
+                     NULL, NULL);
+}
+
+static const char *
+login_options (EnvoiAuthMethod method)
+{
+  switch (method)
+    {
+    case ENVOI_AUTH_METHOD_PLAIN:
+      return "AUTH=PLAIN";
+    case ENVOI_AUTH_METHOD_LOGIN:
+      return "AUTH=LOGIN";
+    case ENVOI_AUTH_METHOD_CRAM_MD5:
+      return "AUTH=CRAM-MD5";
+    case ENVOI_AUTH_METHOD_NTLM:
+      return "AUTH=NTLM";
+    case ENVOI_AUTH_METHOD_XOAUTH2:
+      return "AUTH=XOAUTH2";
+    case ENVOI_AUTH_METHOD_AUTOMATIC:
+    case ENVOI_AUTH_METHOD_NONE:
+    default:
+      return NULL;
+    }
+}
+
+static guint
+account_timeout (EnvoiAccount *account)
+{
+  guint timeout = envoi_account_get_timeout (account);
+
+  return timeout > 0 ? timeout : DEFAULT_TIMEOUT_SECONDS;
+}
+
+/* Everything but what differs between a test, a send and a certificate probe. */
+static void
+setup_easy (Connection          *connection,
+            EnvoiAccount        *account,
+            EnvoiSmtpTranscript *transcript,
+            char                *error_buffer)
+{
+  g_autofree char *url = make_url (account);
+  EnvoiSecurity security = envoi_account_get_security (account);
+  const char *pin = envoi_account_get_pinned_key (account);
+  const char *ca_file = g_getenv (ENVOI_SMTP_CA_FILE_ENV);
+  guint timeout = account_timeout (account);
+  CURL *easy = connection->easy;
+
+  curl_easy_reset (easy);
+  curl_easy_setopt (easy, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
+  curl_easy_setopt (easy, CURLOPT_OPENSOCKETDATA, connection);
+  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
+  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETDATA, connection);
+  curl_easy_setopt (easy, CURLOPT_URL, url);
+  curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt (easy, CURLOPT_VERBOSE, 1L);
+  curl_easy_setopt (easy, CURLOPT_DEBUGFUNCTION, debug_cb);
+  curl_easy_setopt (easy, CURLOPT_DEBUGDATA, transcript);
+
+  curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT, (long) timeout);
+  curl_easy_setopt (easy, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long) timeout);
+  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME, (long) timeout);
+
+  /* STARTTLS is all or nothing: never CURLUSESSL_TRY. */
+  curl_easy_setopt (easy, CURLOPT_USE_SSL,
+                    security == ENVOI_SECURITY_NONE ? (long) CURLUSESSL_NONE : (long) CURLUSESSL_ALL);
+
+  if (pin != NULL && *pin != '\0')
+    {
+      /* A self-signed server trusted by its key: the pin is the whole check. */
+      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
+      curl_easy_setopt (easy, CURLOPT_PINNEDPUBLICKEY, pin);
+    }
+  else if (!envoi_account_get_verify_certificate (account))
+    {
+      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+  else
+    {
+      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 1L);
+      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 2L);
+      if (ca_file != NULL && *ca_file != '\0')
+        curl_easy_setopt (easy, CURLOPT_CAINFO, ca_file);
+    }
+}
+
+static void
+setup_credentials (CURL         *easy,
+                   EnvoiAccount *account,
+                   const char   *secret)
+{
+  EnvoiAuthMethod method = envoi_account_get_auth_method (account);
+  const char *login = envoi_account_get_login (account);
+  const char *options = login_options (method);
+
+  if (method == ENVOI_AUTH_METHOD_NONE || secret == NULL || *secret == '\0')
+    return;
+
+  curl_easy_setopt (easy, CURLOPT_USERNAME, login != NULL ? login : "");
+  if (method == ENVOI_AUTH_METHOD_XOAUTH2)
+    curl_easy_setopt (easy, CURLOPT_XOAUTH2_BEARER, secret);
+  else
+    curl_easy_setopt (easy, CURLOPT_PASSWORD, secret);
+  if (options != NULL)
+    curl_easy_setopt (easy, CURLOPT_LOGIN_OPTIONS, options);
+}
+
+/* A second connection to an untrusted server, verifying nothing and sending no credentials,
+ * only to read its certificate for the person to judge. */
+static void
+probe_certificate (EnvoiAccount    *account,
+                   GCancellable    *cancellable,
+                   CertificateInfo *info)
+{
+  g_autoptr(EnvoiSmtpTranscript) scratch = envoi_smtp_transcript_new (NULL, NULL);
+  char error_buffer[CURL_ERROR_SIZE] = "";
+  Connection *connection = connection_new ();
+  CURL *easy = connection->easy;
+
+  setup_easy (connection, account, scratch, error_buffer);
+  curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
+  curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  curl_easy_setopt (easy, CURLOPT_PINNEDPUBLICKEY, NULL);
+  curl_easy_setopt (easy, CURLOPT_CERTINFO, 1L);
+  curl_easy_setopt (easy, CURLOPT_CONNECT_ONLY, 1L);
+
+  if (perform (connection, cancellable) == CURLE_OK)
+    {
+      read_certificate_info (easy, info);
+      say_quit (easy, scratch);
+    }
+  else
+    g_debug ("Could not read the certificate of %s: %s",
+             envoi_account_get_host (account), error_buffer);
+
+  connection_free (connection);
+}
+
+static gboolean
+is_name_mismatch (CURL       *easy,
+                  const char *error_buffer)
+{
+  long verify = 0;
+
+  /* OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH, or curl's own host name check. */
+  if (curl_easy_getinfo (easy, CURLINFO_SSL_VERIFYRESULT, &verify) == CURLE_OK && verify == 62)
+    return TRUE;
+
+  return strstr (error_buffer, "subject name") != NULL
+         || strstr (error_buffer, "does not match") != NULL
+         || strstr (error_buffer, "doesn't match") != NULL;
+}
+
+static GError *
+error_from_reply (EnvoiSmtpStage  stage,
+                  guint           code,
+                  const char     *reply)
+{
+  g_autofree char *status = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *one_line = NULL;
+  EnvoiSmtpError klass;
+
+  if (reply == NULL || !envoi_smtp_parse_reply (reply, NULL, &status, &text))
+    text = NULL;
+  klass = envoi_smtp_classify_reply (stage, code, status, text);
+
+  one_line = reply != NULL ? g_strdelimit (g_strdup (reply), "\r\n", ' ') : g_strdup_printf ("%u", code);
+
+  switch (klass)
+    {
+    case ENVOI_SMTP_ERROR_SENDER_REJECTED:
+      /* Translators: %s is the server's reply, e.g. "553 5.7.1 Sender address rejected". */
+      return g_error_new (ENVOI_SMTP_ERROR, klass, _("The server rejected the sender address: %s"), one_line);
+    case ENVOI_SMTP_ERROR_RECIPIENT_REJECTED:
+      /* Translators: %s is the server's reply, e.g. "550 5.1.1 No such user". */
+      return g_error_new (ENVOI_SMTP_ERROR, klass, _("The server rejected a recipient: %s"), one_line);
+    case ENVOI_SMTP_ERROR_MESSAGE_REJECTED:
+      /* Translators: %s is the server's reply, e.g. "552 5.3.4 Message too big". */
+      return g_error_new (ENVOI_SMTP_ERROR, klass, _("The server rejected the message: %s"), one_line);
+    case ENVOI_SMTP_ERROR_SENDING_LIMIT_REACHED:
+      /* Translators: %s is the server's reply. */
+      return g_error_new (ENVOI_SMTP_ERROR, klass, _("The server says the sending limit is reached: %s"), one_line);
+    case ENVOI_SMTP_ERROR_TEMPORARY_FAILURE:
+      /* Translators: %s is the server's reply, e.g. "451 4.3.0 Try again later". */
+      return g_error_new (ENVOI_SMTP_ERROR, klass, _("The server reported a temporary failure: %s"), one_line);
+    case ENVOI_SMTP_ERROR_AUTH_FAILED:
+    case ENVOI_SMTP_ERROR_AUTH_DISABLED_BY_PROVIDER:
+    case ENVOI_SMTP_ERROR_APP_PASSWORD_REQUIRED:
+    case ENVOI_SMTP_ERROR_MECHANISM_NOT_OFFERED:
+      /* Translators: %s is the server's reply, e.g. "535 5.7.8 Authentication failed". */
+      return g_error_new (ENVOI_SMTP_ERROR, klass, _("The server refused the login: %s"), one_line);
+    case ENVOI_SMTP_ERROR_AUTH_REQUIRED:
+    case ENVOI_SMTP_ERROR_TLS_REQUIRED:
+      /* Translators: %s is the server's reply, e.g. "530 5.7.0 Authentication required". */
+      return g_error_new (ENVOI_SMTP_ERROR, klass, _("The server refused to continue: %s"), one_line);
+    case ENVOI_SMTP_ERROR_CONNECTION_LOST:
+      return g_error_new_literal (ENVOI_SMTP_ERROR, klass, _("The connection to the server was lost."));
+    default:
+      /* Translators: %s is the server's reply. */
+      return g_error_new (ENVOI_SMTP_ERROR, klass, _("The server answered: %s"), one_line);
+    }
+}
+
+static GError *
+error_from_curl (CURLcode             code,
+                 CURL                *easy,
+                 EnvoiAccount        *account,
+                 EnvoiSmtpTranscript *transcript,
+                 const char          *error_buffer,
+                 CertificateInfo     *certificate)
+{
+  const char *host = envoi_account_get_host (account);
+  guint port = envoi_account_get_port (account);
+  g_autofree char *reply = envoi_smtp_transcript_dup_last_reply (transcript);
+  g_autofree char *detail = envoi_smtp_transcript_redact (transcript,
+                                                         *error_buffer != '\0' ? error_buffer
+                                                                               : curl_easy_strerror (code));
+  EnvoiSmtpStage stage = envoi_smtp_transcript_get_stage (transcript);
+  long response = 0;
+
+  curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &response);
+
+  switch (code)
+    {
+    case CURLE_ABORTED_BY_CALLBACK:
+      return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
+
+    case CURLE_COULDNT_RESOLVE_HOST:
+      /* Translators: %s is a host name such as smtp.example.com. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_HOST_NOT_FOUND,
+                          _("The server “%s” was not found."), host);
+
+    case CURLE_COULDNT_CONNECT:
+      /* Translators: %s is a host name, %u a port number. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_REFUSED,
+                          _("Could not connect to %s on port %u."), host, port);
+
+    case CURLE_OPERATION_TIMEDOUT:
+      /* Translators: %s is a host name, %u a port number, %u a number of seconds. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT,
+                          _("%s on port %u did not answer within %u seconds."),
+                          host, port, account_timeout (account));
+
+    case CURLE_SSL_CONNECT_ERROR:
+      /* Translators: %s is a host name, %u a port number, the last %s a technical detail. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TLS_HANDSHAKE_FAILED,
+                          _("The secure connection to %s on port %u failed (%s)."), host, port, detail);
+
+    case CURLE_PEER_FAILED_VERIFICATION:
+      if (is_name_mismatch (easy, error_buffer))
+        /* Translators: %s is a host name, the second %s the certificate's subject. */
+        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_NAME_MISMATCH,
+                            _("The certificate of the server is not valid for the name “%s” (it is for “%s”)."),
+                            host, certificate->subject != NULL ? certificate->subject : "?");
+      G_GNUC_FALLTHROUGH;
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+      if (code == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+        /* Translators: %s is a host name, the second %s a key fingerprint (sha256//…). */
+        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED,
+                            _("The certificate of %s has changed since you trusted it: its key fingerprint is now %s."),
+                            host, certificate->pin != NULL ? certificate->pin : "?");
+      /* Translators: %s is a host name; then the certificate's subject, its issuer and its key
+       * fingerprint (sha256//…). */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED,
+                          _("The certificate of %s is not trusted. Subject: %s. Issuer: %s. Key fingerprint: %s."),
+                          host,
+                          certificate->subject != NULL ? certificate->subject : "?",
+                          certificate->issuer != NULL ? certificate->issuer : "?",
+                          certificate->pin != NULL ? certificate->pin : "?");
+
+    case CURLE_USE_SSL_FAILED:
+      /* Translators: %s is a host name, %u a port number. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_STARTTLS_NOT_OFFERED,
+                          _("%s on port %u does not offer STARTTLS. Nothing was sent."), host, port);
+
+    case CURLE_LOGIN_DENIED:
+    case CURLE_AUTH_ERROR:
+      if (response >= 400)
+        return error_from_reply (ENVOI_SMTP_STAGE_AUTH, response, reply);
+      /* Translators: %s is a technical detail from the mail library. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_MECHANISM_NOT_OFFERED,
+                          _("The server offers no authentication method that can be used (%s)."), detail);
+
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_GOT_NOTHING:
+    case CURLE_UPLOAD_FAILED:
+    case CURLE_READ_ERROR:
+    case CURLE_PARTIAL_FILE:
+      /* No reply code: the network failed, not the server. */
+      if (response == 0)
+        /* Translators: %s is a technical detail. */
+        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_LOST,
+                            _("The connection to the server was lost (%s)."), detail);
+      return error_from_reply (stage, response, reply);
+
+    default:
+      if (response >= 400)
+        return error_from_reply (stage, response, reply);
+      /* Translators: %s is a technical detail from the mail library. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_FAILED,
+                          _("Talking to the server failed: %s"), detail);
+    }
+}
+
+/* ---- operations --------------------------------------------------------------------------- */
+
+static void
+operation_free (gpointer data)
+{
+  Operation *op = data;
+
+  g_free (op->envelope_from);
+  g_strfreev (op->recipients);
+  g_clear_pointer (&op->message, g_bytes_unref);
+  g_clear_pointer (&op->report, envoi_smtp_report_unref);
+  g_free (op);
+}
+
+static gboolean
+refuse_plaintext_password (EnvoiSmtpClient  *self,
+                           GError          **error)
+{
+  EnvoiAuthMethod method = envoi_account_get_auth_method (self->account);
+
+  if (envoi_account_get_security (self->account) != ENVOI_SECURITY_NONE
+      || method == ENVOI_AUTH_METHOD_NONE
+      || self->secret == NULL || *self->secret == '\0'
+      || envoi_account_get_allow_plaintext_password (self->account)
+      || envoi_account_is_loopback (self->account))
+    return FALSE;
+
+  /* Translators: %s is a host name. */
+  g_set_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_PLAINTEXT_PASSWORD_REFUSED,
+               _("Envoi did not connect to %s: without encryption the password would be readable on the network."),
+               envoi_account_get_host (self->account));
+  return TRUE;
+}
+
+static void
+run_operation (EnvoiSmtpClient *self,
+               GTask           *task,
+               Operation       *op)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(EnvoiSmtpTranscript) transcript = NULL;
+  g_autoptr(GError) error = NULL;
+  struct curl_slist *recipients = NULL;
+  CertificateInfo certificate = { NULL, };
+  char error_buffer[CURL_ERROR_SIZE] = "";
+  Connection *connection;
+  CURL *easy;
+  CURLcode code;
+
+  transcript = envoi_smtp_transcript_new (envoi_account_get_login (self->account), self->secret);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (refuse_plaintext_password (self, &error))
+    {
+      op->report = report_new (transcript, NULL);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (op->kind == OPERATION_TEST)
+    {
+      /* A connect-only handle is never reused for sending: give it its own. */
+      connection = connection_new ();
+    }
+  else
+    {
+      if (self->connection == NULL)
+        self->connection = connection_new ();
+      connection = self->connection;
+    }
+  easy = connection->easy;
+
+  setup_easy (connection, self->account, transcript, error_buffer);
+  setup_credentials (easy, self->account, self->secret);
+
+  if (op->kind == OPERATION_TEST)
+    {
+      curl_easy_setopt (easy, CURLOPT_CONNECT_ONLY, 1L);
+      curl_easy_setopt (easy, CURLOPT_CERTINFO, 1L);
+    }
+  else
+    {
+      gsize i;
+
+      for (i = 0; op->recipients[i] != NULL; i++)
+        recipients = curl_slist_append (recipients, op->recipients[i]);
+      curl_easy_setopt (easy, CURLOPT_MAIL_FROM, op->envelope_from);
+      curl_easy_setopt (easy, CURLOPT_MAIL_RCPT, recipients);
+      curl_easy_setopt (easy, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (easy, CURLOPT_READFUNCTION, read_cb);
+      curl_easy_setopt (easy, CURLOPT_READDATA, op);
+      curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) g_bytes_get_size (op->message));
+    }
+
+  code = perform (connection, cancellable);
+
+  if (code == CURLE_OK && op->kind == OPERATION_TEST)
+    read_certificate_info (easy, &certificate);
+  else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+    probe_certificate (self->account, cancellable, &certificate);
+
+  if (code != CURLE_OK)
+    error = error_from_curl (code, easy, self->account, transcript, error_buffer, &certificate);
+
+  if (op->kind == OPERATION_TEST)
+    {
+      if (code == CURLE_OK)
+        say_quit (easy, transcript);
+      connection_free (connection);
+    }
+  else
+    {
+      curl_multi_remove_handle (connection->multi, easy);
+      curl_easy_setopt (easy, CURLOPT_MAIL_RCPT, NULL);
+      curl_slist_free_all (recipients);
+    }
+
+  op->report = report_new (transcript, &certificate);
+  certificate_info_clear (&certificate);
+
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else if (op->kind == OPERATION_TEST)
+    g_task_return_pointer (task, envoi_smtp_report_ref (op->report),
+                           (GDestroyNotify) envoi_smtp_report_unref);
+  else
+    g_task_return_pointer (task, g_strdup (op->report->last_reply), g_free);
+}
+
+static void
+worker_func (gpointer data,
+             gpointer user_data)
+{
+  g_autoptr(GTask) task = data;
+  EnvoiSmtpClient *self = g_task_get_source_object (task);
+
+  run_operation (self, task, g_task_get_task_data (task));
+}
+
+static gpointer
+close_connection_thread (gpointer data)
+{
+  connection_free (data);
+  return NULL;
+}
+
+/* ---- GObject ------------------------------------------------------------------------------ */
+
+static void
+envoi_smtp_client_finalize (GObject *object)
+{
+  EnvoiSmtpClient *self = (EnvoiSmtpClient *)object;
+
+  /* Every pending operation holds a reference: the worker is idle, but this may run on it. */
+  g_thread_pool_free (self->worker, TRUE, FALSE);
+
+  /* Closing says QUIT and waits for the reply: never on the caller's thread. */
+  if (self->connection != NULL)
+    g_thread_unref (g_thread_new ("envoi-smtp-close", close_connection_thread,
+                                  g_steal_pointer (&self->connection)));
+
+  if (self->secret != NULL)
+    {
+      memset (self->secret, 0, strlen (self->secret));
+      g_free (self->secret);
+    }
+  g_clear_object (&self->account);
+
+  G_OBJECT_CLASS (envoi_smtp_client_parent_class)->finalize (object);
+}
+
+static void
+envoi_smtp_client_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  EnvoiSmtpClient *self = ENVOI_SMTP_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCOUNT:
+      g_value_set_object (value, self->account);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+envoi_smtp_client_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  EnvoiSmtpClient *self = ENVOI_SMTP_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCOUNT:
+      /* A copy: editing the form afterwards must not change a running operation. */
+      self->account = envoi_account_copy (g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+envoi_smtp_client_class_init (EnvoiSmtpClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = envoi_smtp_client_finalize;
+  object_class->get_property = envoi_smtp_client_get_property;
+  object_class->set_property = envoi_smtp_client_set_property;
+
+  /**
+   * EnvoiSmtpClient:account:
+   *
+   * A copy of the account given at construction.
+   */
+  properties [PROP_ACCOUNT] =
+    g_param_spec_object ("account", NULL, NULL,
+                         ENVOI_TYPE_ACCOUNT,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  curl_global_init (CURL_GLOBAL_DEFAULT);
+}
+
+static void
+envoi_smtp_client_init (EnvoiSmtpClient *self)
+{
+  self->worker = g_thread_pool_new (worker_func, self, 1, FALSE, NULL);
+}
+
+/* ---- public ------------------------------------------------------------------------------- */
+
+/**
+ * envoi_smtp_client_new:
+ * @account: the account (copied: later edits do not affect this client)
+ * @secret: (nullable): the password or OAuth 2 token; kept in memory only, wiped on finalize
+ */
+EnvoiSmtpClient *
+envoi_smtp_client_new (EnvoiAccount *account,
+                       const char   *secret)
+{
+  EnvoiSmtpClient *self;
+
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT (account), NULL);
+
+  self = g_object_new (ENVOI_TYPE_SMTP_CLIENT, "account", account, NULL);
+  self->secret = g_strdup (secret);
+
+  return self;
+}
+
+EnvoiAccount *
+envoi_smtp_client_get_account (EnvoiSmtpClient *self)
+{
+  g_return_val_if_fail (ENVOI_IS_SMTP_CLIENT (self), NULL);
+
+  return self->account;
+}
+
+static void
+queue_operation (EnvoiSmtpClient     *self,
+                 Operation           *op,
+                 gpointer             source_tag,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, op, operation_free);
+  g_thread_pool_push (self->worker, task, NULL);
+}
+
+/**
+ * envoi_smtp_client_test_async:
+ *
+ * Connects, reads the greeting, says EHLO, upgrades with STARTTLS if so configured, logs in
+ * and says QUIT: everything but sending.
+ */
+void
+envoi_smtp_client_test_async (EnvoiSmtpClient     *self,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  Operation *op;
+
+  g_return_if_fail (ENVOI_IS_SMTP_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  op = g_new0 (Operation, 1);
+  op->kind = OPERATION_TEST;
+  queue_operation (self, op, envoi_smtp_client_test_async, cancellable, callback, user_data);
+}
+
+/**
+ * envoi_smtp_client_test_finish:
+ *
+ * Returns: (transfer full): what the server offered and the transcript, or %NULL with @error
+ *   set (see envoi_smtp_client_get_report() for the transcript of a failure).
+ */
+EnvoiSmtpReport *
+envoi_smtp_client_test_finish (EnvoiSmtpClient  *self,
+                               GAsyncResult     *result,
+                               GError          **error)
+{
+  g_return_val_if_fail (ENVOI_IS_SMTP_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == envoi_smtp_client_test_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * envoi_smtp_client_send_async:
+ * @envelope_from: the MAIL FROM address
+ * @recipients: the RCPT TO addresses (at least one)
+ * @message: the RFC 5322 message; line endings are normalised to CRLF
+ *
+ * Sends one message. Sends of one client run one after the other, over one connection while
+ * the server keeps it open.
+ */
+void
+envoi_smtp_client_send_async (EnvoiSmtpClient     *self,
+                              const char          *envelope_from,
+                              const char * const  *recipients,
+                              GBytes              *message,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  Operation *op;
+
+  g_return_if_fail (ENVOI_IS_SMTP_CLIENT (self));
+  g_return_if_fail (envelope_from != NULL);
+  g_return_if_fail (recipients != NULL && recipients[0] != NULL);
+  g_return_if_fail (message != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  op = g_new0 (Operation, 1);
+  op->kind = OPERATION_SEND;
+  op->envelope_from = g_strdup (envelope_from);
+  op->recipients = g_strdupv ((char **) recipients);
+  op->message = envoi_message_normalize_crlf (message);
+  queue_operation (self, op, envoi_smtp_client_send_async, cancellable, callback, user_data);
+}
+
+/**
+ * envoi_smtp_client_send_finish:
+ *
+ * Returns: (transfer full): the server's reply to the message ("250 2.0.0 OK queued as …"),
+ *   or %NULL with @error set.
+ */
+char *
+envoi_smtp_client_send_finish (EnvoiSmtpClient  *self,
+                               GAsyncResult     *result,
+                               GError          **error)
+{
+  g_return_val_if_fail (ENVOI_IS_SMTP_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == envoi_smtp_client_send_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * envoi_smtp_client_get_report:
+ * @result: the result given to a test or send callback
+ *
+ * What that operation saw, whether it succeeded or not: the transcript, the last reply, the
+ * certificate of an untrusted server. Call it from the callback.
+ *
+ * Returns: (transfer none) (nullable): the report, %NULL if the operation was cancelled
+ *   before it started
+ */
+EnvoiSmtpReport *
+envoi_smtp_client_get_report (EnvoiSmtpClient *self,
+                              GAsyncResult    *result)
+{
+  Operation *op;
+
+  g_return_val_if_fail (ENVOI_IS_SMTP_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  op = g_task_get_task_data (G_TASK (result));
+  return op->report;
+}
