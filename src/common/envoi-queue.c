@@ -462,7 +462,7 @@ envoi_queue_enqueue (EnvoiQueue          *self,
     }
 
   g_hash_table_insert (self->entries, (gpointer) envoi_queue_entry_get_id (entry),
-                       g_steal_pointer (&entry));
+                       g_object_ref (entry));
 
   return g_steal_pointer (&id);
 }
@@ -826,6 +826,13 @@ parse_message (GBytes  *raw,
   const guint8 *data = g_bytes_get_data (raw, &length);
 
   ensure_gmime ();
+
+  if (length == 0)
+    {
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                           _("The message is empty"));
+      return NULL;
+    }
 
   stream = g_mime_stream_mem_new_with_buffer ((const char *) data, length);
   parser = g_mime_parser_new_with_stream (stream);

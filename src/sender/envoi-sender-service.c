@@ -178,6 +178,20 @@ add_entries (EnvoiSenderService *self,
     }
 }
 
+/* An entry this process enqueued itself: already indexed, so no scan will find it. */
+static void
+add_entry (EnvoiSenderService *self,
+           EnvoiQueueEntry    *entry)
+{
+  g_autoptr(GPtrArray) entries = g_ptr_array_new ();
+
+  g_assert (entry != NULL);
+  g_ptr_array_add (entries, entry);
+  add_entries (self, entries);
+  schedule (self);
+  update_idle (self);
+}
+
 static void
 scan_queue (EnvoiSenderService *self)
 {
@@ -304,7 +318,7 @@ notify_failure (EnvoiSenderService *self,
         {
           log_event (self, envoi_queue_entry_get_id (entry),
                      envoi_queue_entry_get_account_id (entry), "notified", id);
-          queue_scan (self);
+          add_entry (self, envoi_queue_lookup (self->queue, id));
         }
     }
 }
@@ -861,7 +875,7 @@ finish_submission (Submission *submission)
     }
   else
     {
-      scan_queue (self);
+      add_entry (self, envoi_queue_lookup (self->queue, id));
       envoi_dbus_sender1_complete_submit (self->skeleton, submission->invocation, NULL, id);
     }
 }

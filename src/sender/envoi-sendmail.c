@@ -373,10 +373,22 @@ submit_over_dbus (Options  *options,
   return EX_OK;
 }
 
+static gboolean
+schemas_installed (void)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, ENVOI_APP_SCHEMA_ID, TRUE);
+
+  return schema != NULL;
+}
+
 static int
 submit (Options *options)
 {
-  g_autoptr(EnvoiAccountStore) store = envoi_account_store_new ();
+  g_autoptr(EnvoiAccountStore) store = NULL;
   g_autoptr(EnvoiQueue) queue = NULL;
   g_autoptr(GBytes) message = NULL;
   g_autoptr(GError) error = NULL;
@@ -384,6 +396,11 @@ submit (Options *options)
   guint64 max_size;
   int code = EX_OK;
 
+  /* Without them GSettings aborts: say what is wrong instead. */
+  if (!schemas_installed ())
+    return fail (EX_CONFIG, "%s", _("Envoi’s settings schemas are not installed"));
+
+  store = envoi_account_store_new ();
   if (g_list_model_get_n_items (G_LIST_MODEL (store)) == 0)
     return fail (EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
 

@@ -1,0 +1,358 @@
+/* test-queue.c: the durable spool and message preparation
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+#include "envoi-account.h"
+#include "envoi-account-store.h"
+#include "envoi-queue.h"
+#include "envoi-test-helpers.h"
+
+static char *
+make_dir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("envoi-queue-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static GBytes *
+bytes (const char *text)
+{
+  return g_bytes_new (text, strlen (text));
+}
+
+static void
+test_enqueue_and_reload (void)
+{
+  g_autofree char *parent = make_dir ();
+  g_autofree char *dir = g_build_filename (parent, "queue", NULL);
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(EnvoiQueue) again = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GBytes) message = bytes ("Subject: hi\n\nbody\n");
+  g_autoptr(GBytes) read = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  const char *recipients[] = { "a@example.net", "b@example.net", NULL };
+  EnvoiQueueEntry *entry;
+  struct stat st;
+
+  queue = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (dir, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+
+  id = envoi_queue_enqueue (queue, "acct", "me@example.org", recipients, message, &error);
+  g_assert_no_error (error);
+  g_assert_true (envoi_queue_id_is_valid (id));
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 1);
+
+  /* Another process (or the next start) sees the same entry. */
+  again = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (envoi_queue_scan (again, &added, &damaged, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (added->len, ==, 1);
+  g_assert_cmpuint (damaged->len, ==, 0);
+  entry = g_ptr_array_index (added, 0);
+  g_assert_cmpstr (envoi_queue_entry_get_id (entry), ==, id);
+  g_assert_cmpstr (envoi_queue_entry_get_account_id (entry), ==, "acct");
+  g_assert_cmpstr (envoi_queue_entry_get_from (entry), ==, "me@example.org");
+  g_assert_cmpstrv (envoi_queue_entry_get_recipients (entry), recipients);
+  g_assert_cmpint (envoi_queue_entry_get_state (entry), ==, ENVOI_QUEUE_STATE_QUEUED);
+  g_assert_cmpint (envoi_queue_entry_get_queued (entry), >, 0);
+
+  read = envoi_queue_read_message (again, entry, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (read, message));
+
+  /* State changes are durable too. */
+  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_DEFERRED);
+  envoi_queue_entry_set_attempts (entry, 3);
+  envoi_queue_entry_set_next_attempt (entry, 1234567);
+  envoi_queue_entry_set_last_error (entry, "451 try later");
+  g_assert_true (envoi_queue_update (again, entry, &error));
+  g_assert_no_error (error);
+
+  g_clear_object (&queue);
+  g_clear_pointer (&added, g_ptr_array_unref);
+  queue = envoi_queue_new (dir, &error);
+  g_assert_true (envoi_queue_scan (queue, &added, NULL, &error));
+  entry = g_ptr_array_index (added, 0);
+  g_assert_cmpint (envoi_queue_entry_get_state (entry), ==, ENVOI_QUEUE_STATE_DEFERRED);
+  g_assert_cmpuint (envoi_queue_entry_get_attempts (entry), ==, 3);
+  g_assert_cmpint (envoi_queue_entry_get_next_attempt (entry), ==, 1234567);
+  g_assert_cmpstr (envoi_queue_entry_get_last_error (entry), ==, "451 try later");
+
+  g_assert_true (envoi_queue_remove (queue, id, &error));
+  g_assert_no_error (error);
+  g_assert_true (envoi_queue_sync (queue, &error));
+  g_assert_false (envoi_queue_remove (queue, id, &error));
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_clear_object (&again);
+  again = envoi_queue_new (dir, &error);
+  g_clear_pointer (&added, g_ptr_array_unref);
+  g_assert_true (envoi_queue_scan (again, &added, NULL, &error));
+  g_assert_cmpuint (added->len, ==, 0);
+}
+
+static void
+test_bad_envelope (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GBytes) message = bytes ("Subject: hi\n\nbody\n");
+  g_autoptr(GError) error = NULL;
+  const char *none[] = { NULL };
+  const char *injected[] = { "a@example.net>\r\nRSET", NULL };
+  const char *good[] = { "a@example.net", NULL };
+  char *id;
+
+  id = envoi_queue_enqueue (queue, "acct", "me@example.org", none, message, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_RECIPIENTS);
+  g_assert_null (id);
+  g_clear_error (&error);
+
+  id = envoi_queue_enqueue (queue, "acct", "me@example.org", injected, message, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE);
+  g_assert_null (id);
+  g_clear_error (&error);
+
+  id = envoi_queue_enqueue (queue, "acct", "me@example.org\nRCPT", good, message, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE);
+  g_assert_null (id);
+}
+
+static void
+write_file (const char *dir,
+            const char *name,
+            const char *contents)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_damaged (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) writer = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiQueue) reader = NULL;
+  g_autoptr(GBytes) message = bytes ("Subject: hi\n\nbody\n");
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *good1 = NULL;
+  g_autofree char *good2 = NULL;
+  g_autofree char *truncated = NULL;
+  g_autofree char *truncated_msg = NULL;
+  g_autofree char *orphan_path = g_build_filename (dir, "0000000000abcd-00000001.msg", NULL);
+  g_autofree char *damaged_dir = g_build_filename (dir, "damaged", NULL);
+  const char *recipients[] = { "a@example.net", NULL };
+  struct utimbuf old = { 1000, 1000 };
+
+  good1 = envoi_queue_enqueue (writer, "acct", "me@example.org", recipients, message, NULL);
+  truncated = envoi_queue_enqueue (writer, "acct", "me@example.org", recipients, message, NULL);
+  good2 = envoi_queue_enqueue (writer, "acct", "me@example.org", recipients, message, NULL);
+
+  /* An envelope that is not a key file, one whose message lost bytes, a message without its
+   * envelope left by a writer that died long ago. */
+  write_file (dir, "0000000000abce-00000002.env", "\x01garbage[[[\n");
+  write_file (dir, "0000000000abce-00000002.msg", "Subject: x\n\n");
+  truncated_msg = g_strconcat (truncated, ".msg", NULL);
+  write_file (dir, truncated_msg, "Subj");
+  write_file (dir, "0000000000abcd-00000001.msg", "Subject: y\n\n");
+  g_assert_cmpint (utime (orphan_path, &old), ==, 0);
+
+  reader = envoi_queue_new (dir, NULL);
+  g_test_expect_message ("envoi-queue", G_LOG_LEVEL_WARNING, "*damaged*");
+  g_test_expect_message ("envoi-queue", G_LOG_LEVEL_WARNING, "*damaged*");
+  g_test_expect_message ("envoi-queue", G_LOG_LEVEL_WARNING, "*damaged*");
+  g_assert_true (envoi_queue_scan (reader, &added, &damaged, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (added->len, ==, 2);
+  g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, 0)), ==, good1);
+  g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, 1)), ==, good2);
+  g_assert_cmpuint (damaged->len, ==, 3);
+  for (guint i = 0; i < damaged->len; i++)
+    g_assert_error ((GError *) g_ptr_array_index (damaged, i), ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_DAMAGED);
+
+  /* Moved aside, not deleted; the spool itself is clean. */
+  g_assert_true (g_file_test (damaged_dir, G_FILE_TEST_IS_DIR));
+  g_assert_false (g_file_test (orphan_path, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *moved = g_build_filename (damaged_dir, "0000000000abcd-00000001.msg", NULL);
+    g_autofree char *moved_env = g_build_filename (damaged_dir, "0000000000abce-00000002.env", NULL);
+
+    g_assert_true (g_file_test (moved, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (moved_env, G_FILE_TEST_EXISTS));
+  }
+}
+
+static void
+test_prepare (void)
+{
+  static const struct {
+    const char *input;
+    gboolean    extract;
+    const char *expected_rcpts;  /* comma-separated */
+    const char *must_contain;
+    const char *must_not_contain;
+  } cases[] = {
+    { "From: Me <me@example.org>\nTo: a@example.net, \"B\" <b@example.net>\nCc: c@example.net\n"
+      "Bcc: d@example.net\nSubject: s\n\nbody\n", TRUE,
+      "a@example.net,b@example.net,c@example.net,d@example.net", "Cc: c@example.net", "Bcc" },
+    { "To: Group: a@example.net, b@example.net;\nSubject: s\n\nbody\n", TRUE,
+      "a@example.net,b@example.net", "From: ", NULL },
+    { "To: a@example.net\nTo: a@example.net\nBcc: A@EXAMPLE.NET\n\nbody\n", TRUE,
+      "a@example.net", "Message-Id: <", "Bcc" },
+    { "To: a@example.net\nSubject: s\n\nbody\n", FALSE, "", "Date: ", NULL },
+    { "Date: Tue, 1 Jan 2030 00:00:00 +0000\nMessage-ID: <keep@example.org>\nTo: a@example.net\n\nbody\n",
+      TRUE, "a@example.net", "<keep@example.org>", "2026" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) raw = bytes (cases[i].input);
+      g_autoptr(GBytes) prepared = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *header_from = NULL;
+      g_auto(GStrv) rcpts = NULL;
+      g_autofree char *joined = NULL;
+      g_autofree char *text = NULL;
+
+      prepared = envoi_queue_prepare_message (raw, "me@example.org", "Me Myself", cases[i].extract,
+                                              &header_from, &rcpts, &error);
+      g_assert_no_error (error);
+      joined = g_strjoinv (",", rcpts);
+      g_assert_cmpstr (joined, ==, cases[i].expected_rcpts);
+      text = g_strndup (g_bytes_get_data (prepared, NULL), g_bytes_get_size (prepared));
+      g_assert_nonnull (strstr (text, cases[i].must_contain));
+      g_assert_nonnull (strstr (text, "Date: "));
+      g_assert_nonnull (strstr (text, "Message-Id: <") ?: strstr (text, "Message-ID: <"));
+      if (cases[i].must_not_contain != NULL)
+        g_assert_null (strstr (text, cases[i].must_not_contain));
+      g_assert_nonnull (strstr (text, "\nbody\n"));
+    }
+}
+
+static EnvoiAccountStore *
+make_store (void)
+{
+  EnvoiAccountStore *store = envoi_account_store_new ();
+  g_autoptr(EnvoiAccount) one = envoi_account_new ("one");
+  g_autoptr(EnvoiAccount) two = envoi_account_new ("two");
+
+  g_object_set (one, "address", "one@example.org", NULL);
+  g_object_set (two, "address", "two@example.org", NULL);
+  envoi_account_store_add (store, one);
+  envoi_account_store_add (store, two);
+  envoi_account_store_set_default (store, "two");
+
+  return store;
+}
+
+static void
+test_submit (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiAccountStore) empty = NULL;
+  g_autoptr(EnvoiAccountStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) from_one = bytes ("From: One <ONE@example.org>\nTo: x@example.net\nBcc: y@example.net\n\nhi\n");
+  g_autoptr(GBytes) from_other = bytes ("From: z@example.com\nSubject: s\n\nhi\n");
+  g_autoptr(GBytes) no_header = bytes ("");
+  const char *extra[] = { "w@example.net", NULL };
+  g_autofree char *id = NULL;
+  EnvoiQueueEntry *entry;
+  const char *expected_one[] = { "x@example.net", "y@example.net", NULL };
+
+  /* No account at all: the caller exits 78. */
+  empty = envoi_account_store_new ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (empty)), ==, 0);
+  id = envoi_queue_submit (queue, empty, from_one, NULL, NULL, NULL, NULL, TRUE, 0, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT);
+  g_clear_error (&error);
+
+  store = make_store ();
+
+  /* From matches an account (whatever the case): that one, and its address as sender. */
+  id = envoi_queue_submit (queue, store, from_one, NULL, NULL, NULL, NULL, TRUE, 0, &error);
+  g_assert_no_error (error);
+  entry = envoi_queue_lookup (queue, id);
+  g_assert_cmpstr (envoi_queue_entry_get_account_id (entry), ==, "one");
+  g_assert_cmpstr (envoi_queue_entry_get_from (entry), ==, "one@example.org");
+  g_assert_cmpstrv (envoi_queue_entry_get_recipients (entry), expected_one);
+  {
+    g_autoptr(GBytes) stored = envoi_queue_read_message (queue, entry, NULL);
+    g_autofree char *text = g_strndup (g_bytes_get_data (stored, NULL), g_bytes_get_size (stored));
+
+    g_assert_null (strstr (text, "Bcc"));
+    g_assert_null (strstr (text, "y@example.net"));
+  }
+  g_clear_pointer (&id, g_free);
+
+  /* No match: the default account; -f is kept as the envelope sender. */
+  id = envoi_queue_submit (queue, store, from_other, NULL, "bounce@example.com", NULL, extra, FALSE, 0, &error);
+  g_assert_no_error (error);
+  entry = envoi_queue_lookup (queue, id);
+  g_assert_cmpstr (envoi_queue_entry_get_account_id (entry), ==, "two");
+  g_assert_cmpstr (envoi_queue_entry_get_from (entry), ==, "bounce@example.com");
+  g_clear_pointer (&id, g_free);
+
+  /* An explicit account wins; an unknown one is an error. */
+  id = envoi_queue_submit (queue, store, from_one, "two", NULL, NULL, NULL, TRUE, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (envoi_queue_entry_get_account_id (envoi_queue_lookup (queue, id)), ==, "two");
+  g_clear_pointer (&id, g_free);
+  id = envoi_queue_submit (queue, store, from_one, "nope", NULL, NULL, NULL, TRUE, 0, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT);
+  g_clear_error (&error);
+
+  id = envoi_queue_submit (queue, store, from_other, NULL, NULL, NULL, NULL, TRUE, 0, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_RECIPIENTS);
+  g_clear_error (&error);
+
+  id = envoi_queue_submit (queue, store, from_one, NULL, NULL, NULL, NULL, TRUE, 10, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  id = envoi_queue_submit (queue, store, no_header, NULL, NULL, NULL, extra, FALSE, 0, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE);
+  g_clear_error (&error);
+
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 3);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/envoi/queue/enqueue-and-reload", test_enqueue_and_reload);
+  g_test_add_func ("/envoi/queue/bad-envelope", test_bad_envelope);
+  g_test_add_func ("/envoi/queue/damaged", test_damaged);
+  g_test_add_func ("/envoi/queue/prepare", test_prepare);
+  g_test_add_func ("/envoi/queue/submit", test_submit);
+
+  return g_test_run ();
+}
