@@ -117,6 +117,8 @@ class Recorder:
 
     def command(self, listener, conn, line):
         text = line.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
+        # A TLS ClientHello sent to a plain listener is "a line" too: keep the log text.
+        text = "".join(c if c.isprintable() else "\\x%02x" % ord(c) for c in text)
         self.log.write("%s %d >> %s\n" % (listener, conn, text))
 
     def message(self, listener, envelope):

@@ -561,6 +561,52 @@ test_send_tls_reuses_connection (void)
 }
 
 static void
+test_connect_open_no_auth (void)
+{
+  g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_OPEN_PORT", ENVOI_SECURITY_NONE, ENVOI_AUTH_METHOD_NONE);
+  g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EnvoiSmtpReport) report = run_test (client, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length ((char **) envoi_smtp_report_get_auth_mechanisms (report)), ==, 0);
+  /* The test asks whether the sender would be accepted, then takes it back. */
+  g_assert_true (server_log_has ("open", "MAIL FROM:<" SENDER ">"));
+  g_assert_true (server_log_has ("open", "RSET"));
+  g_assert_true (server_log_has ("open", "QUIT"));
+  g_assert_false (server_log_has ("open", "AUTH"));
+}
+
+static void
+test_auth_required (void)
+{
+  g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_PLAIN_PORT", ENVOI_SECURITY_NONE, ENVOI_AUTH_METHOD_NONE);
+  g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, ENVOI_TEST_PASSWORD);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EnvoiSmtpReport) report = run_test (client, &error);
+
+  /* Authentication "none" on a server that wants a login: caught by the test, not later. */
+  g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_AUTH_REQUIRED);
+  g_assert_nonnull (strstr (error->message, "530"));
+  g_assert_true (envoi_smtp_error_should_pause_account (error));
+}
+
+static void
+test_tls_on_starttls_port (void)
+{
+  g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_STARTTLS_PORT", ENVOI_SECURITY_TLS, ENVOI_AUTH_METHOD_PLAIN);
+  g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, ENVOI_TEST_PASSWORD);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EnvoiSmtpReport) report = run_test (client, &error);
+  g_autofree char *hint = NULL;
+
+  g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TLS_HANDSHAKE_FAILED);
+  hint = envoi_smtp_error_dup_hint (error, account);
+  g_test_message ("%s / %s", error->message, hint);
+  g_assert_nonnull (strstr (hint, "STARTTLS"));
+}
+
+static void
 test_wrong_password (void)
 {
   g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_PLAIN_PORT", ENVOI_SECURITY_NONE, ENVOI_AUTH_METHOD_AUTOMATIC);
@@ -954,7 +1000,10 @@ main (int   argc,
   g_test_add_func ("/envoi/smtp/send/tls-reuses-connection", test_send_tls_reuses_connection);
   g_test_add_func ("/envoi/smtp/send/test-message", test_send_test_message);
   g_test_add_func ("/envoi/smtp/send/japanese", test_japanese_round_trip);
+  g_test_add_func ("/envoi/smtp/connect/open-no-auth", test_connect_open_no_auth);
   g_test_add_func ("/envoi/smtp/error/wrong-password", test_wrong_password);
+  g_test_add_func ("/envoi/smtp/error/auth-required", test_auth_required);
+  g_test_add_func ("/envoi/smtp/error/tls-on-starttls-port", test_tls_on_starttls_port);
   g_test_add_func ("/envoi/smtp/error/untrusted-then-pinned", test_untrusted_then_pinned);
   g_test_add_func ("/envoi/smtp/error/name-mismatch", test_name_mismatch);
   g_test_add_func ("/envoi/smtp/error/starttls-not-offered", test_starttls_not_offered);

@@ -569,18 +569,27 @@ perform (Connection   *connection,
   return result;
 }
 
+/* Waits until @sock is ready, the deadline passes or @cancellable is cancelled. */
 static gboolean
-wait_socket (curl_socket_t sock,
-             gushort       condition,
-             gint64        deadline)
+wait_socket (curl_socket_t  sock,
+             gushort        condition,
+             gint64         deadline,
+             GCancellable  *cancellable)
 {
-  GPollFD fd = { sock, condition, 0 };
+  GPollFD fds[2] = { { sock, condition, 0 }, { -1, 0, 0 } };
   gint64 left = deadline - g_get_monotonic_time ();
+  guint n = 1;
 
   if (left <= 0)
     return FALSE;
 
-  return g_poll (&fd, 1, (int) (left / 1000) + 1) > 0;
+  if (cancellable != NULL && g_cancellable_make_pollfd (cancellable, &fds[1]))
+    n = 2;
+  g_poll (fds, n, (int) (left / 1000) + 1);
+  if (n == 2)
+    g_cancellable_release_fd (cancellable);
+
+  return fds[0].revents != 0 && !g_cancellable_is_cancelled (cancellable);
 }
 
 static gboolean
@@ -600,54 +609,74 @@ reply_complete (const GString *received)
   return FALSE;
 }
 
-/* A connect-only connection is left open by libcurl: say goodbye ourselves, politely but
- * without waiting long. */
+/* One command on a connect-only connection, which libcurl leaves to us; recorded in the
+ * transcript like libcurl's own. Returns the reply, or %NULL if the connection failed, the
+ * deadline passed or @cancellable was cancelled. */
+static char *
+raw_command (CURL                *easy,
+             EnvoiSmtpTranscript *transcript,
+             const char          *command,
+             gint64               deadline,
+             GCancellable        *cancellable)
+{
+  g_autoptr(GString) received = g_string_new (NULL);
+  g_autofree char *line = g_strconcat (command, "\r\n", NULL);
+  curl_socket_t sock = CURL_SOCKET_BAD;
+  size_t length = strlen (line);
+  size_t sent = 0;
+
+  if (curl_easy_getinfo (easy, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK || sock == CURL_SOCKET_BAD)
+    return NULL;
+
+  while (sent < length)
+    {
+      size_t n = 0;
+      CURLcode code = curl_easy_send (easy, line + sent, length - sent, &n);
+
+      if (code == CURLE_AGAIN)
+        {
+          if (!wait_socket (sock, G_IO_OUT, deadline, cancellable))
+            return NULL;
+        }
+      else if (code != CURLE_OK)
+        return NULL;
+      sent += n;
+    }
+  envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_CLIENT, line, length);
+
+  while (!reply_complete (received))
+    {
+      char buffer[512];
+      size_t n = 0;
+      CURLcode code;
+
+      if (received->len > 65536)
+        return NULL;
+
+      /* TLS may hold decrypted bytes already: read before waiting on the socket. */
+      code = curl_easy_recv (easy, buffer, sizeof buffer, &n);
+      if (code == CURLE_AGAIN)
+        {
+          if (!wait_socket (sock, G_IO_IN, deadline, cancellable))
+            return NULL;
+          continue;
+        }
+      if (code != CURLE_OK || n == 0)
+        return NULL;
+      g_string_append_len (received, buffer, n);
+      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_SERVER, buffer, n);
+    }
+
+  return g_string_free (g_steal_pointer (&received), FALSE);
+}
+
+/* Say goodbye politely, but without waiting long. */
 static void
 say_quit (CURL                *easy,
           EnvoiSmtpTranscript *transcript)
 {
-  static const char quit[] = "QUIT\r\n";
-  gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-  g_autoptr(GString) received = g_string_new (NULL);
-  curl_socket_t sock = CURL_SOCKET_BAD;
-  size_t sent = 0;
-
-  if (curl_easy_getinfo (easy, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK || sock == CURL_SOCKET_BAD)
-    return;
-
-  while (sent < strlen (quit))
-    {
-      size_t n = 0;
-      CURLcode code = curl_easy_send (easy, quit + sent, strlen (quit) - sent, &n);
-
-      if (code == CURLE_AGAIN)
-        {
-          if (!wait_socket (sock, G_IO_OUT, deadline))
-            return;
-        }
-      else if (code != CURLE_OK)
-        return;
-      sent += n;
-    }
-  envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_CLIENT, quit, strlen (quit));
-
-  while (!reply_complete (received) && received->len < 4096)
-    {
-      char buffer[512];
-      size_t n = 0;
-      CURLcode code = curl_easy_recv (easy, buffer, sizeof buffer, &n);
-
-      if (code == CURLE_AGAIN)
-        {
-          if (!wait_socket (sock, G_IO_IN, deadline))
-            break;
-          continue;
-        }
-      if (code != CURLE_OK || n == 0)
-        break;
-      g_string_append_len (received, buffer, n);
-      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_SERVER, buffer, n);
-    }
+  g_autofree char *reply = raw_command (easy, transcript, "QUIT",
+                                        g_get_monotonic_time () + 2 * G_USEC_PER_SEC, NULL);
 }
 
 static char *
@@ -975,6 +1004,52 @@ error_from_curl (CURLcode             code,
     }
 }
 
+/* After logging in, a connection test asks whether the server would take mail from the
+ * account's address (MAIL FROM, then RSET): that is where a server wanting a login, or
+ * refusing the sender, says so. */
+static GError *
+probe_sender (CURL                *easy,
+              EnvoiAccount        *account,
+              EnvoiSmtpTranscript *transcript,
+              GCancellable        *cancellable)
+{
+  const char *address = envoi_account_get_address (account);
+  gint64 deadline = g_get_monotonic_time () + account_timeout (account) * G_USEC_PER_SEC;
+  g_autofree char *command = NULL;
+  g_autofree char *reply = NULL;
+  g_autofree char *reset = NULL;
+  guint code = 0;
+
+  if (address == NULL || *address == '\0')
+    return NULL;
+
+  command = g_strdup_printf ("MAIL FROM:<%s>", address);
+  reply = raw_command (easy, transcript, command, deadline, cancellable);
+  if (g_cancellable_is_cancelled (cancellable))
+    return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
+  if (reply == NULL)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        /* Translators: %s is a host name, %u a number of seconds. */
+        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT,
+                            _("%s did not answer within %u seconds."),
+                            envoi_account_get_host (account), account_timeout (account));
+      return g_error_new_literal (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_LOST,
+                                  _("The connection to the server was lost."));
+    }
+
+  g_strchomp (reply);
+  if (!envoi_smtp_parse_reply (reply, &code, NULL, NULL))
+    /* Translators: %s is what the server answered. */
+    return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_PROTOCOL,
+                        _("The server answered: %s"), reply);
+  if (code / 100 != 2)
+    return error_from_reply (ENVOI_SMTP_STAGE_MAIL, code, reply);
+
+  reset = raw_command (easy, transcript, "RSET", deadline, cancellable);
+  return NULL;
+}
+
 /* ---- operations --------------------------------------------------------------------------- */
 
 static void
@@ -1074,7 +1149,10 @@ run_operation (EnvoiSmtpClient *self,
   code = perform (connection, cancellable);
 
   if (code == CURLE_OK && op->kind == OPERATION_TEST)
-    read_certificate_info (easy, &certificate);
+    {
+      read_certificate_info (easy, &certificate);
+      error = probe_sender (easy, self->account, transcript, cancellable);
+    }
   else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
     probe_certificate (self->account, cancellable, &certificate);
 
@@ -1083,7 +1161,7 @@ run_operation (EnvoiSmtpClient *self,
 
   if (op->kind == OPERATION_TEST)
     {
-      if (code == CURLE_OK)
+      if (code == CURLE_OK && !g_cancellable_is_cancelled (cancellable))
         say_quit (easy, transcript);
       connection_free (connection);
     }
