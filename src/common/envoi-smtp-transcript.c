@@ -288,8 +288,13 @@ static void
 info_line (EnvoiSmtpTranscript *self,
            const char          *line)
 {
-  g_autofree char *redacted = redact_locked (self, line);
+  g_autofree char *redacted = NULL;
 
+  /* libcurl's trace of curl_easy_send() and curl_easy_recv() ("reached easy.c:1229"). */
+  if (g_str_has_prefix (line, "reached ") && strstr (line, ".c:") != NULL)
+    return;
+
+  redacted = redact_locked (self, line);
   g_string_append (self->text, "* ");
   g_string_append (self->text, redacted);
   g_string_append_c (self->text, '\n');
