@@ -303,11 +303,21 @@ envoi_account_load (const char *id)
 EnvoiAccount *
 envoi_account_copy (EnvoiAccount *self)
 {
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT (self), NULL);
+
+  return envoi_account_copy_as (self, self->id);
+}
+
+/* The same settings under another identifier: a new account takes its id on first save. */
+EnvoiAccount *
+envoi_account_copy_as (EnvoiAccount *self,
+                       const char   *id)
+{
   EnvoiAccount *copy;
 
   g_return_val_if_fail (ENVOI_IS_ACCOUNT (self), NULL);
 
-  copy = envoi_account_new (self->id);
+  copy = envoi_account_new (id);
   for (guint i = FIRST_KEY_PROP; i < N_PROPS; i++)
     g_value_copy (&self->values[i], &copy->values[i]);
 

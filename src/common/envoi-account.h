@@ -28,6 +28,8 @@ G_DECLARE_FINAL_TYPE (EnvoiAccount, envoi_account, ENVOI, ACCOUNT, GObject)
 EnvoiAccount     *envoi_account_new                (const char    *id);
 EnvoiAccount     *envoi_account_load               (const char    *id);
 EnvoiAccount     *envoi_account_copy               (EnvoiAccount  *self);
+EnvoiAccount     *envoi_account_copy_as            (EnvoiAccount  *self,
+                                                    const char    *id);
 void              envoi_account_save               (EnvoiAccount  *self);
 void              envoi_account_reset_settings     (const char    *id);
 gboolean          envoi_account_equal              (EnvoiAccount  *self,

@@ -1,0 +1,1296 @@
+/* envoi-account-dialog.c: every setting of one account, applied together on Save
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "envoi-account-dialog"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "envoi-account-dialog.h"
+#include "envoi-presets.h"
+#include "envoi-secret.h"
+#include "envoi-validate.h"
+
+/* How long typing must pause before the form is checked. */
+#define VALIDATE_DELAY_MS 400
+
+#define DEFAULT_STARTTLS_PORT 587
+#define DEFAULT_TLS_PORT      465
+
+typedef enum
+{
+  FIELD_PROVIDER,
+  FIELD_HOST_PART,
+  FIELD_ADDRESS,
+  FIELD_NAME,
+  FIELD_REPLY_TO,
+  FIELD_HOST,
+  FIELD_PORT,
+  FIELD_SECURITY,
+  FIELD_VERIFY,
+  FIELD_USERNAME,
+  FIELD_PASSWORD,
+  FIELD_BCC,
+  FIELD_NOTIFY,
+  FIELD_LIMITS,
+  N_FIELDS
+} Field;
+
+typedef enum
+{
+  MESSAGE_INFO,
+  MESSAGE_WARNING,
+  MESSAGE_ERROR,
+} MessageKind;
+
+struct _EnvoiAccountDialog
+{
+  AdwWindow           parent_instance;
+
+  EnvoiAccountStore  *store;
+  EnvoiAccount       *original;       /* as saved; a new account is unsaved defaults */
+  gboolean            is_new;
+  GPtrArray          *presets;        /* EnvoiPreset, in the provider row's order after Custom */
+  char               *saved_secret;   /* the stored password, to move it if the server changes */
+  gboolean            has_saved_secret;
+  char               *derived_host;   /* what the preset last filled in, to follow the address */
+  char               *derived_username;
+  GCancellable       *cancellable;
+  guint               validate_source;
+  gboolean            loading;
+  gboolean            forget_pin;
+  char               *pending_pin;    /* a certificate trusted from the test, until Save */
+  gboolean            closing;
+  EnvoiFormState      state;
+
+  GtkWidget          *field_rows[N_FIELDS];
+  GtkWidget          *message_rows[N_FIELDS];
+  GtkLabel           *message_labels[N_FIELDS];
+  gboolean            field_invalid[N_FIELDS];
+
+  AdwWindowTitle     *window_title;
+  GtkStack           *save_stack;
+  GtkWidget          *save_button;
+  GtkSpinner         *save_spinner;
+  AdwToastOverlay    *toast_overlay;
+  AdwPreferencesPage *page;
+  AdwComboRow        *provider_row;
+  AdwEntryRow        *host_part_row;
+  AdwEntryRow        *address_row;
+  AdwEntryRow        *name_row;
+  AdwEntryRow        *reply_to_row;
+  AdwEntryRow        *host_row;
+  AdwEntryRow        *port_row;
+  AdwComboRow        *security_row;
+  AdwActionRow       *plaintext_row;
+  GtkSwitch          *plaintext_switch;
+  AdwActionRow       *verify_row;
+  GtkSwitch          *verify_switch;
+  AdwActionRow       *pinned_row;
+  AdwComboRow        *auth_row;
+  AdwEntryRow        *username_row;
+  AdwEntryRow        *password_row;
+  AdwEntryRow        *bcc_row;
+  AdwEntryRow        *notify_row;
+  AdwActionRow       *hourly_row;
+  GtkSpinButton      *hourly_spin;
+  AdwActionRow       *daily_row;
+  GtkSpinButton      *daily_spin;
+};
+
+G_DEFINE_FINAL_TYPE (EnvoiAccountDialog, envoi_account_dialog, ADW_TYPE_WINDOW)
+
+static void schedule_validation (EnvoiAccountDialog *self);
+
+static const char *
+text_of (AdwEntryRow *row)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (row));
+}
+
+static char *
+stripped_text_of (AdwEntryRow *row)
+{
+  return g_strstrip (g_strdup (text_of (row)));
+}
+
+static void
+set_text (AdwEntryRow *row,
+          const char  *text)
+{
+  if (g_strcmp0 (text_of (row), text) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (row), text != NULL ? text : "");
+}
+
+static EnvoiPreset *
+selected_preset (EnvoiAccountDialog *self)
+{
+  guint selected = adw_combo_row_get_selected (self->provider_row);
+
+  if (selected == 0 || selected == GTK_INVALID_LIST_POSITION || selected > self->presets->len)
+    return NULL;
+
+  return g_ptr_array_index (self->presets, selected - 1);
+}
+
+/* Messages under a row: the reason a field is wrong, or a warning about a choice. */
+
+static void
+set_message (EnvoiAccountDialog *self,
+             Field               field,
+             MessageKind         kind,
+             const char         *markup)
+{
+  GtkWidget *message_row = self->message_rows[field];
+  GtkLabel *label = self->message_labels[field];
+  GtkWidget *row = self->field_rows[field];
+  gboolean invalid = kind == MESSAGE_ERROR && markup != NULL;
+
+  gtk_widget_set_visible (message_row, markup != NULL);
+  if (markup != NULL)
+    gtk_label_set_markup (label, markup);
+
+  gtk_widget_remove_css_class (GTK_WIDGET (label), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (label), "warning");
+  gtk_widget_remove_css_class (GTK_WIDGET (label), "dim-label");
+  gtk_widget_add_css_class (GTK_WIDGET (label),
+                            kind == MESSAGE_ERROR ? "error" :
+                            kind == MESSAGE_WARNING ? "warning" : "dim-label");
+
+  self->field_invalid[field] = invalid;
+  if (invalid)
+    gtk_widget_add_css_class (row, "error");
+  else
+    gtk_widget_remove_css_class (row, "error");
+
+  gtk_accessible_update_state (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_STATE_INVALID,
+                               invalid ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE,
+                               -1);
+  if (markup != NULL)
+    {
+      g_autofree char *plain = NULL;
+
+      pango_parse_markup (markup, -1, 0, NULL, &plain, NULL, NULL);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (row),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, plain, -1);
+    }
+  else
+    {
+      gtk_accessible_reset_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+    }
+}
+
+static void
+set_error (EnvoiAccountDialog *self,
+           Field               field,
+           const GError       *error)
+{
+  g_autofree char *escaped = error != NULL ? g_markup_escape_text (error->message, -1) : NULL;
+
+  set_message (self, field, MESSAGE_ERROR, escaped);
+}
+
+static void
+set_plain_message (EnvoiAccountDialog *self,
+                   Field               field,
+                   MessageKind         kind,
+                   const char         *text)
+{
+  g_autofree char *escaped = text != NULL ? g_markup_escape_text (text, -1) : NULL;
+
+  set_message (self, field, kind, escaped);
+}
+
+/* Each field's message row sits right under the field, in the same boxed list. */
+static void
+add_message_row (EnvoiAccountDialog *self,
+                 Field               field,
+                 GtkWidget          *row)
+{
+  GtkWidget *list = gtk_widget_get_parent (row);
+  GtkWidget *message_row = gtk_list_box_row_new ();
+  GtkWidget *label = gtk_label_new (NULL);
+
+  g_assert (GTK_IS_LIST_BOX (list));
+
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_selectable (GTK_LABEL (label), FALSE);
+  gtk_widget_add_css_class (label, "caption");
+  gtk_widget_add_css_class (label, "field-message");
+  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (message_row), label);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (message_row), FALSE);
+  gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (message_row), FALSE);
+  gtk_widget_set_visible (message_row, FALSE);
+  gtk_list_box_insert (GTK_LIST_BOX (list), message_row,
+                       gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (row)) + 1);
+
+  self->field_rows[field] = row;
+  self->message_rows[field] = message_row;
+  self->message_labels[field] = GTK_LABEL (label);
+}
+
+/* The form's values as an account: everything the dialog does not show stays as it was. */
+EnvoiAccount *
+envoi_account_dialog_build_account (EnvoiAccountDialog *self)
+{
+  EnvoiAccount *account;
+  EnvoiPreset *preset;
+  g_autofree char *address = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *reply_to = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *bcc = NULL;
+  g_auto(GStrv) notify = NULL;
+  guint16 port = 0;
+
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), NULL);
+
+  account = envoi_account_copy (self->original);
+  preset = selected_preset (self);
+
+  address = stripped_text_of (self->address_row);
+  name = stripped_text_of (self->name_row);
+  reply_to = stripped_text_of (self->reply_to_row);
+  host = envoi_validate_host (g_strstrip (g_strdup (text_of (self->host_row))), NULL);
+  if (host == NULL)
+    host = stripped_text_of (self->host_row);
+  username = stripped_text_of (self->username_row);
+  bcc = stripped_text_of (self->bcc_row);
+  notify = envoi_validate_address_list (text_of (self->notify_row), NULL);
+  if (!envoi_validate_port (text_of (self->port_row), &port, NULL))
+    port = envoi_account_get_port (self->original);
+
+  g_object_set (account,
+                "provider", preset != NULL ? envoi_preset_get_id (preset) : "",
+                "address", address,
+                "display-name", name,
+                "reply-to", reply_to,
+                "host", host,
+                "port", (guint) port,
+                "security", (EnvoiSecurity) adw_combo_row_get_selected (self->security_row),
+                "allow-plaintext-password", gtk_switch_get_active (self->plaintext_switch),
+                "verify-certificate", gtk_switch_get_active (self->verify_switch),
+                "auth-method", (EnvoiAuthMethod) adw_combo_row_get_selected (self->auth_row),
+                "username", username,
+                "bcc", bcc,
+                "hourly-limit", (guint) gtk_spin_button_get_value_as_int (self->hourly_spin),
+                "daily-limit", (guint) gtk_spin_button_get_value_as_int (self->daily_spin),
+                NULL);
+  if (notify != NULL)
+    g_object_set (account, "notify-addresses", notify, NULL);
+  if (self->forget_pin)
+    g_object_set (account, "pinned-key", "", NULL);
+  else if (self->pending_pin != NULL)
+    g_object_set (account, "pinned-key", self->pending_pin, NULL);
+
+  return account;
+}
+
+gboolean
+envoi_account_dialog_is_modified (EnvoiAccountDialog *self)
+{
+  g_autoptr(EnvoiAccount) current = NULL;
+
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), FALSE);
+
+  if (*text_of (self->password_row) != '\0')
+    return TRUE;
+
+  current = envoi_account_dialog_build_account (self);
+  return self->is_new || !envoi_account_equal (current, self->original);
+}
+
+EnvoiFormState
+envoi_account_dialog_get_state (EnvoiAccountDialog *self)
+{
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), ENVOI_FORM_INVALID);
+
+  return self->state;
+}
+
+static void
+set_state (EnvoiAccountDialog *self,
+           EnvoiFormState      state)
+{
+  gboolean saving = state == ENVOI_FORM_SAVING;
+  gboolean can_save;
+
+  self->state = state;
+
+  can_save = (state == ENVOI_FORM_EDITING || state == ENVOI_FORM_ERROR) &&
+             envoi_account_dialog_is_modified (self);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.save", can_save);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->page), !saving);
+  gtk_stack_set_visible_child_name (self->save_stack, saving ? "spinner" : "button");
+  gtk_spinner_set_spinning (self->save_spinner, saving);
+}
+
+static gboolean
+is_address (const char *text)
+{
+  g_autofree char *checked = envoi_validate_address (text, NULL);
+
+  return checked != NULL;
+}
+
+static gboolean
+needs_password (EnvoiAccountDialog *self)
+{
+  return adw_combo_row_get_selected (self->auth_row) != ENVOI_AUTH_METHOD_NONE;
+}
+
+/* Checks every field, says why beside the wrong ones and returns whether all are right. */
+static gboolean
+validate_form (EnvoiAccountDialog *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EnvoiAccount) account = envoi_account_dialog_build_account (self);
+  g_autofree char *address = stripped_text_of (self->address_row);
+  g_autofree char *username = stripped_text_of (self->username_row);
+  g_autofree char *checked = NULL;
+  g_auto(GStrv) list = NULL;
+  EnvoiPreset *preset = selected_preset (self);
+  EnvoiSecurity security = adw_combo_row_get_selected (self->security_row);
+  gboolean valid = TRUE;
+  guint16 port;
+
+#define CHECK(field, ok) \
+  G_STMT_START { \
+    if (ok) \
+      set_error (self, field, NULL); \
+    else \
+      { \
+        set_error (self, field, error); \
+        valid = FALSE; \
+      } \
+    g_clear_error (&error); \
+  } G_STMT_END
+
+  checked = envoi_validate_address (address, &error);
+  CHECK (FIELD_ADDRESS, checked != NULL);
+  g_clear_pointer (&checked, g_free);
+
+  CHECK (FIELD_NAME, envoi_validate_header_text (text_of (self->name_row),
+                                                 ENVOI_VALIDATE_MAX_NAME_CHARS, &error));
+
+  if (*g_strstrip (g_strdup (text_of (self->reply_to_row))) != '\0')
+    {
+      g_autofree char *reply_to = stripped_text_of (self->reply_to_row);
+
+      checked = envoi_validate_address (reply_to, &error);
+      CHECK (FIELD_REPLY_TO, checked != NULL);
+      g_clear_pointer (&checked, g_free);
+    }
+  else
+    set_error (self, FIELD_REPLY_TO, NULL);
+
+  if (preset != NULL && gtk_widget_get_visible (GTK_WIDGET (self->host_part_row)))
+    {
+      g_autofree char *part = stripped_text_of (self->host_part_row);
+
+      if (*part == '\0')
+        g_set_error_literal (&error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_EMPTY,
+                             _("Enter this part of the server name."));
+      CHECK (FIELD_HOST_PART, *part != '\0');
+    }
+
+  {
+    g_autofree char *host = stripped_text_of (self->host_row);
+
+    checked = envoi_validate_host (host, &error);
+    CHECK (FIELD_HOST, checked != NULL);
+    g_clear_pointer (&checked, g_free);
+  }
+
+  CHECK (FIELD_PORT, envoi_validate_port (text_of (self->port_row), &port, &error));
+
+  /* A password in clear text over the network is refused unless explicitly allowed. */
+  gtk_widget_set_visible (GTK_WIDGET (self->plaintext_row),
+                          security == ENVOI_SECURITY_NONE && needs_password (self) &&
+                          !envoi_account_is_loopback (account));
+  if (security == ENVOI_SECURITY_NONE && needs_password (self) &&
+      !envoi_account_is_loopback (account) && !gtk_switch_get_active (self->plaintext_switch))
+    {
+      set_plain_message (self, FIELD_SECURITY, MESSAGE_ERROR,
+                         _("Without encryption the password would cross the network in clear "
+                           "text. Choose STARTTLS or SSL/TLS, or allow it below."));
+      valid = FALSE;
+    }
+  else if (security == ENVOI_SECURITY_NONE)
+    {
+      set_plain_message (self, FIELD_SECURITY, MESSAGE_WARNING,
+                         _("Without encryption, anyone on the network path can read your "
+                           "mail."));
+    }
+  else
+    {
+      set_message (self, FIELD_SECURITY, MESSAGE_INFO, NULL);
+    }
+
+  if (!gtk_switch_get_active (self->verify_switch) && security != ENVOI_SECURITY_NONE)
+    set_plain_message (self, FIELD_VERIFY, MESSAGE_WARNING,
+                       _("Without verification, another server can pose as yours and read "
+                         "your password. Trust the one certificate by its fingerprint "
+                         "instead, from the connection test."));
+  else
+    set_message (self, FIELD_VERIFY, MESSAGE_INFO, NULL);
+
+  CHECK (FIELD_USERNAME, envoi_validate_header_text (username, 0, &error));
+
+  if (needs_password (self) && *text_of (self->password_row) == '\0' && !self->has_saved_secret)
+    {
+      set_plain_message (self, FIELD_PASSWORD, MESSAGE_ERROR,
+                         _("Enter the password, or choose “None” as the method if the server "
+                           "needs no login."));
+      valid = FALSE;
+    }
+  else if (strpbrk (text_of (self->password_row), "\r\n") != NULL)
+    {
+      set_plain_message (self, FIELD_PASSWORD, MESSAGE_ERROR,
+                         _("A password cannot contain a line break."));
+      valid = FALSE;
+    }
+  else if (self->has_saved_secret && *text_of (self->password_row) == '\0' &&
+           needs_password (self))
+    {
+      g_autofree char *mask = envoi_secret_mask (self->saved_secret);
+      g_autofree char *hint = NULL;
+
+      /* Translators: %s is a masked password such as ••••z789 */
+      hint = g_strdup_printf (_("Saved in the keyring: %s. Type a new one to replace it."),
+                              mask);
+      set_plain_message (self, FIELD_PASSWORD, MESSAGE_INFO, hint);
+    }
+  else
+    {
+      set_message (self, FIELD_PASSWORD, MESSAGE_INFO, NULL);
+    }
+
+  {
+    g_autofree char *bcc = stripped_text_of (self->bcc_row);
+
+    if (*bcc != '\0')
+      {
+        checked = envoi_validate_address (bcc, &error);
+        CHECK (FIELD_BCC, checked != NULL);
+        g_clear_pointer (&checked, g_free);
+      }
+    else
+      set_error (self, FIELD_BCC, NULL);
+  }
+
+  list = envoi_validate_address_list (text_of (self->notify_row), &error);
+  CHECK (FIELD_NOTIFY, list != NULL);
+
+  CHECK (FIELD_LIMITS, envoi_validate_limits (gtk_spin_button_get_value_as_int (self->hourly_spin),
+                                              gtk_spin_button_get_value_as_int (self->daily_spin),
+                                              &error));
+
+#undef CHECK
+
+  /* When the login is not an address, say which address mail comes from. */
+  if (*username != '\0' && !is_address (username) && !self->field_invalid[FIELD_ADDRESS])
+    set_plain_message (self, FIELD_ADDRESS, MESSAGE_INFO,
+                       _("Mail is sent from this address; the server login is the user name "
+                         "below."));
+
+  return valid;
+}
+
+static void
+update_form (EnvoiAccountDialog *self)
+{
+  if (self->state == ENVOI_FORM_SAVING)
+    return;
+
+  set_state (self, validate_form (self) ? ENVOI_FORM_EDITING : ENVOI_FORM_INVALID);
+}
+
+void
+envoi_account_dialog_validate_now (EnvoiAccountDialog *self)
+{
+  g_return_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self));
+
+  g_clear_handle_id (&self->validate_source, g_source_remove);
+  update_form (self);
+}
+
+static gboolean
+validate_timeout_cb (gpointer user_data)
+{
+  EnvoiAccountDialog *self = user_data;
+
+  self->validate_source = 0;
+  update_form (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_validation (EnvoiAccountDialog *self)
+{
+  if (self->loading)
+    return;
+
+  g_clear_handle_id (&self->validate_source, g_source_remove);
+  self->validate_source = g_timeout_add (VALIDATE_DELAY_MS, validate_timeout_cb, self);
+
+  /* Save follows the change at once; the reasons wait for a pause in typing. */
+  if (self->state != ENVOI_FORM_SAVING)
+    set_state (self, self->state == ENVOI_FORM_ERROR ? ENVOI_FORM_EDITING : self->state);
+}
+
+/* Provider presets */
+
+static void
+fill_derived (EnvoiAccountDialog *self)
+{
+  EnvoiPreset *preset = selected_preset (self);
+  EnvoiPresetServer *server;
+  g_autofree char *address = NULL;
+  g_autofree char *part = NULL;
+  g_autofree char *host = NULL;
+  g_autofree char *username = NULL;
+
+  if (preset == NULL)
+    return;
+
+  server = envoi_preset_get_outgoing_server (preset);
+  address = stripped_text_of (self->address_row);
+  part = stripped_text_of (self->host_part_row);
+
+  host = envoi_preset_server_dup_hostname_for (server, address, part, NULL);
+  if (host != NULL)
+    {
+      g_autofree char *current = stripped_text_of (self->host_row);
+
+      if (*current == '\0' || g_strcmp0 (current, self->derived_host) == 0)
+        set_text (self->host_row, host);
+      g_free (self->derived_host);
+      self->derived_host = g_steal_pointer (&host);
+    }
+
+  username = envoi_preset_server_dup_username_for (server, address, NULL);
+  if (username != NULL)
+    {
+      g_autofree char *current = stripped_text_of (self->username_row);
+
+      /* The full address is the default login: the field stays empty for it. */
+      if (g_strcmp0 (username, address) == 0)
+        username[0] = '\0';
+
+      if (*current == '\0' || g_strcmp0 (current, self->derived_username) == 0)
+        set_text (self->username_row, username);
+      g_free (self->derived_username);
+      self->derived_username = g_steal_pointer (&username);
+    }
+}
+
+static void
+show_preset_note (EnvoiAccountDialog *self)
+{
+  EnvoiPreset *preset = selected_preset (self);
+  g_autoptr(GString) markup = g_string_new (NULL);
+  const char *note;
+  const char *url;
+
+  if (preset == NULL)
+    {
+      set_message (self, FIELD_PROVIDER, MESSAGE_INFO, NULL);
+      return;
+    }
+
+  note = envoi_preset_get_note (preset);
+  url = envoi_preset_get_documentation_url (preset);
+
+  if (note != NULL && *note != '\0')
+    {
+      g_autofree char *escaped = g_markup_escape_text (note, -1);
+
+      g_string_append (markup, escaped);
+    }
+
+  if (url != NULL && *url != '\0')
+    {
+      g_autofree char *escaped_url = g_markup_escape_text (url, -1);
+      g_autofree char *escaped_text = g_markup_escape_text (_("Open the provider’s help page"), -1);
+
+      if (markup->len > 0)
+        g_string_append (markup, " ");
+      g_string_append_printf (markup, "<a href=\"%s\">%s</a>", escaped_url, escaped_text);
+    }
+
+  set_message (self, FIELD_PROVIDER,
+               envoi_preset_get_unverified (preset) ? MESSAGE_WARNING : MESSAGE_INFO,
+               markup->len > 0 ? markup->str : NULL);
+}
+
+static void
+apply_preset (EnvoiAccountDialog *self)
+{
+  EnvoiPreset *preset = selected_preset (self);
+  EnvoiPresetServer *server;
+  g_autofree char *port = NULL;
+
+  show_preset_note (self);
+
+  if (preset == NULL)
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->host_part_row), FALSE);
+      set_message (self, FIELD_HOST_PART, MESSAGE_INFO, NULL);
+      return;
+    }
+
+  server = envoi_preset_get_outgoing_server (preset);
+  gtk_widget_set_visible (GTK_WIDGET (self->host_part_row),
+                          envoi_preset_server_needs_host_part (server));
+  if (!envoi_preset_server_needs_host_part (server))
+    set_message (self, FIELD_HOST_PART, MESSAGE_INFO, NULL);
+
+  /* A preset replaces whatever was derived before, not what the user typed over it. */
+  g_clear_pointer (&self->derived_host, g_free);
+  g_clear_pointer (&self->derived_username, g_free);
+  set_text (self->host_row, "");
+  set_text (self->username_row, "");
+
+  port = g_strdup_printf ("%u", envoi_preset_server_get_port (server));
+  set_text (self->port_row, port);
+  adw_combo_row_set_selected (self->security_row, envoi_preset_server_get_security (server));
+  adw_combo_row_set_selected (self->auth_row, envoi_preset_server_get_auth_method (server));
+  gtk_switch_set_active (self->verify_switch, TRUE);
+
+  fill_derived (self);
+}
+
+static void
+provider_selected_cb (EnvoiAccountDialog *self)
+{
+  if (self->loading)
+    return;
+
+  apply_preset (self);
+  schedule_validation (self);
+}
+
+static void
+address_changed_cb (EnvoiAccountDialog *self)
+{
+  if (self->loading)
+    return;
+
+  /* A new account whose domain a preset knows starts from that preset. */
+  if (self->is_new && adw_combo_row_get_selected (self->provider_row) == 0 &&
+      *text_of (self->host_row) == '\0')
+    {
+      EnvoiPreset *preset = envoi_presets_lookup_address (text_of (self->address_row));
+
+      for (guint i = 0; preset != NULL && i < self->presets->len; i++)
+        if (g_ptr_array_index (self->presets, i) == preset)
+          {
+            adw_combo_row_set_selected (self->provider_row, i + 1);
+            break;
+          }
+    }
+
+  fill_derived (self);
+  schedule_validation (self);
+}
+
+static void
+security_selected_cb (EnvoiAccountDialog *self)
+{
+  EnvoiSecurity security = adw_combo_row_get_selected (self->security_row);
+  guint16 port = 0;
+
+  if (self->loading)
+    return;
+
+  /* Moving between the two usual pairs moves the port along, not a port typed by hand. */
+  if (envoi_validate_port (text_of (self->port_row), &port, NULL))
+    {
+      if (security == ENVOI_SECURITY_TLS && port == DEFAULT_STARTTLS_PORT)
+        set_text (self->port_row, G_STRINGIFY (DEFAULT_TLS_PORT));
+      else if (security == ENVOI_SECURITY_STARTTLS && port == DEFAULT_TLS_PORT)
+        set_text (self->port_row, G_STRINGIFY (DEFAULT_STARTTLS_PORT));
+    }
+
+  schedule_validation (self);
+}
+
+static void
+auth_selected_cb (EnvoiAccountDialog *self)
+{
+  EnvoiAuthMethod method = adw_combo_row_get_selected (self->auth_row);
+  gboolean login = method != ENVOI_AUTH_METHOD_NONE;
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->username_row), login);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->password_row), login);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->password_row),
+                                 method == ENVOI_AUTH_METHOD_XOAUTH2
+                                   ? _("Access _Token") : _("Pass_word"));
+  schedule_validation (self);
+}
+
+static void
+update_pinned_row (EnvoiAccountDialog *self)
+{
+  const char *pin = envoi_account_get_pinned_key (self->original);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->pinned_row), *pin != '\0');
+  adw_action_row_set_subtitle (self->pinned_row, pin);
+}
+
+static void
+forget_certificate_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (widget);
+
+  /* Forgetting is an edit like any other: it takes effect on Save, and Cancel reverts it. */
+  self->forget_pin = TRUE;
+  g_clear_pointer (&self->pending_pin, g_free);
+  gtk_widget_set_visible (GTK_WIDGET (self->pinned_row), FALSE);
+  schedule_validation (self);
+}
+
+static void
+reset_limits_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (widget);
+
+  gtk_spin_button_set_value (self->hourly_spin, ENVOI_ACCOUNT_DEFAULT_HOURLY_LIMIT);
+  gtk_spin_button_set_value (self->daily_spin, ENVOI_ACCOUNT_DEFAULT_DAILY_LIMIT);
+}
+
+/* The secret the form would save: the one typed, else the one in the keyring. */
+char *
+envoi_account_dialog_dup_secret (EnvoiAccountDialog *self)
+{
+  const char *typed;
+
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), NULL);
+
+  typed = text_of (self->password_row);
+  if (*typed != '\0')
+    return g_strdup (typed);
+
+  return g_strdup (self->saved_secret);
+}
+
+/* Applies one fix offered by the connection test, as if the user had made the change:
+ * it shows in the form and takes effect on Save. Keys are settings keys. */
+void
+envoi_account_dialog_apply_fix (EnvoiAccountDialog *self,
+                                const char         *key,
+                                GVariant           *value)
+{
+  g_return_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self));
+  g_return_if_fail (key != NULL && value != NULL);
+
+  if (g_str_equal (key, "pinned-key") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    {
+      self->forget_pin = FALSE;
+      g_free (self->pending_pin);
+      self->pending_pin = g_variant_dup_string (value, NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->pinned_row), *self->pending_pin != '\0');
+      adw_action_row_set_subtitle (self->pinned_row, self->pending_pin);
+    }
+  else if (g_str_equal (key, "security") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    {
+      const char *nick = g_variant_get_string (value, NULL);
+      GEnumValue *ev = g_enum_get_value_by_nick (g_type_class_peek (ENVOI_TYPE_SECURITY), nick);
+
+      if (ev != NULL)
+        adw_combo_row_set_selected (self->security_row, ev->value);
+    }
+  else if (g_str_equal (key, "port") && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16))
+    {
+      g_autofree char *port = g_strdup_printf ("%u", g_variant_get_uint16 (value));
+
+      set_text (self->port_row, port);
+    }
+  else if (g_str_equal (key, "auth-method") && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    {
+      const char *nick = g_variant_get_string (value, NULL);
+      GEnumValue *ev = g_enum_get_value_by_nick (g_type_class_peek (ENVOI_TYPE_AUTH_METHOD), nick);
+
+      if (ev != NULL)
+        adw_combo_row_set_selected (self->auth_row, ev->value);
+    }
+  else
+    {
+      g_warning ("The connection test offered a fix for “%s”, which the form does not have", key);
+      return;
+    }
+
+  envoi_account_dialog_validate_now (self);
+}
+
+/* Loading */
+
+static void
+load_account (EnvoiAccountDialog *self)
+{
+  EnvoiAccount *account = self->original;
+  const char *provider = envoi_account_get_provider (account);
+  g_autofree char *port = g_strdup_printf ("%u", envoi_account_get_port (account));
+  g_autofree char *notify = g_strjoinv (", ", (char **) envoi_account_get_notify_addresses (account));
+  guint selected = 0;
+
+  self->loading = TRUE;
+
+  for (guint i = 0; i < self->presets->len; i++)
+    if (g_strcmp0 (envoi_preset_get_id (g_ptr_array_index (self->presets, i)), provider) == 0)
+      selected = i + 1;
+  adw_combo_row_set_selected (self->provider_row, selected);
+  show_preset_note (self);
+
+  set_text (self->address_row, envoi_account_get_address (account));
+  set_text (self->name_row, envoi_account_get_display_name (account));
+  set_text (self->reply_to_row, envoi_account_get_reply_to (account));
+  set_text (self->host_row, envoi_account_get_host (account));
+  set_text (self->port_row, port);
+  adw_combo_row_set_selected (self->security_row, envoi_account_get_security (account));
+  gtk_switch_set_active (self->plaintext_switch,
+                         envoi_account_get_allow_plaintext_password (account));
+  gtk_switch_set_active (self->verify_switch, envoi_account_get_verify_certificate (account));
+  adw_combo_row_set_selected (self->auth_row, envoi_account_get_auth_method (account));
+  set_text (self->username_row, envoi_account_get_username (account));
+  set_text (self->bcc_row, envoi_account_get_bcc (account));
+  set_text (self->notify_row, notify);
+  gtk_spin_button_set_value (self->hourly_spin, envoi_account_get_hourly_limit (account));
+  gtk_spin_button_set_value (self->daily_spin, envoi_account_get_daily_limit (account));
+  update_pinned_row (self);
+
+  self->loading = FALSE;
+  auth_selected_cb (self);
+}
+
+static void
+lookup_secret_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(EnvoiAccountDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  char *secret;
+
+  secret = envoi_secret_lookup_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (error != NULL)
+    {
+      g_autofree char *message = NULL;
+
+      /* Translators: %s says why the keyring could not be read */
+      message = g_strdup_printf (_("The saved password could not be read: %s"), error->message);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+    }
+
+  envoi_secret_free (self->saved_secret);
+  self->saved_secret = secret;
+  self->has_saved_secret = secret != NULL;
+  update_form (self);
+}
+
+/* Saving: the keyring first, so a refused password leaves the settings as they were. */
+
+static void
+finish_save (EnvoiAccountDialog *self,
+             EnvoiAccount       *account)
+{
+  if (self->is_new)
+    envoi_account_store_add (self->store, account);
+  else
+    envoi_account_save (account);
+
+  if (envoi_account_get_auth_method (account) == ENVOI_AUTH_METHOD_NONE && self->has_saved_secret)
+    envoi_secret_clear_async (envoi_account_get_id (account), ENVOI_SERVICE_SMTP, NULL, NULL, NULL);
+
+  self->closing = TRUE;
+  gtk_window_destroy (GTK_WINDOW (self));
+}
+
+static void
+store_secret_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(EnvoiAccountDialog) self = user_data;
+  g_autoptr(EnvoiAccount) account = g_object_steal_data (G_OBJECT (self), "saving-account");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  AdwToast *toast;
+
+  if (envoi_secret_store_finish (result, &error))
+    {
+      finish_save (self, account);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  set_state (self, ENVOI_FORM_ERROR);
+
+  /* Translators: %s says why the keyring refused the password */
+  message = g_strdup_printf (_("Nothing was saved: the password could not be stored. %s"),
+                             error->message);
+  toast = adw_toast_new (message);
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static gboolean
+secret_attributes_changed (EnvoiAccount *a,
+                           EnvoiAccount *b)
+{
+  return g_strcmp0 (envoi_account_get_host (a), envoi_account_get_host (b)) != 0 ||
+         envoi_account_get_port (a) != envoi_account_get_port (b) ||
+         g_strcmp0 (envoi_account_get_login (a), envoi_account_get_login (b)) != 0;
+}
+
+static void
+save_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (widget);
+  g_autoptr(EnvoiAccount) account = NULL;
+  const char *password;
+  const char *secret = NULL;
+
+  envoi_account_dialog_validate_now (self);
+  if (self->state != ENVOI_FORM_EDITING && self->state != ENVOI_FORM_ERROR)
+    {
+      for (guint i = 0; i < N_FIELDS; i++)
+        if (self->field_invalid[i])
+          {
+            gtk_widget_grab_focus (self->field_rows[i]);
+            break;
+          }
+      return;
+    }
+
+  if (!envoi_account_dialog_is_modified (self))
+    return;
+
+  account = envoi_account_dialog_build_account (self);
+  if (self->is_new)
+    {
+      /* A new account is named after its address, now that the address is known. */
+      g_autofree char *id = envoi_account_store_make_id (self->store,
+                                                         envoi_account_get_address (account));
+      EnvoiAccount *renamed = envoi_account_copy_as (account, id);
+
+      g_object_unref (account);
+      account = renamed;
+    }
+
+  password = text_of (self->password_row);
+  if (envoi_account_get_auth_method (account) != ENVOI_AUTH_METHOD_NONE)
+    {
+      if (*password != '\0')
+        secret = password;
+      else if (self->has_saved_secret && secret_attributes_changed (account, self->original))
+        secret = self->saved_secret;   /* the item follows the new server and login */
+    }
+
+  if (secret == NULL)
+    {
+      finish_save (self, account);
+      return;
+    }
+
+  set_state (self, ENVOI_FORM_SAVING);
+  g_object_set_data_full (G_OBJECT (self), "saving-account", g_object_ref (account),
+                          g_object_unref);
+  envoi_secret_store_async (account, ENVOI_SERVICE_SMTP, secret, self->cancellable,
+                            store_secret_cb, g_object_ref (self));
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (widget);
+
+  self->closing = TRUE;
+  gtk_window_destroy (GTK_WINDOW (self));
+}
+
+static void
+discard_response_cb (AdwMessageDialog   *dialog,
+                     const char         *response,
+                     EnvoiAccountDialog *self)
+{
+  if (g_strcmp0 (response, "discard") == 0)
+    {
+      self->closing = TRUE;
+      gtk_window_destroy (GTK_WINDOW (self));
+    }
+}
+
+static gboolean
+envoi_account_dialog_close_request (GtkWindow *window)
+{
+  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (window);
+  GtkWidget *dialog;
+
+  if (self->closing || self->state == ENVOI_FORM_SAVING || !envoi_account_dialog_is_modified (self))
+    return GDK_EVENT_PROPAGATE;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Discard Changes?"),
+                                   _("The changes to this account have not been saved."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "keep", _("_Keep Editing"),
+                                    "discard", _("_Discard"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "discard",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "keep");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (discard_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+
+  return GDK_EVENT_STOP;
+}
+
+static void
+escape_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  gtk_window_close (GTK_WINDOW (widget));
+}
+
+static void
+envoi_account_dialog_dispose (GObject *object)
+{
+  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->validate_source, g_source_remove);
+
+  G_OBJECT_CLASS (envoi_account_dialog_parent_class)->dispose (object);
+}
+
+static void
+envoi_account_dialog_finalize (GObject *object)
+{
+  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (object);
+
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->store);
+  g_clear_object (&self->original);
+  g_clear_pointer (&self->presets, g_ptr_array_unref);
+  g_clear_pointer (&self->saved_secret, envoi_secret_free);
+  g_free (self->derived_host);
+  g_free (self->derived_username);
+  g_free (self->pending_pin);
+
+  G_OBJECT_CLASS (envoi_account_dialog_parent_class)->finalize (object);
+}
+
+static void
+envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = envoi_account_dialog_dispose;
+  object_class->finalize = envoi_account_dialog_finalize;
+  window_class->close_request = envoi_account_dialog_close_request;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/envoimail/Envoi/envoi-account-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, window_title);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_stack);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_button);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_spinner);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, page);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, provider_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, host_part_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, address_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, name_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, reply_to_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, host_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, port_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, security_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, plaintext_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, plaintext_switch);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, verify_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, verify_switch);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, pinned_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, auth_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, username_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, password_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, bcc_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, notify_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, hourly_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, hourly_spin);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_spin);
+
+  gtk_widget_class_install_action (widget_class, "dialog.save", NULL, save_action);
+  gtk_widget_class_install_action (widget_class, "dialog.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "dialog.escape", NULL, escape_action);
+  gtk_widget_class_install_action (widget_class, "dialog.forget-certificate", NULL,
+                                   forget_certificate_action);
+  gtk_widget_class_install_action (widget_class, "dialog.reset-limits", NULL,
+                                   reset_limits_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "dialog.escape", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
+                                       "dialog.save", NULL);
+}
+
+static char *
+preset_name (EnvoiPreset *preset)
+{
+  return g_strdup (envoi_preset_get_display_name (preset));
+}
+
+static void
+label_widget_like_row (GtkWidget *widget,
+                       GtkWidget *row)
+{
+  g_autofree char *label = NULL;
+
+  /* The accessible name of a switch or spin button is its row's visible title. */
+  pango_parse_markup (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), -1, '_',
+                      NULL, &label, NULL, NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  label, -1);
+}
+
+static void
+envoi_account_dialog_init (EnvoiAccountDialog *self)
+{
+  g_autoptr(GtkStringList) providers = gtk_string_list_new (NULL);
+  GListModel *builtin = envoi_presets_get_builtin ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  self->presets = g_ptr_array_new_with_free_func (g_object_unref);
+
+  /* Translators: the provider choice for a server typed by hand */
+  gtk_string_list_append (providers, _("Custom"));
+  for (guint i = 0; i < g_list_model_get_n_items (builtin); i++)
+    {
+      EnvoiPreset *preset = g_list_model_get_item (builtin, i);
+      g_autofree char *name = preset_name (preset);
+
+      g_ptr_array_add (self->presets, preset);
+      gtk_string_list_append (providers, name);
+    }
+  adw_combo_row_set_model (self->provider_row, G_LIST_MODEL (providers));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->host_part_row),
+                                 _("Part of the Server _Name"));
+
+  add_message_row (self, FIELD_PROVIDER, GTK_WIDGET (self->provider_row));
+  add_message_row (self, FIELD_HOST_PART, GTK_WIDGET (self->host_part_row));
+  add_message_row (self, FIELD_ADDRESS, GTK_WIDGET (self->address_row));
+  add_message_row (self, FIELD_NAME, GTK_WIDGET (self->name_row));
+  add_message_row (self, FIELD_REPLY_TO, GTK_WIDGET (self->reply_to_row));
+  add_message_row (self, FIELD_HOST, GTK_WIDGET (self->host_row));
+  add_message_row (self, FIELD_PORT, GTK_WIDGET (self->port_row));
+  add_message_row (self, FIELD_SECURITY, GTK_WIDGET (self->security_row));
+  add_message_row (self, FIELD_VERIFY, GTK_WIDGET (self->verify_row));
+  add_message_row (self, FIELD_USERNAME, GTK_WIDGET (self->username_row));
+  add_message_row (self, FIELD_PASSWORD, GTK_WIDGET (self->password_row));
+  add_message_row (self, FIELD_BCC, GTK_WIDGET (self->bcc_row));
+  add_message_row (self, FIELD_NOTIFY, GTK_WIDGET (self->notify_row));
+  add_message_row (self, FIELD_LIMITS, GTK_WIDGET (self->daily_row));
+
+  label_widget_like_row (GTK_WIDGET (self->plaintext_switch), GTK_WIDGET (self->plaintext_row));
+  label_widget_like_row (GTK_WIDGET (self->verify_switch), GTK_WIDGET (self->verify_row));
+  label_widget_like_row (GTK_WIDGET (self->hourly_spin), GTK_WIDGET (self->hourly_row));
+  label_widget_like_row (GTK_WIDGET (self->daily_spin), GTK_WIDGET (self->daily_row));
+
+  g_signal_connect_object (self->provider_row, "notify::selected",
+                           G_CALLBACK (provider_selected_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->security_row, "notify::selected",
+                           G_CALLBACK (security_selected_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->auth_row, "notify::selected",
+                           G_CALLBACK (auth_selected_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->address_row, "changed",
+                           G_CALLBACK (address_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->host_part_row, "changed",
+                           G_CALLBACK (address_changed_cb), self, G_CONNECT_SWAPPED);
+
+  {
+    GObject *watched[] = {
+      G_OBJECT (self->name_row), G_OBJECT (self->reply_to_row), G_OBJECT (self->host_row),
+      G_OBJECT (self->port_row), G_OBJECT (self->username_row), G_OBJECT (self->password_row),
+      G_OBJECT (self->bcc_row), G_OBJECT (self->notify_row),
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (watched); i++)
+      g_signal_connect_object (watched[i], "changed", G_CALLBACK (schedule_validation), self,
+                               G_CONNECT_SWAPPED);
+  }
+  g_signal_connect_object (self->hourly_spin, "value-changed",
+                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->daily_spin, "value-changed",
+                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->verify_switch, "notify::active",
+                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->plaintext_switch, "notify::active",
+                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+
+  gtk_window_set_default_widget (GTK_WINDOW (self), self->save_button);
+}
+
+EnvoiAccountDialog *
+envoi_account_dialog_new (GtkWindow         *parent,
+                          EnvoiAccountStore *store,
+                          EnvoiAccount      *account)
+{
+  EnvoiAccountDialog *self;
+
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_STORE (store), NULL);
+  g_return_val_if_fail (account == NULL || ENVOI_IS_ACCOUNT (account), NULL);
+
+  self = g_object_new (ENVOI_TYPE_ACCOUNT_DIALOG,
+                       "transient-for", parent,
+                       NULL);
+  self->store = g_object_ref (store);
+  self->is_new = account == NULL;
+
+  if (account != NULL)
+    {
+      self->original = envoi_account_copy (account);
+      adw_window_title_set_title (self->window_title, _("Edit Account"));
+      adw_window_title_set_subtitle (self->window_title, envoi_account_get_address (account));
+      envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, self->cancellable,
+                                 lookup_secret_cb, g_object_ref (self));
+    }
+  else
+    {
+      g_autofree char *id = envoi_account_store_make_id (store, NULL);
+
+      self->original = envoi_account_new (id);
+      adw_window_title_set_title (self->window_title, _("Add Account"));
+    }
+
+  load_account (self);
+  update_form (self);
+
+  return self;
+}

@@ -1,0 +1,323 @@
+/* envoi-window.c: the list of accounts
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "envoi-window"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "envoi-account.h"
+#include "envoi-account-dialog.h"
+#include "envoi-secret.h"
+#include "envoi-window.h"
+
+struct _EnvoiWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  EnvoiAccountStore    *store;
+  GCancellable         *cancellable;
+
+  AdwToastOverlay      *toast_overlay;
+  GtkStack             *stack;
+  GtkListBox           *account_list;
+};
+
+G_DEFINE_FINAL_TYPE (EnvoiWindow, envoi_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static const char *
+security_label (EnvoiSecurity security)
+{
+  switch (security)
+    {
+    case ENVOI_SECURITY_TLS:
+      return _("SSL/TLS");
+    case ENVOI_SECURITY_NONE:
+      return _("No encryption");
+    case ENVOI_SECURITY_STARTTLS:
+    default:
+      return _("STARTTLS");
+    }
+}
+
+static void
+update_row (GtkWidget *row)
+{
+  EnvoiAccount *account = g_object_get_data (G_OBJECT (row), "account");
+  EnvoiWindow *self = g_object_get_data (G_OBJECT (row), "window");
+  GtkWidget *tag = g_object_get_data (G_OBJECT (row), "default-tag");
+  const char *address = envoi_account_get_address (account);
+  const char *name = envoi_account_get_display_name (account);
+  const char *host = envoi_account_get_host (account);
+  g_autofree char *title = NULL;
+  g_autofree char *subtitle = NULL;
+  gboolean is_default;
+
+  if (*name != '\0' && *address != '\0')
+    /* Translators: an account in the list: display name, then address */
+    title = g_strdup_printf (_("%s <%s>"), name, address);
+  else
+    title = g_strdup (*address != '\0' ? address : envoi_account_get_id (account));
+
+  if (*host != '\0')
+    /* Translators: server, port and encryption of an account, e.g. "smtp.example.com:587 · STARTTLS" */
+    subtitle = g_strdup_printf (_("%s:%u · %s"), host, envoi_account_get_port (account),
+                                security_label (envoi_account_get_security (account)));
+  else
+    subtitle = g_strdup (_("No server set"));
+
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+
+  is_default = g_strcmp0 (envoi_account_store_get_default_id (self->store),
+                          envoi_account_get_id (account)) == 0;
+  gtk_widget_set_visible (tag, is_default);
+}
+
+static GtkWidget *
+create_account_row (gpointer item,
+                    gpointer user_data)
+{
+  EnvoiWindow *self = ENVOI_WINDOW (user_data);
+  EnvoiAccount *account = ENVOI_ACCOUNT (item);
+  const char *id = envoi_account_get_id (account);
+  g_autoptr(GMenu) menu = g_menu_new ();
+  g_autoptr(GMenuItem) set_default = NULL;
+  g_autoptr(GMenuItem) remove = NULL;
+  GtkWidget *row;
+  GtkWidget *tag;
+  GtkWidget *menu_button;
+
+  row = adw_action_row_new ();
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "window.edit-account");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", id);
+
+  tag = gtk_label_new (_("Default"));
+  gtk_widget_set_valign (tag, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (tag, "default-tag");
+  gtk_widget_add_css_class (tag, "caption");
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), tag);
+
+  set_default = g_menu_item_new (_("Use as _Default"), NULL);
+  g_menu_item_set_action_and_target (set_default, "window.set-default-account", "s", id);
+  g_menu_append_item (menu, set_default);
+  remove = g_menu_item_new (_("_Remove…"), NULL);
+  g_menu_item_set_action_and_target (remove, "window.remove-account", "s", id);
+  g_menu_append_item (menu, remove);
+
+  menu_button = g_object_new (GTK_TYPE_MENU_BUTTON,
+                              "icon-name", "view-more-symbolic",
+                              "menu-model", menu,
+                              "valign", GTK_ALIGN_CENTER,
+                              "tooltip-text", _("More Actions"),
+                              NULL);
+  gtk_widget_add_css_class (menu_button, "flat");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("More Actions"), -1);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), menu_button);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row),
+                             gtk_image_new_from_icon_name ("go-next-symbolic"));
+
+  g_object_set_data_full (G_OBJECT (row), "account", g_object_ref (account), g_object_unref);
+  g_object_set_data (G_OBJECT (row), "window", self);
+  g_object_set_data (G_OBJECT (row), "default-tag", tag);
+
+  g_signal_connect_object (account, "notify", G_CALLBACK (update_row), row, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->store, "notify::default-id", G_CALLBACK (update_row), row,
+                           G_CONNECT_SWAPPED);
+  update_row (row);
+
+  return row;
+}
+
+static void
+update_page (EnvoiWindow *self)
+{
+  gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->store)) == 0;
+
+  gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "accounts");
+}
+
+static void
+open_dialog (EnvoiWindow  *self,
+             EnvoiAccount *account)
+{
+  EnvoiAccountDialog *dialog = envoi_account_dialog_new (GTK_WINDOW (self), self->store, account);
+
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+add_account_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  open_dialog (ENVOI_WINDOW (widget), NULL);
+}
+
+static void
+edit_account_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  EnvoiWindow *self = ENVOI_WINDOW (widget);
+  EnvoiAccount *account = envoi_account_store_lookup (self->store,
+                                                      g_variant_get_string (parameter, NULL));
+
+  if (account != NULL)
+    open_dialog (self, account);
+}
+
+static void
+set_default_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  EnvoiWindow *self = ENVOI_WINDOW (widget);
+  const char *id = g_variant_get_string (parameter, NULL);
+
+  if (envoi_account_store_lookup (self->store, id) != NULL)
+    envoi_account_store_set_default (self->store, id);
+}
+
+static void
+clear_secrets_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(EnvoiWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  AdwToast *toast;
+
+  if (envoi_secret_clear_finish (result, &error))
+    {
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Account removed")));
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* Translators: %s says why the keyring refused */
+  message = g_strdup_printf (_("Account removed, but its password stays in the keyring: %s"),
+                             error->message);
+  toast = adw_toast_new (NULL);
+  adw_toast_set_title (toast, message);
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+remove_response_cb (AdwMessageDialog *dialog,
+                    const char       *response,
+                    EnvoiWindow      *self)
+{
+  const char *id = g_object_get_data (G_OBJECT (dialog), "account-id");
+
+  if (g_strcmp0 (response, "remove") != 0)
+    return;
+
+  envoi_account_store_remove (self->store, id);
+  envoi_secret_clear_async (id, -1, self->cancellable, clear_secrets_cb, g_object_ref (self));
+}
+
+static void
+remove_account_action (GtkWidget  *widget,
+                       const char *action_name,
+                       GVariant   *parameter)
+{
+  EnvoiWindow *self = ENVOI_WINDOW (widget);
+  const char *id = g_variant_get_string (parameter, NULL);
+  EnvoiAccount *account = envoi_account_store_lookup (self->store, id);
+  GtkWidget *dialog;
+
+  if (account == NULL)
+    return;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Remove Account?"), NULL);
+  adw_message_dialog_format_body (ADW_MESSAGE_DIALOG (dialog),
+                                  _("Mail can no longer be sent through %s, and its password "
+                                    "will be deleted from the keyring."),
+                                  *envoi_account_get_address (account) != '\0'
+                                    ? envoi_account_get_address (account) : id);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "remove", _("_Remove"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
+                                              ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "account-id", g_strdup (id), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (remove_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+envoi_window_dispose (GObject *object)
+{
+  EnvoiWindow *self = ENVOI_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->store);
+
+  G_OBJECT_CLASS (envoi_window_parent_class)->dispose (object);
+}
+
+static void
+envoi_window_class_init (EnvoiWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = envoi_window_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/envoimail/Envoi/envoi-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, account_list);
+
+  gtk_widget_class_install_action (widget_class, "window.add-account", NULL, add_account_action);
+  gtk_widget_class_install_action (widget_class, "window.edit-account", "s", edit_account_action);
+  gtk_widget_class_install_action (widget_class, "window.remove-account", "s",
+                                   remove_account_action);
+  gtk_widget_class_install_action (widget_class, "window.set-default-account", "s",
+                                   set_default_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
+                                       "window.add-account", NULL);
+}
+
+static void
+envoi_window_init (EnvoiWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+}
+
+EnvoiWindow *
+envoi_window_new (EnvoiApplication *application)
+{
+  EnvoiWindow *self;
+
+  g_return_val_if_fail (ENVOI_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (ENVOI_TYPE_WINDOW, "application", application, NULL);
+  self->store = g_object_ref (envoi_application_get_account_store (application));
+  gtk_list_box_bind_model (self->account_list, G_LIST_MODEL (self->store),
+                           create_account_row, self, NULL);
+  g_signal_connect_object (self->store, "items-changed", G_CALLBACK (update_page), self,
+                           G_CONNECT_SWAPPED);
+  update_page (self);
+
+  return self;
+}

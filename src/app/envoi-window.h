@@ -1,0 +1,20 @@
+/* envoi-window.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+#include "envoi-application.h"
+
+G_BEGIN_DECLS
+
+#define ENVOI_TYPE_WINDOW (envoi_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (EnvoiWindow, envoi_window, ENVOI, WINDOW, AdwApplicationWindow)
+
+EnvoiWindow *envoi_window_new (EnvoiApplication *application);
+
+G_END_DECLS
