@@ -1177,6 +1177,9 @@ envoi_sender_service_startup (GApplication *application)
 
   G_APPLICATION_CLASS (envoi_sender_service_parent_class)->startup (application);
 
+  /* Failure notices are built here; the queue initializes GMime only when it parses. */
+  g_mime_init ();
+
   timeout = g_getenv ("ENVOI_SENDER_IDLE_TIMEOUT");
   self->idle_timeout = timeout != NULL ? MAX (1, atoi (timeout)) : DEFAULT_IDLE_TIMEOUT_SECONDS;
 

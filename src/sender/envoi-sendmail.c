@@ -505,6 +505,9 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  /* Registers the daemon's D-Bus error names: its errors come back in the queue's domain. */
+  (void) envoi_queue_error_quark ();
+
   code = parse_options (argc, argv, &options);
   if (code < 0)
     return EX_OK;

@@ -1,0 +1,821 @@
+/* test-sender.c: the real envoi-sender daemon on the session bus, real SMTP listeners
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The daemon is started the way the desktop starts it, by D-Bus activation: the test writes a
+ * .service file into $XDG_DATA_HOME/dbus-1/services (a directory of the session bus) whose Exec=
+ * is the daemon of the build tree. Settings are shared with it through the keyfile backend in
+ * the session's XDG_CONFIG_HOME. The SMTP listeners are tests/sender-smtpd.py.
+ */
+
+#define _GNU_SOURCE  /* memfd_create */
+
+#include "config.h"
+
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "envoi-account.h"
+#include "envoi-account-store.h"
+#include "envoi-queue.h"
+#include "envoi-sender-dbus.h"
+#include "envoi-test-helpers.h"
+
+#define WAIT_SECONDS 60
+
+static struct
+{
+  const char        *daemon;
+  const char        *sendmail;
+  char              *smtpd_dir;
+  GSubprocess       *smtpd;
+  GHashTable        *ports;
+  GDBusConnection   *bus;
+  EnvoiAccountStore *store;
+} h;
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Polls: never a timing assertion, only a bound so that a broken daemon fails, not hangs. */
+static gboolean
+wait_until (Condition condition,
+            gpointer  data)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (20 * 1000);
+    }
+
+  return TRUE;
+}
+
+static char *
+listener_dir (const char *listener)
+{
+  return g_build_filename (h.smtpd_dir, listener, NULL);
+}
+
+static guint
+count_messages (const char *listener)
+{
+  g_autofree char *dir = listener_dir (listener);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      if (g_str_has_suffix (name, ".eml"))
+        count++;
+    }
+
+  return count;
+}
+
+static void
+clear_listener (const char *listener)
+{
+  g_autofree char *dir = listener_dir (listener);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      g_unlink (path);
+    }
+}
+
+/* Every accepted message of a listener: (envelope, message) pairs. */
+static GPtrArray *
+read_messages (const char *listener)
+{
+  g_autofree char *dir = listener_dir (listener);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  GPtrArray *all = g_ptr_array_new_with_free_func (g_free);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *base = NULL;
+      g_autofree char *envelope = NULL;
+      g_autofree char *message = NULL;
+      g_autofree char *path = NULL;
+
+      if (!g_str_has_suffix (name, ".eml"))
+        continue;
+      base = g_strndup (name, strlen (name) - 4);
+      path = g_build_filename (dir, name, NULL);
+      g_assert_true (g_file_get_contents (path, &message, NULL, NULL));
+      g_free (path);
+      path = g_strdup_printf ("%s/%s.envelope", dir, base);
+      g_assert_true (g_file_get_contents (path, &envelope, NULL, NULL));
+      g_ptr_array_add (all, g_steal_pointer (&envelope));
+      g_ptr_array_add (all, g_steal_pointer (&message));
+    }
+
+  return all;
+}
+
+static guint16
+port_of (const char *listener)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (h.ports, listener));
+}
+
+static char *
+state_dir (void)
+{
+  return g_build_filename (g_get_user_state_dir (), "envoi", NULL);
+}
+
+static char *
+read_log (void)
+{
+  g_autofree char *dir = state_dir ();
+  g_autofree char *path = g_build_filename (dir, "delivery.log", NULL);
+  char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return g_strdup ("");
+
+  return contents;
+}
+
+/* The daemon */
+
+static guint32
+daemon_pid (void)
+{
+  g_autoptr(GVariant) reply = NULL;
+  guint32 pid = 0;
+
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", SENDER_BUS_NAME), G_VARIANT_TYPE ("(u)"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+
+  return pid;
+}
+
+static gboolean
+daemon_gone (gpointer data)
+{
+  return daemon_pid () == 0 && kill (GPOINTER_TO_UINT (data), 0) != 0;
+}
+
+static void
+stop_daemon (int signal_number)
+{
+  guint32 pid = daemon_pid ();
+
+  if (pid == 0)
+    return;
+
+  g_assert_cmpint (kill (pid, signal_number), ==, 0);
+  g_assert_true (wait_until (daemon_gone, GUINT_TO_POINTER (pid)));
+}
+
+/* Starts it by D-Bus activation, as envoi-sendmail would. */
+static void
+start_daemon (void)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_sync (h.bus, SENDER_BUS_NAME, SENDER_OBJECT_PATH,
+                                       "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (daemon_pid (), !=, 0);
+}
+
+static EnvoiDBusSender1 *
+proxy (void)
+{
+  g_autoptr(GError) error = NULL;
+  EnvoiDBusSender1 *p;
+
+  p = envoi_dbus_sender1_proxy_new_sync (h.bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
+                                         SENDER_BUS_NAME, SENDER_OBJECT_PATH, NULL, &error);
+  g_assert_no_error (error);
+
+  return p;
+}
+
+/* Counts the queued messages in @state (NULL: all). */
+static guint
+count_state (const char *state)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantIter iter;
+  const char *entry_state;
+  guint count = 0;
+
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+
+  g_variant_iter_init (&iter, list);
+  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", NULL, NULL, &entry_state, NULL, NULL,
+                              NULL, NULL, NULL, NULL))
+    {
+      if (state == NULL || g_str_equal (state, entry_state))
+        count++;
+    }
+
+  return count;
+}
+
+static char *
+submit_over_dbus (const char         *message,
+                  const char * const *recipients)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder options;
+  char *id = NULL;
+  int fd = memfd_create ("message", MFD_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, message, strlen (message)), ==, (gssize) strlen (message));
+  g_assert_cmpint (lseek (fd, 0, SEEK_SET), ==, 0);
+  g_assert_cmpint (g_unix_fd_list_append (fds, fd, &error), ==, 0);
+  close (fd);
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "recipients", g_variant_new_strv (recipients, -1));
+  envoi_dbus_sender1_call_submit_sync (p, g_variant_new_handle (0), g_variant_builder_end (&options),
+                                       fds, &id, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (envoi_queue_id_is_valid (id));
+
+  return id;
+}
+
+/* envoi-sendmail */
+
+static int
+run_sendmail (const char  *input,
+              char       **err,
+              ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) h.sendmail);
+  va_start (args, err);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &out, err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+
+  return g_subprocess_get_exit_status (process);
+}
+
+/* Settings */
+
+static void
+add_account (const char *id,
+             const char *listener,
+             guint       hourly_limit,
+             const char *bcc,
+             const char *notify)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new (id);
+  g_autofree char *address = g_strdup_printf ("%s@example.org", id);
+  const char *notify_addresses[] = { notify, NULL };
+
+  g_object_set (account,
+                "address", address,
+                "display-name", "Envoi Test",
+                "host", "127.0.0.1",
+                "port", (guint) port_of (listener),
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_NONE,
+                "hourly-limit", hourly_limit,
+                "daily-limit", (guint) 10000,
+                "bcc", bcc != NULL ? bcc : "",
+                "notify-addresses", notify != NULL ? notify_addresses : (const char **) notify_addresses + 1,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GFileEnumerator) children = NULL;
+  GFileInfo *info;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        remove_tree (child);
+      else
+        g_unlink (child);
+      g_object_unref (info);
+    }
+  g_rmdir (path);
+}
+
+/* Each test starts with no daemon, an empty spool and ledger, no accounts, empty listeners. */
+static void
+reset (void)
+{
+  g_autofree char *queue = envoi_queue_default_directory ();
+  g_autofree char *state = state_dir ();
+  GSettings *settings = envoi_account_store_get_settings (h.store);
+  const char *listeners[] = { "sink", "slow", "flaky", "reject" };
+
+  stop_daemon (SIGTERM);
+  remove_tree (queue);
+  remove_tree (state);
+
+  g_settings_set_strv (settings, "accounts", NULL);
+  g_settings_set_string (settings, "default-account", "");
+  g_settings_reset (settings, "retry-initial-delay");
+  g_settings_sync ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (listeners); i++)
+    clear_listener (listeners[i]);
+}
+
+/* Tests */
+
+static void
+test_no_account (void)
+{
+  g_autofree char *err = NULL;
+  int status;
+
+  reset ();
+
+  status = run_sendmail ("To: a@example.net\n\nhello\n", &err, "-t", NULL);
+  g_assert_cmpint (status, ==, 78);
+  g_assert_nonnull (strstr (err, "envoi-sendmail: "));
+  g_assert_cmpuint (strlen (err), >, 0);
+  /* One line. */
+  g_assert_true (g_str_has_suffix (err, "\n"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+
+  g_clear_pointer (&err, g_free);
+  status = run_sendmail ("hello\n", &err, "-bs", NULL);
+  g_assert_cmpint (status, ==, 64);
+  g_clear_pointer (&err, g_free);
+  status = run_sendmail ("hello\n", &err, "-Z", NULL);
+  g_assert_cmpint (status, ==, 64);
+}
+
+typedef struct
+{
+  const char *listener;
+  guint       count;
+} Expect;
+
+static gboolean
+has_messages (gpointer data)
+{
+  Expect *expect = data;
+
+  return count_messages (expect->listener) >= expect->count;
+}
+
+static gboolean
+queue_empty (gpointer data)
+{
+  return count_state (NULL) == 0;
+}
+
+static void
+test_extract_recipients (void)
+{
+  g_autofree char *err = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  Expect expect = { "sink", 1 };
+  const char *envelope;
+  const char *message;
+  int status;
+
+  reset ();
+  add_account ("alice", "sink", 50, "archive@example.org", NULL);
+
+  /* The daemon is not running: sendmail queues and activates it. */
+  g_assert_cmpuint (daemon_pid (), ==, 0);
+  status = run_sendmail ("From: Alice <alice@example.org>\n"
+                         "To: To One <to1@example.net>, to2@example.net\n"
+                         "Cc: cc@example.net\n"
+                         "Bcc: hidden@example.net\n"
+                         "Subject: Envelope test\n"
+                         "\n"
+                         "Body line\n"
+                         ".\n"
+                         "not part of the message\n",
+                         &err, "-t", "-oem", "-F", "Ignored Name", NULL);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_cmpint (status, ==, 0);
+
+  g_assert_true (wait_until (has_messages, &expect));
+  messages = read_messages ("sink");
+  g_assert_cmpuint (messages->len, ==, 2);
+  envelope = g_ptr_array_index (messages, 0);
+  message = g_ptr_array_index (messages, 1);
+
+  g_assert_cmpstr (envelope, ==,
+                   "MAIL FROM:<alice@example.org>\n"
+                   "RCPT TO:<to1@example.net>\n"
+                   "RCPT TO:<to2@example.net>\n"
+                   "RCPT TO:<cc@example.net>\n"
+                   "RCPT TO:<hidden@example.net>\n"
+                   "RCPT TO:<archive@example.org>\n");
+  g_assert_null (strstr (message, "Bcc"));
+  g_assert_null (strstr (message, "hidden@example.net"));
+  g_assert_null (strstr (message, "archive@example.org"));
+  g_assert_null (strstr (message, "not part of the message"));
+  g_assert_nonnull (strstr (message, "\nDate: "));
+  g_assert_nonnull (strstr (message, "\nMessage-Id: <"));
+  g_assert_nonnull (strstr (message, "Body line"));
+
+  g_assert_true (wait_until (queue_empty, NULL));
+
+  /* -bp lists an empty queue; -q asks for a flush. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail ("", &err, "-bp", NULL), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail ("", &err, "-q", NULL), ==, 0);
+}
+
+static void
+test_temporary_then_success (void)
+{
+  g_autofree char *err = NULL;
+  g_autofree char *log = NULL;
+  Expect expect = { "flaky", 1 };
+
+  reset ();
+  g_settings_set_uint (envoi_account_store_get_settings (h.store), "retry-initial-delay", 1);
+  g_settings_sync ();
+  add_account ("bob", "flaky", 50, NULL, NULL);
+
+  g_assert_cmpint (run_sendmail ("Subject: retried\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+
+  g_assert_true (wait_until (has_messages, &expect));
+  g_assert_true (wait_until (queue_empty, NULL));
+
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " deferred "));
+  g_assert_nonnull (strstr (log, "451"));
+  g_assert_nonnull (strstr (log, " sent"));
+  g_assert_true (strstr (log, " deferred ") < strstr (log, " sent"));
+  g_assert_cmpuint (count_messages ("flaky"), ==, 1);
+}
+
+static gboolean
+has_failed (gpointer data)
+{
+  return count_state ("failed") >= GPOINTER_TO_UINT (data);
+}
+
+static void
+test_permanent_failure (void)
+{
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *id = NULL;
+  Expect expect = { "reject", 1 };
+  const char *state, *last_error;
+
+  reset ();
+  add_account ("carol", "reject", 50, NULL, "postmaster@example.org");
+
+  g_assert_cmpint (run_sendmail ("Subject: doomed\n\nhello\n", &err, "bad-user@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_failed, GUINT_TO_POINTER (1)));
+
+  p = proxy ();
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (list), >=, 1);
+  g_variant_get_child (list, 0, "(s&s&suxx&s^a&s&s)", &id, NULL, &state, NULL, NULL, NULL, NULL, NULL,
+                       &last_error);
+  g_assert_cmpstr (state, ==, "failed");
+  g_assert_nonnull (strstr (last_error, "550"));
+
+  /* Told: a desktop notification was sent, and a notice went to the notification address,
+   * from the null sender. */
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " failed "));
+  g_assert_nonnull (strstr (log, " notified desktop"));
+  g_assert_true (wait_until (has_messages, &expect));
+  messages = read_messages ("reject");
+  g_assert_cmpstr (g_ptr_array_index (messages, 0), ==,
+                   "MAIL FROM:<>\nRCPT TO:<postmaster@example.org>\n");
+  g_assert_nonnull (strstr (g_ptr_array_index (messages, 1), "bad-user@example.net"));
+  g_assert_nonnull (strstr (g_ptr_array_index (messages, 1), "550"));
+
+  /* A failed message waits for Retry or Cancel; Cancel removes it. */
+  envoi_dbus_sender1_call_cancel_sync (p, id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_until (queue_empty, NULL));
+  envoi_dbus_sender1_call_cancel_sync (p, id, NULL, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND);
+}
+
+static gboolean
+limit_reached (gpointer data)
+{
+  return count_messages ("sink") >= 10 && count_state ("waiting-limit") == 5;
+}
+
+static void
+check_usage (guint expected_hour)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GError) error = NULL;
+  guint hour, day, hourly, daily;
+  gint64 next;
+
+  envoi_dbus_sender1_call_get_usage_sync (p, "dave", &hour, &day, &hourly, &daily, &next, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (hour, ==, expected_hour);
+  g_assert_cmpuint (day, ==, expected_hour);
+  g_assert_cmpuint (hourly, ==, 10);
+  g_assert_cmpuint (daily, ==, 10000);
+  g_assert_cmpint (next, >, g_get_real_time () / G_USEC_PER_SEC + 3000);
+}
+
+static void
+test_limit (void)
+{
+  reset ();
+  add_account ("dave", "sink", 10, NULL, NULL);
+  start_daemon ();
+
+  for (guint i = 0; i < 15; i++)
+    {
+      g_autofree char *message = g_strdup_printf ("Subject: limited %u\n\nhello\n", i);
+      const char *to[] = { "someone@example.net", NULL };
+      g_autofree char *id = submit_over_dbus (message, to);
+    }
+
+  g_assert_true (wait_until (limit_reached, NULL));
+  g_assert_cmpuint (count_messages ("sink"), ==, 10);
+  check_usage (10);
+
+  /* The limit holds across a restart: the ledger is on disk. */
+  stop_daemon (SIGTERM);
+  start_daemon ();
+  g_assert_true (wait_until (limit_reached, NULL));
+  g_assert_cmpuint (count_state (NULL), ==, 5);
+  g_assert_cmpuint (count_messages ("sink"), ==, 10);
+  check_usage (10);
+}
+
+static gboolean
+some_delivered (gpointer data)
+{
+  return count_messages ("slow") >= 40;
+}
+
+static void
+test_crash_in_burst (void)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) messages = NULL;
+  Expect all = { "slow", 200 };
+  guint delivered_before;
+  guint left;
+
+  reset ();
+  add_account ("erin", "slow", 10000, NULL, NULL);
+  start_daemon ();
+
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *message = g_strdup_printf ("Subject: burst %u\nX-Burst: %u\n\nhello\n", i, i);
+      const char *to[] = { "someone@example.net", NULL };
+      g_autofree char *id = submit_over_dbus (message, to);
+    }
+
+  g_assert_true (wait_until (some_delivered, NULL));
+  stop_daemon (SIGKILL);
+  delivered_before = count_messages ("slow");
+  g_test_message ("killed after %u deliveries", delivered_before);
+  g_assert_cmpuint (delivered_before, <, 200);
+
+  /* What the killed daemon left: every undelivered message is still in the spool. */
+  {
+    g_autoptr(EnvoiQueue) queue = envoi_queue_new (NULL, NULL);
+
+    g_assert_true (envoi_queue_scan (queue, NULL, NULL, NULL));
+    left = envoi_queue_get_length (queue);
+    g_assert_cmpuint (delivered_before + left, >=, 200);
+    g_assert_cmpuint (delivered_before + left, <=, 201);
+  }
+
+  start_daemon ();
+  g_assert_true (wait_until (has_messages, &all));
+  g_assert_true (wait_until (queue_empty, NULL));
+
+  messages = read_messages ("slow");
+  for (guint i = 1; i < messages->len; i += 2)
+    {
+      const char *text = g_ptr_array_index (messages, i);
+      const char *header = strstr (text, "X-Burst: ");
+      g_autofree char *value = NULL;
+
+      g_assert_nonnull (header);
+      value = g_strndup (header, strcspn (header, "\r\n"));
+      g_hash_table_add (seen, g_steal_pointer (&value));
+    }
+
+  /* All 200 arrived; at most the one in flight when killed arrived twice. */
+  g_assert_cmpuint (g_hash_table_size (seen), ==, 200);
+  g_assert_cmpuint (messages->len / 2, <=, 201);
+}
+
+static gboolean
+two_delivered_and_empty (gpointer data)
+{
+  return count_messages ("sink") >= 2 && count_state (NULL) == 0;
+}
+
+static void
+test_damaged_file (void)
+{
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *good1 = NULL;
+  g_autofree char *bad = NULL;
+  g_autofree char *good2 = NULL;
+  g_autofree char *bad_env = NULL;
+  g_autofree char *moved = NULL;
+  g_autofree char *log = NULL;
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: spool\n\nhello\n", 22);
+  const char *to[] = { "someone@example.net", NULL };
+
+  reset ();
+  add_account ("frank", "sink", 50, NULL, NULL);
+
+  /* Written while no daemon runs, one of them then damaged. */
+  queue = envoi_queue_new (NULL, &error);
+  g_assert_no_error (error);
+  good1 = envoi_queue_enqueue (queue, "frank", "frank@example.org", to, message, &error);
+  bad = envoi_queue_enqueue (queue, "frank", "frank@example.org", to, message, &error);
+  good2 = envoi_queue_enqueue (queue, "frank", "frank@example.org", to, message, &error);
+  g_assert_no_error (error);
+  bad_env = g_strdup_printf ("%s/%s.env", envoi_queue_get_directory (queue), bad);
+  g_file_set_contents (bad_env, "[Envelope\nfrom=\x01\n", -1, &error);
+  g_assert_no_error (error);
+
+  start_daemon ();
+  g_assert_true (wait_until (two_delivered_and_empty, NULL));
+  g_assert_cmpuint (count_messages ("sink"), ==, 2);
+
+  moved = g_strdup_printf ("%s/damaged/%s.env", envoi_queue_get_directory (queue), bad);
+  g_assert_true (g_file_test (moved, G_FILE_TEST_EXISTS));
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " damaged "));
+}
+
+static void
+write_service_file (void)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "dbus-1", "services", NULL);
+  g_autofree char *path = g_build_filename (dir, SENDER_BUS_NAME ".service", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* The bus daemon's environment is not ours: pass what the daemon needs on its command line. */
+  contents = g_strdup_printf ("[D-BUS Service]\n"
+                              "Name=%s\n"
+                              "Exec=/usr/bin/env GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
+                              "XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s XDG_STATE_HOME=%s "
+                              "XDG_RUNTIME_DIR=%s ENVOI_SENDER_IDLE_TIMEOUT=30 %s\n",
+                              SENDER_BUS_NAME, g_getenv ("GSETTINGS_SCHEMA_DIR"),
+                              g_get_user_config_dir (), g_get_user_data_dir (),
+                              g_get_user_state_dir (), g_get_user_runtime_dir (), h.daemon);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+
+  /* Make the bus read it now rather than on its next scan. */
+  g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+}
+
+static void
+start_smtpd (void)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "sender-smtpd.py", NULL);
+  g_autofree char *ready = NULL;
+  g_autofree char *ports_path = NULL;
+  g_autofree char *ports = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+
+  h.smtpd_dir = g_build_filename (envoi_test_env ("ENVOI_TEST_DIR"), "sender-smtpd", NULL);
+  remove_tree (h.smtpd_dir);
+  h.smtpd = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "/usr/bin/python3", script,
+                              "--dir", h.smtpd_dir, NULL);
+  g_assert_no_error (error);
+
+  ready = g_build_filename (h.smtpd_dir, "ready", NULL);
+  for (guint i = 0; i < 400 && !g_file_test (ready, G_FILE_TEST_EXISTS); i++)
+    g_usleep (25 * 1000);
+  g_assert_true (g_file_test (ready, G_FILE_TEST_EXISTS));
+
+  ports_path = g_build_filename (h.smtpd_dir, "ports", NULL);
+  g_assert_true (g_file_get_contents (ports_path, &ports, NULL, NULL));
+  h.ports = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  lines = g_strsplit (ports, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 2);
+
+      if (g_strv_length (fields) == 2)
+        g_hash_table_insert (h.ports, g_strdup (fields[0]),
+                             GUINT_TO_POINTER (g_ascii_strtoull (fields[1], NULL, 10)));
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  /* Shared with the daemon and envoi-sendmail: the keyfile in the session's XDG_CONFIG_HOME. */
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  g_setenv ("ENVOI_SENDER_IDLE_TIMEOUT", "30", TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+
+  /* Registers the queue's D-Bus error names, so remote errors come back in its domain. */
+  g_type_ensure (G_TYPE_OBJECT);
+  (void) envoi_queue_error_quark ();
+
+  envoi_test_env ("ENVOI_TEST_DIR");
+  h.daemon = envoi_test_env ("ENVOI_SENDER_PATH");
+  h.sendmail = envoi_test_env ("ENVOI_SENDMAIL_PATH");
+  h.bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_assert_nonnull (h.bus);
+  h.store = envoi_account_store_new ();
+
+  start_smtpd ();
+  write_service_file ();
+
+  g_test_add_func ("/envoi/sender/no-account", test_no_account);
+  g_test_add_func ("/envoi/sender/extract-recipients", test_extract_recipients);
+  g_test_add_func ("/envoi/sender/temporary-then-success", test_temporary_then_success);
+  g_test_add_func ("/envoi/sender/permanent-failure", test_permanent_failure);
+  g_test_add_func ("/envoi/sender/limit", test_limit);
+  g_test_add_func ("/envoi/sender/crash-in-burst", test_crash_in_burst);
+  g_test_add_func ("/envoi/sender/damaged-file", test_damaged_file);
+
+  status = g_test_run ();
+
+  stop_daemon (SIGTERM);
+  g_subprocess_force_exit (h.smtpd);
+  g_subprocess_wait (h.smtpd, NULL, NULL);
+  g_clear_object (&h.smtpd);
+  g_clear_object (&h.store);
+
+  return status;
+}
