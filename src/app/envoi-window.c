@@ -197,6 +197,7 @@ clear_secrets_cb (GObject      *source,
 
   if (envoi_secret_clear_finish (result, &error))
     {
+      g_debug ("Cleared the keyring items of a removed account");
       adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Account removed")));
       return;
     }

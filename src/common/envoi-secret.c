@@ -109,13 +109,37 @@ translate_error (const GError *error)
     return g_error_new_literal (ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_LOCKED,
                                 _("The keyring is locked. Unlock it and try again."));
 
-  if (error->domain == G_DBUS_ERROR || error->domain == G_IO_ERROR)
+  if (error->domain == G_IO_ERROR ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_DISCONNECTED) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_FAILED) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_EXEC_FAILED))
     return g_error_new_literal (ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_NO_SERVICE,
                                 _("No keyring is available to keep the password. Start a "
                                   "keyring service such as GNOME Keyring and try again."));
 
   return g_error_new (ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_FAILED,
                       _("The keyring refused the request: %s"), error->message);
+}
+
+/* What the Secret Service answers about an item deleted while it was being read. */
+static gboolean
+error_is_vanished_item (const GError *error)
+{
+  g_autofree char *remote = NULL;
+
+  if (error == NULL)
+    return FALSE;
+
+  if (g_error_matches (error, SECRET_ERROR, SECRET_ERROR_NO_SUCH_OBJECT) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT))
+    return TRUE;
+
+  remote = g_dbus_error_get_remote_error (error);
+  return g_strcmp0 (remote, "org.freedesktop.Secret.Error.NoSuchObject") == 0;
 }
 
 static SecretOp *
@@ -328,6 +352,14 @@ lookup_retrieve_cb (GObject      *source,
   const char *text;
 
   value = secret_retrievable_retrieve_secret_finish (SECRET_RETRIEVABLE (source), result, &error);
+
+  /* An item deleted between the search and the read was simply not there. */
+  if (error_is_vanished_item (error))
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+
   if (error != NULL)
     {
       g_task_return_error (task, translate_error (error));
@@ -355,8 +387,15 @@ lookup_search_cb (GObject      *source,
   GList *items;
 
   items = secret_password_search_finish (result, &error);
+  if (error_is_vanished_item (error))
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+
   if (error != NULL)
     {
+      g_debug ("Searching the keyring failed: %s %d", g_quark_to_string (error->domain), error->code);
       g_task_return_error (task, translate_error (error));
       return;
     }
@@ -437,11 +476,12 @@ envoi_secret_clear_async (const char          *account_id,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, envoi_secret_clear_async);
 
-  attributes = g_hash_table_new (g_str_hash, g_str_equal);
-  g_hash_table_insert (attributes, (char *) "account", (char *) account_id);
+  /* libsecret keeps the table for the whole operation: it must own its strings. */
+  attributes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_hash_table_insert (attributes, (char *) "account", g_strdup (account_id));
   if (service >= 0)
     g_hash_table_insert (attributes, (char *) "service",
-                         (char *) envoi_service_to_string ((EnvoiService) service));
+                         g_strdup (envoi_service_to_string ((EnvoiService) service)));
 
   secret_password_clearv (envoi_secret_get_schema (), attributes, cancellable,
                           clear_cb, g_steal_pointer (&task));

@@ -1,0 +1,544 @@
+/* test-dialog.c: the account dialog and window, in a real window under Xvfb, saving into
+ * GSettings and the session's real gnome-keyring
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "envoi-account-dialog.h"
+#include "envoi-application.h"
+#include "envoi-preset.h"
+#include "envoi-presets.h"
+#include "envoi-secret.h"
+#include "envoi-test-helpers.h"
+#include "envoi-window.h"
+
+static EnvoiAccountStore *store;
+
+static GtkWidget *
+child (gpointer    dialog,
+       const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (dialog),
+                                                   ENVOI_TYPE_ACCOUNT_DIALOG, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static void
+type (gpointer    dialog,
+      const char *row,
+      const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (child (dialog, row)), text);
+}
+
+static const char *
+text (gpointer    dialog,
+      const char *row)
+{
+  return gtk_editable_get_text (GTK_EDITABLE (child (dialog, row)));
+}
+
+/* The reason shown under a row: the label of the message row that follows it. */
+static const char *
+reason (gpointer    dialog,
+        const char *row)
+{
+  GtkWidget *message_row = gtk_widget_get_next_sibling (child (dialog, row));
+
+  g_assert_true (GTK_IS_LIST_BOX_ROW (message_row));
+  if (!gtk_widget_get_visible (message_row))
+    return NULL;
+
+  return gtk_label_get_text (GTK_LABEL (gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (message_row))));
+}
+
+static gboolean
+can_save (gpointer dialog)
+{
+  gboolean enabled = FALSE;
+
+  /* The action's state is the button's sensitivity. */
+  enabled = gtk_widget_get_sensitive (child (dialog, "save_button"));
+  return enabled;
+}
+
+static void
+spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static void
+wait_destroyed (GtkWidget **widget)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (*widget != NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (*widget);
+}
+
+static void
+wait_for_saved_secret (gpointer dialog)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while ((reason (dialog, "password_row") == NULL ||
+          strstr (reason (dialog, "password_row"), "••••") == NULL) &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static char *
+lookup_secret (EnvoiAccount *account)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *secret;
+
+  envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, NULL, envoi_test_async_result_cb, &result);
+  secret = envoi_secret_lookup_finish (envoi_test_wait (&result), &error);
+  g_assert_no_error (error);
+  return secret;
+}
+
+static void
+reset_settings (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (ENVOI_APP_SCHEMA_ID);
+  g_auto(GStrv) ids = g_settings_get_strv (settings, "accounts");
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    envoi_account_store_remove (store, ids[i]);
+  g_settings_reset (settings, "default-account");
+}
+
+static void
+fill_valid (gpointer dialog)
+{
+  type (dialog, "address_row", "alice@example.com");
+  type (dialog, "name_row", "Alice Martin");
+  type (dialog, "host_row", "smtp.example.com");
+  type (dialog, "port_row", "587");
+  type (dialog, "password_row", ENVOI_TEST_PASSWORD);
+  envoi_account_dialog_validate_now (dialog);
+}
+
+static void
+test_new_dialog_starts_invalid (void)
+{
+  GtkWidget *dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
+
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
+                   ENVOI_FORM_INVALID);
+  g_assert_false (can_save (dialog));
+
+  /* Reasons wait for the user: nothing is shouted before anything was typed... */
+  fill_valid (dialog);
+  g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
+                   ENVOI_FORM_EDITING);
+  g_assert_true (can_save (dialog));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+test_validation_cases (void)
+{
+  static const struct {
+    const char *row;
+    const char *input;
+    const char *reason_part;   /* NULL: accepted */
+  } cases[] = {
+    { "address_row", "alice", "@" },
+    { "address_row", "alice@example.com\r\nBcc: x@example.org", "Line breaks" },
+    { "address_row", "Alice <alice@example.com>", "angle brackets" },
+    { "address_row", "alice@example.com", NULL },
+    { "name_row", "Alice\nBcc: x@example.org", "Line breaks" },
+    { "name_row", "山田 太郎", NULL },
+    { "reply_to_row", "not-an-address", "@" },
+    { "reply_to_row", "", NULL },
+    { "host_row", "", "Enter the name of the server" },
+    { "host_row", "smtp example.com", "spaces" },
+    { "host_row", "smtp.example.com:587", "port in its own field" },
+    { "host_row", "smtp.example.com", NULL },
+    { "port_row", "0", "1 to 65535" },
+    { "port_row", "70000", "1 to 65535" },
+    { "port_row", "abc", "1 to 65535" },
+    { "port_row", "465", NULL },
+    { "bcc_row", "archive", "@" },
+    { "bcc_row", "archive@example.com", NULL },
+    { "notify_row", "ops@example.com, nope", "“nope”" },
+    { "notify_row", "ops@example.com, dev@example.org", NULL },
+  };
+  GtkWidget *dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
+
+  gtk_window_present (GTK_WINDOW (dialog));
+  fill_valid (dialog);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *shown;
+
+      g_test_message ("%s = “%s”", cases[i].row, cases[i].input);
+      type (dialog, cases[i].row, cases[i].input);
+
+      /* Nothing is said while typing goes on; the reason comes after the pause. */
+      spin (600);
+      shown = reason (dialog, cases[i].row);
+
+      if (cases[i].reason_part != NULL)
+        {
+          g_assert_nonnull (shown);
+          g_assert_nonnull (strstr (shown, cases[i].reason_part));
+          g_assert_true (gtk_widget_has_css_class (child (dialog, cases[i].row), "error"));
+          g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
+                           ENVOI_FORM_INVALID);
+          g_assert_false (can_save (dialog));
+        }
+      else
+        {
+          g_assert_false (gtk_widget_has_css_class (child (dialog, cases[i].row), "error"));
+          g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
+                           ENVOI_FORM_EDITING);
+        }
+    }
+
+  /* Limits: hourly above daily is refused beside the daily row. */
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (child (dialog, "hourly_spin")), 600);
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
+  g_assert_nonnull (strstr (reason (dialog, "daily_row"), "hourly limit"));
+  g_assert_false (can_save (dialog));
+  gtk_widget_activate_action (dialog, "dialog.reset-limits", NULL);
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (child (dialog, "hourly_spin"))), ==, 50);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (child (dialog, "daily_spin"))), ==, 500);
+  g_assert_null (reason (dialog, "daily_row"));
+
+  /* A password in clear text to a remote host is refused until explicitly allowed. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (dialog, "security_row")), ENVOI_SECURITY_NONE);
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
+  g_assert_nonnull (strstr (reason (dialog, "security_row"), "clear text"));
+  g_assert_true (gtk_widget_get_visible (child (dialog, "plaintext_row")));
+  g_assert_false (can_save (dialog));
+  gtk_switch_set_active (GTK_SWITCH (child (dialog, "plaintext_switch")), TRUE);
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
+  g_assert_true (can_save (dialog));
+  g_assert_nonnull (strstr (reason (dialog, "security_row"), "anyone"));
+
+  /* On this computer, no such question. */
+  gtk_switch_set_active (GTK_SWITCH (child (dialog, "plaintext_switch")), FALSE);
+  type (dialog, "host_row", "localhost");
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
+  g_assert_false (gtk_widget_get_visible (child (dialog, "plaintext_row")));
+  g_assert_true (can_save (dialog));
+
+  /* Verification off warns. */
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (dialog, "security_row")), ENVOI_SECURITY_TLS);
+  gtk_switch_set_active (GTK_SWITCH (child (dialog, "verify_switch")), FALSE);
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
+  g_assert_nonnull (strstr (reason (dialog, "verify_row"), "fingerprint"));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+test_security_moves_port (void)
+{
+  GtkWidget *dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
+  AdwComboRow *security = ADW_COMBO_ROW (child (dialog, "security_row"));
+
+  type (dialog, "port_row", "587");
+  adw_combo_row_set_selected (security, ENVOI_SECURITY_TLS);
+  g_assert_cmpstr (text (dialog, "port_row"), ==, "465");
+  adw_combo_row_set_selected (security, ENVOI_SECURITY_STARTTLS);
+  g_assert_cmpstr (text (dialog, "port_row"), ==, "587");
+
+  /* A port typed by hand stays. */
+  type (dialog, "port_row", "2525");
+  adw_combo_row_set_selected (security, ENVOI_SECURITY_TLS);
+  g_assert_cmpstr (text (dialog, "port_row"), ==, "2525");
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+test_presets_fill_the_form (void)
+{
+  GListModel *presets = envoi_presets_get_builtin ();
+  GtkWidget *dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
+  AdwComboRow *provider = ADW_COMBO_ROW (child (dialog, "provider_row"));
+  guint n = g_list_model_get_n_items (presets);
+
+  g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (provider)), ==, n + 1);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EnvoiPreset) preset = g_list_model_get_item (presets, i);
+      EnvoiPresetServer *server = envoi_preset_get_outgoing_server (preset);
+      const char * const *domains = envoi_preset_get_domains (preset);
+      g_autofree char *address = g_strdup_printf ("jean.dupont@%s",
+                                                  domains[0] != NULL ? domains[0] : "example.com");
+      g_autofree char *port = g_strdup_printf ("%u", envoi_preset_server_get_port (server));
+      g_autofree char *host = NULL;
+      g_autofree char *username = NULL;
+
+      g_test_message ("preset %s", envoi_preset_get_id (preset));
+      type (dialog, "address_row", address);
+      adw_combo_row_set_selected (provider, i + 1);
+      if (envoi_preset_server_needs_host_part (server))
+        {
+          g_assert_true (gtk_widget_get_visible (child (dialog, "host_part_row")));
+          type (dialog, "host_part_row", "example-part");
+        }
+      else
+        {
+          g_assert_false (gtk_widget_get_visible (child (dialog, "host_part_row")));
+        }
+
+      host = envoi_preset_server_dup_hostname_for (server, address, "example-part", NULL);
+      username = envoi_preset_server_dup_username_for (server, address, NULL);
+      if (g_strcmp0 (username, address) == 0)
+        g_clear_pointer (&username, g_free);
+
+      g_assert_cmpstr (text (dialog, "host_row"), ==, host);
+      g_assert_cmpstr (text (dialog, "port_row"), ==, port);
+      g_assert_cmpint (adw_combo_row_get_selected (ADW_COMBO_ROW (child (dialog, "security_row"))), ==,
+                       envoi_preset_server_get_security (server));
+      g_assert_cmpint (adw_combo_row_get_selected (ADW_COMBO_ROW (child (dialog, "auth_row"))), ==,
+                       envoi_preset_server_get_auth_method (server));
+      g_assert_cmpstr (text (dialog, "username_row"), ==, username != NULL ? username : "");
+
+      /* The provider's note is shown beside the choice. */
+      if (envoi_preset_get_note (preset) != NULL && *envoi_preset_get_note (preset) != '\0')
+        g_assert_nonnull (strstr (reason (dialog, "provider_row"), envoi_preset_get_note (preset)));
+    }
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
+static void
+test_save_reopen_round_trip (void)
+{
+  GtkWidget *dialog;
+  EnvoiAccount *saved;
+  g_autoptr(EnvoiSecretString) secret = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autofree char *security = NULL;
+  const char *id;
+
+  reset_settings ();
+  dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+
+  fill_valid (dialog);
+  type (dialog, "username_row", "alice");
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (dialog, "security_row")), ENVOI_SECURITY_TLS);
+  type (dialog, "notify_row", "ops@example.com, dev@example.org");
+  gtk_widget_activate_action (dialog, "dialog.save", NULL);
+  wait_destroyed (&dialog);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 1);
+  saved = envoi_account_store_lookup (store, "alice-example-com");
+  g_assert_nonnull (saved);
+  id = envoi_account_get_id (saved);
+
+  /* Exactly these keys, readable by gsettings; the password only in the keyring. */
+  settings = envoi_account_create_settings (id);
+  g_assert_cmpstr (g_settings_get_string (settings, "host"), ==, "smtp.example.com");
+  g_assert_cmpuint (g_variant_get_uint16 (g_settings_get_value (settings, "port")), ==, 465);
+  security = g_settings_get_string (settings, "security");
+  g_assert_cmpstr (security, ==, "tls");
+  g_assert_cmpstr (g_settings_get_string (settings, "username"), ==, "alice");
+  g_assert_cmpstr (g_settings_get_string (settings, "display-name"), ==, "Alice Martin");
+  secret = lookup_secret (saved);
+  g_assert_cmpstr (secret, ==, ENVOI_TEST_PASSWORD);
+
+  /* Reopen: the form shows what was saved, and a masked hint of the password. */
+  dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, saved));
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_assert_cmpstr (text (dialog, "address_row"), ==, "alice@example.com");
+  g_assert_cmpstr (text (dialog, "host_row"), ==, "smtp.example.com");
+  g_assert_cmpstr (text (dialog, "port_row"), ==, "465");
+  g_assert_cmpstr (text (dialog, "notify_row"), ==, "ops@example.com, dev@example.org");
+  g_assert_cmpstr (text (dialog, "password_row"), ==, "");
+  wait_for_saved_secret (dialog);
+  g_assert_nonnull (strstr (reason (dialog, "password_row"), "••••p4ss"));
+  g_assert_false (can_save (dialog));   /* nothing changed yet */
+
+  /* Cancel leaves everything as it was. */
+  type (dialog, "host_row", "smtp.example.net");
+  spin (500);
+  g_assert_true (can_save (dialog));
+  gtk_widget_activate_action (dialog, "dialog.cancel", NULL);
+  wait_destroyed (&dialog);
+  g_assert_cmpstr (g_settings_get_string (settings, "host"), ==, "smtp.example.com");
+  g_assert_cmpstr (envoi_account_get_host (saved), ==, "smtp.example.com");
+
+  /* An edit without a new password moves the keyring item along with the server. */
+  dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, saved));
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  wait_for_saved_secret (dialog);
+  type (dialog, "host_row", "smtp.example.net");
+  gtk_widget_activate_action (dialog, "dialog.save", NULL);
+  wait_destroyed (&dialog);
+  g_assert_cmpstr (g_settings_get_string (settings, "host"), ==, "smtp.example.net");
+  {
+    g_autoptr(GError) error = NULL;
+    g_autofree char *by_host = secret_password_lookup_sync (envoi_secret_get_schema (), NULL, &error,
+                                                            "host", "smtp.example.net",
+                                                            "service", "smtp", "user", "alice",
+                                                            NULL);
+    g_assert_cmpstr (by_host, ==, ENVOI_TEST_PASSWORD);
+  }
+}
+
+static void
+test_closing_with_changes_asks (void)
+{
+  GtkWidget *dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  guint before;
+
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  type (dialog, "address_row", "bob@example.com");
+
+  before = g_list_model_get_n_items (toplevels);
+  gtk_window_close (GTK_WINDOW (dialog));
+  g_assert_nonnull (dialog);   /* still open: a question was asked */
+  g_assert_cmpuint (g_list_model_get_n_items (toplevels), ==, before + 1);
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window))
+        {
+          adw_message_dialog_response (ADW_MESSAGE_DIALOG (window), "discard");
+          break;
+        }
+    }
+
+  wait_destroyed (&dialog);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==,
+                    g_list_model_get_n_items (G_LIST_MODEL (store)));
+}
+
+static void
+respond_to_message_dialog (const char *response)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (window))
+        {
+          adw_message_dialog_response (ADW_MESSAGE_DIALOG (window), response);
+          gtk_window_destroy (GTK_WINDOW (window));
+          return;
+        }
+    }
+
+  g_assert_not_reached ();
+}
+
+/* The window: the list, the default, and removing an account with its keyring item. */
+static void
+test_window_remove_clears_keyring (void)
+{
+  g_autoptr(EnvoiApplication) app = envoi_application_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(EnvoiSecretString) secret = NULL;
+  EnvoiAccountStore *app_store;
+  GtkWidget *window;
+  GtkWidget *list;
+
+  reset_settings ();
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_emit_by_name (app, "startup");
+  app_store = envoi_application_get_account_store (app);
+
+  window = GTK_WIDGET (envoi_window_new (app));
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gtk_widget_get_template_child (window, ENVOI_TYPE_WINDOW, "stack"))), ==, "empty");
+
+  account = envoi_account_new ("carol-example-com");
+  g_object_set (account, "address", "carol@example.com", "host", "smtp.example.com", NULL);
+  envoi_secret_store_async (account, ENVOI_SERVICE_SMTP, ENVOI_TEST_PASSWORD, NULL,
+                            envoi_test_async_result_cb, &result);
+  g_assert_true (envoi_secret_store_finish (envoi_test_wait (&result), &error));
+  envoi_account_store_add (app_store, account);
+
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gtk_widget_get_template_child (window, ENVOI_TYPE_WINDOW, "stack"))), ==, "accounts");
+  list = GTK_WIDGET (gtk_widget_get_template_child (window, ENVOI_TYPE_WINDOW, "account_list"));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (gtk_widget_get_first_child (list))), ==,
+                   "carol@example.com");
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (gtk_widget_get_first_child (list))), ==,
+                   "smtp.example.com:587 · STARTTLS");
+
+  /* Cancelling the question keeps it; confirming removes the account and its password. */
+  gtk_widget_activate_action (window, "window.remove-account", "s", "carol-example-com");
+  respond_to_message_dialog ("cancel");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (app_store)), ==, 1);
+
+  gtk_widget_activate_action (window, "window.remove-account", "s", "carol-example-com");
+  respond_to_message_dialog ("remove");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (app_store)), ==, 0);
+
+  for (gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+       g_get_monotonic_time () < end;)
+    {
+      g_clear_pointer (&secret, envoi_secret_free);
+      secret = lookup_secret (account);
+      if (secret == NULL)
+        break;
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_null (secret);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int ret;
+
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_setenv ("LANGUAGE", "en", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  store = envoi_account_store_new ();
+
+  g_test_add_func ("/envoi/dialog/new-starts-invalid", test_new_dialog_starts_invalid);
+  g_test_add_func ("/envoi/dialog/validation-cases", test_validation_cases);
+  g_test_add_func ("/envoi/dialog/security-moves-port", test_security_moves_port);
+  g_test_add_func ("/envoi/dialog/presets-fill-the-form", test_presets_fill_the_form);
+  g_test_add_func ("/envoi/dialog/save-reopen-round-trip", test_save_reopen_round_trip);
+  g_test_add_func ("/envoi/dialog/closing-with-changes-asks", test_closing_with_changes_asks);
+  g_test_add_func ("/envoi/window/remove-clears-keyring", test_window_remove_clears_keyring);
+
+  ret = g_test_run ();
+  g_clear_object (&store);
+  return ret;
+}
