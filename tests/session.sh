@@ -23,11 +23,27 @@ if [ "${1:-}" != "--inner" ]; then
   export XDG_RUNTIME_DIR="$ENVOI_TEST_DIR/runtime"
   mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME"
   mkdir -m 0700 "$XDG_RUNTIME_DIR"
-  unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY SESSION_MANAGER
+  unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY SESSION_MANAGER XAUTHORITY
   rc=0
+  # Xvfb picks a free display itself (-displayfd), so parallel sessions never collide.
+  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3>"$ENVOI_TEST_DIR/display" \
+    >"$ENVOI_TEST_DIR/xvfb.log" 2>&1 &
+  xvfb=$!
+  for _ in $(seq 1 100); do
+    [ -s "$ENVOI_TEST_DIR/display" ] && break
+    sleep 0.05
+  done
+  if [ ! -s "$ENVOI_TEST_DIR/display" ]; then
+    cat "$ENVOI_TEST_DIR/xvfb.log" >&2
+    kill "$xvfb" 2>/dev/null
+    echo "Xvfb did not start" >&2
+    exit 1
+  fi
+  export DISPLAY=":$(cat "$ENVOI_TEST_DIR/display")"
   # setsid: every process of the session shares one group that we can end as a whole.
-  setsid xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
-    dbus-run-session -- "$0" --inner "$@" || rc=$?
+  setsid dbus-run-session -- "$0" --inner "$@" || rc=$?
+  kill "$xvfb" 2>/dev/null || true
+  wait "$xvfb" 2>/dev/null || true
   if [ -z "${ENVOI_TEST_KEEP:-}" ]; then
     rm -rf "$ENVOI_TEST_DIR"
   else
