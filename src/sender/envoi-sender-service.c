@@ -14,6 +14,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <unistd.h>
 
@@ -51,9 +54,11 @@ struct _EnvoiSenderService
   guint              sync_id;
   guint              idle_id;
   guint              scan_id;
+  guint              trim_id;
   guint              idle_timeout;
   gboolean           replace;
   gboolean           held;
+  gboolean           loaded;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiSenderService, envoi_sender_service, G_TYPE_APPLICATION)
@@ -96,6 +101,30 @@ get_delivery (EnvoiSenderService *self,
     }
 
   return delivery;
+}
+
+static gboolean
+release_memory_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+
+  self->trim_id = 0;
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Loading thousands of entries, listing them or announcing thousands of state changes churns
+ * through memory (key files, D-Bus messages built in GDBus's thread); once that is over, the
+ * scratch memory goes back to the system, so the resident size follows the queue's length only
+ * by the few hundred bytes each entry needs. */
+static void
+release_memory (EnvoiSenderService *self)
+{
+  if (self->trim_id == 0)
+    self->trim_id = g_timeout_add_seconds (1, release_memory_cb, self);
 }
 
 static void
@@ -174,7 +203,10 @@ add_entries (EnvoiSenderService *self,
 
       delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
       g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
-      emit_changed (self, entry, NULL);
+
+      /* What was there at startup is for List to tell; new arrivals are news. */
+      if (self->loaded)
+        emit_changed (self, entry, NULL);
     }
 }
 
@@ -212,6 +244,9 @@ scan_queue (EnvoiSenderService *self)
   if (added->len > 0)
     schedule (self);
   update_idle (self);
+
+  if (added->len > 64)
+    release_memory (self);
 }
 
 static gboolean
@@ -604,6 +639,8 @@ schedule_cb (gpointer user_data)
               if (envoi_queue_entry_get_next_attempt (l->data) <= allowed)
                 set_state (self, l->data, ENVOI_QUEUE_STATE_WAITING_LIMIT, FALSE);
             }
+          if (pending->length > 64)
+            release_memory (self);
           wake = MIN (wake, allowed);
           continue;
         }
@@ -991,6 +1028,8 @@ handle_list_cb (EnvoiSenderService    *self,
     }
 
   envoi_dbus_sender1_complete_list (skeleton, invocation, g_variant_builder_end (&builder));
+  if (entries->len > 64)
+    release_memory (self);
 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
@@ -1209,6 +1248,7 @@ envoi_sender_service_startup (GApplication *application)
   self->held = TRUE;
 
   scan_queue (self);
+  self->loaded = TRUE;
   schedule (self);
   update_idle (self);
 }
@@ -1224,6 +1264,7 @@ envoi_sender_service_shutdown (GApplication *application)
   g_clear_handle_id (&self->wake_id, g_source_remove);
   g_clear_handle_id (&self->idle_id, g_source_remove);
   g_clear_handle_id (&self->scan_id, g_source_remove);
+  g_clear_handle_id (&self->trim_id, g_source_remove);
   if (self->sync_id != 0)
     {
       g_clear_handle_id (&self->sync_id, g_source_remove);

@@ -1,0 +1,196 @@
+#!/bin/bash
+# bench-sender.sh: the background sender against msmtp and smtp-source (postfix), end to end
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+#   tests/session.sh tests/bench-sender.sh BUILDDIR [COUNT]
+#
+# Runs inside the test session (tests/session.sh: private HOME, XDG dirs and session bus).
+# Prints figures and ratios; asserts nothing about time. Goals (issue 5): end to end ≥ 10× msmtp,
+# delivery ≥ 0.5× smtp-source, daemon idle RSS ≤ 12 MB and no growth with the queue's length.
+set -eu
+
+build=$(cd "${1:?usage: $0 BUILDDIR [COUNT]}" && pwd)
+count=${2:-1000}
+big=${ENVOI_BENCH_BIG:-10000}
+sendmail=$build/src/sender/envoi-sendmail
+daemon=$build/src/sender/envoi-sender
+helper=$build/tests/bench-sender
+work=$(mktemp -d "${TMPDIR:-/tmp}/envoi-bench.XXXXXX")
+
+export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=$build/data
+export ENVOI_SENDER_IDLE_TIMEOUT=600
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+elapsed() { echo "$2 - $1" | bc -l; }
+rate() { printf '%.0f' "$(echo "$1 / $2" | bc -l)"; }
+ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+
+free_port() {
+  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# postfix's smtp-sink: the fastest server there is to talk to. As root it needs -u.
+port=$(free_port)
+sink_user=()
+[ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
+smtp-sink "${sink_user[@]}" -a 127.0.0.1:"$port" 1024 &
+pids+=($!)
+for _ in $(seq 100); do
+  (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+  sleep 0.05
+done
+
+# A message of about 512 bytes, like smtp-source -l 512.
+{
+  printf 'From: Bench <bench@example.org>\nTo: sink@example.net\nSubject: bench\n\n'
+  for _ in $(seq 12); do printf 'a line of benchmark text, forty bytes long.\n'; done
+} >"$work/message"
+
+# The account: plain, no AUTH (smtp-sink's is fake), limits out of the way.
+acct=/io/github/envoimail/Envoi/accounts/bench/
+gsettings set io.github.envoimail.Envoi accounts "['bench']"
+gsettings set io.github.envoimail.Envoi.Account:$acct address bench@example.org
+gsettings set io.github.envoimail.Envoi.Account:$acct host 127.0.0.1
+gsettings set io.github.envoimail.Envoi.Account:$acct port "$port"
+gsettings set io.github.envoimail.Envoi.Account:$acct security none
+gsettings set io.github.envoimail.Envoi.Account:$acct auth-method none
+gsettings set io.github.envoimail.Envoi.Account:$acct hourly-limit 10000
+gsettings set io.github.envoimail.Envoi.Account:$acct daily-limit 10000
+
+queue_dir=$XDG_DATA_HOME/envoi/queue
+state_dir=$XDG_STATE_HOME/envoi
+queued() { find "$queue_dir" -maxdepth 1 -name '*.env' 2>/dev/null | wc -l; }
+sent() { grep -c ' sent ' "$state_dir/delivery.log" 2>/dev/null || echo 0; }
+wait_sent() {
+  while [ "$(sent)" -lt "$1" ]; do sleep 0.01; done
+}
+reset_state() { rm -rf "$queue_dir" "$state_dir"; }
+
+daemon_pid=""
+start_daemon() {
+  "$daemon" --replace 2>"$work/daemon.log" &
+  daemon_pid=$!
+  pids+=($daemon_pid)
+  gdbus wait --session --timeout 10 io.github.envoimail.Envoi.Sender
+}
+stop_daemon() {
+  kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true
+}
+
+echo "# Envoi background sender benchmark: $count messages of $(wc -c <"$work/message") bytes, smtp-sink on loopback"
+echo "# $(nproc) CPUs; $(uname -r)"
+echo
+
+# 1. msmtp, one process per message, sequentially.
+printf 'account default\nhost 127.0.0.1\nport %s\nfrom bench@example.org\nauth off\ntls off\n' "$port" >"$work/msmtprc"
+chmod 600 "$work/msmtprc"
+t0=$(now)
+for _ in $(seq "$count"); do
+  msmtp -C "$work/msmtprc" sink@example.net <"$work/message"
+done
+t1=$(now)
+msmtp_s=$(elapsed "$t0" "$t1")
+msmtp_rate=$(rate "$count" "$msmtp_s")
+printf '%-58s %8.2f s  %6s msg/s\n' "msmtp, $count sequential runs" "$msmtp_s" "$msmtp_rate"
+
+# 2. smtp-source: one session, a new connection per message (the practical ceiling).
+t0=$(now)
+smtp-source -s 1 -m "$count" -l 512 -f bench@example.org -t sink@example.net 127.0.0.1:"$port"
+t1=$(now)
+source_s=$(elapsed "$t0" "$t1")
+source_rate=$(rate "$count" "$source_s")
+printf '%-58s %8.2f s  %6s msg/s\n' "smtp-source -s 1 (new connection per message)" "$source_s" "$source_rate"
+
+# 3. Envoi end to end: one envoi-sendmail process per message, until the last is delivered.
+reset_state
+start_daemon
+t0=$(now)
+for _ in $(seq "$count"); do
+  "$sendmail" sink@example.net <"$work/message"
+done
+t1=$(now)
+wait_sent "$count"
+t2=$(now)
+submit_s=$(elapsed "$t0" "$t1")
+e2e_s=$(elapsed "$t0" "$t2")
+e2e_rate=$(rate "$count" "$e2e_s")
+printf '%-58s %8.2f s  %6s msg/s\n' "envoi-sendmail, $count processes, submitted (durable)" "$submit_s" "$(rate "$count" "$submit_s")"
+printf '%-58s %8.2f s  %6s msg/s\n' "envoi-sendmail, $count processes, end to end (delivered)" "$e2e_s" "$e2e_rate"
+stop_daemon
+
+# 4. Envoi, the same through D-Bus Submit (ENVOI_SENDMAIL_VIA_DBUS=1), one process each.
+reset_state
+start_daemon
+t0=$(now)
+for _ in $(seq "$count"); do
+  ENVOI_SENDMAIL_VIA_DBUS=1 "$sendmail" sink@example.net <"$work/message"
+done
+t1=$(now)
+wait_sent "$count"
+t2=$(now)
+dbus_proc_s=$(elapsed "$t0" "$t1")
+dbus_e2e_s=$(elapsed "$t0" "$t2")
+printf '%-58s %8.2f s  %6s msg/s\n' "envoi-sendmail over D-Bus Submit, submitted" "$dbus_proc_s" "$(rate "$count" "$dbus_proc_s")"
+printf '%-58s %8.2f s  %6s msg/s\n' "envoi-sendmail over D-Bus Submit, end to end" "$dbus_e2e_s" "$(rate "$count" "$dbus_e2e_s")"
+stop_daemon
+
+# 5. D-Bus Submit from one process (no process start per message).
+reset_state
+start_daemon
+dbus_one_s=$("$helper" dbus "$count" sink@example.net)
+wait_sent "$count"
+printf '%-58s %8.2f s  %6s msg/s\n' "D-Bus Submit from one process, submitted (durable)" "$dbus_one_s" "$(rate "$count" "$dbus_one_s")"
+stop_daemon
+
+# 6. Delivery alone: the spool holds $count messages, the daemon starts and empties it.
+reset_state
+"$helper" spool "$count" bench sink@example.net >/dev/null
+t0=$(now)
+start_daemon
+wait_sent "$count"
+t1=$(now)
+deliver_s=$(elapsed "$t0" "$t1")
+deliver_rate=$(rate "$count" "$deliver_s")
+printf '%-58s %8.2f s  %6s msg/s\n' "envoi-sender delivery of a $count-message spool" "$deliver_s" "$deliver_rate"
+stop_daemon
+
+# 7. Memory: idle, then with $big queued messages held back (hourly limit 1, already used).
+reset_state
+gsettings set io.github.envoimail.Envoi.Account:$acct hourly-limit 1
+start_daemon
+sleep 1
+idle_rss2=$(rss_kb "$daemon_pid")
+"$helper" spool 1 bench sink@example.net >/dev/null
+"$sendmail" -q
+wait_sent 1
+stop_daemon
+"$helper" spool "$big" bench sink@example.net >/dev/null
+start_daemon
+while [ "$(gdbus call --session --dest io.github.envoimail.Envoi.Sender \
+          --object-path /io/github/envoimail/Envoi/Sender \
+          --method io.github.envoimail.Envoi.Sender1.List | grep -o waiting-limit | wc -l)" -lt "$big" ]; do
+  sleep 0.2
+done
+big_rss=$(rss_kb "$daemon_pid")
+stop_daemon
+gsettings set io.github.envoimail.Envoi.Account:$acct hourly-limit 10000
+
+echo
+printf '%-58s %8s kB\n' "envoi-sender RSS, idle (empty queue)" "$idle_rss2"
+printf '%-58s %8s kB\n' "envoi-sender RSS, $big messages queued" "$big_rss"
+printf '%-58s %8s kB  (%s bytes per queued message)\n' "growth" "$((big_rss - idle_rss2))" \
+  "$(( (big_rss - idle_rss2) * 1024 / big ))"
+echo
+printf '%-58s %8sx  (goal ≥ 10)\n' "end to end, envoi-sendmail vs msmtp" "$(ratio "$e2e_rate" "$msmtp_rate")"
+printf '%-58s %8sx  (goal ≥ 0.5)\n' "delivery, envoi-sender vs smtp-source" "$(ratio "$deliver_rate" "$source_rate")"
+printf '%-58s %8s   (goal ≤ 12 MB)\n' "idle RSS" "$((idle_rss2 / 1024)) MB"
