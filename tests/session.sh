@@ -26,7 +26,7 @@ if [ "${1:-}" != "--inner" ]; then
   unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY SESSION_MANAGER XAUTHORITY
   rc=0
   # Xvfb picks a free display itself (-displayfd), so parallel sessions never collide.
-  Xvfb -displayfd 3 -screen 0 1280x1024x24 -nolisten tcp 3>"$ENVOI_TEST_DIR/display" \
+  Xvfb -displayfd 3 -screen 0 1600x2600x24 -nolisten tcp 3>"$ENVOI_TEST_DIR/display" \
     >"$ENVOI_TEST_DIR/xvfb.log" 2>&1 &
   xvfb=$!
   for _ in $(seq 1 100); do

@@ -143,7 +143,18 @@ test_new_dialog_starts_invalid (void)
                    ENVOI_FORM_INVALID);
   g_assert_false (can_save (dialog));
 
-  /* Reasons wait for the user: nothing is shouted before anything was typed... */
+  /* A fresh form is not scolded for being empty... */
+  g_assert_null (reason (dialog, "address_row"));
+  g_assert_null (reason (dialog, "host_row"));
+  g_assert_null (reason (dialog, "password_row"));
+
+  /* ...until Save is attempted: then every missing field says what it needs. */
+  gtk_widget_activate_action (dialog, "dialog.save", NULL);
+  g_assert_nonnull (strstr (reason (dialog, "address_row"), "Enter an email address"));
+  g_assert_nonnull (strstr (reason (dialog, "host_row"), "Enter the name of the server"));
+  g_assert_nonnull (strstr (reason (dialog, "password_row"), "Enter the password"));
+  g_assert_true (gtk_widget_has_css_class (child (dialog, "address_row"), "error"));
+
   fill_valid (dialog);
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
                    ENVOI_FORM_EDITING);

@@ -12,6 +12,7 @@
 #include "envoi-account-dialog.h"
 #include "envoi-presets.h"
 #include "envoi-secret.h"
+#include "envoi-test-panel.h"
 #include "envoi-validate.h"
 
 /* How long typing must pause before the form is checked. */
@@ -56,6 +57,7 @@ struct _EnvoiAccountDialog
   GPtrArray          *presets;        /* EnvoiPreset, in the provider row's order after Custom */
   char               *saved_secret;   /* the stored password, to move it if the server changes */
   gboolean            has_saved_secret;
+  gboolean            secret_pending;   /* the keyring has not answered yet */
   char               *derived_host;   /* what the preset last filled in, to follow the address */
   char               *derived_username;
   GCancellable       *cancellable;
@@ -70,6 +72,8 @@ struct _EnvoiAccountDialog
   GtkWidget          *message_rows[N_FIELDS];
   GtkLabel           *message_labels[N_FIELDS];
   gboolean            field_invalid[N_FIELDS];
+  gboolean            field_touched[N_FIELDS];
+  gboolean            show_all_errors;   /* after a Save attempt, untouched fields speak too */
 
   AdwWindowTitle     *window_title;
   GtkStack           *save_stack;
@@ -99,6 +103,7 @@ struct _EnvoiAccountDialog
   GtkSpinButton      *hourly_spin;
   AdwActionRow       *daily_row;
   GtkSpinButton      *daily_spin;
+  EnvoiTestPanel     *test_panel;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiAccountDialog, envoi_account_dialog, ADW_TYPE_WINDOW)
@@ -325,10 +330,20 @@ set_state (EnvoiAccountDialog *self,
 
   can_save = (state == ENVOI_FORM_EDITING || state == ENVOI_FORM_ERROR) &&
              envoi_account_dialog_is_modified (self);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.save", can_save);
+  /* The button says whether there is something to save; Enter and Ctrl+S still reach the
+   * action, which then shows every reason and moves to the first wrong field. */
+  gtk_widget_set_sensitive (self->save_button, can_save);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.save", !saving);
   gtk_widget_set_sensitive (GTK_WIDGET (self->page), !saving);
   gtk_stack_set_visible_child_name (self->save_stack, saving ? "spinner" : "button");
   gtk_spinner_set_spinning (self->save_spinner, saving);
+}
+
+static gboolean
+speaks (EnvoiAccountDialog *self,
+        Field               field)
+{
+  return self->show_all_errors || self->field_touched[field];
 }
 
 static gboolean
@@ -360,13 +375,14 @@ validate_form (EnvoiAccountDialog *self)
   gboolean valid = TRUE;
   guint16 port;
 
+  /* A field the user has not reached yet is not scolded: it only keeps Save off. */
 #define CHECK(field, ok) \
   G_STMT_START { \
     if (ok) \
       set_error (self, field, NULL); \
     else \
       { \
-        set_error (self, field, error); \
+        set_error (self, field, speaks (self, field) ? error : NULL); \
         valid = FALSE; \
       } \
     g_clear_error (&error); \
@@ -443,11 +459,20 @@ validate_form (EnvoiAccountDialog *self)
 
   CHECK (FIELD_USERNAME, envoi_validate_header_text (username, 0, &error));
 
-  if (needs_password (self) && *text_of (self->password_row) == '\0' && !self->has_saved_secret)
+  if (needs_password (self) && *text_of (self->password_row) == '\0' && self->secret_pending)
+    {
+      set_plain_message (self, FIELD_PASSWORD, MESSAGE_INFO,
+                         _("Looking for the saved password…"));
+      valid = FALSE;
+    }
+  else if (needs_password (self) && *text_of (self->password_row) == '\0' &&
+           !self->has_saved_secret)
     {
       set_plain_message (self, FIELD_PASSWORD, MESSAGE_ERROR,
-                         _("Enter the password, or choose “None” as the method if the server "
-                           "needs no login."));
+                         speaks (self, FIELD_PASSWORD)
+                           ? _("Enter the password, or choose “None” as the method if the "
+                               "server needs no login.")
+                           : NULL);
       valid = FALSE;
     }
   else if (strpbrk (text_of (self->password_row), "\r\n") != NULL)
@@ -538,12 +563,39 @@ schedule_validation (EnvoiAccountDialog *self)
   if (self->loading)
     return;
 
+
   g_clear_handle_id (&self->validate_source, g_source_remove);
   self->validate_source = g_timeout_add (VALIDATE_DELAY_MS, validate_timeout_cb, self);
 
   /* Save follows the change at once; the reasons wait for a pause in typing. */
   if (self->state != ENVOI_FORM_SAVING)
     set_state (self, self->state == ENVOI_FORM_ERROR ? ENVOI_FORM_EDITING : self->state);
+}
+
+/* The field a changed widget belongs to has been reached: from now on it says what is wrong. */
+static void
+field_changed_cb (EnvoiAccountDialog *self,
+                  GtkWidget          *widget)
+{
+  if (self->loading)
+    return;
+
+  for (guint i = 0; i < N_FIELDS; i++)
+    if (self->field_rows[i] != NULL &&
+        (widget == self->field_rows[i] || gtk_widget_is_ancestor (widget, self->field_rows[i])))
+      self->field_touched[i] = TRUE;
+
+  schedule_validation (self);
+}
+
+static void
+limits_changed_cb (EnvoiAccountDialog *self)
+{
+  if (self->loading)
+    return;
+
+  self->field_touched[FIELD_LIMITS] = TRUE;
+  schedule_validation (self);
 }
 
 /* Provider presets */
@@ -683,6 +735,11 @@ address_changed_cb (EnvoiAccountDialog *self)
 {
   if (self->loading)
     return;
+
+  self->field_touched[FIELD_ADDRESS] = TRUE;
+  if (gtk_widget_get_visible (GTK_WIDGET (self->host_part_row)) &&
+      *text_of (self->host_part_row) != '\0')
+    self->field_touched[FIELD_HOST_PART] = TRUE;
 
   /* A new account whose domain a preset knows starts from that preset. */
   if (self->is_new && adw_combo_row_get_selected (self->provider_row) == 0 &&
@@ -897,6 +954,7 @@ lookup_secret_cb (GObject      *source,
       adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
     }
 
+  self->secret_pending = FALSE;
   envoi_secret_free (self->saved_secret);
   self->saved_secret = secret;
   self->has_saved_secret = secret != NULL;
@@ -971,6 +1029,7 @@ save_action (GtkWidget  *widget,
   const char *password;
   const char *secret = NULL;
 
+  self->show_all_errors = TRUE;
   envoi_account_dialog_validate_now (self);
   if (self->state != ENVOI_FORM_EDITING && self->state != ENVOI_FORM_ERROR)
     {
@@ -1032,14 +1091,23 @@ cancel_action (GtkWidget  *widget,
 }
 
 static void
+destroy_cb (gpointer user_data)
+{
+  g_autoptr(GtkWindow) window = user_data;
+
+  gtk_window_destroy (window);
+}
+
+static void
 discard_response_cb (AdwMessageDialog   *dialog,
                      const char         *response,
                      EnvoiAccountDialog *self)
 {
+  /* The question finishes closing first: it is transient for this window. */
   if (g_strcmp0 (response, "discard") == 0)
     {
       self->closing = TRUE;
-      gtk_window_destroy (GTK_WINDOW (self));
+      g_idle_add_once (destroy_cb, g_object_ref (self));
     }
 }
 
@@ -1083,6 +1151,8 @@ envoi_account_dialog_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->validate_source, g_source_remove);
+  if (self->test_panel != NULL)
+    envoi_test_panel_cancel (self->test_panel);
 
   G_OBJECT_CLASS (envoi_account_dialog_parent_class)->dispose (object);
 }
@@ -1115,6 +1185,7 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   object_class->finalize = envoi_account_dialog_finalize;
   window_class->close_request = envoi_account_dialog_close_request;
 
+  g_type_ensure (ENVOI_TYPE_TEST_PANEL);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-account-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, window_title);
@@ -1145,6 +1216,7 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, hourly_spin);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_spin);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, test_panel);
 
   gtk_widget_class_install_action (widget_class, "dialog.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "dialog.cancel", NULL, cancel_action);
@@ -1157,6 +1229,13 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "dialog.escape", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
                                        "dialog.save", NULL);
+}
+
+/* Enter in any field saves, or says what still stands in the way. */
+static void
+entry_activated_cb (EnvoiAccountDialog *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "dialog.save", NULL);
 }
 
 static char *
@@ -1241,20 +1320,34 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
       G_OBJECT (self->bcc_row), G_OBJECT (self->notify_row),
     };
 
+    GObject *entries[] = {
+      G_OBJECT (self->host_part_row), G_OBJECT (self->address_row), G_OBJECT (self->name_row),
+      G_OBJECT (self->reply_to_row), G_OBJECT (self->host_row), G_OBJECT (self->port_row),
+      G_OBJECT (self->username_row), G_OBJECT (self->password_row), G_OBJECT (self->bcc_row),
+      G_OBJECT (self->notify_row),
+    };
+
     for (guint i = 0; i < G_N_ELEMENTS (watched); i++)
-      g_signal_connect_object (watched[i], "changed", G_CALLBACK (schedule_validation), self,
+      g_signal_connect_object (watched[i], "changed", G_CALLBACK (field_changed_cb), self,
                                G_CONNECT_SWAPPED);
+    for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
+      g_signal_connect_object (entries[i], "entry-activated", G_CALLBACK (entry_activated_cb),
+                               self, G_CONNECT_SWAPPED);
   }
   g_signal_connect_object (self->hourly_spin, "value-changed",
-                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (limits_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->daily_spin, "value-changed",
-                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+                           G_CALLBACK (limits_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->verify_switch, "notify::active",
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->plaintext_switch, "notify::active",
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
 
-  gtk_window_set_default_widget (GTK_WINDOW (self), self->save_button);
+  /* The test works on the unsaved form; the fixes it offers become edits of the form. */
+  envoi_test_panel_set_dialog (self->test_panel, self);
+  g_signal_connect_object (self->test_panel, "apply-fix",
+                           G_CALLBACK (envoi_account_dialog_apply_fix), self, G_CONNECT_SWAPPED);
+
 }
 
 EnvoiAccountDialog *
@@ -1278,6 +1371,7 @@ envoi_account_dialog_new (GtkWindow         *parent,
       self->original = envoi_account_copy (account);
       adw_window_title_set_title (self->window_title, _("Edit Account"));
       adw_window_title_set_subtitle (self->window_title, envoi_account_get_address (account));
+      self->secret_pending = TRUE;
       envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, self->cancellable,
                                  lookup_secret_cb, g_object_ref (self));
     }

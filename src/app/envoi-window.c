@@ -12,7 +12,17 @@
 #include "envoi-account.h"
 #include "envoi-account-dialog.h"
 #include "envoi-secret.h"
+#include "envoi-sender-dbus.h"
 #include "envoi-window.h"
+
+/* Queue changes come in bursts (a script sending fifty messages): redraw once per burst. */
+#define QUEUE_REFRESH_DELAY_MS 200
+
+typedef struct
+{
+  guint sent_last_hour;
+  guint sent_last_day;
+} Usage;
 
 struct _EnvoiWindow
 {
@@ -20,10 +30,15 @@ struct _EnvoiWindow
 
   EnvoiAccountStore    *store;
   GCancellable         *cancellable;
+  EnvoiDBusSender1     *sender;
+  GHashTable           *usage;           /* account id → Usage */
+  guint                 queue_refresh_source;
 
   AdwToastOverlay      *toast_overlay;
   GtkStack             *stack;
   GtkListBox           *account_list;
+  AdwPreferencesGroup  *queue_group;
+  GtkListBox           *queue_list;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiWindow, envoi_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -54,6 +69,7 @@ update_row (GtkWidget *row)
   const char *host = envoi_account_get_host (account);
   g_autofree char *title = NULL;
   g_autofree char *subtitle = NULL;
+  Usage *usage;
   gboolean is_default;
 
   if (*name != '\0' && *address != '\0')
@@ -69,12 +85,37 @@ update_row (GtkWidget *row)
   else
     subtitle = g_strdup (_("No server set"));
 
+  usage = g_hash_table_lookup (self->usage, envoi_account_get_id (account));
+  if (usage != NULL)
+    {
+      g_autofree char *line = NULL;
+      char *both;
+
+      /* Translators: sending counts against the limits, e.g. "Sent 3 of 50 this hour, 10 of 500 today" */
+      line = g_strdup_printf (_("Sent %u of %u this hour, %u of %u today"),
+                              usage->sent_last_hour, envoi_account_get_hourly_limit (account),
+                              usage->sent_last_day, envoi_account_get_daily_limit (account));
+      both = g_strdup_printf ("%s\n%s", subtitle, line);
+      g_free (subtitle);
+      subtitle = both;
+    }
+
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
 
   is_default = g_strcmp0 (envoi_account_store_get_default_id (self->store),
                           envoi_account_get_id (account)) == 0;
   gtk_widget_set_visible (tag, is_default);
+}
+
+static void
+update_rows (EnvoiWindow *self)
+{
+  for (GtkWidget *row = gtk_widget_get_first_child (GTK_WIDGET (self->account_list));
+       row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    if (g_object_get_data (G_OBJECT (row), "account") != NULL)
+      update_row (row);
 }
 
 static GtkWidget *
@@ -260,14 +301,294 @@ remove_account_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The queue, as the background sender sees it */
+
+static const char *
+state_label (const char *state)
+{
+  if (g_str_equal (state, "queued"))
+    return _("Waiting to be sent");
+  if (g_str_equal (state, "sending"))
+    return _("Sending…");
+  if (g_str_equal (state, "deferred"))
+    return _("Will try again");
+  if (g_str_equal (state, "waiting-limit"))
+    return _("Waiting for the sending limit");
+  if (g_str_equal (state, "paused"))
+    return _("Paused until the account’s settings are fixed");
+  if (g_str_equal (state, "failed"))
+    return _("Not delivered");
+  return state;
+}
+
+static GtkWidget *
+create_queue_row (const char          *id,
+                  const char          *state,
+                  gint64               next_attempt,
+                  const char * const  *recipients,
+                  const char          *last_error)
+{
+  g_autofree char *to = g_strjoinv (", ", (char **) recipients);
+  g_autoptr(GString) subtitle = g_string_new (state_label (state));
+  GtkWidget *row = adw_action_row_new ();
+  GtkWidget *box;
+  GtkWidget *button;
+
+  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), to);
+
+  if (g_str_equal (state, "deferred") && next_attempt > 0)
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (next_attempt);
+      g_autofree char *time = g_date_time_format (when, "%X");
+
+      g_string_truncate (subtitle, 0);
+      /* Translators: %s is a time of day */
+      g_string_append_printf (subtitle, _("Will try again at %s"), time);
+    }
+  if (last_error != NULL && *last_error != '\0')
+    g_string_append_printf (subtitle, "\n%s", last_error);
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
+
+  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_valign (box, GTK_ALIGN_CENTER);
+  if (g_str_equal (state, "deferred") || g_str_equal (state, "paused") ||
+      g_str_equal (state, "failed"))
+    {
+      button = gtk_button_new_with_mnemonic (_("_Retry"));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "window.retry-message");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", id);
+      gtk_box_append (GTK_BOX (box), button);
+    }
+  button = gtk_button_new_with_mnemonic (_("_Cancel"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "window.cancel-message");
+  gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", id);
+  gtk_box_append (GTK_BOX (box), button);
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), box);
+
+  return row;
+}
+
+static void
+list_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(EnvoiWindow) self = user_data;
+  g_autoptr(GVariant) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantIter iter;
+  const char *id, *account, *state, *from, *last_error;
+  g_autofree const char **recipients = NULL;
+  guint attempts;
+  gint64 next_attempt, queued;
+  GtkWidget *child;
+  guint count = 0;
+
+  if (!envoi_dbus_sender1_call_list_finish (ENVOI_DBUS_SENDER1 (source), &messages, result, &error))
+    {
+      g_autofree char *message = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      g_dbus_error_strip_remote_error (error);
+      /* Translators: %s says why the background sender could not be reached */
+      message = g_strdup_printf (_("The background sender cannot be reached: %s"),
+                                 error->message);
+      adw_preferences_group_set_description (self->queue_group, message);
+      gtk_widget_set_visible (GTK_WIDGET (self->queue_list), FALSE);
+      return;
+    }
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->queue_list))) != NULL)
+    gtk_list_box_remove (self->queue_list, child);
+
+  g_variant_iter_init (&iter, messages);
+  while (g_variant_iter_next (&iter, "(&s&s&sux&x^a&s&s)", &id, &account, &state, &attempts,
+                              &next_attempt, &queued, &from, &recipients, &last_error))
+    {
+      gtk_list_box_append (self->queue_list,
+                           create_queue_row (id, state, next_attempt,
+                                             (const char * const *) recipients, last_error));
+      g_clear_pointer (&recipients, g_free);
+      count++;
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->queue_list), count > 0);
+  if (count == 0)
+    adw_preferences_group_set_description (self->queue_group,
+                                           _("Every message has been sent."));
+  else
+    adw_preferences_group_set_description (self->queue_group, NULL);
+}
+
+typedef struct
+{
+  EnvoiWindow *self;
+  char        *account_id;
+} UsageRequest;
+
+static void
+usage_request_free (UsageRequest *request)
+{
+  g_object_unref (request->self);
+  g_free (request->account_id);
+  g_free (request);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (UsageRequest, usage_request_free)
+
+static void
+usage_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(UsageRequest) request = user_data;
+  g_autoptr(GError) error = NULL;
+  guint hour = 0, day = 0, hourly = 0, daily = 0;
+  gint64 next_allowed = 0;
+  Usage *usage;
+
+  if (!envoi_dbus_sender1_call_get_usage_finish (ENVOI_DBUS_SENDER1 (source), &hour, &day, &hourly,
+                                                 &daily, &next_allowed, result, &error))
+    return;
+
+  usage = g_new0 (Usage, 1);
+  usage->sent_last_hour = hour;
+  usage->sent_last_day = day;
+  g_hash_table_replace (request->self->usage, g_steal_pointer (&request->account_id), usage);
+  update_rows (request->self);
+}
+
+static void
+refresh_queue (EnvoiWindow *self)
+{
+  guint n;
+
+  if (self->sender == NULL)
+    return;
+
+  envoi_dbus_sender1_call_list (self->sender, self->cancellable, list_cb, g_object_ref (self));
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(EnvoiAccount) account = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+
+      UsageRequest *request = g_new0 (UsageRequest, 1);
+
+      request->self = g_object_ref (self);
+      request->account_id = g_strdup (envoi_account_get_id (account));
+      envoi_dbus_sender1_call_get_usage (self->sender, request->account_id, self->cancellable,
+                                         usage_cb, request);
+    }
+}
+
+static gboolean
+refresh_queue_cb (gpointer user_data)
+{
+  EnvoiWindow *self = user_data;
+
+  self->queue_refresh_source = 0;
+  refresh_queue (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_queue_refresh (EnvoiWindow *self)
+{
+  if (self->queue_refresh_source == 0)
+    self->queue_refresh_source = g_timeout_add (QUEUE_REFRESH_DELAY_MS, refresh_queue_cb, self);
+}
+
+static void
+usage_changed_cb (EnvoiWindow *self,
+                  const char  *account_id,
+                  guint        sent_last_hour,
+                  guint        sent_last_day)
+{
+  Usage *usage = g_new0 (Usage, 1);
+
+  usage->sent_last_hour = sent_last_hour;
+  usage->sent_last_day = sent_last_day;
+  g_hash_table_replace (self->usage, g_strdup (account_id), usage);
+  update_rows (self);
+}
+
+static void
+proxy_ready_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(EnvoiWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  EnvoiDBusSender1 *sender;
+
+  sender = envoi_dbus_sender1_proxy_new_for_bus_finish (result, &error);
+  if (sender == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        adw_preferences_group_set_description (self->queue_group, error->message);
+      return;
+    }
+
+  self->sender = sender;
+  g_signal_connect_object (sender, "message-changed", G_CALLBACK (schedule_queue_refresh), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (sender, "usage-changed", G_CALLBACK (usage_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  refresh_queue (self);
+}
+
+static void
+message_call_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(EnvoiWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+  if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_dbus_error_strip_remote_error (error);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+    }
+
+  schedule_queue_refresh (self);
+}
+
+static void
+message_action (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  EnvoiWindow *self = ENVOI_WINDOW (widget);
+  const char *method = g_str_equal (action_name, "window.retry-message") ? "Retry" : "Cancel";
+
+  if (self->sender == NULL)
+    return;
+
+  g_dbus_proxy_call (G_DBUS_PROXY (self->sender), method,
+                     g_variant_new ("(s)", g_variant_get_string (parameter, NULL)),
+                     G_DBUS_CALL_FLAGS_NONE, -1, self->cancellable, message_call_cb,
+                     g_object_ref (self));
+}
+
 static void
 envoi_window_dispose (GObject *object)
 {
   EnvoiWindow *self = ENVOI_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->queue_refresh_source, g_source_remove);
+  g_clear_object (&self->sender);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
+  g_clear_pointer (&self->usage, g_hash_table_unref);
 
   G_OBJECT_CLASS (envoi_window_parent_class)->dispose (object);
 }
@@ -285,6 +606,8 @@ envoi_window_class_init (EnvoiWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, account_list);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, queue_group);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, queue_list);
 
   gtk_widget_class_install_action (widget_class, "window.add-account", NULL, add_account_action);
   gtk_widget_class_install_action (widget_class, "window.edit-account", "s", edit_account_action);
@@ -292,6 +615,8 @@ envoi_window_class_init (EnvoiWindowClass *klass)
                                    remove_account_action);
   gtk_widget_class_install_action (widget_class, "window.set-default-account", "s",
                                    set_default_action);
+  gtk_widget_class_install_action (widget_class, "window.retry-message", "s", message_action);
+  gtk_widget_class_install_action (widget_class, "window.cancel-message", "s", message_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
                                        "window.add-account", NULL);
@@ -303,6 +628,7 @@ envoi_window_init (EnvoiWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+  self->usage = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 EnvoiWindow *
@@ -319,6 +645,12 @@ envoi_window_new (EnvoiApplication *application)
   g_signal_connect_object (self->store, "items-changed", G_CALLBACK (update_page), self,
                            G_CONNECT_SWAPPED);
   update_page (self);
+
+  /* Asking the sender starts it if needed: it then resumes whatever was left queued. */
+  envoi_dbus_sender1_proxy_new_for_bus (G_BUS_TYPE_SESSION,
+                                        G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
+                                        SENDER_BUS_NAME, SENDER_OBJECT_PATH, self->cancellable,
+                                        proxy_ready_cb, g_object_ref (self));
 
   return self;
 }

@@ -1,0 +1,174 @@
+/* screenshot-tool.c: renders Envoi's windows in a given state to PNG files, for looking at
+ * every screen in every language (tests/take-screenshots.sh)
+ *
+ *   screenshot-tool SCENE OUTPUT.png
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gi18n-lib.h>
+#include <locale.h>
+
+#include "envoi-account-dialog.h"
+#include "envoi-application.h"
+#include "envoi-presets.h"
+#include "envoi-window.h"
+
+static void
+wait_ms (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static void
+save_png (GtkWidget  *window,
+          const char *path)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (window);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  int width = gtk_widget_get_width (window);
+  int height = gtk_widget_get_height (window);
+  GskRenderer *renderer = gtk_native_get_renderer (GTK_NATIVE (window));
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (!gdk_texture_save_to_png (texture, path))
+    g_error ("Could not write %s", path);
+}
+
+static void
+type (gpointer    dialog,
+      const char *row,
+      const char *text)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, row);
+
+  gtk_editable_set_text (GTK_EDITABLE (object), text);
+}
+
+static void
+select_preset (gpointer    dialog,
+               const char *id)
+{
+  GListModel *presets = envoi_presets_get_builtin ();
+  AdwComboRow *row = ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog),
+                                                                   ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                                   "provider_row"));
+
+  for (guint i = 0; i < g_list_model_get_n_items (presets); i++)
+    {
+      g_autoptr(EnvoiPreset) preset = g_list_model_get_item (presets, i);
+
+      if (g_str_equal (envoi_preset_get_id (preset), id))
+        adw_combo_row_set_selected (row, i + 1);
+    }
+}
+
+static void
+add_account (EnvoiAccountStore *store,
+             const char        *id,
+             const char        *address,
+             const char        *name,
+             const char        *host,
+             guint              port,
+             EnvoiSecurity      security)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new (id);
+
+  g_object_set (account, "address", address, "display-name", name, "host", host,
+                "port", port, "security", security, NULL);
+  envoi_account_store_add (store, account);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(EnvoiApplication) app = NULL;
+  g_autoptr(GError) error = NULL;
+  EnvoiAccountStore *store;
+  GtkWidget *shown = NULL;
+  const char *scene;
+  const char *localedir = g_getenv ("ENVOI_LOCALEDIR");
+
+  if (argc != 3)
+    {
+      g_printerr ("usage: %s main-empty|main-accounts|dialog-new|dialog-preset|dialog-invalid "
+                  "OUTPUT.png\n", argv[0]);
+      return 64;
+    }
+  scene = argv[1];
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+
+  gtk_init ();
+  adw_init ();
+
+  app = envoi_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  if (!g_application_register (G_APPLICATION (app), NULL, &error))
+    g_error ("%s", error->message);
+  g_signal_emit_by_name (app, "startup");
+  store = envoi_application_get_account_store (app);
+
+  if (g_str_has_prefix (scene, "main"))
+    {
+      if (g_str_equal (scene, "main-accounts"))
+        {
+          add_account (store, "work", "jean.dupont@example.fr", "Jean Dupont",
+                       "smtp.example.fr", 587, ENVOI_SECURITY_STARTTLS);
+          add_account (store, "alerts", "alerts@example.jp", "", "smtp.fastmail.com", 465,
+                       ENVOI_SECURITY_TLS);
+          add_account (store, "relay", "backup@nas.example.org", "山田 太郎", "", 587,
+                       ENVOI_SECURITY_STARTTLS);
+        }
+      shown = GTK_WIDGET (envoi_window_new (app));
+    }
+  else
+    {
+      EnvoiAccountDialog *dialog = envoi_account_dialog_new (NULL, store, NULL);
+
+      /* Tall enough to show every group at once. */
+      gtk_window_set_default_size (GTK_WINDOW (dialog), 660, 2500);
+      if (g_str_equal (scene, "dialog-preset"))
+        {
+          type (dialog, "address_row", "jean.dupont@gmail.com");
+          type (dialog, "name_row", "Jean Dupont");
+          select_preset (dialog, "gmail");
+          type (dialog, "password_row", "abcd efgh ijkl mnop");
+        }
+      else if (g_str_equal (scene, "dialog-invalid"))
+        {
+          type (dialog, "address_row", "jean.dupont");
+          type (dialog, "name_row", "Jean Dupont");
+          type (dialog, "host_row", "smtp.example.fr:587");
+          type (dialog, "port_row", "70000");
+          adw_combo_row_set_selected (ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, "security_row")),
+                                      ENVOI_SECURITY_NONE);
+          type (dialog, "notify_row", "ops@example.fr, nobody");
+        }
+      envoi_account_dialog_validate_now (dialog);
+      shown = GTK_WIDGET (dialog);
+    }
+
+  gtk_window_present (GTK_WINDOW (shown));
+  wait_ms (1500);
+  save_png (shown, argv[2]);
+  gtk_window_destroy (GTK_WINDOW (shown));
+
+  return 0;
+}
