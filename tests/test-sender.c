@@ -22,6 +22,7 @@
 #include "envoi-account.h"
 #include "envoi-account-store.h"
 #include "envoi-queue.h"
+#include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-test-helpers.h"
 
@@ -713,6 +714,81 @@ test_damaged_file (void)
   g_assert_nonnull (strstr (log, " damaged "));
 }
 
+static gboolean
+has_paused (gpointer data)
+{
+  return count_state ("paused") >= 1;
+}
+
+static void
+store_password (EnvoiAccount *account,
+                const char   *password)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  envoi_secret_store_async (account, ENVOI_SERVICE_SMTP, password, NULL,
+                            envoi_test_async_result_cb, &result);
+  g_assert_true (envoi_secret_store_finish (envoi_test_wait (&result), &error));
+  g_assert_no_error (error);
+}
+
+/* A wrong password pauses the account (every other message would fail the same way) until its
+ * settings change; then the same message goes, with the password from the keyring. */
+static void
+test_auth_failure_pauses (void)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("grace");
+  g_autofree char *err = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *plain_dir = NULL;
+  guint before;
+
+  reset ();
+  g_object_set (account,
+                "address", "grace@example.org",
+                "host", "127.0.0.1",
+                "port", (guint) envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"),
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_PLAIN,
+                "username", ENVOI_TEST_USER,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+  store_password (account, "not-the-password");
+
+  plain_dir = g_build_filename (envoi_test_env ("ENVOI_TEST_SMTP_MESSAGES"), "plain", NULL);
+  {
+    g_autoptr(GDir) d = g_dir_open (plain_dir, 0, NULL);
+
+    before = 0;
+    while (d != NULL && g_dir_read_name (d) != NULL)
+      before++;
+  }
+
+  g_assert_cmpint (run_sendmail ("Subject: paused\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_paused, NULL));
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " paused "));
+  g_assert_cmpuint (count_state (NULL), ==, 1);
+
+  /* The right password, then a settings change: the account goes again. */
+  store_password (account, ENVOI_TEST_PASSWORD);
+  g_object_set (account, "timeout", (guint) 31, NULL);
+  envoi_account_save (account);
+  g_settings_sync ();
+  g_assert_true (wait_until (queue_empty, NULL));
+
+  {
+    g_autoptr(GDir) d = g_dir_open (plain_dir, 0, NULL);
+    guint after = 0;
+
+    while (d != NULL && g_dir_read_name (d) != NULL)
+      after++;
+    g_assert_cmpuint (after, >, before);  /* .eml and .envelope */
+  }
+}
+
 static void
 write_service_file (void)
 {
@@ -808,6 +884,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/limit", test_limit);
   g_test_add_func ("/envoi/sender/crash-in-burst", test_crash_in_burst);
   g_test_add_func ("/envoi/sender/damaged-file", test_damaged_file);
+  g_test_add_func ("/envoi/sender/auth-failure-pauses", test_auth_failure_pauses);
 
   status = g_test_run ();
 
