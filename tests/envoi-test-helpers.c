@@ -49,3 +49,37 @@ envoi_test_wait (GAsyncResult **slot)
 
   return *slot;
 }
+
+/* Makes the session bus start the build tree's envoi-sender on demand, with the session's
+ * directories and the keyfile settings backend (the bus daemon's environment is not ours). */
+void
+envoi_test_install_sender_service (const char *daemon_path)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_data_dir (), "dbus-1", "services", NULL);
+  g_autofree char *path = g_build_filename (dir, "io.github.envoimail.Envoi.Sender.service", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  contents = g_strdup_printf ("[D-BUS Service]\n"
+                              "Name=io.github.envoimail.Envoi.Sender\n"
+                              "Exec=/usr/bin/env GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
+                              "XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s XDG_STATE_HOME=%s "
+                              "XDG_RUNTIME_DIR=%s ENVOI_SMTP_CA_FILE=%s %s\n",
+                              envoi_test_env ("GSETTINGS_SCHEMA_DIR"), g_get_user_config_dir (),
+                              g_get_user_data_dir (), g_get_user_state_dir (),
+                              g_get_user_runtime_dir (), envoi_test_env ("ENVOI_SMTP_CA_FILE"),
+                              daemon_path);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+
+  /* The bus reads the new file now rather than on its next scan. */
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}

@@ -20,5 +20,6 @@ void          envoi_test_async_result_cb (GObject         *source,
                                           GAsyncResult    *result,
                                           gpointer         user_data);
 GAsyncResult *envoi_test_wait            (GAsyncResult   **slot);
+void          envoi_test_install_sender_service (const char *daemon_path);
 
 G_END_DECLS

@@ -15,7 +15,14 @@
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
 #include "envoi-presets.h"
+#include "envoi-sender-dbus.h"
+#include "envoi-test-helpers.h"
 #include "envoi-window.h"
+
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
 
 static void
 wait_ms (guint ms)
@@ -90,6 +97,43 @@ add_account (EnvoiAccountStore *store,
   envoi_account_store_add (store, account);
 }
 
+/* Hands a message to the real sender, which the session bus starts from the build tree. */
+static void
+submit_message (const char *account_id,
+                const char *to)
+{
+  g_autoptr(EnvoiDBusSender1) sender = NULL;
+  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = g_strdup_printf ("To: %s\r\nSubject: Rapport\r\n\r\nBonjour.\r\n", to);
+  g_autofree char *path = NULL;
+  g_autofree char *id = NULL;
+  GVariantBuilder options;
+  int fd;
+
+  sender = envoi_dbus_sender1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
+                                                      SENDER_BUS_NAME, SENDER_OBJECT_PATH,
+                                                      NULL, &error);
+  if (sender == NULL)
+    g_error ("%s", error->message);
+
+  fd = g_file_open_tmp ("envoi-shot-XXXXXX", &path, &error);
+  if (fd < 0 || write (fd, message, strlen (message)) != (gssize) strlen (message))
+    g_error ("Could not write the message");
+  lseek (fd, 0, SEEK_SET);
+  g_unix_fd_list_append (fds, fd, NULL);
+  close (fd);
+  g_unlink (path);
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "account", g_variant_new_string (account_id));
+  g_variant_builder_add (&options, "{sv}", "extract-recipients", g_variant_new_boolean (TRUE));
+  if (!envoi_dbus_sender1_call_submit_sync (sender, g_variant_new_handle (0),
+                                            g_variant_builder_end (&options), fds, &id, NULL,
+                                            NULL, &error))
+    g_error ("%s", error->message);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -103,7 +147,7 @@ main (int   argc,
 
   if (argc != 3)
     {
-      g_printerr ("usage: %s main-empty|main-accounts|dialog-new|dialog-preset|dialog-invalid "
+      g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-new|dialog-preset|dialog-invalid "
                   "OUTPUT.png\n", argv[0]);
       return 64;
     }
@@ -113,7 +157,8 @@ main (int   argc,
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  /* The queue scene shares its settings with the real sender through the session's keyfile. */
+  g_setenv ("GSETTINGS_BACKEND", g_str_equal (scene, "main-queue") ? "keyfile" : "memory", TRUE);
 
   gtk_init ();
   adw_init ();
@@ -127,7 +172,28 @@ main (int   argc,
 
   if (g_str_has_prefix (scene, "main"))
     {
-      if (g_str_equal (scene, "main-accounts"))
+      if (g_str_equal (scene, "main-queue"))
+        {
+          g_autoptr(EnvoiAccount) refused = envoi_account_new ("refused");
+
+          envoi_test_install_sender_service (envoi_test_env ("ENVOI_SENDER_PATH"));
+          g_object_set (refused, "address", "rapports@example.fr", "display-name", "Rapports",
+                        "host", "127.0.0.1",
+                        "port", (guint) envoi_test_env_port ("ENVOI_TEST_SMTP_RCPT550_PORT"),
+                        "security", ENVOI_SECURITY_NONE,
+                        "auth-method", ENVOI_AUTH_METHOD_NONE, NULL);
+          envoi_account_store_add (store, refused);
+          add_account (store, "work", "jean.dupont@example.fr", "Jean Dupont",
+                       "127.0.0.1", envoi_test_env_port ("ENVOI_TEST_SMTP_RCPT451_PORT"),
+                       ENVOI_SECURITY_NONE);
+          g_object_set (envoi_account_store_lookup (store, "work"),
+                        "auth-method", ENVOI_AUTH_METHOD_NONE, NULL);
+          envoi_account_save (envoi_account_store_lookup (store, "work"));
+          submit_message ("refused", "personne@example.org");
+          submit_message ("work", "equipe@example.fr");
+          wait_ms (2000);
+        }
+      else if (g_str_equal (scene, "main-accounts"))
         {
           add_account (store, "work", "jean.dupont@example.fr", "Jean Dupont",
                        "smtp.example.fr", 587, ENVOI_SECURITY_STARTTLS);

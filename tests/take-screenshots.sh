@@ -7,10 +7,11 @@ outdir=${2:-tests/screenshots/out}
 mkdir -p "$outdir"
 
 export GSETTINGS_SCHEMA_DIR="$builddir/data" ENVOI_LOCALEDIR="$builddir/po"
+export ENVOI_SENDER_PATH="$builddir/src/sender/envoi-sender"
 export GDK_BACKEND=x11 GSK_RENDERER=cairo GDK_DEBUG=gl-disable LANG=C.UTF-8
 
 for lang in en ja fr; do
-  for scene in main-empty main-accounts dialog-new dialog-preset dialog-invalid; do
+  for scene in main-empty main-accounts main-queue dialog-new dialog-preset dialog-invalid; do
     LANGUAGE=$lang "$builddir/tests/screenshot-tool" "$scene" "$outdir/$scene-$lang.png"
     echo "$outdir/$scene-$lang.png"
   done

@@ -340,7 +340,7 @@ create_queue_row (const char          *id,
   if (g_str_equal (state, "deferred") && next_attempt > 0)
     {
       g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (next_attempt);
-      g_autofree char *time = g_date_time_format (when, "%X");
+      g_autofree char *time = g_date_time_format (when, "%R");
 
       g_string_truncate (subtitle, 0);
       /* Translators: %s is a time of day */
@@ -392,10 +392,18 @@ list_cb (GObject      *source,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
 
-      g_dbus_error_strip_remote_error (error);
-      /* Translators: %s says why the background sender could not be reached */
-      message = g_strdup_printf (_("The background sender cannot be reached: %s"),
-                                 error->message);
+      if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
+        {
+          message = g_strdup (_("The background sender is not installed: other programs cannot "
+                                "send mail through Envoi until it is."));
+        }
+      else
+        {
+          g_dbus_error_strip_remote_error (error);
+          /* Translators: %s says why the background sender could not be reached */
+          message = g_strdup_printf (_("The background sender cannot be reached: %s"),
+                                     error->message);
+        }
       adw_preferences_group_set_description (self->queue_group, message);
       gtk_widget_set_visible (GTK_WIDGET (self->queue_list), FALSE);
       return;
@@ -405,7 +413,7 @@ list_cb (GObject      *source,
     gtk_list_box_remove (self->queue_list, child);
 
   g_variant_iter_init (&iter, messages);
-  while (g_variant_iter_next (&iter, "(&s&s&sux&x^a&s&s)", &id, &account, &state, &attempts,
+  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, &account, &state, &attempts,
                               &next_attempt, &queued, &from, &recipients, &last_error))
     {
       gtk_list_box_append (self->queue_list,

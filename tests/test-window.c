@@ -1,0 +1,176 @@
+/* test-window.c: the main window against the real background sender, activated on the
+ * session bus: a message the server refuses shows with its reason, and Cancel removes it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <gio/gunixfdlist.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "envoi-account.h"
+#include "envoi-application.h"
+#include "envoi-sender-dbus.h"
+#include "envoi-test-helpers.h"
+#include "envoi-window.h"
+
+static gboolean
+wait_until (gboolean (*done) (gpointer),
+            gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+    }
+
+  return TRUE;
+}
+
+static GtkWidget *
+template_child (GtkWidget  *window,
+                const char *name)
+{
+  return GTK_WIDGET (gtk_widget_get_template_child (window, ENVOI_TYPE_WINDOW, name));
+}
+
+static const char *
+first_queue_subtitle (GtkWidget *window)
+{
+  GtkWidget *row = gtk_widget_get_first_child (template_child (window, "queue_list"));
+
+  return row != NULL ? adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) : NULL;
+}
+
+static gboolean
+refused_message_shown (gpointer window)
+{
+  const char *subtitle = first_queue_subtitle (window);
+
+  return subtitle != NULL && strstr (subtitle, "Not delivered") != NULL;
+}
+
+static gboolean
+queue_empty_shown (gpointer window)
+{
+  const char *description = adw_preferences_group_get_description (ADW_PREFERENCES_GROUP (template_child (window, "queue_group")));
+
+  return gtk_widget_get_first_child (template_child (window, "queue_list")) == NULL &&
+         g_strcmp0 (description, "Every message has been sent.") == 0;
+}
+
+static gboolean
+usage_shown (gpointer window)
+{
+  GtkWidget *row = gtk_widget_get_first_child (template_child (window, "account_list"));
+  const char *subtitle = row != NULL ? adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) : NULL;
+
+  return subtitle != NULL && strstr (subtitle, "this hour") != NULL;
+}
+
+static char *
+submit (EnvoiDBusSender1 *sender)
+{
+  const char *message = "From: ops@example.com\r\nTo: nobody@example.org\r\n"
+                        "Subject: refused\r\n\r\nThis one bounces.\r\n";
+  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  GVariantBuilder options;
+  char *id = NULL;
+  int fd;
+
+  fd = g_file_open_tmp ("envoi-message-XXXXXX", &path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (write (fd, message, strlen (message)), ==, (gssize) strlen (message));
+  lseek (fd, 0, SEEK_SET);
+  g_unix_fd_list_append (fds, fd, &error);
+  g_assert_no_error (error);
+  close (fd);
+  g_unlink (path);
+
+  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&options, "{sv}", "account", g_variant_new_string ("refused"));
+  g_variant_builder_add (&options, "{sv}", "extract-recipients", g_variant_new_boolean (TRUE));
+  envoi_dbus_sender1_call_submit_sync (sender, g_variant_new_handle (0),
+                                       g_variant_builder_end (&options), fds, &id, NULL, NULL,
+                                       &error);
+  g_assert_no_error (error);
+  return id;
+}
+
+static void
+test_queue_shows_refusal_and_cancel (void)
+{
+  g_autoptr(EnvoiApplication) app = envoi_application_new ();
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("refused");
+  g_autoptr(EnvoiDBusSender1) sender = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  GtkWidget *window;
+  GtkWidget *row;
+
+  envoi_test_install_sender_service (envoi_test_env ("ENVOI_SENDER_PATH"));
+
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_emit_by_name (app, "startup");
+
+  g_object_set (account,
+                "address", "ops@example.com",
+                "host", "127.0.0.1",
+                "port", (guint) envoi_test_env_port ("ENVOI_TEST_SMTP_RCPT550_PORT"),
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_NONE,
+                NULL);
+  envoi_account_store_add (envoi_application_get_account_store (app), account);
+
+  window = GTK_WIDGET (envoi_window_new (app));
+  gtk_window_present (GTK_WINDOW (window));
+
+  /* The window asked the sender (starting it) for the queue and the account's usage. */
+  g_assert_true (wait_until (queue_empty_shown, window));
+  g_assert_true (wait_until (usage_shown, window));
+
+  sender = envoi_dbus_sender1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
+                                                      SENDER_BUS_NAME, SENDER_OBJECT_PATH,
+                                                      NULL, &error);
+  g_assert_no_error (error);
+  id = submit (sender);
+
+  /* 550 fails the message at once: the window shows it, the reason and the two buttons. */
+  g_assert_true (wait_until (refused_message_shown, window));
+  g_assert_nonnull (strstr (first_queue_subtitle (window), "550"));
+  row = gtk_widget_get_first_child (template_child (window, "queue_list"));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==,
+                   "nobody@example.org");
+
+  gtk_widget_activate_action (window, "window.cancel-message", "s", id);
+  g_assert_true (wait_until (queue_empty_shown, window));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  /* Shared with the activated sender through the session's keyfile. */
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  g_setenv ("LANGUAGE", "en", TRUE);
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  g_test_add_func ("/envoi/window/queue-shows-refusal-and-cancel",
+                   test_queue_shows_refusal_and_cancel);
+
+  return g_test_run ();
+}
