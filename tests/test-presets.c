@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "envoi-account.h"
 #include "envoi-presets.h"
 #include "envoi-test-helpers.h"
 
@@ -543,6 +544,28 @@ test_expand_server (void)
   g_free (text);
 }
 
+/* A token-as-login service: the token logs in as both, and never lands in the settings. */
+static void
+test_token_login (void)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("token");
+  const char *token = "server-token-0123";
+
+  g_object_set (account, "address", "ops@example.com", "provider", "postmark", NULL);
+  g_assert_cmpstr (envoi_account_get_username (account), ==, "");
+  g_assert_true (envoi_presets_get_login (account, token) == token);
+
+  /* A user name typed by hand wins; without a token there is nothing to borrow. */
+  g_object_set (account, "username", "explicit", NULL);
+  g_assert_cmpstr (envoi_presets_get_login (account, token), ==, "explicit");
+  g_object_set (account, "username", "", NULL);
+  g_assert_cmpstr (envoi_presets_get_login (account, NULL), ==, "ops@example.com");
+
+  /* Other presets log in with the address as usual. */
+  g_object_set (account, "provider", "gmail", NULL);
+  g_assert_cmpstr (envoi_presets_get_login (account, token), ==, "ops@example.com");
+}
+
 static void
 test_rank (void)
 {
@@ -936,6 +959,7 @@ main (int   argc,
   g_test_add_func ("/envoi/presets/lookup/address", test_lookup_address);
   g_test_add_func ("/envoi/presets/expand", test_expand);
   g_test_add_func ("/envoi/presets/expand-server", test_expand_server);
+  g_test_add_func ("/envoi/presets/token-login", test_token_login);
   g_test_add_func ("/envoi/presets/rank", test_rank);
   g_test_add_func ("/envoi/presets/parse/full", test_parse_full);
   g_test_add_func ("/envoi/presets/parse/hostile", test_parse_hostile);

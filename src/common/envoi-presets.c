@@ -125,7 +125,7 @@ static const char * const translatable_strings[] = {
   N_("The SES SMTP password for that region, not the AWS secret access key"),
   N_("The SES SMTP user name for that region"),
   N_("Postmark"),
-  N_("Use your server API token as both the user name and the password."),
+  N_("Enter your server API token as the password: Envoi also uses it as the user name, so it is kept only in the keyring."),
   N_("The server API token"),
   N_("Resend"),
   N_("The user name is the word “resend”; the password is an API key."),
@@ -306,4 +306,32 @@ const char * const *
 envoi_presets_get_translatable_strings (void)
 {
   return translatable_strings;
+}
+
+/**
+ * envoi_presets_get_login:
+ * @account: an account
+ * @secret: (nullable): its password or token
+ *
+ * The name to log in with. Services such as Postmark take one token as both user name and
+ * password: for an account made from such a preset, the user name stays empty in the settings
+ * (a token is a secret, and settings are not) and the token is used for both here.
+ *
+ * Returns: (transfer none): the login, pointing into @account or @secret
+ */
+const char *
+envoi_presets_get_login (EnvoiAccount *account,
+                         const char   *secret)
+{
+  EnvoiPreset *preset;
+
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT (account), NULL);
+
+  if (*envoi_account_get_username (account) == '\0' && secret != NULL && *secret != '\0' &&
+      (preset = envoi_presets_lookup_id (envoi_account_get_provider (account))) != NULL &&
+      envoi_preset_server_get_username_rule (envoi_preset_get_outgoing_server (preset)) ==
+        ENVOI_USERNAME_RULE_TOKEN)
+    return secret;
+
+  return envoi_account_get_login (account);
 }

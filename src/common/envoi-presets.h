@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 
+#include "envoi-account.h"
 #include "envoi-preset.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,9 @@ GListModel         *envoi_presets_get_builtin             (void);
 EnvoiPreset        *envoi_presets_lookup_id               (const char  *id);
 EnvoiPreset        *envoi_presets_lookup_domain           (const char  *domain);
 EnvoiPreset        *envoi_presets_lookup_address          (const char  *address);
+
+const char         *envoi_presets_get_login               (EnvoiAccount *account,
+                                                           const char   *secret);
 
 /* For the tests: every text of the built-in presets that is shown translated. */
 const char * const *envoi_presets_get_translatable_strings (void);

@@ -20,6 +20,7 @@
 
 #include "envoi-account.h"
 #include "envoi-message.h"
+#include "envoi-presets.h"
 #include "envoi-smtp-client.h"
 #include "envoi-smtp-transcript.h"
 
@@ -787,7 +788,7 @@ setup_credentials (CURL         *easy,
                    const char   *secret)
 {
   EnvoiAuthMethod method = envoi_account_get_auth_method (account);
-  const char *login = envoi_account_get_login (account);
+  const char *login = envoi_presets_get_login (account, secret);
   const char *options = login_options (method);
 
   if (method == ENVOI_AUTH_METHOD_NONE || secret == NULL || *secret == '\0')
@@ -1099,7 +1100,8 @@ run_operation (EnvoiSmtpClient *self,
   CURL *easy;
   CURLcode code;
 
-  transcript = envoi_smtp_transcript_new (envoi_account_get_login (self->account), self->secret);
+  transcript = envoi_smtp_transcript_new (envoi_presets_get_login (self->account, self->secret),
+                                          self->secret);
 
   if (g_task_return_error_if_cancelled (task))
     return;
