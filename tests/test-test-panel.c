@@ -281,9 +281,9 @@ test_send_starttls (void)
   g_test_message ("result: %s / %s / %s", label_text (panel, "result_title"),
                   label_text (panel, "result_explanation"), label_text (panel, "result_message"));
   g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_SUCCEEDED);
-  g_assert_cmpstr (label_text (panel, "result_title"), ==, "Test Email Sent");
+  g_assert_cmpstr (label_text (panel, "result_title"), ==, "Test email sent");
   g_assert_nonnull (strstr (label_text (panel, "result_explanation"), ADDRESS));
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "Server’s reply"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "Server’s reply"));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (panel_child (panel, "action_stack"))),
                    ==, "buttons");
   g_assert_false (gtk_spinner_get_spinning (GTK_SPINNER (panel_child (panel, "spinner"))));
@@ -317,15 +317,15 @@ test_connection_reports_offers (void)
   press (panel_child (panel, "test_button"));
   wait_until_done (panel, RUN_TIMEOUT_MS);
   g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_SUCCEEDED);
-  g_assert_cmpstr (label_text (panel, "result_title"), ==, "Connection Works");
+  g_assert_cmpstr (label_text (panel, "result_title"), ==, "Connection works");
 
   /* What the server offers: its login methods, the size limit and STARTTLS. */
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "Login methods"));
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "PLAIN, LOGIN") ||
-                 shows_label (panel_child (panel, "facts_grid"), "LOGIN, PLAIN"));
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "Largest message"));
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "STARTTLS"));
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "Offered"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "Login methods"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "PLAIN, LOGIN") ||
+                 shows_label (panel_child (panel, "facts_box"), "LOGIN, PLAIN"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "Largest message"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "STARTTLS"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "Offered"));
   assert_no_canary (panel);
 
   gtk_window_destroy (GTK_WINDOW (dialog));
@@ -356,10 +356,10 @@ test_untrusted_then_trusted (void)
   g_assert_cmpstr (label_text (panel, "result_hint"), !=, "");
 
   /* The fingerprint, subject and issuer are shown before anything is trusted. */
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "Fingerprint"));
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), pin));
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "Subject"));
-  g_assert_true (shows_label (panel_child (panel, "facts_grid"), "Issuer"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "Fingerprint"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), pin));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "Subject"));
+  g_assert_true (shows_label (panel_child (panel, "facts_box"), "Issuer"));
   trust = find_fix (panel, "Trust This Certificate");
   g_assert_nonnull (trust);
   before_fix = envoi_account_dialog_build_account (dialog);
@@ -381,7 +381,7 @@ test_untrusted_then_trusted (void)
   g_test_message ("result: %s / %s", label_text (panel, "result_title"),
                   label_text (panel, "result_message"));
   g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_SUCCEEDED);
-  g_assert_cmpstr (label_text (panel, "result_title"), ==, "Test Email Sent");
+  g_assert_cmpstr (label_text (panel, "result_title"), ==, "Test email sent");
   g_assert_cmpuint (count_messages ("untrusted"), ==, before + 1);
   envelope = read_envelope ("untrusted", before + 1);
   g_assert_nonnull (strstr (envelope, "RCPT TO:<" RECIPIENT ">"));
@@ -471,7 +471,7 @@ test_invalid_recipient (void)
   gtk_editable_set_text (GTK_EDITABLE (row), "not an address");
   press (panel_child (panel, "send_button"));
   g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_FAILED);
-  g_assert_cmpstr (label_text (panel, "result_title"), ==, "The Recipient Is Not Valid");
+  g_assert_cmpstr (label_text (panel, "result_title"), ==, "The recipient is not valid");
   g_assert_true (gtk_widget_has_css_class (row, "error"));
 
   gtk_editable_set_text (GTK_EDITABLE (row), RECIPIENT);

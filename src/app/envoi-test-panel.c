@@ -59,12 +59,12 @@ struct _EnvoiTestPanel
   GtkLabel            *result_title;
   GtkLabel            *result_explanation;
   GtkLabel            *result_message;
-  GtkGrid             *facts_grid;
+  GtkBox              *facts_box;
+  GtkSizeGroup        *fact_names;   /* the names line up in a column */
   GtkLabel            *result_hint;
   GtkFlowBox          *fixes_box;
   GtkExpander         *details_expander;
   GtkTextView         *transcript_view;
-  guint                n_facts;
 };
 
 G_DEFINE_ENUM_TYPE (EnvoiTestPanelState, envoi_test_panel_state,
@@ -214,10 +214,9 @@ clear_result (EnvoiTestPanel *self)
 {
   GtkWidget *child;
 
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->facts_grid))) != NULL)
-    gtk_grid_remove (self->facts_grid, child);
-  self->n_facts = 0;
-  gtk_widget_set_visible (GTK_WIDGET (self->facts_grid), FALSE);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->facts_box))) != NULL)
+    gtk_box_remove (self->facts_box, child);
+  gtk_widget_set_visible (GTK_WIDGET (self->facts_box), FALSE);
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->fixes_box))) != NULL)
     gtk_flow_box_remove (self->fixes_box, child);
@@ -262,11 +261,12 @@ show_result (EnvoiTestPanel *self,
   update_actions (self);
 }
 
-static void
+static GtkWidget *
 add_fact (EnvoiTestPanel *self,
           const char     *name,
           const char     *value)
 {
+  GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *name_label = gtk_label_new (name);
   GtkWidget *value_label = gtk_label_new (value);
 
@@ -284,10 +284,13 @@ add_fact (EnvoiTestPanel *self,
   gtk_accessible_update_relation (GTK_ACCESSIBLE (value_label),
                                   GTK_ACCESSIBLE_RELATION_LABELLED_BY, name_label, NULL, -1);
 
-  gtk_grid_attach (self->facts_grid, name_label, 0, self->n_facts, 1, 1);
-  gtk_grid_attach (self->facts_grid, value_label, 1, self->n_facts, 1, 1);
-  self->n_facts++;
-  gtk_widget_set_visible (GTK_WIDGET (self->facts_grid), TRUE);
+  gtk_size_group_add_widget (self->fact_names, name_label);
+  gtk_box_append (GTK_BOX (line), name_label);
+  gtk_box_append (GTK_BOX (line), value_label);
+  gtk_box_append (self->facts_box, line);
+  gtk_widget_set_visible (GTK_WIDGET (self->facts_box), TRUE);
+
+  return value_label;
 }
 
 static void
@@ -378,12 +381,12 @@ show_success (EnvoiTestPanel *self,
       /* Translators: %s is an email address */
       explanation = g_strdup_printf (_("The server accepted the test email for %s. Check that "
                                        "it arrives."), self->recipient);
-      show_result (self, LOOK_SUCCESS, _("Test Email Sent"), explanation);
+      show_result (self, LOOK_SUCCESS, _("Test email sent"), explanation);
       add_fact (self, _("Server’s reply"), reply);
       return;
     }
 
-  show_result (self, LOOK_SUCCESS, _("Connection Works"),
+  show_result (self, LOOK_SUCCESS, _("Connection works"),
                envoi_account_get_auth_method (self->account) == ENVOI_AUTH_METHOD_NONE
                  ? _("The server answered and is ready to take mail.")
                  : _("The server answered and accepted the login."));
@@ -445,11 +448,16 @@ show_failure (EnvoiTestPanel *self,
         {
           const char *subject = envoi_smtp_report_get_certificate_subject (self->report);
           const char *issuer = envoi_smtp_report_get_certificate_issuer (self->report);
+          GtkWidget *fingerprint;
 
           /* The facts below say what the message says, unless a trusted key has changed. */
           if (*envoi_account_get_pinned_key (self->account) == '\0')
             set_label (self->result_message, NULL);
-          add_fact (self, _("Fingerprint"), envoi_smtp_report_get_certificate_pin (self->report));
+          fingerprint = add_fact (self, _("Fingerprint"),
+                                  envoi_smtp_report_get_certificate_pin (self->report));
+          /* A key is compared character by character: fixed width, broken anywhere. */
+          gtk_label_set_wrap_mode (GTK_LABEL (fingerprint), PANGO_WRAP_CHAR);
+          gtk_widget_add_css_class (fingerprint, "monospace");
           if (subject != NULL)
             add_fact (self, _("Subject"), subject);
           if (issuer != NULL)
@@ -593,7 +601,7 @@ start_run (EnvoiTestPanel *self,
   envoi_account_dialog_validate_now (self->dialog);
   if (envoi_account_dialog_get_state (self->dialog) == ENVOI_FORM_INVALID)
     {
-      show_not_started (self, _("Some Settings Are Not Valid"),
+      show_not_started (self, _("Some settings are not valid"),
                         _("Correct the fields marked above, then test again."));
       return;
     }
@@ -609,7 +617,7 @@ start_run (EnvoiTestPanel *self,
       if (recipient == NULL)
         {
           set_recipient_invalid (self, *typed != '\0');
-          show_not_started (self, _("The Recipient Is Not Valid"), error->message);
+          show_not_started (self, _("The recipient is not valid"), error->message);
           return;
         }
       set_recipient_invalid (self, FALSE);
@@ -617,7 +625,7 @@ start_run (EnvoiTestPanel *self,
       message = envoi_message_build_test (account, recipient, &error);
       if (message == NULL)
         {
-          show_not_started (self, _("The Test Email Could Not Be Made"), error->message);
+          show_not_started (self, _("The test email could not be made"), error->message);
           return;
         }
     }
@@ -719,7 +727,7 @@ trust_certificate_action (GtkWidget  *widget,
     return;
 
   emit_fix (self, "pinned-key", g_variant_new_string (pin));
-  show_fix_applied (self, _("Certificate Trusted"));
+  show_fix_applied (self, _("Certificate trusted"));
 }
 
 static void
@@ -736,7 +744,7 @@ use_security_action (GtkWidget  *widget,
   /* Security first: the form moves a usual port along with it, then the port is set. */
   emit_fix (self, "security", g_variant_new_string (security));
   emit_fix (self, "port", g_variant_new_uint16 (port));
-  show_fix_applied (self, _("Encryption Changed"));
+  show_fix_applied (self, _("Encryption changed"));
 }
 
 static void
@@ -747,7 +755,7 @@ use_auth_method_action (GtkWidget  *widget,
   EnvoiTestPanel *self = ENVOI_TEST_PANEL (widget);
 
   emit_fix (self, "auth-method", g_variant_new_string (g_variant_get_string (parameter, NULL)));
-  show_fix_applied (self, _("Authentication Method Changed"));
+  show_fix_applied (self, _("Authentication method changed"));
 }
 
 static void
@@ -794,6 +802,7 @@ envoi_test_panel_finalize (GObject *object)
   EnvoiTestPanel *self = ENVOI_TEST_PANEL (object);
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->fact_names);
   g_clear_object (&self->client);
   g_clear_object (&self->account);
   g_clear_pointer (&self->report, envoi_smtp_report_unref);
@@ -898,7 +907,7 @@ envoi_test_panel_class_init (EnvoiTestPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, result_title);
   gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, result_explanation);
   gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, result_message);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, facts_grid);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, facts_box);
   gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, result_hint);
   gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, fixes_box);
   gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, details_expander);
@@ -928,6 +937,8 @@ static void
 envoi_test_panel_init (EnvoiTestPanel *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->fact_names = gtk_size_group_new (GTK_SIZE_GROUP_HORIZONTAL);
 
   label_like (GTK_WIDGET (self->spinner), _("Testing"));
   label_like (GTK_WIDGET (self->transcript_view), _("Transcript"));
