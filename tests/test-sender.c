@@ -789,6 +789,37 @@ test_auth_failure_pauses (void)
   }
 }
 
+static gboolean
+one_delivered_and_empty (gpointer data)
+{
+  return count_messages ("sink") >= 1 && count_state (NULL) == 0;
+}
+
+/* A message whose account is gone waits instead of failing, and goes once the account exists. */
+static void
+test_missing_account (void)
+{
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: ghost\n\nhello\n", 22);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  const char *to[] = { "someone@example.net", NULL };
+
+  reset ();
+  add_account ("henry", "sink", 50, NULL, NULL);
+
+  queue = envoi_queue_new (NULL, &error);
+  id = envoi_queue_enqueue (queue, "ghost", "ghost@example.org", to, message, &error);
+  g_assert_no_error (error);
+
+  start_daemon ();
+  g_assert_true (wait_until (has_paused, NULL));
+  g_assert_cmpuint (count_messages ("sink"), ==, 0);
+
+  add_account ("ghost", "sink", 50, NULL, NULL);
+  g_assert_true (wait_until (one_delivered_and_empty, NULL));
+}
+
 static void
 write_service_file (void)
 {
@@ -885,6 +916,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/crash-in-burst", test_crash_in_burst);
   g_test_add_func ("/envoi/sender/damaged-file", test_damaged_file);
   g_test_add_func ("/envoi/sender/auth-failure-pauses", test_auth_failure_pauses);
+  g_test_add_func ("/envoi/sender/missing-account", test_missing_account);
 
   status = g_test_run ();
 

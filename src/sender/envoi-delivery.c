@@ -156,10 +156,10 @@ envoi_delivery_new (EnvoiAccount *account)
 {
   EnvoiDelivery *self;
 
-  g_return_val_if_fail (ENVOI_IS_ACCOUNT (account), NULL);
+  g_return_val_if_fail (account == NULL || ENVOI_IS_ACCOUNT (account), NULL);
 
   self = g_object_new (ENVOI_TYPE_DELIVERY, NULL);
-  self->account = g_object_ref (account);
+  self->account = account != NULL ? g_object_ref (account) : NULL;
 
   return self;
 }
@@ -177,7 +177,7 @@ envoi_delivery_set_account (EnvoiDelivery *self,
                             EnvoiAccount  *account)
 {
   g_return_if_fail (ENVOI_IS_DELIVERY (self));
-  g_return_if_fail (ENVOI_IS_ACCOUNT (account));
+  g_return_if_fail (account == NULL || ENVOI_IS_ACCOUNT (account));
 
   if (g_set_object (&self->account, account))
     envoi_delivery_reset (self);
@@ -259,6 +259,7 @@ envoi_delivery_send_async (EnvoiDelivery       *self,
 
   g_return_if_fail (ENVOI_IS_DELIVERY (self));
   g_return_if_fail (!self->busy);
+  g_return_if_fail (self->account != NULL);
   g_return_if_fail (envelope_from != NULL);
   g_return_if_fail (recipients != NULL);
   g_return_if_fail (message != NULL);

@@ -17,7 +17,8 @@ G_DECLARE_FINAL_TYPE (EnvoiDelivery, envoi_delivery, ENVOI, DELIVERY, GObject)
 
 /* The account's state as the sender sees it: its pending messages in order, whether it is
  * paused (a login or certificate failure: until its settings change), and until when its server
- * is known to be unreachable. */
+ * is known to be unreachable. The account is NULL while the messages' account does not exist
+ * (removed, or not yet seen in the settings): they wait. */
 EnvoiDelivery *envoi_delivery_new               (EnvoiAccount        *account);
 EnvoiAccount  *envoi_delivery_get_account       (EnvoiDelivery       *self);
 void           envoi_delivery_set_account       (EnvoiDelivery       *self,
