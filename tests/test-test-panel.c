@@ -480,6 +480,35 @@ test_invalid_recipient (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+static void
+test_tls_mismatch_offers_starttls (void)
+{
+  EnvoiTestPanel *panel;
+  EnvoiAccountDialog *dialog = make_dialog (&panel);
+  g_autoptr(EnvoiAccount) fixed = NULL;
+  GtkWidget *fix;
+
+  /* Implicit TLS spoken to a STARTTLS port: the handshake fails. */
+  choose (dialog, "security_row", ENVOI_SECURITY_TLS);
+  type_port (dialog, "ENVOI_TEST_SMTP_STARTTLS_PORT");
+  press (panel_child (panel, "test_button"));
+  wait_until_done (panel, RUN_TIMEOUT_MS);
+  g_test_message ("result: %s / %s", label_text (panel, "result_title"),
+                  label_text (panel, "result_message"));
+  g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_FAILED);
+
+  fix = find_fix (panel, "Use STARTTLS on Port 587");
+  g_assert_nonnull (fix);
+  press (fix);
+  fixed = envoi_account_dialog_build_account (dialog);
+  g_assert_cmpint (envoi_account_get_security (fixed), ==, ENVOI_SECURITY_STARTTLS);
+  g_assert_cmpuint (envoi_account_get_port (fixed), ==, 587);
+  g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_IDLE);
+  assert_no_canary (panel);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
 /* Every control has an accessible name; buttons carry their label and a mnemonic. */
 static void
 test_accessible_names (void)
@@ -519,6 +548,8 @@ main (int   argc,
   g_test_add_func ("/envoi/test-panel/connection-reports-offers", test_connection_reports_offers);
   g_test_add_func ("/envoi/test-panel/untrusted-then-trusted", test_untrusted_then_trusted);
   g_test_add_func ("/envoi/test-panel/wrong-password", test_wrong_password);
+  g_test_add_func ("/envoi/test-panel/tls-mismatch-offers-starttls",
+                   test_tls_mismatch_offers_starttls);
   g_test_add_func ("/envoi/test-panel/cancel-stall", test_cancel_stall);
   g_test_add_func ("/envoi/test-panel/close-cancels", test_close_cancels);
   g_test_add_func ("/envoi/test-panel/invalid-recipient", test_invalid_recipient);
