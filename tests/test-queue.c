@@ -170,8 +170,10 @@ test_damaged (void)
   truncated = envoi_queue_enqueue (writer, "acct", "me@example.org", recipients, message, NULL);
   good2 = envoi_queue_enqueue (writer, "acct", "me@example.org", recipients, message, NULL);
 
-  /* An envelope that is not a key file, one whose message lost bytes, a message without its
-   * envelope left by a writer that died long ago. */
+  /* A state file that is not a key file (with a spool file that is not one either), a spool
+   * file that lost bytes, one that is not a spool file at all; and the state file of a message
+   * already removed, which is simply dropped. */
+  write_file (dir, "0000000000abcf-00000003.env", "[Envelope]\n");
   write_file (dir, "0000000000abce-00000002.env", "\x01garbage[[[\n");
   write_file (dir, "0000000000abce-00000002.msg", "Subject: x\n\n");
   truncated_msg = g_strconcat (truncated, ".msg", NULL);
@@ -197,6 +199,11 @@ test_damaged (void)
   /* Moved aside, not deleted; the spool itself is clean. */
   g_assert_true (g_file_test (damaged_dir, G_FILE_TEST_IS_DIR));
   g_assert_false (g_file_test (orphan_path, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *leftover = g_build_filename (dir, "0000000000abcf-00000003.env", NULL);
+
+    g_assert_false (g_file_test (leftover, G_FILE_TEST_EXISTS));
+  }
   {
     g_autofree char *moved = g_build_filename (damaged_dir, "0000000000abcd-00000001.msg", NULL);
     g_autofree char *moved_env = g_build_filename (damaged_dir, "0000000000abce-00000002.env", NULL);

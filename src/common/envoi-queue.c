@@ -24,10 +24,15 @@
 #define ENV_SUFFIX ".env"
 #define MSG_SUFFIX ".msg"
 #define TMP_PREFIX ".tmp-"
+
+/* ID.msg starts with a line "ENVOI-QUEUE 1 <envelope bytes> <message bytes>", then the
+ * envelope key file as written when queued, then the message. */
+#define FILE_MAGIC "ENVOI-QUEUE 1"
+#define MAX_HEADER_LINE 64
 #define DAMAGED_DIR "damaged"
 
-/* A message file without its envelope is a submission still being written, or one whose
- * writer died before acknowledging it: only after this long is it moved aside. */
+/* A temporary file is a submission still being written, or one whose writer died before
+ * acknowledging it: only after this long is it removed. */
 #define ORPHAN_AGE_SECONDS (15 * 60)
 
 #define MAX_ADDRESS_LENGTH 320
@@ -370,10 +375,9 @@ envoi_queue_enqueue (EnvoiQueue          *self,
   g_autoptr(EnvoiQueueEntry) entry = NULL;
   g_autofree char *id = NULL;
   g_autofree char *msg_name = NULL;
-  g_autofree char *env_name = NULL;
   g_autofree char *msg_tmp = NULL;
-  g_autofree char *env_tmp = NULL;
   g_autofree char *env_data = NULL;
+  g_autoptr(GString) file = NULL;
   gsize env_length;
   gsize msg_length;
   const void *msg_data;
@@ -410,9 +414,7 @@ envoi_queue_enqueue (EnvoiQueue          *self,
 
   id = make_id ();
   msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
   msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
-  env_tmp = g_strconcat (TMP_PREFIX, env_name, NULL);
 
   msg_data = g_bytes_get_data (message, &msg_length);
 
@@ -422,41 +424,19 @@ envoi_queue_enqueue (EnvoiQueue          *self,
   envoi_queue_entry_set_size (entry, msg_length);
   env_data = entry_to_data (entry, &env_length);
 
-  /* Both files are written and fsynced before either is renamed; the envelope goes last, and
-   * one directory fsync makes both names durable. */
-  if (!write_file_at (self, msg_name, msg_tmp, msg_data, msg_length, FALSE, error))
+  /* One file, so one fsync, one rename and one directory fsync: the submission path is hot. */
+  file = g_string_sized_new (64 + env_length + msg_length);
+  g_string_append_printf (file, "%s %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT "\n",
+                          FILE_MAGIC, env_length, msg_length);
+  g_string_append_len (file, env_data, env_length);
+  g_string_append_len (file, msg_data, msg_length);
+
+  if (!write_file_at (self, msg_name, msg_tmp, file->str, file->len, TRUE, error))
     return NULL;
-
-  if (!write_file_at (self, env_name, env_tmp, env_data, env_length, FALSE, error))
-    {
-      unlinkat (self->dir_fd, msg_tmp, 0);
-      return NULL;
-    }
-
-  if (renameat (self->dir_fd, msg_tmp, self->dir_fd, msg_name) != 0)
-    {
-      int saved_errno = errno;
-
-      unlinkat (self->dir_fd, msg_tmp, 0);
-      unlinkat (self->dir_fd, env_tmp, 0);
-      set_errno_error (error, saved_errno, _("rename"), msg_tmp);
-      return NULL;
-    }
-
-  if (renameat (self->dir_fd, env_tmp, self->dir_fd, env_name) != 0)
-    {
-      int saved_errno = errno;
-
-      unlinkat (self->dir_fd, msg_name, 0);
-      unlinkat (self->dir_fd, env_tmp, 0);
-      set_errno_error (error, saved_errno, _("rename"), env_tmp);
-      return NULL;
-    }
 
   if (!envoi_queue_sync (self, error))
     {
       /* Not acknowledged, so not queued either: the submitter will be told to try again. */
-      unlinkat (self->dir_fd, env_name, 0);
       unlinkat (self->dir_fd, msg_name, 0);
       return NULL;
     }
@@ -508,6 +488,72 @@ damaged_error (const char   *name,
                       name, DAMAGED_DIR, cause->message);
 }
 
+/* Parses the first line of ID.msg; @offset is where the envelope starts. */
+static gboolean
+parse_header (const char  *data,
+              gsize        length,
+              gsize       *offset,
+              gsize       *env_length,
+              gsize       *msg_length,
+              GError     **error)
+{
+  g_autofree char *line = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *newline = memchr (data, '\n', MIN (length, MAX_HEADER_LINE));
+  guint64 env = 0, msg = 0;
+
+  if (newline != NULL)
+    {
+      line = g_strndup (data, newline - data);
+      fields = g_strsplit (line, " ", -1);
+    }
+
+  if (fields == NULL || g_strv_length (fields) != 4 ||
+      !g_str_has_prefix (line, FILE_MAGIC " ") ||
+      !g_ascii_string_to_unsigned (fields[2], 10, 1, G_MAXSIZE, &env, NULL) ||
+      !g_ascii_string_to_unsigned (fields[3], 10, 1, G_MAXSIZE, &msg, NULL))
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "not a queue file");
+      return FALSE;
+    }
+
+  *offset = newline - data + 1;
+  *env_length = env;
+  *msg_length = msg;
+
+  if (*offset + env + msg != length)
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                   "%" G_GSIZE_FORMAT " bytes instead of %" G_GSIZE_FORMAT,
+                   length, (gsize) (*offset + env + msg));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static GMappedFile *
+map_entry_file (EnvoiQueue  *self,
+                const char  *id,
+                gsize       *offset,
+                gsize       *env_length,
+                gsize       *msg_length,
+                GError     **error)
+{
+  g_autofree char *path = g_strconcat (self->directory, G_DIR_SEPARATOR_S, id, MSG_SUFFIX, NULL);
+  g_autoptr(GMappedFile) file = NULL;
+
+  if (!(file = g_mapped_file_new (path, FALSE, error)))
+    return NULL;
+
+  if (!parse_header (g_mapped_file_get_contents (file), g_mapped_file_get_length (file),
+                     offset, env_length, msg_length, error))
+    return NULL;
+
+  return g_steal_pointer (&file);
+}
+
+/* The envelope comes from ID.msg; ID.env, written when the state changed, overrides it. */
 static EnvoiQueueEntry *
 load_entry (EnvoiQueue  *self,
             const char  *id,
@@ -515,29 +561,32 @@ load_entry (EnvoiQueue  *self,
 {
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autoptr(GMappedFile) file = NULL;
   g_autofree char *env_name = g_strconcat (id, ENV_SUFFIX, NULL);
-  g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-  g_autofree char *path = g_build_filename (self->directory, env_name, NULL);
-  struct stat st;
+  gsize offset, env_length, msg_length;
 
-  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error))
+  if (!(file = map_entry_file (self, id, &offset, &env_length, &msg_length, error)))
+    return NULL;
+
+  if (faccessat (self->dir_fd, env_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      g_autofree char *path = g_build_filename (self->directory, env_name, NULL);
+
+      if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error))
+        return NULL;
+    }
+  else if (!g_key_file_load_from_data (keyfile, g_mapped_file_get_contents (file) + offset,
+                                       env_length, G_KEY_FILE_NONE, error))
     return NULL;
 
   if (!(entry = entry_from_keyfile (id, keyfile, error)))
     return NULL;
 
-  if (fstatat (self->dir_fd, msg_name, &st, 0) != 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno),
-                   "%s: %s", msg_name, g_strerror (errno));
-      return NULL;
-    }
-
-  if ((guint64) st.st_size != envoi_queue_entry_get_size (entry) || st.st_size == 0)
+  if (envoi_queue_entry_get_size (entry) != msg_length)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "%s has %" G_GUINT64_FORMAT " bytes instead of %" G_GUINT64_FORMAT,
-                   msg_name, (guint64) st.st_size, envoi_queue_entry_get_size (entry));
+                   "the message has %" G_GSIZE_FORMAT " bytes instead of %" G_GUINT64_FORMAT,
+                   msg_length, envoi_queue_entry_get_size (entry));
       return NULL;
     }
 
@@ -562,7 +611,7 @@ envoi_queue_scan (EnvoiQueue  *self,
 {
   g_autoptr(GPtrArray) added_entries = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) damaged_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  g_autoptr(GPtrArray) orphans = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) leftovers = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GDir) dir = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *name;
@@ -586,26 +635,22 @@ envoi_queue_scan (EnvoiQueue  *self,
           continue;
         }
 
-      if (g_str_has_suffix (name, MSG_SUFFIX))
+      if (g_str_has_suffix (name, ENV_SUFFIX))
         {
-          g_autofree char *env_name = NULL;
+          g_autofree char *msg_name = NULL;
 
-          id = g_strndup (name, strlen (name) - strlen (MSG_SUFFIX));
-          if (g_hash_table_contains (self->entries, id))
-            continue;
-          env_name = g_strconcat (id, ENV_SUFFIX, NULL);
-          if (faccessat (self->dir_fd, env_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-            continue;
-          if (fstatat (self->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-              now - st.st_mtime > ORPHAN_AGE_SECONDS)
-            g_ptr_array_add (orphans, g_strdup (name));
+          /* The state of a message removed by a process that stopped before removing this. */
+          id = g_strndup (name, strlen (name) - strlen (ENV_SUFFIX));
+          msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+          if (faccessat (self->dir_fd, msg_name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+            g_ptr_array_add (leftovers, g_strdup (name));
           continue;
         }
 
-      if (!g_str_has_suffix (name, ENV_SUFFIX))
+      if (!g_str_has_suffix (name, MSG_SUFFIX))
         continue;
 
-      id = g_strndup (name, strlen (name) - strlen (ENV_SUFFIX));
+      id = g_strndup (name, strlen (name) - strlen (MSG_SUFFIX));
       if (g_hash_table_contains (self->entries, id))
         continue;
 
@@ -621,13 +666,13 @@ envoi_queue_scan (EnvoiQueue  *self,
         {
           g_autoptr(GError) local_error = NULL;
           g_autoptr(EnvoiQueueEntry) entry = load_entry (self, id, &local_error);
-          g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+          g_autofree char *env_name = g_strconcat (id, ENV_SUFFIX, NULL);
 
           if (entry == NULL)
             {
               g_ptr_array_add (damaged_errors, damaged_error (id, local_error));
               quarantine (self, name);
-              quarantine (self, msg_name);
+              quarantine (self, env_name);
               continue;
             }
 
@@ -637,15 +682,8 @@ envoi_queue_scan (EnvoiQueue  *self,
         }
     }
 
-  for (guint i = 0; i < orphans->len; i++)
-    {
-      const char *orphan = g_ptr_array_index (orphans, i);
-      g_autoptr(GError) cause = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                                                     "its envelope file is missing");
-
-      g_ptr_array_add (damaged_errors, damaged_error (orphan, cause));
-      quarantine (self, orphan);
-    }
+  for (guint i = 0; i < leftovers->len; i++)
+    unlinkat (self->dir_fd, g_ptr_array_index (leftovers, i), 0);
 
   for (guint i = 0; i < damaged_errors->len; i++)
     g_warning ("%s", ((GError *) g_ptr_array_index (damaged_errors, i))->message);
@@ -703,18 +741,21 @@ envoi_queue_read_message (EnvoiQueue       *self,
                           EnvoiQueueEntry  *entry,
                           GError          **error)
 {
-  g_autofree char *path = NULL;
   g_autoptr(GMappedFile) file = NULL;
+  g_autoptr(GBytes) all = NULL;
+  gsize offset, env_length, msg_length;
 
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
   g_return_val_if_fail (ENVOI_IS_QUEUE_ENTRY (entry), NULL);
 
-  path = g_strconcat (self->directory, G_DIR_SEPARATOR_S, envoi_queue_entry_get_id (entry),
-                      MSG_SUFFIX, NULL);
-  if (!(file = g_mapped_file_new (path, FALSE, error)))
+  file = map_entry_file (self, envoi_queue_entry_get_id (entry), &offset, &env_length,
+                         &msg_length, error);
+  if (file == NULL)
     return NULL;
 
-  return g_mapped_file_get_bytes (file);
+  all = g_mapped_file_get_bytes (file);
+
+  return g_bytes_new_from_bytes (all, offset + env_length, msg_length);
 }
 
 gboolean
@@ -768,10 +809,11 @@ envoi_queue_remove (EnvoiQueue  *self,
   env_name = g_strconcat (id, ENV_SUFFIX, NULL);
   msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
 
-  /* The envelope first: without it the message is no longer an entry. */
-  if (unlinkat (self->dir_fd, env_name, 0) != 0 && errno != ENOENT)
-    return set_errno_error (error, errno, _("remove"), env_name);
-  unlinkat (self->dir_fd, msg_name, 0);
+  /* The message first: without it the entry is gone, and a state file left behind by a crash
+   * here is removed by the next scan. */
+  if (unlinkat (self->dir_fd, msg_name, 0) != 0 && errno != ENOENT)
+    return set_errno_error (error, errno, _("remove"), msg_name);
+  unlinkat (self->dir_fd, env_name, 0);
 
   g_hash_table_remove (self->entries, id);
 

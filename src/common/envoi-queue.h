@@ -31,11 +31,14 @@ GQuark envoi_queue_error_quark (void);
 
 G_DECLARE_FINAL_TYPE (EnvoiQueue, envoi_queue, ENVOI, QUEUE, GObject)
 
-/* Each message is two files in the spool directory: `ID.msg`, the message exactly as it will be
- * transmitted, and `ID.env`, a small key file with the envelope and the delivery state. Both are
- * written to a temporary name, fsynced, renamed into place and the directory fsynced; `ID.env`
- * is renamed last, so its presence is the commit point. Several processes may enqueue at once
- * (envoi-sendmail writes straight into the spool); only the daemon changes or removes entries. */
+/* Each message is one file in the spool directory, `ID.msg`: a first line
+ * "ENVOI-QUEUE 1 <envelope bytes> <message bytes>", the envelope as a key file (account, sender,
+ * recipients, state), then the message exactly as it will be transmitted. It is written to a
+ * temporary name, fsynced, renamed into place and the directory fsynced: the rename is the
+ * commit point, and a submission costs one file and two fsyncs. When the delivery state changes
+ * the daemon writes `ID.env`, the whole envelope key file again, the same durable way; it
+ * overrides the copy in `ID.msg`. Several processes may enqueue at once (envoi-sendmail writes
+ * straight into the spool); only the daemon changes or removes entries. */
 EnvoiQueue      *envoi_queue_new                (const char          *directory,
                                                  GError             **error);
 char            *envoi_queue_default_directory  (void);
