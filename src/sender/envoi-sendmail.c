@@ -29,6 +29,7 @@
 #include "envoi-queue.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
+#include "envoi-sendmail-options.h"
 
 /* sysexits.h */
 #define EX_OK          0
@@ -39,24 +40,6 @@
 #define EX_IOERR       74
 #define EX_TEMPFAIL    75
 #define EX_CONFIG      78
-
-typedef enum
-{
-  MODE_SEND,
-  MODE_LIST,
-  MODE_FLUSH,
-} Mode;
-
-typedef struct
-{
-  Mode        mode;
-  gboolean    extract;
-  gboolean    ignore_dots;
-  const char *from;
-  const char *full_name;
-  const char *account;
-  GPtrArray  *recipients;
-} Options;
 
 static int
 fail (int         code,
@@ -115,112 +98,6 @@ usage (void)
 {
   return fail (EX_USAGE, "%s",
                _("usage: envoi-sendmail [-t] [-i] [-f sender] [-F name] [--account id] [-bm|-bp|-q] [recipient…]"));
-}
-
-/* Sendmail's options: single letters, some with a value joined or in the next argument. */
-static int
-parse_options (int      argc,
-               char   **argv,
-               Options *options)
-{
-  int i;
-
-  for (i = 1; i < argc; i++)
-    {
-      const char *arg = argv[i];
-
-      if (g_str_equal (arg, "--"))
-        {
-          i++;
-          break;
-        }
-      if (arg[0] != '-' || arg[1] == '\0')
-        break;
-
-#define VALUE(skip) (arg[(skip)] != '\0' ? arg + (skip) : (i + 1 < argc ? argv[++i] : NULL))
-
-      if (g_str_has_prefix (arg, "--account"))
-        {
-          if (arg[9] == '=')
-            options->account = arg + 10;
-          else if (arg[9] == '\0' && i + 1 < argc)
-            options->account = argv[++i];
-          else
-            return usage ();
-        }
-      else if (g_str_equal (arg, "--help"))
-        {
-          usage ();
-          return -1;
-        }
-      else if (g_str_equal (arg, "--version"))
-        {
-          g_print ("envoi-sendmail %s\n", PACKAGE_VERSION);
-          exit (EX_OK);
-        }
-      else if (g_str_equal (arg, "-t"))
-        options->extract = TRUE;
-      else if (g_str_equal (arg, "-i") || g_str_equal (arg, "-oi"))
-        options->ignore_dots = TRUE;
-      else if (arg[1] == 'f' || arg[1] == 'r')
-        {
-          if (!(options->from = VALUE (2)))
-            return usage ();
-          /* "<>" is the null sender, written the sendmail way */
-          if (g_str_equal (options->from, "<>"))
-            options->from = "";
-        }
-      else if (arg[1] == 'F')
-        {
-          if (!(options->full_name = VALUE (2)))
-            return usage ();
-        }
-      else if (g_str_equal (arg, "-bm"))
-        options->mode = MODE_SEND;
-      else if (g_str_equal (arg, "-bp"))
-        options->mode = MODE_LIST;
-      else if (g_str_equal (arg, "-bs"))
-        return fail (EX_USAGE, "%s", _("-bs (SMTP on standard input) is not supported"));
-      else if (arg[1] == 'b')
-        return fail (EX_USAGE, _("The mode %s is not supported"), arg);
-      else if (arg[1] == 'q')
-        options->mode = MODE_FLUSH;
-      else if (arg[1] == 'o')
-        {
-          /* -oXvalue: sendmail configuration options, accepted and ignored as msmtp does;
-           * -oi is handled above. */
-        }
-      else if (arg[1] == 'B' || arg[1] == 'N' || arg[1] == 'R' || arg[1] == 'V' ||
-               arg[1] == 'X' || arg[1] == 'h' || arg[1] == 'L' || arg[1] == 'O' || arg[1] == 'C')
-        {
-          /* Options with a value that only matter to a full MTA. */
-          if (VALUE (2) == NULL)
-            return usage ();
-        }
-      else if (g_str_equal (arg, "-v") || g_str_equal (arg, "-m") || g_str_equal (arg, "-n") ||
-               g_str_equal (arg, "-U") || g_str_equal (arg, "-G") || g_str_equal (arg, "-Am") ||
-               g_str_equal (arg, "-Ac"))
-        {
-        }
-      else
-        return fail (EX_USAGE, _("Unknown option %s"), arg);
-#undef VALUE
-    }
-
-  for (; i < argc; i++)
-    {
-      /* Recipients may come comma-separated, as in “a@x, b@y”. */
-      g_auto(GStrv) parts = g_strsplit (argv[i], ",", -1);
-
-      for (guint j = 0; parts[j] != NULL; j++)
-        {
-          g_strstrip (parts[j]);
-          if (*parts[j] != '\0')
-            g_ptr_array_add (options->recipients, g_strdup (parts[j]));
-        }
-    }
-
-  return EX_OK;
 }
 
 /* Reads the message; without -i a line holding a single dot ends it, as with sendmail. */
@@ -326,8 +203,8 @@ start_daemon (GError **error)
 }
 
 static int
-submit_over_dbus (Options  *options,
-                  GBytes   *message)
+submit_over_dbus (EnvoiSendmailOptions *options,
+                  GBytes               *message)
 {
   g_autoptr(EnvoiDBusSender1) proxy = NULL;
   g_autoptr(GUnixFDList) fd_list = NULL;
@@ -386,7 +263,7 @@ schemas_installed (void)
 }
 
 static int
-submit (Options *options)
+submit (EnvoiSendmailOptions *options)
 {
   g_autoptr(EnvoiAccountStore) store = NULL;
   g_autoptr(EnvoiQueue) queue = NULL;
@@ -497,8 +374,8 @@ main (int   argc,
       char *argv[])
 {
   g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func (g_free);
-  Options options = { .mode = MODE_SEND, .recipients = recipients };
-  int code;
+  EnvoiSendmailOptions options = { .mode = ENVOI_SENDMAIL_MODE_SEND, .recipients = recipients };
+  g_autofree char *message = NULL;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ENVOI_LOCALEDIR") ? g_getenv ("ENVOI_LOCALEDIR") : LOCALEDIR);
@@ -508,19 +385,28 @@ main (int   argc,
   /* Registers the daemon's D-Bus error names: its errors come back in the queue's domain. */
   (void) envoi_queue_error_quark ();
 
-  code = parse_options (argc, argv, &options);
-  if (code < 0)
-    return EX_OK;
-  if (code != EX_OK)
-    return code;
+  switch (envoi_sendmail_parse_options (argc, argv, &options, &message))
+    {
+    case ENVOI_SENDMAIL_PARSE_HELP:
+      usage ();
+      return EX_OK;
+    case ENVOI_SENDMAIL_PARSE_VERSION:
+      g_print ("envoi-sendmail %s\n", PACKAGE_VERSION);
+      return EX_OK;
+    case ENVOI_SENDMAIL_PARSE_BAD_USAGE:
+      return message != NULL ? fail (EX_USAGE, "%s", message) : usage ();
+    case ENVOI_SENDMAIL_PARSE_OK:
+    default:
+      break;
+    }
 
   switch (options.mode)
     {
-    case MODE_LIST:
+    case ENVOI_SENDMAIL_MODE_LIST:
       return list_queue ();
-    case MODE_FLUSH:
+    case ENVOI_SENDMAIL_MODE_FLUSH:
       return flush_queue ();
-    case MODE_SEND:
+    case ENVOI_SENDMAIL_MODE_SEND:
     default:
       return submit (&options);
     }

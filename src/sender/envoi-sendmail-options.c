@@ -1,0 +1,129 @@
+/* envoi-sendmail-options.c: envoi-sendmail's command line
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Kept apart from envoi-sendmail.c, without printing or exiting, so that it can be unit-tested
+ * and fuzzed (tests/fuzz/fuzz-sendmail-args.c): any program on the desktop may run it.
+ */
+
+#define G_LOG_DOMAIN "envoi-sendmail"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "envoi-sendmail-options.h"
+
+/* Sendmail's options: single letters, some with a value joined or in the next argument. */
+EnvoiSendmailParse
+envoi_sendmail_parse_options (int                    argc,
+                              char                 **argv,
+                              EnvoiSendmailOptions  *options,
+                              char                 **message)
+{
+  int i;
+
+  g_return_val_if_fail (options != NULL, ENVOI_SENDMAIL_PARSE_BAD_USAGE);
+  g_return_val_if_fail (options->recipients != NULL, ENVOI_SENDMAIL_PARSE_BAD_USAGE);
+  g_return_val_if_fail (message != NULL && *message == NULL, ENVOI_SENDMAIL_PARSE_BAD_USAGE);
+
+  for (i = 1; i < argc; i++)
+    {
+      const char *arg = argv[i];
+
+      if (g_str_equal (arg, "--"))
+        {
+          i++;
+          break;
+        }
+      if (arg[0] != '-' || arg[1] == '\0')
+        break;
+
+#define VALUE(skip) (arg[(skip)] != '\0' ? arg + (skip) : (i + 1 < argc ? argv[++i] : NULL))
+
+      if (g_str_has_prefix (arg, "--account"))
+        {
+          if (arg[9] == '=')
+            options->account = arg + 10;
+          else if (arg[9] == '\0' && i + 1 < argc)
+            options->account = argv[++i];
+          else
+            return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+        }
+      else if (g_str_equal (arg, "--help"))
+        return ENVOI_SENDMAIL_PARSE_HELP;
+      else if (g_str_equal (arg, "--version"))
+        return ENVOI_SENDMAIL_PARSE_VERSION;
+      else if (g_str_equal (arg, "-t"))
+        options->extract = TRUE;
+      else if (g_str_equal (arg, "-i") || g_str_equal (arg, "-oi"))
+        options->ignore_dots = TRUE;
+      else if (arg[1] == 'f' || arg[1] == 'r')
+        {
+          if (!(options->from = VALUE (2)))
+            return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+          /* "<>" is the null sender, written the sendmail way */
+          if (g_str_equal (options->from, "<>"))
+            options->from = "";
+        }
+      else if (arg[1] == 'F')
+        {
+          if (!(options->full_name = VALUE (2)))
+            return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+        }
+      else if (g_str_equal (arg, "-bm"))
+        options->mode = ENVOI_SENDMAIL_MODE_SEND;
+      else if (g_str_equal (arg, "-bp"))
+        options->mode = ENVOI_SENDMAIL_MODE_LIST;
+      else if (g_str_equal (arg, "-bs"))
+        {
+          *message = g_strdup (_("-bs (SMTP on standard input) is not supported"));
+          return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+        }
+      else if (arg[1] == 'b')
+        {
+          *message = g_strdup_printf (_("The mode %s is not supported"), arg);
+          return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+        }
+      else if (arg[1] == 'q')
+        options->mode = ENVOI_SENDMAIL_MODE_FLUSH;
+      else if (arg[1] == 'o')
+        {
+          /* -oXvalue: sendmail configuration options, accepted and ignored as msmtp does;
+           * -oi is handled above. */
+        }
+      else if (arg[1] == 'B' || arg[1] == 'N' || arg[1] == 'R' || arg[1] == 'V' ||
+               arg[1] == 'X' || arg[1] == 'h' || arg[1] == 'L' || arg[1] == 'O' || arg[1] == 'C')
+        {
+          /* Options with a value that only matter to a full MTA. */
+          if (VALUE (2) == NULL)
+            return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+        }
+      else if (g_str_equal (arg, "-v") || g_str_equal (arg, "-m") || g_str_equal (arg, "-n") ||
+               g_str_equal (arg, "-U") || g_str_equal (arg, "-G") || g_str_equal (arg, "-Am") ||
+               g_str_equal (arg, "-Ac"))
+        {
+        }
+      else
+        {
+          *message = g_strdup_printf (_("Unknown option %s"), arg);
+          return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+        }
+#undef VALUE
+    }
+
+  for (; i < argc; i++)
+    {
+      /* Recipients may come comma-separated, as in “a@x, b@y”. */
+      g_auto(GStrv) parts = g_strsplit (argv[i], ",", -1);
+
+      for (guint j = 0; parts[j] != NULL; j++)
+        {
+          g_strstrip (parts[j]);
+          if (*parts[j] != '\0')
+            g_ptr_array_add (options->recipients, g_strdup (parts[j]));
+        }
+    }
+
+  return ENVOI_SENDMAIL_PARSE_OK;
+}
