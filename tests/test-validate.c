@@ -47,6 +47,11 @@ test_host (void)
     { "300.1.2.3", NULL, ENVOI_VALIDATE_ERROR_INVALID_HOST },
     { "[smtp.example.com]", NULL, ENVOI_VALIDATE_ERROR_INVALID_HOST },
     { "[192.0.2.1]", NULL, ENVOI_VALIDATE_ERROR_INVALID_HOST },
+    { "[fe80::1%eth0]", "fe80::1%eth0", 0 },
+    /* Found by tests/fuzz/fuzz-validate-host: any text passed as an IPv6 zone. */
+    { "[::1%%%%%%%%[]", NULL, ENVOI_VALIDATE_ERROR_INVALID_HOST },
+    { "[::1%]@evil.example/]", NULL, ENVOI_VALIDATE_ERROR_INVALID_HOST },
+    { "::1%x@y", NULL, ENVOI_VALIDATE_ERROR_INVALID_HOST },
     { "smtp.example.com\xe3\x80\x80", NULL, ENVOI_VALIDATE_ERROR_INVALID_CHARACTER },
   };
 

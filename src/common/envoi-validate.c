@@ -133,6 +133,31 @@ check_ascii_host (const char  *host,
  *
  * Returns: (transfer full): the name to connect to, or %NULL with @error set.
  */
+/* g_hostname_is_ip_address() takes any text after an IPv6 address's "%" as its zone: only an
+ * interface name may follow, or "[::1%]@x/]" would pass as an address. */
+static gboolean
+is_ip_address (const char *host)
+{
+  const char *zone;
+
+  if (!g_hostname_is_ip_address (host))
+    return FALSE;
+
+  zone = strchr (host, '%');
+  if (zone == NULL)
+    return TRUE;
+  if (zone[1] == '\0')
+    return FALSE;
+
+  for (const char *p = zone + 1; *p != '\0'; p++)
+    {
+      if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 char *
 envoi_validate_host (const char  *text,
                      GError     **error)
@@ -166,7 +191,7 @@ envoi_validate_host (const char  *text,
     {
       host[length - 1] = '\0';
       memmove (host, host + 1, length - 1);
-      if (!g_hostname_is_ip_address (host) || strchr (host, ':') == NULL)
+      if (!is_ip_address (host) || strchr (host, ':') == NULL)
         {
           g_set_error_literal (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_INVALID_HOST,
                                _("Between brackets only an IPv6 address is allowed."));
@@ -174,7 +199,7 @@ envoi_validate_host (const char  *text,
         }
     }
 
-  if (g_hostname_is_ip_address (host))
+  if (is_ip_address (host))
     return g_steal_pointer (&host);
 
   if (strchr (host, ':') != NULL)
