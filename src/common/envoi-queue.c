@@ -499,7 +499,8 @@ parse_header (const char  *data,
 {
   g_autofree char *line = NULL;
   g_auto(GStrv) fields = NULL;
-  const char *newline = memchr (data, '\n', MIN (length, MAX_HEADER_LINE));
+  /* An empty file maps to NULL. */
+  const char *newline = length > 0 ? memchr (data, '\n', MIN (length, MAX_HEADER_LINE)) : NULL;
   guint64 env = 0, msg = 0;
 
   if (newline != NULL)
@@ -521,7 +522,8 @@ parse_header (const char  *data,
   *env_length = env;
   *msg_length = msg;
 
-  if (*offset + env + msg != length)
+  /* Each at most @length first: two sizes near G_MAXSIZE would wrap around to it. */
+  if (env > length || msg > length || *offset + env + msg != length)
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                    "%" G_GSIZE_FORMAT " bytes instead of %" G_GSIZE_FORMAT,
