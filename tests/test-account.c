@@ -43,8 +43,10 @@ test_round_trip (void)
   g_autoptr(EnvoiAccount) account = envoi_account_new ("work");
   g_autoptr(EnvoiAccount) loaded = NULL;
   g_autoptr(GSettings) settings = NULL;
+  g_autofree char *host = NULL;
   g_autofree char *security = NULL;
   g_autofree char *auth = NULL;
+  g_autoptr(GVariant) port = NULL;
   g_auto(GStrv) stored_notify = NULL;
 
   g_object_set (account,
@@ -84,8 +86,10 @@ test_round_trip (void)
 
   /* The keys, read the way an admin's script would, carry exactly these names and nicks. */
   settings = envoi_account_create_settings ("work");
-  g_assert_cmpstr (g_settings_get_string (settings, "host"), ==, "smtp.fastmail.com");
-  g_assert_cmpuint (g_variant_get_uint16 (g_settings_get_value (settings, "port")), ==, 465);
+  host = g_settings_get_string (settings, "host");
+  g_assert_cmpstr (host, ==, "smtp.fastmail.com");
+  port = g_settings_get_value (settings, "port");
+  g_assert_cmpuint (g_variant_get_uint16 (port), ==, 465);
   security = g_settings_get_string (settings, "security");
   g_assert_cmpstr (security, ==, "tls");
   auth = g_settings_get_string (settings, "auth-method");

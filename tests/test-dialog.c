@@ -338,6 +338,25 @@ test_presets_fill_the_form (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+/* For assertions: the value lives as long as @settings (the ASan run checks for leaks). */
+static const char *
+settings_string (GSettings  *settings,
+                 const char *key)
+{
+  char *value = g_settings_get_string (settings, key);
+
+  g_object_set_data_full (G_OBJECT (settings), key, value, g_free);
+  return value;
+}
+
+static guint16
+settings_port (GSettings *settings)
+{
+  g_autoptr(GVariant) value = g_settings_get_value (settings, "port");
+
+  return g_variant_get_uint16 (value);
+}
+
 static void
 test_save_reopen_round_trip (void)
 {
@@ -367,12 +386,12 @@ test_save_reopen_round_trip (void)
 
   /* Exactly these keys, readable by gsettings; the password only in the keyring. */
   settings = envoi_account_create_settings (id);
-  g_assert_cmpstr (g_settings_get_string (settings, "host"), ==, "smtp.example.com");
-  g_assert_cmpuint (g_variant_get_uint16 (g_settings_get_value (settings, "port")), ==, 465);
+  g_assert_cmpstr (settings_string (settings, "host"), ==, "smtp.example.com");
+  g_assert_cmpuint (settings_port (settings), ==, 465);
   security = g_settings_get_string (settings, "security");
   g_assert_cmpstr (security, ==, "tls");
-  g_assert_cmpstr (g_settings_get_string (settings, "username"), ==, "alice");
-  g_assert_cmpstr (g_settings_get_string (settings, "display-name"), ==, "Alice Martin");
+  g_assert_cmpstr (settings_string (settings, "username"), ==, "alice");
+  g_assert_cmpstr (settings_string (settings, "display-name"), ==, "Alice Martin");
   secret = lookup_secret (saved);
   g_assert_cmpstr (secret, ==, ENVOI_TEST_PASSWORD);
 
@@ -395,7 +414,7 @@ test_save_reopen_round_trip (void)
   g_assert_true (can_save (dialog));
   gtk_widget_activate_action (dialog, "dialog.cancel", NULL);
   wait_destroyed (&dialog);
-  g_assert_cmpstr (g_settings_get_string (settings, "host"), ==, "smtp.example.com");
+  g_assert_cmpstr (settings_string (settings, "host"), ==, "smtp.example.com");
   g_assert_cmpstr (envoi_account_get_host (saved), ==, "smtp.example.com");
 
   /* An edit without a new password moves the keyring item along with the server. */
@@ -405,7 +424,7 @@ test_save_reopen_round_trip (void)
   type (dialog, "host_row", "smtp.example.net");
   gtk_widget_activate_action (dialog, "dialog.save", NULL);
   wait_destroyed (&dialog);
-  g_assert_cmpstr (g_settings_get_string (settings, "host"), ==, "smtp.example.net");
+  g_assert_cmpstr (settings_string (settings, "host"), ==, "smtp.example.net");
   {
     g_autoptr(GError) error = NULL;
     g_autofree char *by_host = secret_password_lookup_sync (envoi_secret_get_schema (), NULL, &error,

@@ -122,6 +122,14 @@ stripped_text_of (AdwEntryRow *row)
   return g_strstrip (g_strdup (text_of (row)));
 }
 
+static gboolean
+is_blank (AdwEntryRow *row)
+{
+  g_autofree char *text = stripped_text_of (row);
+
+  return *text == '\0';
+}
+
 static void
 set_text (AdwEntryRow *row,
           const char  *text)
@@ -262,9 +270,13 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
   address = stripped_text_of (self->address_row);
   name = stripped_text_of (self->name_row);
   reply_to = stripped_text_of (self->reply_to_row);
-  host = envoi_validate_host (g_strstrip (g_strdup (text_of (self->host_row))), NULL);
-  if (host == NULL)
-    host = stripped_text_of (self->host_row);
+  {
+    g_autofree char *typed = stripped_text_of (self->host_row);
+
+    host = envoi_validate_host (typed, NULL);
+    if (host == NULL)
+      host = g_steal_pointer (&typed);
+  }
   username = stripped_text_of (self->username_row);
   bcc = stripped_text_of (self->bcc_row);
   notify = envoi_validate_address_list (text_of (self->notify_row), NULL);
@@ -395,7 +407,7 @@ validate_form (EnvoiAccountDialog *self)
   CHECK (FIELD_NAME, envoi_validate_header_text (text_of (self->name_row),
                                                  ENVOI_VALIDATE_MAX_NAME_CHARS, &error));
 
-  if (*g_strstrip (g_strdup (text_of (self->reply_to_row))) != '\0')
+  if (!is_blank (self->reply_to_row))
     {
       g_autofree char *reply_to = stripped_text_of (self->reply_to_row);
 
