@@ -978,6 +978,11 @@ error_from_curl (CURLcode             code,
     case CURLE_AUTH_ERROR:
       if (response >= 400)
         return error_from_reply (ENVOI_SMTP_STAGE_AUTH, response, reply);
+      /* XOAUTH2: a refused (expired, revoked) token comes back as a 334 challenge holding a
+       * JSON error, where curl gives up. The login was refused; the mechanism was there. */
+      if (response == 334)
+        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_AUTH_FAILED,
+                            _("The server refused the login: %s"), detail);
       /* Translators: %s is a technical detail from the mail library. */
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_MECHANISM_NOT_OFFERED,
                           _("The server offers no authentication method that can be used (%s)."), detail);
