@@ -10,7 +10,8 @@ desktop-file-utils appstream"
 test_pkgs="xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools python3-aiosmtpd
 openssl curl ca-certificates postfix msmtp swaks libnet-ssleay-perl dovecot-imapd dovecot-pop3d
 at-spi2-core python3-pyatspi python3-gi gir1.2-gtk-4.0 gsettings-desktop-schemas flatpak-builder
-fonts-ipafont-gothic fonts-cantarell clang libclang-rt-14-dev valgrind procps psmisc"
+fonts-ipafont-gothic fonts-cantarell clang libclang-rt-14-dev valgrind procps psmisc
+gnome-online-accounts"
 
 case "${1:-build}" in
   build) pkgs=$build_pkgs ;;
