@@ -364,29 +364,21 @@ envoi_queue_get_directory (EnvoiQueue *self)
   return self->directory;
 }
 
-char *
-envoi_queue_enqueue (EnvoiQueue          *self,
-                     const char          *account_id,
-                     const char          *envelope_from,
-                     const char * const  *recipients,
-                     GBytes              *message,
-                     GError             **error)
+/* Validates the envelope; returns the entry and, in @file, the bytes of its ID.msg. */
+static EnvoiQueueEntry *
+build_entry (const char          *account_id,
+             const char          *envelope_from,
+             const char * const  *recipients,
+             GBytes              *message,
+             GString            **file,
+             GError             **error)
 {
   g_autoptr(EnvoiQueueEntry) entry = NULL;
   g_autofree char *id = NULL;
-  g_autofree char *msg_name = NULL;
-  g_autofree char *msg_tmp = NULL;
   g_autofree char *env_data = NULL;
-  g_autoptr(GString) file = NULL;
   gsize env_length;
   gsize msg_length;
   const void *msg_data;
-
-  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
-  g_return_val_if_fail (account_id != NULL, NULL);
-  g_return_val_if_fail (envelope_from != NULL, NULL);
-  g_return_val_if_fail (recipients != NULL, NULL);
-  g_return_val_if_fail (message != NULL, NULL);
 
   if (recipients[0] == NULL)
     {
@@ -413,9 +405,6 @@ envoi_queue_enqueue (EnvoiQueue          *self,
     }
 
   id = make_id ();
-  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-  msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
-
   msg_data = g_bytes_get_data (message, &msg_length);
 
   entry = envoi_queue_entry_new (id, account_id, envelope_from, recipients);
@@ -424,27 +413,74 @@ envoi_queue_enqueue (EnvoiQueue          *self,
   envoi_queue_entry_set_size (entry, msg_length);
   env_data = entry_to_data (entry, &env_length);
 
-  /* One file, so one fsync, one rename and one directory fsync: the submission path is hot. */
-  file = g_string_sized_new (64 + env_length + msg_length);
-  g_string_append_printf (file, "%s %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT "\n",
+  *file = g_string_sized_new (64 + env_length + msg_length);
+  g_string_append_printf (*file, "%s %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT "\n",
                           FILE_MAGIC, env_length, msg_length);
-  g_string_append_len (file, env_data, env_length);
-  g_string_append_len (file, msg_data, msg_length);
+  g_string_append_len (*file, env_data, env_length);
+  g_string_append_len (*file, msg_data, msg_length);
+
+  return g_steal_pointer (&entry);
+}
+
+/* One file, so one fsync, one rename and one directory fsync: the submission path is hot.
+ * Touches nothing but the directory, so it may run in a worker thread. */
+static gboolean
+write_entry (EnvoiQueue       *self,
+             EnvoiQueueEntry  *entry,
+             GString          *file,
+             GError          **error)
+{
+  g_autofree char *msg_name = g_strconcat (envoi_queue_entry_get_id (entry), MSG_SUFFIX, NULL);
+  g_autofree char *msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
 
   if (!write_file_at (self, msg_name, msg_tmp, file->str, file->len, TRUE, error))
-    return NULL;
+    return FALSE;
 
   if (!envoi_queue_sync (self, error))
     {
       /* Not acknowledged, so not queued either: the submitter will be told to try again. */
       unlinkat (self->dir_fd, msg_name, 0);
-      return NULL;
+      return FALSE;
     }
 
-  g_hash_table_insert (self->entries, (gpointer) envoi_queue_entry_get_id (entry),
-                       g_object_ref (entry));
+  return TRUE;
+}
 
-  return g_steal_pointer (&id);
+/* A scan may have found the file first (the writing may happen in another thread): then the
+ * entry it made stays. */
+static char *
+index_entry (EnvoiQueue      *self,
+             EnvoiQueueEntry *entry)
+{
+  if (!g_hash_table_contains (self->entries, envoi_queue_entry_get_id (entry)))
+    g_hash_table_insert (self->entries, (gpointer) envoi_queue_entry_get_id (entry),
+                         g_object_ref (entry));
+
+  return g_strdup (envoi_queue_entry_get_id (entry));
+}
+
+char *
+envoi_queue_enqueue (EnvoiQueue          *self,
+                     const char          *account_id,
+                     const char          *envelope_from,
+                     const char * const  *recipients,
+                     GBytes              *message,
+                     GError             **error)
+{
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autoptr(GString) file = NULL;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+  g_return_val_if_fail (account_id != NULL, NULL);
+  g_return_val_if_fail (envelope_from != NULL, NULL);
+  g_return_val_if_fail (recipients != NULL, NULL);
+  g_return_val_if_fail (message != NULL, NULL);
+
+  if (!(entry = build_entry (account_id, envelope_from, recipients, message, &file, error)) ||
+      !write_entry (self, entry, file, error))
+    return NULL;
+
+  return index_entry (self, entry);
 }
 
 /* Moves @name into damaged/, under a name not yet taken there. */
@@ -995,9 +1031,9 @@ envoi_queue_prepare_message (GBytes      *raw,
   return finish_message (message, envelope_from != NULL ? envelope_from : "", full_name);
 }
 
-char *
-envoi_queue_submit (EnvoiQueue          *self,
-                    EnvoiAccountStore   *store,
+/* Everything of a submission but the writing: runs where the account store lives. */
+static EnvoiQueueEntry *
+prepare_submission (EnvoiAccountStore   *store,
                     GBytes              *raw,
                     const char          *account_id,
                     const char          *envelope_from,
@@ -1005,6 +1041,7 @@ envoi_queue_submit (EnvoiQueue          *self,
                     const char * const  *recipients,
                     gboolean             extract,
                     guint64              max_size,
+                    GString            **file,
                     GError             **error)
 {
   g_autoptr(GMimeMessage) message = NULL;
@@ -1013,10 +1050,6 @@ envoi_queue_submit (EnvoiQueue          *self,
   g_autofree char *header_from = NULL;
   EnvoiAccount *account = NULL;
   const char *sender;
-
-  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
-  g_return_val_if_fail (ENVOI_IS_ACCOUNT_STORE (store), NULL);
-  g_return_val_if_fail (raw != NULL, NULL);
 
   if (max_size > 0 && g_bytes_get_size (raw) > max_size)
     {
@@ -1083,6 +1116,122 @@ envoi_queue_submit (EnvoiQueue          *self,
 
   prepared = finish_message (message, sender, full_name);
 
-  return envoi_queue_enqueue (self, envoi_account_get_id (account), sender,
-                              (const char * const *) all->pdata, prepared, error);
+  return build_entry (envoi_account_get_id (account), sender, (const char * const *) all->pdata,
+                      prepared, file, error);
+}
+
+char *
+envoi_queue_submit (EnvoiQueue          *self,
+                    EnvoiAccountStore   *store,
+                    GBytes              *raw,
+                    const char          *account_id,
+                    const char          *envelope_from,
+                    const char          *full_name,
+                    const char * const  *recipients,
+                    gboolean             extract,
+                    guint64              max_size,
+                    GError             **error)
+{
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autoptr(GString) file = NULL;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_STORE (store), NULL);
+  g_return_val_if_fail (raw != NULL, NULL);
+
+  entry = prepare_submission (store, raw, account_id, envelope_from, full_name, recipients,
+                              extract, max_size, &file, error);
+  if (entry == NULL || !write_entry (self, entry, file, error))
+    return NULL;
+
+  return index_entry (self, entry);
+}
+
+typedef struct
+{
+  EnvoiQueueEntry *entry;
+  GString         *file;
+} WriteData;
+
+static void
+write_data_free (gpointer data)
+{
+  WriteData *write = data;
+
+  g_clear_object (&write->entry);
+  if (write->file != NULL)
+    g_string_free (write->file, TRUE);
+  g_free (write);
+}
+
+static void
+write_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  WriteData *write = task_data;
+  GError *error = NULL;
+
+  if (!write_entry (source_object, write->entry, write->file, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+envoi_queue_submit_async (EnvoiQueue          *self,
+                          EnvoiAccountStore   *store,
+                          GBytes              *raw,
+                          const char          *account_id,
+                          const char          *envelope_from,
+                          const char          *full_name,
+                          const char * const  *recipients,
+                          gboolean             extract,
+                          guint64              max_size,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  WriteData *write;
+
+  g_return_if_fail (ENVOI_IS_QUEUE (self));
+  g_return_if_fail (ENVOI_IS_ACCOUNT_STORE (store));
+  g_return_if_fail (raw != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, envoi_queue_submit_async);
+
+  write = g_new0 (WriteData, 1);
+  g_task_set_task_data (task, write, write_data_free);
+
+  write->entry = prepare_submission (store, raw, account_id, envelope_from, full_name, recipients,
+                                     extract, max_size, &write->file, &error);
+  if (write->entry == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* The fsyncs, off the caller's thread; the entry is indexed back here, in _finish(). */
+  g_task_run_in_thread (task, write_thread);
+}
+
+char *
+envoi_queue_submit_finish (EnvoiQueue    *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  WriteData *write;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+
+  write = g_task_get_task_data (G_TASK (result));
+
+  return index_entry (self, write->entry);
 }

@@ -69,6 +69,24 @@ char            *envoi_queue_submit             (EnvoiQueue          *self,
                                                  guint64              max_size,
                                                  GError             **error);
 
+/* The same, with the writing (and its fsyncs) in a worker thread; the rest runs in the
+ * caller's thread, where the account store lives. */
+void             envoi_queue_submit_async       (EnvoiQueue          *self,
+                                                 EnvoiAccountStore   *store,
+                                                 GBytes              *raw,
+                                                 const char          *account_id,
+                                                 const char          *envelope_from,
+                                                 const char          *full_name,
+                                                 const char * const  *recipients,
+                                                 gboolean             extract_recipients,
+                                                 guint64              max_size,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+char            *envoi_queue_submit_finish      (EnvoiQueue          *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
+
 /* Writes an already prepared message durably. */
 char            *envoi_queue_enqueue            (EnvoiQueue          *self,
                                                  const char          *account_id,

@@ -884,12 +884,40 @@ submission_free (Submission *submission)
 static void read_more (Submission *submission);
 
 static void
+submitted_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Submission *submission = user_data;
+  EnvoiSenderService *self = submission->self;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+
+  id = envoi_queue_submit_finish (ENVOI_QUEUE (source), result, &error);
+  if (id == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (submission->invocation, error);
+    }
+  else
+    {
+      EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, id);
+      EnvoiDelivery *delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
+
+      /* A nudge's scan may have found the file while it was being written. */
+      if (g_queue_find (envoi_delivery_get_pending (delivery), entry) == NULL)
+        add_entry (self, entry);
+      envoi_dbus_sender1_complete_submit (self->skeleton, submission->invocation, NULL, id);
+    }
+
+  submission_free (submission);
+}
+
+/* Takes @submission. The reply goes only once the message is on disk. */
+static void
 finish_submission (Submission *submission)
 {
   EnvoiSenderService *self = submission->self;
   g_autoptr(GBytes) raw = g_byte_array_free_to_bytes (g_steal_pointer (&submission->data));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = NULL;
   g_autofree char *account = NULL;
   g_autofree char *from = NULL;
   g_autofree char *full_name = NULL;
@@ -904,17 +932,9 @@ finish_submission (Submission *submission)
   g_variant_lookup (submission->options, "recipients", "^a&s", &recipients);
   g_variant_lookup (submission->options, "extract-recipients", "b", &extract);
 
-  id = envoi_queue_submit (self->queue, self->store, raw, account, from, full_name,
-                           recipients, extract, submission->max_size, &error);
-  if (id == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (submission->invocation, error);
-    }
-  else
-    {
-      add_entry (self, envoi_queue_lookup (self->queue, id));
-      envoi_dbus_sender1_complete_submit (self->skeleton, submission->invocation, NULL, id);
-    }
+  envoi_queue_submit_async (self->queue, self->store, raw, account, from, full_name,
+                            recipients, extract, submission->max_size, NULL,
+                            submitted_cb, submission);
 }
 
 static void
@@ -940,7 +960,6 @@ read_cb (GObject      *source,
   if (g_bytes_get_size (bytes) == 0)
     {
       finish_submission (submission);
-      submission_free (submission);
       return;
     }
 
