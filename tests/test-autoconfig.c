@@ -12,15 +12,11 @@
 #include <gio/gio.h>
 #include <string.h>
 
+#include "autoconfig-httpd.h"
 #include "envoi-autoconfig.h"
 #include "envoi-test-helpers.h"
 
-static GSubprocess *httpd;
-static char *httpd_dir;
-static char *https_port;
-static char *http_port;
-static char *ca_file;
-static char *request_log;
+static AutoconfigHttpd httpd;
 
 /* ---- a resolver that answers from a table ------------------------------------------------- */
 
@@ -196,16 +192,14 @@ static const char * const no_hosts[] = { NULL };
 static EnvoiAutoconfig *
 make_autoconfig (void)
 {
-  g_autofree char *https = g_strdup_printf (":443:127.0.0.1:%s", https_port);
-  g_autofree char *http = g_strdup_printf (":80:127.0.0.1:%s", http_port);
-  const char *connect_to[] = { https, http, NULL };
+  g_auto(GStrv) connect_to = autoconfig_httpd_connect_to (&httpd);
   g_autoptr(GResolver) resolver = make_resolver ();
   EnvoiAutoconfig *autoconfig = envoi_autoconfig_new ();
 
   g_object_set (autoconfig,
                 "ispdb-url", "https://ispdb.test/v1.1/",
                 "connect-to", connect_to,
-                "ca-file", ca_file,
+                "ca-file", httpd.ca_file,
                 "resolver", resolver,
                 "probe-hosts", no_hosts,
                 "stage-timeout", 5u,
@@ -276,7 +270,7 @@ was_requested (const char *line)
   g_autofree char *contents = NULL;
   g_auto(GStrv) lines = NULL;
 
-  g_assert_true (g_file_get_contents (request_log, &contents, NULL, NULL));
+  g_assert_true (g_file_get_contents (httpd.log, &contents, NULL, NULL));
   lines = g_strsplit (contents, "\n", -1);
   return g_strv_contains ((const char * const *) lines, line);
 }
@@ -288,7 +282,7 @@ was_host_requested (const char *host)
   g_autofree char *prefix = g_strconcat (host, " ", NULL);
   g_auto(GStrv) lines = NULL;
 
-  g_assert_true (g_file_get_contents (request_log, &contents, NULL, NULL));
+  g_assert_true (g_file_get_contents (httpd.log, &contents, NULL, NULL));
   lines = g_strsplit (contents, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     if (g_str_has_prefix (lines[i], prefix))
@@ -897,57 +891,6 @@ test_check_server (void)
                    ==, ENVOI_AUTH_METHOD_PLAIN);
 }
 
-/* ---- the local web server ----------------------------------------------------------------- */
-
-static void
-start_httpd (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "autoconfig-httpd.py", NULL);
-  g_autofree char *ready = NULL;
-  g_autofree char *env_path = NULL;
-  g_autofree char *contents = NULL;
-  g_auto(GStrv) lines = NULL;
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-  httpd_dir = g_build_filename (envoi_test_env ("ENVOI_TEST_DIR"), "autoconfig-httpd", NULL);
-  /* Its stdin is a pipe: when this process ends, however it ends, the server sees EOF and goes. */
-  httpd = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error, "/usr/bin/python3", script,
-                            "--dir", httpd_dir, NULL);
-  g_assert_no_error (error);
-
-  ready = g_build_filename (httpd_dir, "ready", NULL);
-  while (!g_file_test (ready, G_FILE_TEST_EXISTS))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (20000);
-    }
-
-  env_path = g_build_filename (httpd_dir, "env", NULL);
-  g_assert_true (g_file_get_contents (env_path, &contents, NULL, NULL));
-  lines = g_strsplit (contents, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      char *value = strchr (lines[i], '=');
-
-      if (value == NULL)
-        continue;
-      *value++ = '\0';
-      if (g_str_equal (lines[i], "AUTOCONFIG_HTTPS_PORT"))
-        https_port = g_strdup (value);
-      else if (g_str_equal (lines[i], "AUTOCONFIG_HTTP_PORT"))
-        http_port = g_strdup (value);
-      else if (g_str_equal (lines[i], "AUTOCONFIG_CA_FILE"))
-        ca_file = g_strdup (value);
-      else if (g_str_equal (lines[i], "AUTOCONFIG_LOG"))
-        request_log = g_strdup (value);
-    }
-  g_assert_nonnull (https_port);
-  g_assert_nonnull (http_port);
-  g_assert_nonnull (ca_file);
-  g_assert_nonnull (request_log);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -958,7 +901,7 @@ main (int   argc,
   g_setenv ("LANGUAGE", "en", TRUE);
   g_test_init (&argc, &argv, NULL);
 
-  start_httpd ();
+  autoconfig_httpd_start (&httpd);
 
   g_test_add_func ("/envoi/autoconfig/registrable-domain", test_registrable_domain);
   g_test_add_func ("/envoi/autoconfig/choose-auth", test_choose_auth);
@@ -993,8 +936,6 @@ main (int   argc,
 
   ret = g_test_run ();
 
-  g_subprocess_force_exit (httpd);
-  g_subprocess_wait (httpd, NULL, NULL);
-  g_clear_object (&httpd);
+  autoconfig_httpd_stop (&httpd);
   return ret;
 }

@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-account-dialog.h"
+#include "envoi-autoconfig-row.h"
 #include "envoi-presets.h"
 #include "envoi-secret.h"
 #include "envoi-test-panel.h"
@@ -84,6 +85,7 @@ struct _EnvoiAccountDialog
   AdwComboRow        *provider_row;
   AdwEntryRow        *host_part_row;
   AdwEntryRow        *address_row;
+  EnvoiAutoconfigRow *autoconfig_row;
   AdwEntryRow        *name_row;
   AdwEntryRow        *reply_to_row;
   AdwEntryRow        *host_row;
@@ -767,6 +769,10 @@ address_changed_cb (EnvoiAccountDialog *self)
           }
     }
 
+  /* Offer to find the server; look on its own while the server field is empty. */
+  envoi_autoconfig_row_set_address (self->autoconfig_row, text_of (self->address_row),
+                                    self->is_new && *text_of (self->host_row) == '\0');
+
   fill_derived (self);
   schedule_validation (self);
 }
@@ -1156,6 +1162,46 @@ escape_action (GtkWidget  *widget,
   gtk_window_close (GTK_WINDOW (widget));
 }
 
+/* Settings found from the address, fill the form only once the person pressed “Use These
+ * Settings”; a built-in preset is chosen as a preset. Security is taken as found: a server
+ * without encryption still needs the explicit switch below it. */
+static void
+autoconfig_apply_cb (EnvoiAccountDialog    *self,
+                     EnvoiAutoconfigResult *result)
+{
+  EnvoiPreset *preset = envoi_autoconfig_result_get_preset (result);
+  g_autofree char *port = g_strdup_printf ("%u", envoi_autoconfig_result_get_port (result));
+
+  if (envoi_autoconfig_result_get_source (result) == ENVOI_AUTOCONFIG_SOURCE_PRESET)
+    for (guint i = 0; i < self->presets->len; i++)
+      if (g_strcmp0 (envoi_preset_get_id (g_ptr_array_index (self->presets, i)),
+                     envoi_preset_get_id (preset)) == 0)
+        {
+          adw_combo_row_set_selected (self->provider_row, i + 1);
+          envoi_account_dialog_validate_now (self);
+          return;
+        }
+
+  adw_combo_row_set_selected (self->provider_row, 0);
+  g_clear_pointer (&self->derived_host, g_free);
+  g_clear_pointer (&self->derived_username, g_free);
+  set_text (self->host_row, envoi_autoconfig_result_get_hostname (result));
+  adw_combo_row_set_selected (self->security_row, envoi_autoconfig_result_get_security (result));
+  set_text (self->port_row, port);
+  adw_combo_row_set_selected (self->auth_row, envoi_autoconfig_result_get_auth_method (result));
+  set_text (self->username_row, envoi_autoconfig_result_get_username (result));
+  gtk_switch_set_active (self->verify_switch, TRUE);
+  envoi_account_dialog_validate_now (self);
+}
+
+static void
+autoconfig_auth_chosen_cb (EnvoiAccountDialog *self,
+                           guint               method)
+{
+  adw_combo_row_set_selected (self->auth_row, method);
+  envoi_account_dialog_validate_now (self);
+}
+
 static void
 envoi_account_dialog_dispose (GObject *object)
 {
@@ -1198,6 +1244,7 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   window_class->close_request = envoi_account_dialog_close_request;
 
   g_type_ensure (ENVOI_TYPE_TEST_PANEL);
+  g_type_ensure (ENVOI_TYPE_AUTOCONFIG_ROW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-account-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, window_title);
@@ -1209,6 +1256,7 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, provider_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, host_part_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, address_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, autoconfig_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, name_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, reply_to_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, host_row);
@@ -1357,6 +1405,10 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
 
   /* The test works on the unsaved form; the fixes it offers become edits of the form. */
   envoi_test_panel_set_dialog (self->test_panel, self);
+  g_signal_connect_object (self->autoconfig_row, "apply",
+                           G_CALLBACK (autoconfig_apply_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->autoconfig_row, "auth-chosen",
+                           G_CALLBACK (autoconfig_auth_chosen_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->test_panel, "apply-fix",
                            G_CALLBACK (envoi_account_dialog_apply_fix), self, G_CONNECT_SWAPPED);
 
@@ -1393,6 +1445,7 @@ envoi_account_dialog_new (GtkWindow         *parent,
 
       self->original = envoi_account_new (id);
       adw_window_title_set_title (self->window_title, _("Add Account"));
+      gtk_widget_set_visible (GTK_WIDGET (self->autoconfig_row), TRUE);
     }
 
   load_account (self);
