@@ -7,9 +7,11 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
+#include "envoi-msmtp-transfer.h"
 #include "envoi-preset.h"
 #include "envoi-presets.h"
 #include "envoi-secret.h"
@@ -547,6 +549,85 @@ test_window_remove_clears_keyring (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static GtkWindow *
+wait_for_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+        {
+          g_autoptr(GObject) window = g_list_model_get_item (toplevels, i);
+
+          if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+            return GTK_WINDOW (window);
+        }
+      g_main_context_iteration (NULL, FALSE);
+    }
+
+  g_error ("No %s window appeared", g_type_name (type));
+}
+
+/* Import from msmtp and export for it, as the window does once a file is chosen. */
+static void
+test_msmtp_import_export (void)
+{
+  const char *rc =
+    "defaults\nauth on\ntls on\n\n"
+    "account relay\nhost smtp.example.net\nport 587\nfrom relay@example.net\nuser relay\n"
+    "passwordeval cat /nonexistent/secret\n";
+  g_autofree char *dir = g_dir_make_tmp ("envoi-msmtp-XXXXXX", NULL);
+  g_autofree char *rc_path = g_build_filename (dir, "msmtprc", NULL);
+  g_autofree char *out_path = g_build_filename (dir, "msmtprc-relay-example-net", NULL);
+  g_autofree char *exported = NULL;
+  g_autoptr(GFile) rc_file = g_file_new_for_path (rc_path);
+  g_autoptr(GFile) out_file = g_file_new_for_path (out_path);
+  GtkWidget *parent = gtk_window_new ();
+  GtkWindow *report;
+  EnvoiAccount *imported;
+  GStatBuf st;
+
+  reset_settings ();
+  g_assert_true (g_file_set_contents (rc_path, rc, -1, NULL));
+  gtk_window_present (GTK_WINDOW (parent));
+
+  envoi_msmtp_transfer_import_file (GTK_WINDOW (parent), store, rc_file, NULL);
+
+  /* The report names what did not come over: passwordeval is never run. */
+  report = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (report)), ==,
+                   "1 Account Imported");
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (report)), "passwordeval"));
+  gtk_window_destroy (report);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 1);
+  imported = envoi_account_store_find_by_address (store, "relay@example.net");
+  g_assert_nonnull (imported);
+  g_assert_cmpstr (envoi_account_get_host (imported), ==, "smtp.example.net");
+  g_assert_cmpstr (envoi_account_get_username (imported), ==, "relay");
+
+  envoi_msmtp_transfer_export_file (GTK_WINDOW (parent), imported, out_file, NULL);
+  report = wait_for_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_cmpstr (adw_message_dialog_get_heading (ADW_MESSAGE_DIALOG (report)), ==,
+                   "Exported for msmtp");
+  gtk_window_destroy (report);
+
+  /* Only its owner can read it, and it holds the server but no password. */
+  g_assert_true (g_file_get_contents (out_path, &exported, NULL, NULL));
+  g_assert_cmpint (g_stat (out_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_true (g_regex_match_simple ("^host\\s+smtp\\.example\\.net$", exported,
+                                      G_REGEX_MULTILINE, 0));
+  g_assert_false (g_regex_match_simple ("^password", exported, G_REGEX_MULTILINE, 0));
+
+  gtk_window_destroy (GTK_WINDOW (parent));
+  g_unlink (out_path);
+  g_unlink (rc_path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -567,6 +648,7 @@ main (int   argc,
   g_test_add_func ("/envoi/dialog/save-reopen-round-trip", test_save_reopen_round_trip);
   g_test_add_func ("/envoi/dialog/closing-with-changes-asks", test_closing_with_changes_asks);
   g_test_add_func ("/envoi/window/remove-clears-keyring", test_window_remove_clears_keyring);
+  g_test_add_func ("/envoi/window/msmtp-import-export", test_msmtp_import_export);
 
   ret = g_test_run ();
   g_clear_object (&store);

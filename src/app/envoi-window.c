@@ -11,6 +11,7 @@
 
 #include "envoi-account.h"
 #include "envoi-account-dialog.h"
+#include "envoi-msmtp-transfer.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-window.h"
@@ -127,6 +128,7 @@ create_account_row (gpointer item,
   const char *id = envoi_account_get_id (account);
   g_autoptr(GMenu) menu = g_menu_new ();
   g_autoptr(GMenuItem) set_default = NULL;
+  g_autoptr(GMenuItem) export = NULL;
   g_autoptr(GMenuItem) remove = NULL;
   GtkWidget *row;
   GtkWidget *tag;
@@ -147,6 +149,9 @@ create_account_row (gpointer item,
   set_default = g_menu_item_new (_("Use as _Default"), NULL);
   g_menu_item_set_action_and_target (set_default, "window.set-default-account", "s", id);
   g_menu_append_item (menu, set_default);
+  export = g_menu_item_new (_("_Export for msmtp…"), NULL);
+  g_menu_item_set_action_and_target (export, "window.export-msmtp", "s", id);
+  g_menu_append_item (menu, export);
   remove = g_menu_item_new (_("_Remove…"), NULL);
   g_menu_item_set_action_and_target (remove, "window.remove-account", "s", id);
   g_menu_append_item (menu, remove);
@@ -212,6 +217,29 @@ edit_account_action (GtkWidget  *widget,
 
   if (account != NULL)
     open_dialog (self, account);
+}
+
+static void
+import_msmtp_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  EnvoiWindow *self = ENVOI_WINDOW (widget);
+
+  envoi_msmtp_transfer_import (GTK_WINDOW (self), self->store, self->cancellable);
+}
+
+static void
+export_msmtp_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  EnvoiWindow *self = ENVOI_WINDOW (widget);
+  EnvoiAccount *account = envoi_account_store_lookup (self->store,
+                                                      g_variant_get_string (parameter, NULL));
+
+  if (account != NULL)
+    envoi_msmtp_transfer_export (GTK_WINDOW (self), account, self->cancellable);
 }
 
 static void
@@ -623,6 +651,8 @@ envoi_window_class_init (EnvoiWindowClass *klass)
                                    remove_account_action);
   gtk_widget_class_install_action (widget_class, "window.set-default-account", "s",
                                    set_default_action);
+  gtk_widget_class_install_action (widget_class, "window.import-msmtp", NULL, import_msmtp_action);
+  gtk_widget_class_install_action (widget_class, "window.export-msmtp", "s", export_msmtp_action);
   gtk_widget_class_install_action (widget_class, "window.retry-message", "s", message_action);
   gtk_widget_class_install_action (widget_class, "window.cancel-message", "s", message_action);
 
