@@ -52,6 +52,10 @@ enum {
   PROP_IMAP_SECURITY,
   PROP_SAVE_SENT_COPY,
   PROP_SENT_FOLDER,
+  PROP_TRANSPORT,
+  PROP_HTTP_URL,
+  PROP_MAILGUN_DOMAIN,
+  PROP_MAILGUN_REGION,
   N_PROPS
 };
 
@@ -213,6 +217,14 @@ envoi_account_class_init (EnvoiAccountClass *klass)
   properties[PROP_SAVE_SENT_COPY] =
     g_param_spec_boolean ("save-sent-copy", NULL, NULL, FALSE, KEY_FLAGS);
   properties[PROP_SENT_FOLDER] = string_key ("sent-folder");
+  properties[PROP_TRANSPORT] =
+    g_param_spec_enum ("transport", NULL, NULL, ENVOI_TYPE_TRANSPORT,
+                       ENVOI_TRANSPORT_SMTP, KEY_FLAGS);
+  properties[PROP_HTTP_URL] = string_key ("http-url");
+  properties[PROP_MAILGUN_DOMAIN] = string_key ("mailgun-domain");
+  properties[PROP_MAILGUN_REGION] =
+    g_param_spec_enum ("mailgun-region", NULL, NULL, ENVOI_TYPE_MAILGUN_REGION,
+                       ENVOI_MAILGUN_REGION_US, KEY_FLAGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -434,6 +446,8 @@ STRING_GETTER (username, PROP_USERNAME)
 STRING_GETTER (pop_host, PROP_POP_HOST)
 STRING_GETTER (imap_host, PROP_IMAP_HOST)
 STRING_GETTER (sent_folder, PROP_SENT_FOLDER)
+STRING_GETTER (http_url, PROP_HTTP_URL)
+STRING_GETTER (mailgun_domain, PROP_MAILGUN_DOMAIN)
 VALUE_GETTER (guint16, port, PROP_PORT, g_value_get_uint)
 VALUE_GETTER (guint16, pop_port, PROP_POP_PORT, g_value_get_uint)
 VALUE_GETTER (guint16, imap_port, PROP_IMAP_PORT, g_value_get_uint)
@@ -449,6 +463,8 @@ VALUE_GETTER (gboolean, save_sent_copy, PROP_SAVE_SENT_COPY, g_value_get_boolean
 VALUE_GETTER (guint, hourly_limit, PROP_HOURLY_LIMIT, g_value_get_uint)
 VALUE_GETTER (guint, daily_limit, PROP_DAILY_LIMIT, g_value_get_uint)
 VALUE_GETTER (guint, timeout, PROP_TIMEOUT, g_value_get_uint)
+VALUE_GETTER (EnvoiTransport, transport, PROP_TRANSPORT, g_value_get_enum)
+VALUE_GETTER (EnvoiMailgunRegion, mailgun_region, PROP_MAILGUN_REGION, g_value_get_enum)
 
 const char * const *
 envoi_account_get_notify_addresses (EnvoiAccount *self)

@@ -64,6 +64,10 @@ guint16           envoi_account_get_imap_port      (EnvoiAccount  *self);
 EnvoiSecurity     envoi_account_get_imap_security  (EnvoiAccount  *self);
 gboolean          envoi_account_get_save_sent_copy (EnvoiAccount  *self);
 const char       *envoi_account_get_sent_folder    (EnvoiAccount  *self);
+EnvoiTransport    envoi_account_get_transport      (EnvoiAccount  *self);
+const char       *envoi_account_get_http_url       (EnvoiAccount  *self);
+const char       *envoi_account_get_mailgun_domain (EnvoiAccount  *self);
+EnvoiMailgunRegion envoi_account_get_mailgun_region (EnvoiAccount *self);
 
 gboolean          envoi_account_is_loopback        (EnvoiAccount  *self);
 

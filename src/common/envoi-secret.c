@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "envoi-account.h"
+#include "envoi-http-transport.h"
 #include "envoi-secret.h"
 
 G_DEFINE_QUARK (envoi-secret-error-quark, envoi_secret_error)
@@ -64,6 +65,8 @@ envoi_service_to_string (EnvoiService service)
       return "pop3";
     case ENVOI_SERVICE_IMAP:
       return "imap";
+    case ENVOI_SERVICE_HTTP:
+      return "http";
     default:
       g_return_val_if_reached ("smtp");
     }
@@ -162,6 +165,17 @@ secret_op_new (EnvoiAccount *account,
     case ENVOI_SERVICE_IMAP:
       op->host = g_strdup (envoi_account_get_imap_host (account));
       op->port = envoi_account_get_imap_port (account);
+      break;
+
+    case ENVOI_SERVICE_HTTP:
+      {
+        /* The API's host, so that the item says where the key is for. */
+        g_autofree char *url = envoi_http_transport_dup_url (account);
+        g_autoptr(GUri) uri = url != NULL ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
+
+        op->host = g_strdup (uri != NULL && g_uri_get_host (uri) != NULL ? g_uri_get_host (uri) : "");
+        op->port = uri != NULL && g_uri_get_port (uri) > 0 ? g_uri_get_port (uri) : 443;
+      }
       break;
 
     case ENVOI_SERVICE_SMTP:

@@ -37,6 +37,21 @@ typedef enum
   ENVOI_SERVICE_SMTP = 0,
   ENVOI_SERVICE_POP3 = 1,
   ENVOI_SERVICE_IMAP = 2,
+  ENVOI_SERVICE_HTTP = 3,  /* the API key of the HTTP transport */
 } EnvoiService;
+
+/* How an account sends: SMTP, or HTTPS to a provider's API. */
+typedef enum
+{
+  ENVOI_TRANSPORT_SMTP         = 0,
+  ENVOI_TRANSPORT_HTTP_MAILGUN = 1,  /* Mailgun's raw-MIME endpoint */
+  ENVOI_TRANSPORT_HTTP_POST    = 2,  /* POST message/rfc822 with a bearer token to a URL */
+} EnvoiTransport;
+
+typedef enum
+{
+  ENVOI_MAILGUN_REGION_US = 0,
+  ENVOI_MAILGUN_REGION_EU = 1,
+} EnvoiMailgunRegion;
 
 G_END_DECLS

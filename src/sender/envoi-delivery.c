@@ -7,11 +7,21 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 
 #include "envoi-delivery.h"
+#include "envoi-http-transport.h"
+#include "envoi-mailbox-client.h"
 #include "envoi-secret.h"
 #include "envoi-smtp-client.h"
+
+/* A POP3 login opens the SMTP server to this address for a while (typically 5 to 30 minutes):
+ * log in again before each SMTP session, and within a reused one after this long. */
+#define POP_BEFORE_SMTP_SECONDS (4 * 60)
 
 struct _EnvoiDelivery
 {
@@ -24,6 +34,11 @@ struct _EnvoiDelivery
   guint            generation;  /* bumped by reset: a late secret lookup is thrown away */
   guint            busy : 1;
   guint            paused : 1;
+
+  /* POP-before-SMTP, the IMAP sent copy and the HTTP transport (issue 8). */
+  EnvoiHttpTransport *http;     /* instead of client when the account sends over HTTP */
+  EnvoiMailboxClient *imap;     /* reused for every sent copy until reset */
+  gint64              pop_valid_until;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiDelivery, envoi_delivery, G_TYPE_OBJECT)
@@ -34,6 +49,7 @@ typedef struct
   GStrv      recipients;
   GBytes    *message;
   guint      generation;
+  gboolean   fallback;    /* looking up the SMTP password for POP3 or IMAP */
 } SendData;
 
 static void
@@ -61,6 +77,8 @@ return_result (GTask  *task,
     g_task_return_boolean (task, TRUE);
 }
 
+static void delivered (GTask *task);
+
 static void
 send_cb (GObject      *source,
          GAsyncResult *result,
@@ -72,7 +90,10 @@ send_cb (GObject      *source,
 
   reply = envoi_smtp_client_send_finish (ENVOI_SMTP_CLIENT (source), result, &error);
   g_assert (reply != NULL || error != NULL);
-  return_result (task, g_steal_pointer (&error));
+  if (error != NULL)
+    return_result (task, g_steal_pointer (&error));
+  else
+    delivered (g_steal_pointer (&task));
 }
 
 static void
@@ -125,6 +146,251 @@ lookup_cb (GObject      *source,
   start_send (g_steal_pointer (&task));
 }
 
+/* ---- POP-before-SMTP, the IMAP sent copy and the HTTP transport (issue 8) ------------------ */
+
+/* A copy that could not be stored is reported (journal, delivery log, desktop notification),
+ * but the message was delivered: that stays so. */
+static void
+report_copy_failure (EnvoiDelivery *self,
+                     const GError  *error)
+{
+  const char *account_id = envoi_account_get_id (self->account);
+  g_autofree char *clean = g_strdelimit (g_strdup (error->message), "\r\n", ' ');
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format_iso8601 (now);
+  g_autofree char *line = g_strdup_printf ("%s - %s copy-failed %s\n", stamp, account_id, clean);
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "envoi", "delivery.log", NULL);
+  GApplication *application = g_application_get_default ();
+  int fd;
+
+  g_message ("Account %s: the message was sent, but no copy was saved: %s", account_id, clean);
+
+  fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || write (fd, line, strlen (line)) < 0)
+    g_debug ("Could not write the delivery log: %s", g_strerror (errno));
+  if (fd >= 0)
+    close (fd);
+
+  if (application != NULL)
+    {
+      g_autoptr(GNotification) notification =
+        g_notification_new (_("A message was sent, but no copy was saved"));
+      g_autofree char *id = g_strdup_printf ("copy-failed-%s", account_id);
+
+      g_notification_set_body (notification, error->message);
+      g_application_send_notification (application, id, notification);
+    }
+}
+
+static void
+copy_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = NULL;
+
+  folder = envoi_mailbox_client_append_sent_finish (ENVOI_MAILBOX_CLIENT (source), result, &error);
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    report_copy_failure (g_task_get_source_object (task), error);
+  else if (folder != NULL)
+    g_debug ("Saved a copy in %s", folder);
+
+  return_result (task, NULL);
+}
+
+static void
+start_copy (GTask *task)
+{
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+
+  envoi_mailbox_client_append_sent_async (self->imap, send->message, g_task_get_cancellable (task),
+                                          copy_cb, task);
+}
+
+static void
+copy_lookup_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(EnvoiSecretString) secret = NULL;
+  g_autoptr(GError) error = NULL;
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+
+  secret = envoi_secret_lookup_finish (result, &error);
+  if (error != NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        report_copy_failure (self, error);
+      return_result (task, NULL);
+      return;
+    }
+
+  /* No IMAP password of its own: the SMTP one. */
+  if (secret == NULL && !send->fallback)
+    {
+      send->fallback = TRUE;
+      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, g_task_get_cancellable (task),
+                                 copy_lookup_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  if (self->imap == NULL)
+    self->imap = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_IMAP, secret);
+  start_copy (g_steal_pointer (&task));
+}
+
+/* The message is delivered: store the sent copy if the account wants one, then say so. */
+static void
+delivered (GTask *task)
+{
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+  const char *imap_host = envoi_account_get_imap_host (self->account);
+
+  if (!envoi_account_get_save_sent_copy (self->account) || imap_host == NULL || *imap_host == '\0')
+    {
+      return_result (task, NULL);
+      return;
+    }
+
+  send->fallback = FALSE;
+  if (self->imap != NULL)
+    start_copy (task);
+  else
+    envoi_secret_lookup_async (self->account, ENVOI_SERVICE_IMAP, g_task_get_cancellable (task),
+                               copy_lookup_cb, task);
+}
+
+static void
+http_send_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reply = NULL;
+
+  reply = envoi_http_transport_send_finish (ENVOI_HTTP_TRANSPORT (source), result, &error);
+  if (error != NULL)
+    return_result (task, g_steal_pointer (&error));
+  else
+    delivered (g_steal_pointer (&task));
+}
+
+static void
+start_http_send (GTask *task)
+{
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+
+  envoi_http_transport_send_async (self->http, send->envelope_from,
+                                   (const char * const *) send->recipients, send->message,
+                                   g_task_get_cancellable (task), http_send_cb, task);
+}
+
+static void
+http_lookup_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(EnvoiSecretString) secret = NULL;
+  g_autoptr(GError) error = NULL;
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+
+  secret = envoi_secret_lookup_finish (result, &error);
+  if (error != NULL)
+    {
+      return_result (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (send->generation != self->generation)
+    {
+      send->generation = self->generation;
+      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_HTTP, g_task_get_cancellable (task),
+                                 http_lookup_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  if (self->http == NULL)
+    self->http = envoi_http_transport_new (self->account, secret);
+  start_http_send (g_steal_pointer (&task));
+}
+
+static void start_smtp (GTask *task);
+
+static void
+pop_login_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  EnvoiDelivery *self = g_task_get_source_object (task);
+
+  if (!envoi_mailbox_client_login_finish (ENVOI_MAILBOX_CLIENT (source), result, &error))
+    {
+      /* The SMTP server would refuse for the same reason: let the sender treat it as such
+       * (a refused login pauses the account, an unreachable server is retried). */
+      if (error->domain == ENVOI_MAILBOX_ERROR)
+        {
+          GError *smtp_error = g_error_new_literal (ENVOI_SMTP_ERROR,
+                                                    envoi_mailbox_error_to_smtp_class (error),
+                                                    error->message);
+
+          return_result (task, smtp_error);
+        }
+      else
+        return_result (task, g_steal_pointer (&error));
+      return;
+    }
+
+  self->pop_valid_until = g_get_monotonic_time () + POP_BEFORE_SMTP_SECONDS * G_USEC_PER_SEC;
+  start_smtp (g_steal_pointer (&task));
+}
+
+static void
+pop_lookup_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(EnvoiSecretString) secret = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(EnvoiMailboxClient) pop = NULL;
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+
+  secret = envoi_secret_lookup_finish (result, &error);
+  if (error != NULL)
+    {
+      return_result (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* No POP3 password of its own: the SMTP one. */
+  if (secret == NULL && !send->fallback)
+    {
+      send->fallback = TRUE;
+      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, g_task_get_cancellable (task),
+                                 pop_lookup_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  pop = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_POP3, secret);
+  envoi_mailbox_client_login_async (pop, g_task_get_cancellable (task), pop_login_cb,
+                                    g_steal_pointer (&task));
+}
+
+/* ---- end of the issue 8 block ------------------------------------------------------------- */
+
 static void
 envoi_delivery_dispose (GObject *object)
 {
@@ -132,6 +398,8 @@ envoi_delivery_dispose (GObject *object)
 
   g_queue_clear_full (&self->pending, g_object_unref);
   g_clear_object (&self->client);
+  g_clear_object (&self->http);
+  g_clear_object (&self->imap);
   g_clear_object (&self->account);
 
   G_OBJECT_CLASS (envoi_delivery_parent_class)->dispose (object);
@@ -240,6 +508,9 @@ envoi_delivery_reset (EnvoiDelivery *self)
 
   /* A send in flight keeps its own reference to the old client until it ends. */
   g_clear_object (&self->client);
+  g_clear_object (&self->http);
+  g_clear_object (&self->imap);
+  self->pop_valid_until = 0;
   self->generation++;
   self->paused = FALSE;
   self->blocked_until = 0;
@@ -276,16 +547,39 @@ envoi_delivery_send_async (EnvoiDelivery       *self,
 
   self->busy = TRUE;
 
+  if (envoi_account_get_transport (self->account) != ENVOI_TRANSPORT_SMTP)
+    {
+      if (self->http != NULL)
+        start_http_send (g_steal_pointer (&task));
+      else
+        envoi_secret_lookup_async (self->account, ENVOI_SERVICE_HTTP, cancellable,
+                                   http_lookup_cb, g_steal_pointer (&task));
+    }
+  else if (envoi_account_get_pop_before_smtp (self->account)
+           && (self->client == NULL || g_get_monotonic_time () >= self->pop_valid_until))
+    envoi_secret_lookup_async (self->account, ENVOI_SERVICE_POP3, cancellable,
+                               pop_lookup_cb, g_steal_pointer (&task));
+  else
+    start_smtp (g_steal_pointer (&task));
+}
+
+static void
+start_smtp (GTask *task)
+{
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+
+  send->fallback = FALSE;
   if (self->client != NULL)
-    start_send (g_steal_pointer (&task));
+    start_send (task);
   else if (envoi_account_get_auth_method (self->account) == ENVOI_AUTH_METHOD_NONE)
     {
       self->client = envoi_smtp_client_new (self->account, NULL);
-      start_send (g_steal_pointer (&task));
+      start_send (task);
     }
   else
-    envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, cancellable,
-                               lookup_cb, g_steal_pointer (&task));
+    envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, g_task_get_cancellable (task),
+                               lookup_cb, task);
 }
 
 gboolean
