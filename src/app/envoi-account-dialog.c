@@ -1357,6 +1357,10 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
   add_message_row (self, FIELD_NOTIFY, GTK_WIDGET (self->notify_row));
   add_message_row (self, FIELD_LIMITS, GTK_WIDGET (self->daily_row));
 
+  /* An empty user name means the address: say so where the name would be typed. */
+  gtk_text_set_placeholder_text (GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (self->username_row))),
+                                 _("Same as the email address"));
+
   label_widget_like_row (GTK_WIDGET (self->plaintext_switch), GTK_WIDGET (self->plaintext_row));
   label_widget_like_row (GTK_WIDGET (self->verify_switch), GTK_WIDGET (self->verify_row));
   label_widget_like_row (GTK_WIDGET (self->hourly_spin), GTK_WIDGET (self->hourly_row));
