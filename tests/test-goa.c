@@ -36,6 +36,9 @@ start_xoauth2_server (const char *dir,
   g_autoptr(GError) error = NULL;
   GSubprocess *server;
 
+  /* A run before this one in the same session left its files: wait for this server's own. */
+  g_unlink (ready);
+  g_unlink (port_file);
   server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
                              &error, "/usr/bin/python3", script,
                              "--dir", dir, "--user", OAUTH_USER, "--accept", GOOD_TOKEN, NULL);
@@ -112,15 +115,21 @@ list_accounts (GDBusConnection *bus)
 static void
 test_xoauth2_bearer (void)
 {
-  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "xoauth2-bearer", NULL);
-  g_autofree char *tokens_path = g_build_filename (dir, "tokens", NULL);
-  g_autofree char *messages = g_build_filename (dir, "messages", NULL);
+  /* A directory of this run's own: a session may run the suite twice (plain and sanitized). */
+  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "xoauth2-bearer-XXXXXX", NULL);
+  g_autofree char *tokens_path = NULL;
+  g_autofree char *messages = NULL;
   g_autofree char *tokens = NULL;
   g_autofree char *reply = NULL;
   g_autoptr(GSubprocess) server = NULL;
   g_autoptr(EnvoiAccount) account = envoi_account_new ("xoauth2");
   g_autoptr(GError) error = NULL;
   guint16 port;
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
+  g_assert_nonnull (g_mkdtemp (dir));
+  tokens_path = g_build_filename (dir, "tokens", NULL);
+  messages = g_build_filename (dir, "messages", NULL);
 
   server = start_xoauth2_server (dir, &port);
   g_object_set (account,
