@@ -6,7 +6,7 @@
 #
 # The language comes from the file name (fr.po, ja.po). Checked, on translated entries only:
 # French: a non-breaking space (U+00A0, or the narrow U+202F) before : ; ! ? and », after «;
-#   « » rather than “ ” or "; ’ rather than '; … rather than ...
+#   « » rather than “ ” or "; ’ rather than '; … rather than ...; mnemonics on a letter, not (_X)
 # Japanese: 「」 rather than “ ” or "; 。、！？ rather than . , ! ? after Japanese text; a mnemonic
 #   written as (_X) with an ASCII letter or digit.
 # Both: desktop-file keyword lists keep their ASCII semicolons; a sentence of English is not
@@ -95,6 +95,8 @@ def check_fr(msgid, msgstr, fail):
         fail("French apostrophe is ’, not '")
     if '...' in msgstr and '...' not in msgid:
         fail('an ellipsis is …, not ...')
+    if re.search(r'\(_\w\)', msgstr) and not re.search(r'\(_\w\)', msgid):
+        fail('a French mnemonic goes on a letter of the label, not in (_X)')
 
 
 def check_ja(msgid, msgstr, fail):
