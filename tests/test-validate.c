@@ -219,6 +219,20 @@ test_address_lengths (void)
   too_long = g_strconcat ("a@", long_domain, ".com", NULL);
   g_assert_null (envoi_validate_address (too_long, &error));
   g_assert_error (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_TOO_LONG);
+  g_clear_error (&error);
+
+  /* 126 bytes as typed, 257 in ASCII (each "é." becomes "xn--9ca."): the limit is on what is
+   * sent. Found by tests/fuzz/fuzz-validate-address. */
+  {
+    g_autoptr(GString) idn = g_string_new (NULL);
+
+    g_string_append_printf (idn, "%.40s@", local64);
+    for (guint i = 0; i < 26; i++)
+      g_string_append (idn, "\xc3\xa9.");
+    g_string_append (idn, "example");
+    g_assert_null (envoi_validate_address (idn->str, &error));
+    g_assert_error (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_TOO_LONG);
+  }
 }
 
 static void

@@ -326,6 +326,7 @@ envoi_validate_address (const char  *text,
   const char *at;
   g_autofree char *local = NULL;
   g_autofree char *domain = NULL;
+  g_autofree char *address = NULL;
   g_autoptr(GError) domain_error = NULL;
 
   g_return_val_if_fail (text != NULL, NULL);
@@ -389,7 +390,16 @@ envoi_validate_address (const char  *text,
       return NULL;
     }
 
-  return g_strconcat (local, "@", domain, NULL);
+  /* The domain in ASCII (xn--…) can be longer than as typed: the limit is on what is sent. */
+  address = g_strconcat (local, "@", domain, NULL);
+  if (strlen (address) > MAX_ADDRESS_LENGTH)
+    {
+      g_set_error (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_TOO_LONG,
+                   _("An email address has at most %d characters."), MAX_ADDRESS_LENGTH);
+      return NULL;
+    }
+
+  return g_steal_pointer (&address);
 }
 
 /**
