@@ -15,7 +15,7 @@
 #
 # Variables written to DIR/env:
 #   ENVOI_TEST_SMTP_DIR            DIR itself
-#   ENVOI_TEST_SMTP_LOG            DIR/log: one line per command line received, unredacted:
+#   ENVOI_TEST_SMTP_LOG            DIR/log: one line per command line received, AUTH data redacted:
 #                                  "<listener> <connection-number> >> <line>"
 #   ENVOI_TEST_SMTP_MESSAGES       DIR/messages: each accepted message is stored as
 #                                  messages/<listener>/<n>.eml, its envelope beside it in
@@ -51,6 +51,7 @@ import argparse
 import asyncio
 import itertools
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -114,12 +115,33 @@ class Recorder:
         self.log = open(os.path.join(d, "log"), "a", buffering=1, encoding="utf-8",
                         errors="backslashreplace")
         self.counters = {}
+        self.in_auth = set()
 
     def command(self, listener, conn, line):
         text = line.rstrip(b"\r\n").decode("utf-8", "backslashreplace")
         # A TLS ClientHello sent to a plain listener is "a line" too: keep the log text.
         text = "".join(c if c.isprintable() else "\\x%02x" % ord(c) for c in text)
+        text = self.redact(listener, conn, text)
         self.log.write("%s %d >> %s\n" % (listener, conn, text))
+
+    # Credentials never reach the log (tests/check-canary.py looks for the password there):
+    # "AUTH PLAIN <response>" keeps its mechanism, and every line after an AUTH command up to
+    # the next command (the base64 answers to 334 challenges) is replaced.
+    COMMANDS = re.compile(r"^(?:EHLO|HELO|MAIL|RCPT|DATA|RSET|QUIT|NOOP|VRFY|HELP|STARTTLS|AUTH)\b",
+                          re.IGNORECASE)
+
+    def redact(self, listener, conn, text):
+        key = (listener, conn)
+        if text.upper().startswith("AUTH "):
+            words = text.split(" ")
+            self.in_auth.add(key)
+            return " ".join(words[:2] + (["[redacted]"] if len(words) > 2 else []))
+        if key in self.in_auth:
+            if self.COMMANDS.match(text):
+                self.in_auth.discard(key)
+            else:
+                return "[redacted]"
+        return text
 
     def message(self, listener, envelope):
         folder = os.path.join(self.dir, "messages", listener)
