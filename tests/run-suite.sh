@@ -34,11 +34,13 @@ if [ -n "$asan_builddir" ]; then
   gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
     --method org.freedesktop.DBus.UpdateActivationEnvironment \
     "{'ASAN_OPTIONS': '$ASAN_OPTIONS', 'UBSAN_OPTIONS': '$UBSAN_OPTIONS', 'LSAN_OPTIONS': '$LSAN_OPTIONS', 'GDK_DEBUG': 'gl-disable', 'GSK_RENDERER': 'cairo'}" >/dev/null
-  # All of common, gui, sender and fuzz but atspi: there GTK 4.8's own AT-SPI code crashes the
-  # app under ASan (g_variant_new_object_path (NULL) while the account list changes).
+  # All of common, gui, sender and fuzz but atspi, which drives the app from outside and runs
+  # in the first pass (the app's GTK 4.8 AT-SPI code hits g_variant_new_object_path (NULL)
+  # when the account list changes; see the report of issue 10). One test at a time: tests
+  # that wait on real servers and timers already run 2-3x slower under ASan.
   mapfile -t asan_tests < <(meson test -C "$asan_builddir" --list --suite common --suite gui \
                               --suite sender --suite fuzz 2>/dev/null | sed -n 's|^[^ ]* / ||p' | grep -vx atspi)
-  meson test -C "$asan_builddir" --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
+  meson test -C "$asan_builddir" --print-errorlogs --num-processes 1 --timeout-multiplier 3 \
     "${asan_tests[@]}" || rc=$?
   testlogs+=("$asan_builddir/meson-logs/testlog.json")
   # A report from a process no test waits for (an activated daemon) still fails the run.
@@ -57,7 +59,8 @@ fi
 
 if [ -n "$fuzz_builddir" ]; then
   echo "=== Fuzzers, ${ENVOI_FUZZ_SECONDS:-30} s each ($fuzz_builddir)"
-  ENVOI_FUZZ_RESULTS=$results ENVOI_FUZZ_WORK=$ENVOI_TEST_DIR/fuzz \
+  # The work corpus and any crash input stay in the build directory after the session.
+  ENVOI_FUZZ_RESULTS=$results ENVOI_FUZZ_WORK=$fuzz_builddir/fuzz-check \
     "$here/fuzz/run-fuzzers.sh" "$fuzz_builddir" "${ENVOI_FUZZ_SECONDS:-30}" || rc=$?
 fi
 
