@@ -11,9 +11,11 @@
 
 #include "envoi-account-dialog.h"
 #include "envoi-autoconfig-row.h"
+#include "envoi-incoming-group.h"
 #include "envoi-presets.h"
 #include "envoi-secret.h"
 #include "envoi-test-panel.h"
+#include "envoi-transport-group.h"
 #include "envoi-validate.h"
 
 /* How long typing must pause before the form is checked. */
@@ -68,6 +70,7 @@ struct _EnvoiAccountDialog
   char               *pending_pin;    /* a certificate trusted from the test, until Save */
   gboolean            closing;
   EnvoiFormState      state;
+  GQueue              secrets_to_store;   /* PendingSecret, stored one by one before the settings */
 
   GtkWidget          *field_rows[N_FIELDS];
   GtkWidget          *message_rows[N_FIELDS];
@@ -106,7 +109,17 @@ struct _EnvoiAccountDialog
   AdwActionRow       *daily_row;
   GtkSpinButton      *daily_spin;
   EnvoiTestPanel     *test_panel;
+  GtkWidget          *server_group;
+  GtkWidget          *auth_group;
+  EnvoiTransportGroup *transport_group;
+  EnvoiIncomingGroup *incoming_group;
 };
+
+typedef struct
+{
+  EnvoiService  service;
+  char         *secret;
+} PendingSecret;
 
 G_DEFINE_FINAL_TYPE (EnvoiAccountDialog, envoi_account_dialog, ADW_TYPE_WINDOW)
 
@@ -307,6 +320,8 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
     g_object_set (account, "pinned-key", "", NULL);
   else if (self->pending_pin != NULL)
     g_object_set (account, "pinned-key", self->pending_pin, NULL);
+  envoi_transport_group_apply (self->transport_group, account);
+  envoi_incoming_group_apply (self->incoming_group, account);
 
   return account;
 }
@@ -318,7 +333,9 @@ envoi_account_dialog_is_modified (EnvoiAccountDialog *self)
 
   g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), FALSE);
 
-  if (*text_of (self->password_row) != '\0')
+  if (*text_of (self->password_row) != '\0' ||
+      envoi_transport_group_is_modified (self->transport_group) ||
+      envoi_incoming_group_is_modified (self->incoming_group))
     return TRUE;
 
   current = envoi_account_dialog_build_account (self);
@@ -387,6 +404,8 @@ validate_form (EnvoiAccountDialog *self)
   EnvoiPreset *preset = selected_preset (self);
   EnvoiSecurity security = adw_combo_row_get_selected (self->security_row);
   gboolean valid = TRUE;
+  gboolean valid_without_server;
+  gboolean uses_smtp = envoi_transport_group_get_transport (self->transport_group) == ENVOI_TRANSPORT_SMTP;
   guint16 port;
 
   /* A field the user has not reached yet is not scolded: it only keeps Save off. */
@@ -430,6 +449,7 @@ validate_form (EnvoiAccountDialog *self)
       CHECK (FIELD_HOST_PART, *part != '\0');
     }
 
+  valid_without_server = valid;
   {
     g_autofree char *host = stripped_text_of (self->host_row);
 
@@ -510,6 +530,18 @@ validate_form (EnvoiAccountDialog *self)
     {
       set_message (self, FIELD_PASSWORD, MESSAGE_INFO, NULL);
     }
+
+  /* Sending over HTTP needs no SMTP server or login: those groups are hidden, not checked. */
+  gtk_widget_set_visible (self->server_group, uses_smtp);
+  gtk_widget_set_visible (self->auth_group, uses_smtp);
+  if (!uses_smtp)
+    {
+      valid = valid_without_server;
+      for (Field field = FIELD_HOST; field <= FIELD_PASSWORD; field++)
+        set_message (self, field, MESSAGE_INFO, NULL);
+    }
+  valid &= envoi_transport_group_validate (self->transport_group);
+  valid &= envoi_incoming_group_validate (self->incoming_group);
 
   {
     g_autofree char *bcc = stripped_text_of (self->bcc_row);
@@ -945,6 +977,8 @@ load_account (EnvoiAccountDialog *self)
   gtk_spin_button_set_value (self->hourly_spin, envoi_account_get_hourly_limit (account));
   gtk_spin_button_set_value (self->daily_spin, envoi_account_get_daily_limit (account));
   update_pinned_row (self);
+  envoi_transport_group_load (self->transport_group, account);
+  envoi_incoming_group_load (self->incoming_group, account);
 
   self->loading = FALSE;
   auth_selected_cb (self);
@@ -998,6 +1032,51 @@ finish_save (EnvoiAccountDialog *self,
 }
 
 static void
+pending_secret_free (gpointer data)
+{
+  PendingSecret *pending = data;
+
+  envoi_secret_free (pending->secret);
+  g_free (pending);
+}
+
+static void
+queue_secret (EnvoiAccountDialog *self,
+              EnvoiService        service,
+              const char         *secret)
+{
+  PendingSecret *pending = g_new0 (PendingSecret, 1);
+
+  pending->service = service;
+  pending->secret = g_strdup (secret);
+  g_queue_push_tail (&self->secrets_to_store, pending);
+}
+
+static void store_secret_cb (GObject      *source,
+                             GAsyncResult *result,
+                             gpointer      user_data);
+
+/* Stores the next queued secret, or saves the settings once every one is stored. */
+static void
+store_next_secret (EnvoiAccountDialog *self,
+                   EnvoiAccount       *account)
+{
+  PendingSecret *pending = g_queue_pop_head (&self->secrets_to_store);
+
+  if (pending == NULL)
+    {
+      finish_save (self, account);
+      return;
+    }
+
+  g_object_set_data_full (G_OBJECT (self), "saving-account", g_object_ref (account),
+                          g_object_unref);
+  envoi_secret_store_async (account, pending->service, pending->secret, self->cancellable,
+                            store_secret_cb, g_object_ref (self));
+  pending_secret_free (pending);
+}
+
+static void
 store_secret_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -1010,10 +1089,11 @@ store_secret_cb (GObject      *source,
 
   if (envoi_secret_store_finish (result, &error))
     {
-      finish_save (self, account);
+      store_next_secret (self, account);
       return;
     }
 
+  g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
@@ -1037,6 +1117,33 @@ secret_attributes_changed (EnvoiAccount *a,
          g_strcmp0 (envoi_account_get_login (a), envoi_account_get_login (b)) != 0;
 }
 
+/* A mailbox server's own password: the one typed, else the stored one when the item must
+ * follow a new server or login (its attributes name them, for msmtp). */
+static void
+queue_mailbox_secret (EnvoiAccountDialog *self,
+                      EnvoiAccount       *account,
+                      EnvoiService        service)
+{
+  const char *typed = envoi_incoming_group_get_typed_secret (self->incoming_group, service);
+  g_autoptr(EnvoiSecretString) saved = NULL;
+  gboolean pop = service == ENVOI_SERVICE_POP3;
+
+  if (typed != NULL)
+    {
+      queue_secret (self, service, typed);
+      return;
+    }
+
+  saved = envoi_incoming_group_dup_saved_secret (self->incoming_group, service);
+  if (saved != NULL &&
+      (g_strcmp0 (pop ? envoi_account_get_pop_host (account) : envoi_account_get_imap_host (account),
+                  pop ? envoi_account_get_pop_host (self->original) : envoi_account_get_imap_host (self->original)) != 0 ||
+       (pop ? envoi_account_get_pop_port (account) : envoi_account_get_imap_port (account)) !=
+       (pop ? envoi_account_get_pop_port (self->original) : envoi_account_get_imap_port (self->original)) ||
+       g_strcmp0 (envoi_account_get_login (account), envoi_account_get_login (self->original)) != 0))
+    queue_secret (self, service, saved);
+}
+
 static void
 save_action (GtkWidget  *widget,
              const char *action_name,
@@ -1048,6 +1155,8 @@ save_action (GtkWidget  *widget,
   const char *secret = NULL;
 
   self->show_all_errors = TRUE;
+  envoi_transport_group_reveal_errors (self->transport_group);
+  envoi_incoming_group_reveal_errors (self->incoming_group);
   envoi_account_dialog_validate_now (self);
   if (self->state != ENVOI_FORM_EDITING && self->state != ENVOI_FORM_ERROR)
     {
@@ -1055,8 +1164,10 @@ save_action (GtkWidget  *widget,
         if (self->field_invalid[i])
           {
             gtk_widget_grab_focus (self->field_rows[i]);
-            break;
+            return;
           }
+      if (!envoi_transport_group_focus_invalid (self->transport_group))
+        envoi_incoming_group_focus_invalid (self->incoming_group);
       return;
     }
 
@@ -1084,17 +1195,26 @@ save_action (GtkWidget  *widget,
         secret = self->saved_secret;   /* the item follows the new server and login */
     }
 
-  if (secret == NULL)
+  /* Every secret first, the SMTP one then the others: a refused one saves nothing. */
+  g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
+  if (secret != NULL)
+    queue_secret (self, ENVOI_SERVICE_SMTP, secret);
+  if (envoi_account_get_pop_before_smtp (account))
+    queue_mailbox_secret (self, account, ENVOI_SERVICE_POP3);
+  if (*envoi_account_get_imap_host (account) != '\0')
+    queue_mailbox_secret (self, account, ENVOI_SERVICE_IMAP);
+  if (envoi_transport_group_get_typed_key (self->transport_group) != NULL)
+    queue_secret (self, ENVOI_SERVICE_HTTP,
+                  envoi_transport_group_get_typed_key (self->transport_group));
+
+  if (g_queue_is_empty (&self->secrets_to_store))
     {
       finish_save (self, account);
       return;
     }
 
   set_state (self, ENVOI_FORM_SAVING);
-  g_object_set_data_full (G_OBJECT (self), "saving-account", g_object_ref (account),
-                          g_object_unref);
-  envoi_secret_store_async (account, ENVOI_SERVICE_SMTP, secret, self->cancellable,
-                            store_secret_cb, g_object_ref (self));
+  store_next_secret (self, account);
 }
 
 static void
@@ -1225,6 +1345,7 @@ envoi_account_dialog_finalize (GObject *object)
   g_clear_object (&self->original);
   g_clear_pointer (&self->presets, g_ptr_array_unref);
   g_clear_pointer (&self->saved_secret, envoi_secret_free);
+  g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
   g_free (self->derived_host);
   g_free (self->derived_username);
   g_free (self->pending_pin);
@@ -1245,6 +1366,8 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
 
   g_type_ensure (ENVOI_TYPE_TEST_PANEL);
   g_type_ensure (ENVOI_TYPE_AUTOCONFIG_ROW);
+  g_type_ensure (ENVOI_TYPE_TRANSPORT_GROUP);
+  g_type_ensure (ENVOI_TYPE_INCOMING_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-account-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, window_title);
@@ -1277,6 +1400,10 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_spin);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, test_panel);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, server_group);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, auth_group);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, transport_group);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, incoming_group);
 
   gtk_widget_class_install_action (widget_class, "dialog.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "dialog.cancel", NULL, cancel_action);
@@ -1405,6 +1532,10 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
   g_signal_connect_object (self->verify_switch, "notify::active",
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->plaintext_switch, "notify::active",
+                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->transport_group, "changed",
+                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->incoming_group, "changed",
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
 
   /* The test works on the unsaved form; the fixes it offers become edits of the form. */

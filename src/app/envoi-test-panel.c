@@ -16,11 +16,15 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-account.h"
+#include "envoi-http-transport.h"
+#include "envoi-incoming-group.h"
+#include "envoi-mailbox-client.h"
 #include "envoi-message.h"
 #include "envoi-secret.h"
 #include "envoi-smtp-client.h"
 #include "envoi-smtp-error.h"
 #include "envoi-test-panel.h"
+#include "envoi-transport-group.h"
 #include "envoi-validate.h"
 
 #define DEFAULT_STARTTLS_PORT 587
@@ -30,6 +34,7 @@ typedef enum
 {
   RUN_TEST,
   RUN_SEND,
+  RUN_IMAP,   /* log in to the IMAP server and list its folders */
 } RunKind;
 
 struct _EnvoiTestPanel
@@ -48,6 +53,17 @@ struct _EnvoiTestPanel
   EnvoiAccount        *account;       /* the values it used */
   char                *recipient;
   EnvoiSmtpReport     *report;
+  EnvoiMailboxClient  *mailbox;       /* the POP3 step before SMTP, or the IMAP test */
+  EnvoiHttpTransport  *http;          /* a test send over HTTP */
+  GBytes              *message;       /* the test email, while the POP3 step runs */
+  char                *transcript;    /* what came before the SMTP report's, or instead of it */
+  char                *pop_summary;   /* the POP3 step's outcome, shown beside the SMTP one */
+  GtkWidget           *transport_group;   /* the dialog's, to follow what can be tested */
+  GtkWidget           *incoming_group;
+
+  GtkWidget           *test_button;
+  GtkWidget           *imap_button;
+  GtkLabel            *http_note;
 
   AdwEntryRow         *recipient_row;
   GtkLabel            *recipient_hint;
@@ -106,16 +122,46 @@ label_like (GtkWidget  *widget,
                                   plain, -1);
 }
 
+/* The whole dialogue of the last run: the POP3 step's, then the SMTP one's. */
+static char *
+dup_transcript (EnvoiTestPanel *self)
+{
+  return g_strconcat (self->transcript != NULL ? self->transcript : "",
+                      self->report != NULL ? envoi_smtp_report_get_transcript (self->report) : "",
+                      NULL);
+}
+
+/* HTTP sending has no connection test; an IMAP server can be tested once it is named. */
+static void
+update_buttons (EnvoiTestPanel *self)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  gboolean smtp = TRUE;
+  gboolean imap = FALSE;
+
+  if (self->dialog != NULL)
+    {
+      account = envoi_account_dialog_build_account (self->dialog);
+      smtp = envoi_account_get_transport (account) == ENVOI_TRANSPORT_SMTP;
+      imap = *envoi_account_get_imap_host (account) != '\0';
+    }
+
+  gtk_widget_set_visible (self->test_button, smtp);
+  gtk_widget_set_visible (GTK_WIDGET (self->http_note), !smtp);
+  gtk_widget_set_visible (self->imap_button, imap);
+}
+
 static void
 update_actions (EnvoiTestPanel *self)
 {
   gboolean running = self->state == ENVOI_TEST_PANEL_RUNNING;
   gboolean can_run = !running && self->dialog != NULL;
-  gboolean has_transcript = self->report != NULL &&
-                            *envoi_smtp_report_get_transcript (self->report) != '\0';
+  g_autofree char *transcript = dup_transcript (self);
+  gboolean has_transcript = *transcript != '\0';
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "test-panel.test-connection", can_run);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "test-panel.send-test", can_run);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "test-panel.test-imap", can_run);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "test-panel.cancel",
                                  running && !self->cancelling);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "test-panel.trust-certificate", can_run);
@@ -244,7 +290,7 @@ show_result (EnvoiTestPanel *self,
     [LOOK_WARNING] = "warning",
     [LOOK_NEUTRAL] = "dim-label",
   };
-  const char *transcript = self->report != NULL ? envoi_smtp_report_get_transcript (self->report) : "";
+  g_autofree char *transcript = dup_transcript (self);
 
   gtk_image_set_from_icon_name (self->result_icon, icons[look]);
   for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
@@ -438,7 +484,9 @@ show_failure (EnvoiTestPanel *self,
   set_label (self->result_message, error->message);
   set_label (self->result_hint, hint);
 
-  if (error->domain != ENVOI_SMTP_ERROR)
+  /* The fixes below change the SMTP server's settings. */
+  if (error->domain != ENVOI_SMTP_ERROR ||
+      envoi_account_get_transport (self->account) != ENVOI_TRANSPORT_SMTP)
     return;
 
   switch ((EnvoiSmtpError) error->code)
@@ -541,6 +589,47 @@ finish_run (EnvoiTestPanel  *self,
       set_state (self, ENVOI_TEST_PANEL_SUCCEEDED);
       show_success (self, reply);
     }
+
+  /* Both steps of POP-before-SMTP: the POP3 login came first and worked. */
+  if (self->pop_summary != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    add_fact (self, _("POP3 login"), self->pop_summary);
+}
+
+/* The end of a run that is not an SMTP session: the POP3 step that failed, the IMAP test or
+ * an HTTP send. Returns whether the run stopped without a cancellation. */
+static gboolean
+finish_other_run (EnvoiTestPanel *self,
+                  const GError   *error)
+{
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->message, g_bytes_unref);
+  self->cancelling = FALSE;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      set_state (self, ENVOI_TEST_PANEL_CANCELLED);
+      show_cancelled (self);
+      return FALSE;
+    }
+
+  set_state (self, error != NULL ? ENVOI_TEST_PANEL_FAILED : ENVOI_TEST_PANEL_SUCCEEDED);
+  return TRUE;
+}
+
+static void
+append_transcript (EnvoiTestPanel *self,
+                   const char     *heading,
+                   const char     *transcript)
+{
+  g_autofree char *old = g_steal_pointer (&self->transcript);
+
+  if (transcript == NULL || *transcript == '\0')
+    {
+      self->transcript = g_steal_pointer (&old);
+      return;
+    }
+  self->transcript = g_strdup_printf ("%s%s\n%s%s", old != NULL ? old : "", heading, transcript,
+                                      g_str_has_suffix (transcript, "\n") ? "\n" : "\n\n");
 }
 
 static void
@@ -583,6 +672,209 @@ show_not_started (EnvoiTestPanel *self,
   show_result (self, LOOK_WARNING, title, explanation);
 }
 
+/* The secret a run of @service uses: POP3 and IMAP their own, else the SMTP password; HTTP
+ * the API key. Free with envoi_secret_free(). */
+static char *
+dup_secret (EnvoiTestPanel *self,
+            EnvoiService    service)
+{
+  char *secret = NULL;
+
+  if (service == ENVOI_SERVICE_HTTP && self->transport_group != NULL)
+    return envoi_transport_group_dup_key (ENVOI_TRANSPORT_GROUP (self->transport_group));
+  if ((service == ENVOI_SERVICE_POP3 || service == ENVOI_SERVICE_IMAP) && self->incoming_group != NULL)
+    secret = envoi_incoming_group_dup_secret (ENVOI_INCOMING_GROUP (self->incoming_group), service);
+
+  return secret != NULL ? secret : envoi_account_dialog_dup_secret (self->dialog);
+}
+
+static void
+start_smtp (EnvoiTestPanel *self)
+{
+  char *secret;
+
+  /* The client keeps its own copy of the secret; ours goes at once. */
+  secret = envoi_account_dialog_dup_secret (self->dialog);
+  g_clear_object (&self->client);
+  self->client = envoi_smtp_client_new (self->account, secret);
+  envoi_secret_free (secret);
+
+  gtk_label_set_text (self->running_label,
+                      self->kind == RUN_SEND ? _("Sending a test email…") : _("Testing the connection…"));
+  set_state (self, ENVOI_TEST_PANEL_RUNNING);
+
+  if (self->kind == RUN_SEND)
+    {
+      const char *recipients[] = { self->recipient, NULL };
+
+      envoi_smtp_client_send_async (self->client, envoi_account_get_address (self->account),
+                                    recipients, self->message, self->cancellable,
+                                    send_cb, g_object_ref (self));
+    }
+  else
+    {
+      envoi_smtp_client_test_async (self->client, self->cancellable,
+                                    test_cb, g_object_ref (self));
+    }
+  g_clear_pointer (&self->message, g_bytes_unref);
+}
+
+/* POP-before-SMTP: the POP3 login, then the SMTP session only if it worked. */
+static void
+pop_cb (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(EnvoiTestPanel) self = user_data;
+  EnvoiMailboxClient *client = ENVOI_MAILBOX_CLIENT (source);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  ok = envoi_mailbox_client_login_finish (client, result, &error);
+  if (client != self->mailbox)
+    return;
+
+  append_transcript (self, _("POP3:"), envoi_mailbox_client_get_transcript (client, result));
+  g_clear_object (&self->mailbox);
+
+  if (ok && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      /* Translators: %s is the POP3 server's host name */
+      self->pop_summary = g_strdup_printf (_("Logged in to %s before sending."),
+                                           envoi_account_get_pop_host (self->account));
+      {
+        g_autofree char *before = g_steal_pointer (&self->transcript);
+
+        self->transcript = g_strconcat (before != NULL ? before : "", _("SMTP:"), "\n", NULL);
+      }
+      start_smtp (self);
+      return;
+    }
+
+  if (!finish_other_run (self, error))
+    return;
+
+  clear_result (self);
+  show_result (self, LOOK_ERROR, _("The POP3 login before sending failed"),
+               _("The server accepts mail only after this login, so nothing was sent over SMTP."));
+  set_label (self->result_message, error->message);
+}
+
+static void
+start_pop (EnvoiTestPanel *self)
+{
+  char *secret = dup_secret (self, ENVOI_SERVICE_POP3);
+
+  g_clear_object (&self->mailbox);
+  self->mailbox = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_POP3, secret);
+  envoi_secret_free (secret);
+
+  gtk_label_set_text (self->running_label, _("Logging in to the POP3 server…"));
+  set_state (self, ENVOI_TEST_PANEL_RUNNING);
+  envoi_mailbox_client_login_async (self->mailbox, self->cancellable, pop_cb, g_object_ref (self));
+}
+
+static void
+imap_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(EnvoiTestPanel) self = user_data;
+  EnvoiMailboxClient *client = ENVOI_MAILBOX_CLIENT (source);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sent = NULL;
+  g_auto(GStrv) folders = NULL;
+
+  folders = envoi_mailbox_client_list_folders_finish (client, result, &sent, &error);
+  if (client != self->mailbox)
+    return;
+
+  append_transcript (self, _("IMAP:"), envoi_mailbox_client_get_transcript (client, result));
+  g_clear_object (&self->mailbox);
+  if (!finish_other_run (self, error))
+    return;
+
+  clear_result (self);
+  if (error != NULL)
+    {
+      show_result (self, LOOK_ERROR, _("The IMAP test failed"),
+                   _("Copies of sent messages cannot be saved until this works."));
+      set_label (self->result_message, error->message);
+    }
+  else
+    {
+      guint n = g_strv_length (folders);
+      g_autofree char *explanation = NULL;
+      g_autofree char *list = g_strjoinv (", ", folders);
+
+      /* Translators: %u is a number of folders */
+      explanation = g_strdup_printf (ngettext ("Logged in and found %u folder.",
+                                               "Logged in and found %u folders.", n), n);
+      show_result (self, LOOK_SUCCESS, _("IMAP works"), explanation);
+      add_fact (self, _("Folders"), list);
+      add_fact (self, _("Sent folder"),
+                sent != NULL ? sent : _("None found: enter the Sent folder’s name above."));
+    }
+}
+
+static void
+start_imap (EnvoiTestPanel *self)
+{
+  char *secret = dup_secret (self, ENVOI_SERVICE_IMAP);
+
+  g_clear_object (&self->mailbox);
+  self->mailbox = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_IMAP, secret);
+  envoi_secret_free (secret);
+
+  gtk_label_set_text (self->running_label, _("Testing the IMAP server…"));
+  set_state (self, ENVOI_TEST_PANEL_RUNNING);
+  envoi_mailbox_client_list_folders_async (self->mailbox, self->cancellable, imap_cb,
+                                           g_object_ref (self));
+}
+
+static void
+http_send_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(EnvoiTestPanel) self = user_data;
+  EnvoiHttpTransport *transport = ENVOI_HTTP_TRANSPORT (source);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reply = NULL;
+
+  reply = envoi_http_transport_send_finish (transport, result, &error);
+  if (transport != self->http)
+    return;
+
+  append_transcript (self, _("HTTP:"), envoi_http_transport_get_transcript (transport, result));
+  g_clear_object (&self->http);
+  if (!finish_other_run (self, error))
+    return;
+
+  if (error != NULL)
+    show_failure (self, error);
+  else
+    show_success (self, reply);
+}
+
+static void
+start_http_send (EnvoiTestPanel *self)
+{
+  char *key = dup_secret (self, ENVOI_SERVICE_HTTP);
+  const char *recipients[] = { self->recipient, NULL };
+
+  g_clear_object (&self->http);
+  self->http = envoi_http_transport_new (self->account, key);
+  envoi_secret_free (key);
+
+  gtk_label_set_text (self->running_label, _("Sending a test email…"));
+  set_state (self, ENVOI_TEST_PANEL_RUNNING);
+  envoi_http_transport_send_async (self->http, envoi_account_get_address (self->account),
+                                   recipients, self->message, self->cancellable,
+                                   http_send_cb, g_object_ref (self));
+  g_clear_pointer (&self->message, g_bytes_unref);
+}
+
 static void
 start_run (EnvoiTestPanel *self,
            RunKind         kind)
@@ -591,7 +883,6 @@ start_run (EnvoiTestPanel *self,
   g_autoptr(GBytes) message = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *recipient = NULL;
-  char *secret;
 
   g_assert (ENVOI_IS_TEST_PANEL (self));
 
@@ -607,6 +898,18 @@ start_run (EnvoiTestPanel *self,
     }
 
   account = envoi_account_dialog_build_account (self->dialog);
+
+  if (kind == RUN_TEST && envoi_account_get_transport (account) != ENVOI_TRANSPORT_SMTP)
+    {
+      show_not_started (self, _("No connection test for HTTP sending"),
+                        _("Send a test email instead: it tries the address and the key."));
+      return;
+    }
+  if (kind == RUN_IMAP && *envoi_account_get_imap_host (account) == '\0')
+    {
+      show_not_started (self, _("No IMAP server"), _("Enter the IMAP server above first."));
+      return;
+    }
 
   if (kind == RUN_SEND)
     {
@@ -636,32 +939,22 @@ start_run (EnvoiTestPanel *self,
   self->kind = kind;
   self->cancelling = FALSE;
 
-  /* The client keeps its own copy of the secret; ours goes at once. */
-  secret = envoi_account_dialog_dup_secret (self->dialog);
-  g_clear_object (&self->client);
-  self->client = envoi_smtp_client_new (account, secret);
-  envoi_secret_free (secret);
-
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
+  g_clear_pointer (&self->report, envoi_smtp_report_unref);
+  g_clear_pointer (&self->transcript, g_free);
+  g_clear_pointer (&self->pop_summary, g_free);
+  g_clear_pointer (&self->message, g_bytes_unref);
+  self->message = message != NULL ? g_bytes_ref (message) : NULL;
 
-  gtk_label_set_text (self->running_label,
-                      kind == RUN_SEND ? _("Sending a test email…") : _("Testing the connection…"));
-  set_state (self, ENVOI_TEST_PANEL_RUNNING);
-
-  if (kind == RUN_SEND)
-    {
-      const char *recipients[] = { self->recipient, NULL };
-
-      envoi_smtp_client_send_async (self->client, envoi_account_get_address (account),
-                                    recipients, message, self->cancellable,
-                                    send_cb, g_object_ref (self));
-    }
+  if (kind == RUN_IMAP)
+    start_imap (self);
+  else if (envoi_account_get_transport (account) != ENVOI_TRANSPORT_SMTP)
+    start_http_send (self);
+  else if (envoi_account_get_pop_before_smtp (account))
+    start_pop (self);
   else
-    {
-      envoi_smtp_client_test_async (self->client, self->cancellable,
-                                    test_cb, g_object_ref (self));
-    }
+    start_smtp (self);
 }
 
 /* After a fix the last result no longer describes the form: say what changed. */
@@ -693,6 +986,14 @@ test_connection_action (GtkWidget  *widget,
                         GVariant   *parameter)
 {
   start_run (ENVOI_TEST_PANEL (widget), RUN_TEST);
+}
+
+static void
+test_imap_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  start_run (ENVOI_TEST_PANEL (widget), RUN_IMAP);
 }
 
 static void
@@ -765,14 +1066,23 @@ copy_transcript_action (GtkWidget  *widget,
 {
   EnvoiTestPanel *self = ENVOI_TEST_PANEL (widget);
 
-  if (self->report == NULL)
+  g_autofree char *transcript = dup_transcript (self);
+
+  if (*transcript == '\0')
     return;
 
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget),
-                          envoi_smtp_report_get_transcript (self->report));
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), transcript);
 }
 
 /* ---- GObject ------------------------------------------------------------------------------ */
+
+static void
+envoi_test_panel_map (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (envoi_test_panel_parent_class)->map (widget);
+
+  update_buttons (ENVOI_TEST_PANEL (widget));
+}
 
 static void
 envoi_test_panel_unroot (GtkWidget *widget)
@@ -804,8 +1114,13 @@ envoi_test_panel_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->fact_names);
   g_clear_object (&self->client);
+  g_clear_object (&self->mailbox);
+  g_clear_object (&self->http);
   g_clear_object (&self->account);
   g_clear_pointer (&self->report, envoi_smtp_report_unref);
+  g_clear_pointer (&self->message, g_bytes_unref);
+  g_free (self->transcript);
+  g_free (self->pop_summary);
   g_free (self->recipient);
 
   G_OBJECT_CLASS (envoi_test_panel_parent_class)->finalize (object);
@@ -861,6 +1176,7 @@ envoi_test_panel_class_init (EnvoiTestPanelClass *klass)
   object_class->get_property = envoi_test_panel_get_property;
   object_class->set_property = envoi_test_panel_set_property;
   widget_class->unroot = envoi_test_panel_unroot;
+  widget_class->map = envoi_test_panel_map;
 
   /**
    * EnvoiTestPanel:dialog:
@@ -913,7 +1229,9 @@ envoi_test_panel_class_init (EnvoiTestPanelClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, details_expander);
   gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, transcript_view);
   /* Named for gtk_widget_get_template_child() (tests, benchmarks); the code needs no field. */
-  gtk_widget_class_bind_template_child_full (widget_class, "test_button", FALSE, 0);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, test_button);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, imap_button);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiTestPanel, http_note);
   gtk_widget_class_bind_template_child_full (widget_class, "send_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "cancel_button", FALSE, 0);
   gtk_widget_class_bind_template_child_full (widget_class, "copy_button", FALSE, 0);
@@ -922,6 +1240,8 @@ envoi_test_panel_class_init (EnvoiTestPanelClass *klass)
                                    test_connection_action);
   gtk_widget_class_install_action (widget_class, "test-panel.send-test", NULL,
                                    send_test_action);
+  gtk_widget_class_install_action (widget_class, "test-panel.test-imap", NULL,
+                                   test_imap_action);
   gtk_widget_class_install_action (widget_class, "test-panel.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "test-panel.trust-certificate", NULL,
                                    trust_certificate_action);
@@ -985,6 +1305,12 @@ envoi_test_panel_set_dialog (EnvoiTestPanel     *self,
   if (self->address_row != NULL)
     g_signal_handlers_disconnect_by_func (self->address_row, update_recipient_hint, self);
   g_clear_weak_pointer (&self->address_row);
+  if (self->transport_group != NULL)
+    g_signal_handlers_disconnect_by_func (self->transport_group, update_buttons, self);
+  if (self->incoming_group != NULL)
+    g_signal_handlers_disconnect_by_func (self->incoming_group, update_buttons, self);
+  g_clear_weak_pointer (&self->transport_group);
+  g_clear_weak_pointer (&self->incoming_group);
 
   g_set_weak_pointer (&self->dialog, dialog);
 
@@ -1001,6 +1327,22 @@ envoi_test_panel_set_dialog (EnvoiTestPanel     *self,
           g_signal_connect_object (row, "changed", G_CALLBACK (update_recipient_hint), self,
                                    G_CONNECT_SWAPPED);
         }
+
+      /* Which tests there are follows the transport and the IMAP server. */
+      g_set_weak_pointer (&self->transport_group,
+                          GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog),
+                                                                     ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                                     "transport_group")));
+      g_set_weak_pointer (&self->incoming_group,
+                          GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog),
+                                                                     ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                                     "incoming_group")));
+      if (self->transport_group != NULL)
+        g_signal_connect_object (self->transport_group, "changed", G_CALLBACK (update_buttons),
+                                 self, G_CONNECT_SWAPPED);
+      if (self->incoming_group != NULL)
+        g_signal_connect_object (self->incoming_group, "changed", G_CALLBACK (update_buttons),
+                                 self, G_CONNECT_SWAPPED);
     }
 
   update_recipient_hint (self);

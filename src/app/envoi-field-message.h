@@ -1,0 +1,29 @@
+/* envoi-field-message.h: the reason under a form row, shared by the account dialog's groups
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  ENVOI_FIELD_MESSAGE_INFO,
+  ENVOI_FIELD_MESSAGE_WARNING,
+  ENVOI_FIELD_MESSAGE_ERROR,   /* the row is wrong: error style and the accessible invalid state */
+} EnvoiFieldMessageKind;
+
+void      _envoi_field_message_attach   (GtkWidget             *row);
+void      _envoi_field_message_set      (GtkWidget             *row,
+                                         EnvoiFieldMessageKind  kind,
+                                         const char            *text);
+gboolean  _envoi_field_message_is_error (GtkWidget             *row);
+void      _envoi_label_like_row         (GtkWidget             *widget,
+                                         GtkWidget             *row);
+char     *_envoi_dup_stripped_text      (gpointer               editable);
+gboolean  _envoi_host_is_loopback       (const char            *host);
+
+G_END_DECLS
