@@ -14,9 +14,11 @@
 
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
+#include "envoi-incoming-group.h"
 #include "envoi-presets.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-test-helpers.h"
+#include "envoi-transport-group.h"
 #include "envoi-window.h"
 
 #include <gio/gunixfdlist.h>
@@ -61,6 +63,28 @@ type (gpointer    dialog,
   GObject *object = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, row);
 
   gtk_editable_set_text (GTK_EDITABLE (object), text);
+}
+
+/* A row of one of the dialog's groups. */
+static GObject *
+group_child (gpointer    dialog,
+             const char *group,
+             GType       group_type,
+             const char *row)
+{
+  GObject *owner = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, group);
+
+  return gtk_widget_get_template_child (GTK_WIDGET (owner), group_type, row);
+}
+
+static void
+type_in_group (gpointer    dialog,
+               const char *group,
+               GType       group_type,
+               const char *row,
+               const char *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (group_child (dialog, group, group_type, row)), text);
 }
 
 static void
@@ -147,8 +171,8 @@ main (int   argc,
 
   if (argc != 3)
     {
-      g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-new|dialog-preset|dialog-invalid "
-                  "OUTPUT.png\n", argv[0]);
+      g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-new|dialog-preset|dialog-invalid"
+                  "|dialog-incoming|dialog-http OUTPUT.png\n", argv[0]);
       return 64;
     }
   scene = argv[1];
@@ -226,6 +250,37 @@ main (int   argc,
           adw_combo_row_set_selected (ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, "security_row")),
                                       ENVOI_SECURITY_NONE);
           type (dialog, "notify_row", "ops@example.fr, nobody");
+        }
+      else if (g_str_equal (scene, "dialog-incoming"))
+        {
+          GType incoming = ENVOI_TYPE_INCOMING_GROUP;
+
+          type (dialog, "address_row", "jean.dupont@example.fr");
+          type (dialog, "name_row", "Jean Dupont");
+          type (dialog, "host_row", "smtp.example.fr");
+          type (dialog, "port_row", "587");
+          type (dialog, "password_row", "abcd efgh ijkl mnop");
+          gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "pop_switch")), TRUE);
+          type_in_group (dialog, "incoming_group", incoming, "pop_host_row", "pop.example.fr");
+          type_in_group (dialog, "incoming_group", incoming, "imap_host_row", "imap.example.fr");
+          /* A clear-text POP3 login across the network: the reason shows under the row. */
+          adw_combo_row_set_selected (ADW_COMBO_ROW (group_child (dialog, "incoming_group", incoming, "pop_security_row")),
+                                      ENVOI_SECURITY_NONE);
+          gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "save_copy_switch")), TRUE);
+          type_in_group (dialog, "incoming_group", incoming, "sent_folder_row", "Éléments envoyés");
+        }
+      else if (g_str_equal (scene, "dialog-http"))
+        {
+          GType transport = ENVOI_TYPE_TRANSPORT_GROUP;
+
+          type (dialog, "address_row", "lettre@mg.example.fr");
+          type (dialog, "name_row", "Lettre d’information");
+          adw_combo_row_set_selected (ADW_COMBO_ROW (group_child (dialog, "transport_group", transport, "transport_row")),
+                                      ENVOI_TRANSPORT_HTTP_MAILGUN);
+          type_in_group (dialog, "transport_group", transport, "domain_row", "mg.example.fr");
+          adw_combo_row_set_selected (ADW_COMBO_ROW (group_child (dialog, "transport_group", transport, "region_row")),
+                                      ENVOI_MAILGUN_REGION_EU);
+          type_in_group (dialog, "transport_group", transport, "key_row", "key-0123456789abcdef");
         }
       envoi_account_dialog_validate_now (dialog);
       shown = GTK_WIDGET (dialog);

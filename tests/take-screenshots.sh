@@ -11,7 +11,8 @@ export ENVOI_SENDER_PATH="$builddir/src/sender/envoi-sender"
 export GDK_BACKEND=x11 GSK_RENDERER=cairo GDK_DEBUG=gl-disable LANG=C.UTF-8
 
 for lang in en ja fr; do
-  for scene in main-empty main-accounts main-queue dialog-new dialog-preset dialog-invalid; do
+  for scene in main-empty main-accounts main-queue dialog-new dialog-preset dialog-invalid \
+               dialog-incoming dialog-http; do
     LANGUAGE=$lang "$builddir/tests/screenshot-tool" "$scene" "$outdir/$scene-$lang.png"
     echo "$outdir/$scene-$lang.png"
   done

@@ -147,8 +147,8 @@ update_buttons (EnvoiTestPanel *self)
     }
 
   gtk_widget_set_visible (self->test_button, smtp);
-  gtk_widget_set_visible (GTK_WIDGET (self->http_note), !smtp);
   gtk_widget_set_visible (self->imap_button, imap);
+  gtk_widget_set_visible (GTK_WIDGET (self->http_note), !smtp);
 }
 
 static void

@@ -363,8 +363,8 @@ envoi_transport_group_validate (EnvoiTransportGroup *self)
   else
     {
       _envoi_field_message_set (GTK_WIDGET (self->transport_row), ENVOI_FIELD_MESSAGE_INFO,
-                                _("Messages go to the provider over HTTPS: the server and "
-                                  "login below are not used."));
+                                _("Messages go to the provider over HTTPS: no SMTP server "
+                                  "or login is needed."));
       if (*key == '\0' && self->key_pending)
         {
           _envoi_field_message_set (GTK_WIDGET (self->key_row), ENVOI_FIELD_MESSAGE_INFO,
