@@ -47,7 +47,7 @@ check: test-deps configure $(ASAN_BUILDDIR)/build.ninja $(FUZZ_BUILDDIR)/build.n
 	ninja -C $(ASAN_BUILDDIR)
 	ninja -C $(FUZZ_BUILDDIR) fuzzers
 	ENVOI_FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) \
-	  tests/session.sh tests/run-suite.sh $(BUILDDIR) $(ASAN_BUILDDIR) $(FUZZ_BUILDDIR)
+	  tests/run-suite.sh $(BUILDDIR) $(ASAN_BUILDDIR) $(FUZZ_BUILDDIR)
 
 # Every fuzzer for FUZZ_SECONDS (make fuzz FUZZ_SECONDS=3600); the corpus grows in
 # $(FUZZ_BUILDDIR)/fuzz-work from one run to the next. See tests/fuzz/run-fuzzers.sh.
