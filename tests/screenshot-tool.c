@@ -171,7 +171,7 @@ main (int   argc,
 
   if (argc != 3)
     {
-      g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-new|dialog-preset|dialog-invalid"
+      g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
                   "|dialog-incoming|dialog-http OUTPUT.png\n", argv[0]);
       return 64;
     }
@@ -232,8 +232,11 @@ main (int   argc,
     {
       EnvoiAccountDialog *dialog = envoi_account_dialog_new (NULL, store, NULL);
 
-      /* Tall enough to show every group at once. */
-      gtk_window_set_default_size (GTK_WINDOW (dialog), 660, 2500);
+      /* Tall enough to show every group at once; "dialog-window" is the size people get. */
+      if (g_str_equal (scene, "dialog-window"))
+        scene = "dialog-preset";
+      else
+        gtk_window_set_default_size (GTK_WINDOW (dialog), 660, 2500);
       if (g_str_equal (scene, "dialog-preset"))
         {
           type (dialog, "address_row", "jean.dupont@gmail.com");
