@@ -71,6 +71,7 @@ struct _EnvoiAccountDialog
   gboolean            closing;
   EnvoiFormState      state;
   GQueue              secrets_to_store;   /* PendingSecret, stored one by one before the settings */
+  GQueue              secrets_stored;     /* PendingSecret: what each stored one replaced */
 
   GtkWidget          *field_rows[N_FIELDS];
   GtkWidget          *message_rows[N_FIELDS];
@@ -120,6 +121,8 @@ typedef struct
   EnvoiService  service;
   char         *secret;
 } PendingSecret;
+
+static void pending_secret_free (gpointer data);
 
 G_DEFINE_FINAL_TYPE (EnvoiAccountDialog, envoi_account_dialog, ADW_TYPE_WINDOW)
 
@@ -1019,6 +1022,7 @@ static void
 finish_save (EnvoiAccountDialog *self,
              EnvoiAccount       *account)
 {
+  g_queue_clear_full (&self->secrets_stored, pending_secret_free);
   if (self->is_new)
     envoi_account_store_add (self->store, account);
   else
@@ -1052,6 +1056,46 @@ queue_secret (EnvoiAccountDialog *self,
   g_queue_push_tail (&self->secrets_to_store, pending);
 }
 
+/* What the keyring held for @service before this save: put back if a later secret is refused. */
+static char *
+dup_previous_secret (EnvoiAccountDialog *self,
+                     EnvoiService        service)
+{
+  switch (service)
+    {
+    case ENVOI_SERVICE_SMTP:
+      return g_strdup (self->saved_secret);
+    case ENVOI_SERVICE_POP3:
+    case ENVOI_SERVICE_IMAP:
+      return envoi_incoming_group_dup_saved_secret (self->incoming_group, service);
+    case ENVOI_SERVICE_HTTP:
+      return envoi_transport_group_dup_saved_key (self->transport_group);
+    default:
+      g_return_val_if_reached (NULL);
+    }
+}
+
+/* A later secret was refused: the ones already stored go back to what they replaced (stored
+ * under the account as it was), or are cleared when there was none, so nothing is half-saved.
+ * Best effort: the keyring that just refused may refuse this too, and the toast says so. */
+static void
+roll_back_secrets (EnvoiAccountDialog *self)
+{
+  PendingSecret *stored;
+
+  while ((stored = g_queue_pop_head (&self->secrets_stored)) != NULL)
+    {
+      if (stored->secret != NULL && !self->is_new)
+        envoi_secret_store_async (self->original, stored->service, stored->secret, NULL,
+                                  NULL, NULL);
+      else
+        envoi_secret_clear_async (envoi_account_get_id (g_object_get_data (G_OBJECT (self),
+                                                                            "rollback-account")),
+                                  stored->service, NULL, NULL, NULL);
+      pending_secret_free (stored);
+    }
+}
+
 static void store_secret_cb (GObject      *source,
                              GAsyncResult *result,
                              gpointer      user_data);
@@ -1071,9 +1115,15 @@ store_next_secret (EnvoiAccountDialog *self,
 
   g_object_set_data_full (G_OBJECT (self), "saving-account", g_object_ref (account),
                           g_object_unref);
+  g_object_set_data_full (G_OBJECT (self), "rollback-account", g_object_ref (account),
+                          g_object_unref);
   envoi_secret_store_async (account, pending->service, pending->secret, self->cancellable,
                             store_secret_cb, g_object_ref (self));
-  pending_secret_free (pending);
+
+  /* Remember what this one replaces, in case a later one is refused. */
+  envoi_secret_free (pending->secret);
+  pending->secret = dup_previous_secret (self, pending->service);
+  g_queue_push_tail (&self->secrets_stored, pending);
 }
 
 static void
@@ -1085,6 +1135,7 @@ store_secret_cb (GObject      *source,
   g_autoptr(EnvoiAccount) account = g_object_steal_data (G_OBJECT (self), "saving-account");
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
+  PendingSecret *refused;
   AdwToast *toast;
 
   if (envoi_secret_store_finish (result, &error))
@@ -1093,6 +1144,11 @@ store_secret_cb (GObject      *source,
       return;
     }
 
+  /* The one refused wrote nothing; the ones before it are put back. */
+  refused = g_queue_pop_tail (&self->secrets_stored);
+  if (refused != NULL)
+    pending_secret_free (refused);
+  roll_back_secrets (self);
   g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -1197,6 +1253,7 @@ save_action (GtkWidget  *widget,
 
   /* Every secret first, the SMTP one then the others: a refused one saves nothing. */
   g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
+  g_queue_clear_full (&self->secrets_stored, pending_secret_free);
   if (secret != NULL)
     queue_secret (self, ENVOI_SERVICE_SMTP, secret);
   if (envoi_account_get_pop_before_smtp (account))
@@ -1346,6 +1403,7 @@ envoi_account_dialog_finalize (GObject *object)
   g_clear_pointer (&self->presets, g_ptr_array_unref);
   g_clear_pointer (&self->saved_secret, envoi_secret_free);
   g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
+  g_queue_clear_full (&self->secrets_stored, pending_secret_free);
   g_free (self->derived_host);
   g_free (self->derived_username);
   g_free (self->pending_pin);

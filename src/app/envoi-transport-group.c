@@ -458,6 +458,15 @@ envoi_transport_group_get_typed_key (EnvoiTransportGroup *self)
 
 /* The key a test would use: the one typed, else the one in the keyring. Free with
  * envoi_secret_free(). */
+/* The key as the keyring had it when the account was opened, or NULL. */
+char *
+envoi_transport_group_dup_saved_key (EnvoiTransportGroup *self)
+{
+  g_return_val_if_fail (ENVOI_IS_TRANSPORT_GROUP (self), NULL);
+
+  return g_strdup (self->saved_key);
+}
+
 char *
 envoi_transport_group_dup_key (EnvoiTransportGroup *self)
 {

@@ -26,5 +26,6 @@ gboolean        envoi_transport_group_is_modified   (EnvoiTransportGroup *self);
 EnvoiTransport  envoi_transport_group_get_transport (EnvoiTransportGroup *self);
 const char     *envoi_transport_group_get_typed_key (EnvoiTransportGroup *self);
 char           *envoi_transport_group_dup_key       (EnvoiTransportGroup *self);
+char           *envoi_transport_group_dup_saved_key (EnvoiTransportGroup *self);
 
 G_END_DECLS
