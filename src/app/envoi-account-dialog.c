@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-account-dialog.h"
+#include "envoi-field-message.h"
 #include "envoi-autoconfig-row.h"
 #include "envoi-incoming-group.h"
 #include "envoi-presets.h"
@@ -43,13 +44,6 @@ typedef enum
   N_FIELDS
 } Field;
 
-typedef enum
-{
-  MESSAGE_INFO,
-  MESSAGE_WARNING,
-  MESSAGE_ERROR,
-} MessageKind;
-
 struct _EnvoiAccountDialog
 {
   AdwWindow           parent_instance;
@@ -74,8 +68,6 @@ struct _EnvoiAccountDialog
   GQueue              secrets_stored;     /* PendingSecret: what each stored one replaced */
 
   GtkWidget          *field_rows[N_FIELDS];
-  GtkWidget          *message_rows[N_FIELDS];
-  GtkLabel           *message_labels[N_FIELDS];
   gboolean            field_invalid[N_FIELDS];
   gboolean            field_touched[N_FIELDS];
   gboolean            show_all_errors;   /* after a Save attempt, untouched fields speak too */
@@ -167,51 +159,17 @@ selected_preset (EnvoiAccountDialog *self)
   return g_ptr_array_index (self->presets, selected - 1);
 }
 
-/* Messages under a row: the reason a field is wrong, or a warning about a choice. */
+/* Messages under a row (envoi-field-message.c): the reason a field is wrong, or a warning. */
 
 static void
-set_message (EnvoiAccountDialog *self,
-             Field               field,
-             MessageKind         kind,
-             const char         *markup)
+set_message (EnvoiAccountDialog    *self,
+             Field                  field,
+             EnvoiFieldMessageKind  kind,
+             const char            *markup)
 {
-  GtkWidget *message_row = self->message_rows[field];
-  GtkLabel *label = self->message_labels[field];
-  GtkWidget *row = self->field_rows[field];
-  gboolean invalid = kind == MESSAGE_ERROR && markup != NULL;
-
-  gtk_widget_set_visible (message_row, markup != NULL);
-  if (markup != NULL)
-    gtk_label_set_markup (label, markup);
-
-  gtk_widget_remove_css_class (GTK_WIDGET (label), "error");
-  gtk_widget_remove_css_class (GTK_WIDGET (label), "warning");
-  gtk_widget_remove_css_class (GTK_WIDGET (label), "dim-label");
-  gtk_widget_add_css_class (GTK_WIDGET (label),
-                            kind == MESSAGE_ERROR ? "error" :
-                            kind == MESSAGE_WARNING ? "warning" : "dim-label");
-
-  self->field_invalid[field] = invalid;
-  if (invalid)
-    gtk_widget_add_css_class (row, "error");
-  else
-    gtk_widget_remove_css_class (row, "error");
-
-  gtk_accessible_update_state (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_STATE_INVALID,
-                               invalid ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE,
-                               -1);
-  if (markup != NULL)
-    {
-      g_autofree char *plain = NULL;
-
-      pango_parse_markup (markup, -1, 0, NULL, &plain, NULL, NULL);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (row),
-                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, plain, -1);
-    }
-  else
-    {
-      gtk_accessible_reset_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
-    }
+  _envoi_field_message_set_markup (self->field_rows[field], kind, markup);
+  self->field_invalid[field] = kind == ENVOI_FIELD_MESSAGE_ERROR && markup != NULL &&
+                               gtk_widget_get_visible (self->field_rows[field]);
 }
 
 static void
@@ -221,14 +179,14 @@ set_error (EnvoiAccountDialog *self,
 {
   g_autofree char *escaped = error != NULL ? g_markup_escape_text (error->message, -1) : NULL;
 
-  set_message (self, field, MESSAGE_ERROR, escaped);
+  set_message (self, field, ENVOI_FIELD_MESSAGE_ERROR, escaped);
 }
 
 static void
-set_plain_message (EnvoiAccountDialog *self,
-                   Field               field,
-                   MessageKind         kind,
-                   const char         *text)
+set_plain_message (EnvoiAccountDialog    *self,
+                   Field                  field,
+                   EnvoiFieldMessageKind  kind,
+                   const char            *text)
 {
   g_autofree char *escaped = text != NULL ? g_markup_escape_text (text, -1) : NULL;
 
@@ -241,28 +199,8 @@ add_message_row (EnvoiAccountDialog *self,
                  Field               field,
                  GtkWidget          *row)
 {
-  GtkWidget *list = gtk_widget_get_parent (row);
-  GtkWidget *message_row = gtk_list_box_row_new ();
-  GtkWidget *label = gtk_label_new (NULL);
-
-  g_assert (GTK_IS_LIST_BOX (list));
-
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_selectable (GTK_LABEL (label), FALSE);
-  gtk_widget_add_css_class (label, "caption");
-  gtk_widget_add_css_class (label, "field-message");
-  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (message_row), label);
-  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (message_row), FALSE);
-  gtk_list_box_row_set_selectable (GTK_LIST_BOX_ROW (message_row), FALSE);
-  gtk_widget_set_visible (message_row, FALSE);
-  gtk_list_box_insert (GTK_LIST_BOX (list), message_row,
-                       gtk_list_box_row_get_index (GTK_LIST_BOX_ROW (row)) + 1);
-
   self->field_rows[field] = row;
-  self->message_rows[field] = message_row;
-  self->message_labels[field] = GTK_LABEL (label);
+  _envoi_field_message_attach (row);
 }
 
 /* The form's values as an account: everything the dialog does not show stays as it was. */
@@ -470,42 +408,42 @@ validate_form (EnvoiAccountDialog *self)
   if (security == ENVOI_SECURITY_NONE && needs_password (self) &&
       !envoi_account_is_loopback (account) && !gtk_switch_get_active (self->plaintext_switch))
     {
-      set_plain_message (self, FIELD_SECURITY, MESSAGE_ERROR,
+      set_plain_message (self, FIELD_SECURITY, ENVOI_FIELD_MESSAGE_ERROR,
                          _("Without encryption the password would cross the network in clear "
                            "text. Choose STARTTLS or SSL/TLS, or allow it below."));
       valid = FALSE;
     }
   else if (security == ENVOI_SECURITY_NONE)
     {
-      set_plain_message (self, FIELD_SECURITY, MESSAGE_WARNING,
+      set_plain_message (self, FIELD_SECURITY, ENVOI_FIELD_MESSAGE_WARNING,
                          _("Without encryption, anyone on the network path can read your "
                            "mail."));
     }
   else
     {
-      set_message (self, FIELD_SECURITY, MESSAGE_INFO, NULL);
+      set_message (self, FIELD_SECURITY, ENVOI_FIELD_MESSAGE_INFO, NULL);
     }
 
   if (!gtk_switch_get_active (self->verify_switch) && security != ENVOI_SECURITY_NONE)
-    set_plain_message (self, FIELD_VERIFY, MESSAGE_WARNING,
+    set_plain_message (self, FIELD_VERIFY, ENVOI_FIELD_MESSAGE_WARNING,
                        _("Without verification, another server can pose as yours and read "
                          "your password. Trust the one certificate by its fingerprint "
                          "instead, from the connection test."));
   else
-    set_message (self, FIELD_VERIFY, MESSAGE_INFO, NULL);
+    set_message (self, FIELD_VERIFY, ENVOI_FIELD_MESSAGE_INFO, NULL);
 
   CHECK (FIELD_USERNAME, envoi_validate_header_text (username, 0, &error));
 
   if (needs_password (self) && *text_of (self->password_row) == '\0' && self->secret_pending)
     {
-      set_plain_message (self, FIELD_PASSWORD, MESSAGE_INFO,
+      set_plain_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_INFO,
                          _("Looking for the saved password…"));
       valid = FALSE;
     }
   else if (needs_password (self) && *text_of (self->password_row) == '\0' &&
            !self->has_saved_secret)
     {
-      set_plain_message (self, FIELD_PASSWORD, MESSAGE_ERROR,
+      set_plain_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_ERROR,
                          speaks (self, FIELD_PASSWORD)
                            ? _("Enter the password, or choose “None” as the method if the "
                                "server needs no login.")
@@ -514,7 +452,7 @@ validate_form (EnvoiAccountDialog *self)
     }
   else if (strpbrk (text_of (self->password_row), "\r\n") != NULL)
     {
-      set_plain_message (self, FIELD_PASSWORD, MESSAGE_ERROR,
+      set_plain_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_ERROR,
                          _("A password cannot contain a line break."));
       valid = FALSE;
     }
@@ -527,11 +465,11 @@ validate_form (EnvoiAccountDialog *self)
       /* Translators: %s is a masked password such as ••••z789 */
       hint = g_strdup_printf (_("Saved in the keyring: %s. Type a new one to replace it."),
                               mask);
-      set_plain_message (self, FIELD_PASSWORD, MESSAGE_INFO, hint);
+      set_plain_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_INFO, hint);
     }
   else
     {
-      set_message (self, FIELD_PASSWORD, MESSAGE_INFO, NULL);
+      set_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_INFO, NULL);
     }
 
   /* Sending over HTTP needs no SMTP server or login: those groups are hidden, not checked. */
@@ -541,7 +479,7 @@ validate_form (EnvoiAccountDialog *self)
     {
       valid = valid_without_server;
       for (Field field = FIELD_HOST; field <= FIELD_PASSWORD; field++)
-        set_message (self, field, MESSAGE_INFO, NULL);
+        set_message (self, field, ENVOI_FIELD_MESSAGE_INFO, NULL);
     }
   valid &= envoi_transport_group_validate (self->transport_group);
   valid &= envoi_incoming_group_validate (self->incoming_group);
@@ -570,7 +508,7 @@ validate_form (EnvoiAccountDialog *self)
 
   /* When the login is not an address, say which address mail comes from. */
   if (*username != '\0' && !is_address (username) && !self->field_invalid[FIELD_ADDRESS])
-    set_plain_message (self, FIELD_ADDRESS, MESSAGE_INFO,
+    set_plain_message (self, FIELD_ADDRESS, ENVOI_FIELD_MESSAGE_INFO,
                        _("Mail is sent from this address; the server login is the user name "
                          "below."));
 
@@ -703,7 +641,7 @@ show_preset_note (EnvoiAccountDialog *self)
 
   if (preset == NULL)
     {
-      set_message (self, FIELD_PROVIDER, MESSAGE_INFO, NULL);
+      set_message (self, FIELD_PROVIDER, ENVOI_FIELD_MESSAGE_INFO, NULL);
       return;
     }
 
@@ -728,7 +666,7 @@ show_preset_note (EnvoiAccountDialog *self)
     }
 
   set_message (self, FIELD_PROVIDER,
-               envoi_preset_get_unverified (preset) ? MESSAGE_WARNING : MESSAGE_INFO,
+               envoi_preset_get_unverified (preset) ? ENVOI_FIELD_MESSAGE_WARNING : ENVOI_FIELD_MESSAGE_INFO,
                markup->len > 0 ? markup->str : NULL);
 }
 
@@ -744,7 +682,7 @@ apply_preset (EnvoiAccountDialog *self)
   if (preset == NULL)
     {
       gtk_widget_set_visible (GTK_WIDGET (self->host_part_row), FALSE);
-      set_message (self, FIELD_HOST_PART, MESSAGE_INFO, NULL);
+      set_message (self, FIELD_HOST_PART, ENVOI_FIELD_MESSAGE_INFO, NULL);
       return;
     }
 
@@ -752,7 +690,7 @@ apply_preset (EnvoiAccountDialog *self)
   gtk_widget_set_visible (GTK_WIDGET (self->host_part_row),
                           envoi_preset_server_needs_host_part (server));
   if (!envoi_preset_server_needs_host_part (server))
-    set_message (self, FIELD_HOST_PART, MESSAGE_INFO, NULL);
+    set_message (self, FIELD_HOST_PART, ENVOI_FIELD_MESSAGE_INFO, NULL);
 
   /* A preset replaces whatever was derived before, not what the user typed over it. */
   g_clear_pointer (&self->derived_host, g_free);
@@ -1490,19 +1428,6 @@ preset_name (EnvoiPreset *preset)
 }
 
 static void
-label_widget_like_row (GtkWidget *widget,
-                       GtkWidget *row)
-{
-  g_autofree char *label = NULL;
-
-  /* The accessible name of a switch or spin button is its row's visible title. */
-  pango_parse_markup (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), -1, '_',
-                      NULL, &label, NULL, NULL);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  label, -1);
-}
-
-static void
 envoi_account_dialog_init (EnvoiAccountDialog *self)
 {
   g_autoptr(GtkStringList) providers = gtk_string_list_new (NULL);
@@ -1546,10 +1471,10 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
   gtk_text_set_placeholder_text (GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (self->username_row))),
                                  _("Same as the email address"));
 
-  label_widget_like_row (GTK_WIDGET (self->plaintext_switch), GTK_WIDGET (self->plaintext_row));
-  label_widget_like_row (GTK_WIDGET (self->verify_switch), GTK_WIDGET (self->verify_row));
-  label_widget_like_row (GTK_WIDGET (self->hourly_spin), GTK_WIDGET (self->hourly_row));
-  label_widget_like_row (GTK_WIDGET (self->daily_spin), GTK_WIDGET (self->daily_row));
+  _envoi_label_like_row (GTK_WIDGET (self->plaintext_switch), GTK_WIDGET (self->plaintext_row));
+  _envoi_label_like_row (GTK_WIDGET (self->verify_switch), GTK_WIDGET (self->verify_row));
+  _envoi_label_like_row (GTK_WIDGET (self->hourly_spin), GTK_WIDGET (self->hourly_row));
+  _envoi_label_like_row (GTK_WIDGET (self->daily_spin), GTK_WIDGET (self->daily_row));
 
   g_signal_connect_object (self->provider_row, "notify::selected",
                            G_CALLBACK (provider_selected_cb), self, G_CONNECT_SWAPPED);

@@ -41,11 +41,12 @@ _envoi_field_message_attach (GtkWidget *row)
   g_object_set_data (G_OBJECT (row), MESSAGE_ROW_KEY, message_row);
 }
 
-/* @text: (nullable): plain text, or %NULL for no message. A hidden row shows none. */
+/* @markup: (nullable): Pango markup (a link, say), or %NULL for no message. A hidden row
+ * shows none. */
 void
-_envoi_field_message_set (GtkWidget             *row,
-                          EnvoiFieldMessageKind  kind,
-                          const char            *text)
+_envoi_field_message_set_markup (GtkWidget             *row,
+                                 EnvoiFieldMessageKind  kind,
+                                 const char            *markup)
 {
   GtkWidget *message_row = g_object_get_data (G_OBJECT (row), MESSAGE_ROW_KEY);
   GtkWidget *label;
@@ -54,12 +55,12 @@ _envoi_field_message_set (GtkWidget             *row,
   g_return_if_fail (GTK_IS_LIST_BOX_ROW (message_row));
 
   if (!gtk_widget_get_visible (row))
-    text = NULL;
-  invalid = kind == ENVOI_FIELD_MESSAGE_ERROR && text != NULL;
+    markup = NULL;
+  invalid = kind == ENVOI_FIELD_MESSAGE_ERROR && markup != NULL;
   label = gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (message_row));
 
-  gtk_widget_set_visible (message_row, text != NULL);
-  gtk_label_set_text (GTK_LABEL (label), text != NULL ? text : "");
+  gtk_widget_set_visible (message_row, markup != NULL);
+  gtk_label_set_markup (GTK_LABEL (label), markup != NULL ? markup : "");
   gtk_widget_remove_css_class (label, "error");
   gtk_widget_remove_css_class (label, "warning");
   gtk_widget_remove_css_class (label, "dim-label");
@@ -73,11 +74,22 @@ _envoi_field_message_set (GtkWidget             *row,
   gtk_accessible_update_state (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_STATE_INVALID,
                                invalid ? GTK_ACCESSIBLE_INVALID_TRUE : GTK_ACCESSIBLE_INVALID_FALSE,
                                -1);
-  if (text != NULL)
+  if (markup != NULL)
     gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                    text, -1);
+                                    gtk_label_get_text (GTK_LABEL (label)), -1);
   else
     gtk_accessible_reset_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+/* @text: (nullable): plain text, or %NULL for no message. */
+void
+_envoi_field_message_set (GtkWidget             *row,
+                          EnvoiFieldMessageKind  kind,
+                          const char            *text)
+{
+  g_autofree char *markup = text != NULL ? g_markup_escape_text (text, -1) : NULL;
+
+  _envoi_field_message_set_markup (row, kind, markup);
 }
 
 gboolean
@@ -104,18 +116,4 @@ char *
 _envoi_dup_stripped_text (gpointer editable)
 {
   return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (editable))));
-}
-
-gboolean
-_envoi_host_is_loopback (const char *host)
-{
-  g_autoptr(GInetAddress) address = NULL;
-
-  if (host == NULL)
-    return FALSE;
-  if (g_ascii_strcasecmp (host, "localhost") == 0 || g_str_has_suffix (host, ".localhost"))
-    return TRUE;
-
-  address = g_inet_address_new_from_string (host);
-  return address != NULL && g_inet_address_get_is_loopback (address);
 }

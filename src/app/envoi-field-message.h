@@ -20,10 +20,12 @@ void      _envoi_field_message_attach   (GtkWidget             *row);
 void      _envoi_field_message_set      (GtkWidget             *row,
                                          EnvoiFieldMessageKind  kind,
                                          const char            *text);
+void      _envoi_field_message_set_markup (GtkWidget           *row,
+                                         EnvoiFieldMessageKind  kind,
+                                         const char            *markup);
 gboolean  _envoi_field_message_is_error (GtkWidget             *row);
 void      _envoi_label_like_row         (GtkWidget             *widget,
                                          GtkWidget             *row);
 char     *_envoi_dup_stripped_text      (gpointer               editable);
-gboolean  _envoi_host_is_loopback       (const char            *host);
 
 G_END_DECLS

@@ -215,7 +215,7 @@ validate_server (EnvoiIncomingGroup *self,
 
   /* Envoi never sends a password in clear text across the network. */
   if (adw_combo_row_get_selected (server->security_row) == ENVOI_SECURITY_NONE &&
-      !_envoi_host_is_loopback (checked != NULL ? checked : host))
+      !envoi_host_is_loopback (checked != NULL ? checked : host))
     {
       _envoi_field_message_set (GTK_WIDGET (server->security_row), ENVOI_FIELD_MESSAGE_ERROR,
                                 _("Without encryption the password would cross the network in "

@@ -164,7 +164,7 @@ validate_url (const char  *text,
       return FALSE;
     }
 
-  if (g_strcmp0 (scheme, "http") == 0 && !_envoi_host_is_loopback (g_uri_get_host (uri)))
+  if (g_strcmp0 (scheme, "http") == 0 && !envoi_host_is_loopback (g_uri_get_host (uri)))
     {
       g_set_error_literal (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_INVALID_HOST,
                            _("Without HTTPS the API key would cross the network in clear "

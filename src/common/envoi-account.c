@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-account-private.h"
+#include "envoi-validate.h"
 
 /* Every property but "id" is a settings key of the same name, so loading and saving walk
  * the property list instead of naming thirty keys twice. */
@@ -490,19 +491,10 @@ envoi_account_get_login (EnvoiAccount *self)
   return *username != '\0' ? username : envoi_account_get_address (self);
 }
 
-/* A password sent in clear to this computer crosses no network. */
 gboolean
 envoi_account_is_loopback (EnvoiAccount *self)
 {
-  const char *host;
-  g_autoptr(GInetAddress) address = NULL;
-
   g_return_val_if_fail (ENVOI_IS_ACCOUNT (self), FALSE);
 
-  host = envoi_account_get_host (self);
-  if (g_ascii_strcasecmp (host, "localhost") == 0 || g_str_has_suffix (host, ".localhost"))
-    return TRUE;
-
-  address = g_inet_address_new_from_string (host);
-  return address != NULL && g_inet_address_get_is_loopback (address);
+  return envoi_host_is_loopback (envoi_account_get_host (self));
 }

@@ -519,3 +519,19 @@ envoi_validate_limits (guint    hourly,
 
   return TRUE;
 }
+
+/* A password sent in clear to this computer crosses no network. */
+gboolean
+envoi_host_is_loopback (const char *host)
+{
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (host == NULL)
+    return FALSE;
+
+  if (g_ascii_strcasecmp (host, "localhost") == 0 || g_str_has_suffix (host, ".localhost"))
+    return TRUE;
+
+  address = g_inet_address_new_from_string (host);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}

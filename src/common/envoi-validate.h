@@ -38,6 +38,7 @@ GStrv     envoi_validate_address_list  (const char  *text,
 gboolean  envoi_validate_header_text   (const char  *text,
                                         gsize        max_chars,
                                         GError     **error);
+gboolean  envoi_host_is_loopback       (const char  *host);
 gboolean  envoi_validate_limits        (guint        hourly,
                                         guint        daily,
                                         GError     **error);
