@@ -59,6 +59,7 @@ struct _EnvoiSenderService
   gboolean           replace;
   gboolean           held;
   gboolean           loaded;
+  guint              attempts_in_flight;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiSenderService, envoi_sender_service, G_TYPE_APPLICATION)
@@ -383,6 +384,7 @@ typedef struct
 static void
 attempt_free (Attempt *attempt)
 {
+  attempt->self->attempts_in_flight--;
   g_object_unref (attempt->self);
   g_object_unref (attempt->delivery);
   g_object_unref (attempt->entry);
@@ -533,6 +535,7 @@ start_attempt (EnvoiSenderService *self,
   set_state (self, entry, ENVOI_QUEUE_STATE_SENDING, FALSE);
 
   attempt = g_new0 (Attempt, 1);
+  self->attempts_in_flight++;
   attempt->self = g_object_ref (self);
   attempt->delivery = g_object_ref (delivery);
   attempt->entry = g_object_ref (entry);
@@ -1276,8 +1279,14 @@ static void
 envoi_sender_service_shutdown (GApplication *application)
 {
   EnvoiSenderService *self = ENVOI_SENDER_SERVICE (application);
+  gint64 deadline;
 
+  /* A delivery under way is cancelled and allowed to come back (its message stays queued),
+   * so that nothing it holds is left behind; cancelling takes milliseconds, this is a bound. */
   g_cancellable_cancel (self->cancellable);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (self->attempts_in_flight > 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
   close_nudge (self);
   g_clear_handle_id (&self->schedule_id, g_source_remove);
   g_clear_handle_id (&self->wake_id, g_source_remove);
