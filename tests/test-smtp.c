@@ -522,11 +522,13 @@ test_send_tls_reuses_connection (void)
   g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_TLS_PORT", ENVOI_SECURITY_TLS, ENVOI_AUTH_METHOD_LOGIN);
   g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, ENVOI_TEST_PASSWORD);
   g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(GPtrArray) earlier = server_log_lines ("tls");
   g_autofree char *first_connection = NULL;
   guint mails = 0;
   guint i;
   int n;
 
+  /* Only what this test sends counts: earlier tests used the listener too. */
   for (n = 0; n < 3; n++)
     {
       g_autoptr(GError) error = NULL;
@@ -543,7 +545,7 @@ test_send_tls_reuses_connection (void)
 
   /* Three MAIL FROMs, one connection, one login. */
   lines = server_log_lines ("tls");
-  for (i = 0; i < lines->len; i++)
+  for (i = earlier->len; i < lines->len; i++)
     {
       const char *line = g_ptr_array_index (lines, i);
       g_auto(GStrv) words = g_strsplit (line, " ", 4);
