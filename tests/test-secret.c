@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "envoi-account.h"
+#include "envoi-msmtp.h"
 #include "envoi-secret.h"
 #include "envoi-test-helpers.h"
 
@@ -99,10 +100,14 @@ test_store_lookup_clear (void)
   g_assert_cmpstr (imap, ==, "imap-secret-パス");
 
   /* The attributes msmtp looks up (host, service, user) find the same item. */
-  msmtp_view = secret_password_lookup_sync (envoi_secret_get_schema (), NULL, &error,
-                                            "host", "smtp.example.com", "service", "smtp",
-                                            "user", "alice", "port", 465, NULL);
-  g_assert_no_error (error);
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    envoi_msmtp_lookup_password_async ("smtp.example.com", "alice", NULL,
+                                       envoi_test_async_result_cb, &result);
+    msmtp_view = envoi_msmtp_lookup_password_finish (envoi_test_wait (&result), &error);
+    g_assert_no_error (error);
+  }
   g_assert_cmpstr (msmtp_view, ==, ENVOI_TEST_PASSWORD);
 
   /* Storing after the host changed replaces the item instead of adding a second one. */

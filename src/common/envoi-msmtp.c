@@ -997,15 +997,16 @@ msmtp_schema (void)
 }
 
 static void
-lookup_password_cb (GObject      *source,
+lookup_retrieve_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
-  char *password;
+  g_autoptr(SecretValue) value = NULL;
+  const char *text;
 
-  password = secret_password_lookup_finish (result, &error);
+  value = secret_retrievable_retrieve_secret_finish (SECRET_RETRIEVABLE (source), result, &error);
   if (error != NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1018,15 +1019,46 @@ lookup_password_cb (GObject      *source,
       return;
     }
 
-  if (password == NULL)
+  text = value != NULL ? secret_value_get_text (value) : NULL;
+  g_task_return_pointer (task, text != NULL ? g_strdup (text) : NULL,
+                         (GDestroyNotify) envoi_secret_free);
+}
+
+/* A search rather than secret_password_lookup(): the lookup path of libsecret 0.20 leaks the
+ * reply it reads (valgrind), the search path does not. */
+static void
+lookup_search_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  GCancellable *cancellable;
+  GList *items;
+
+  items = secret_password_search_finish (result, &error);
+  if (error != NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        /* Translators: %s says why the keyring could not be read. */
+        g_task_return_new_error (task, ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_FAILED,
+                                 _("Could not read msmtp's password from the keyring: %s"),
+                                 error->message);
+      return;
+    }
+
+  if (items == NULL)
     {
       g_task_return_pointer (task, NULL, NULL);
       return;
     }
 
-  /* Re-own it in Envoi's allocator so that envoi_secret_free() can wipe it. */
-  g_task_return_pointer (task, g_strdup (password), (GDestroyNotify) envoi_secret_free);
-  secret_password_free (password);
+  cancellable = g_task_get_cancellable (task);
+  secret_retrievable_retrieve_secret (items->data, cancellable, lookup_retrieve_cb,
+                                      g_steal_pointer (&task));
+  g_list_free_full (items, g_object_unref);
 }
 
 void
@@ -1050,8 +1082,8 @@ envoi_msmtp_lookup_password_async (const char          *host,
   g_hash_table_insert (attributes, (char *) "service", g_strdup ("smtp"));
   g_hash_table_insert (attributes, (char *) "user", g_strdup (user));
 
-  secret_password_lookupv (msmtp_schema (), attributes, cancellable,
-                           lookup_password_cb, g_steal_pointer (&task));
+  secret_password_searchv (msmtp_schema (), attributes, SECRET_SEARCH_UNLOCK, cancellable,
+                           lookup_search_cb, g_steal_pointer (&task));
 }
 
 char *
