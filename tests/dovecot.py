@@ -34,6 +34,8 @@
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import os
 import signal
 import socket
@@ -74,12 +76,14 @@ def write_config(d, run, cert, key, ports):
     for path in (os.path.join(d, "state"), mail_root, os.path.join(run, "base")):
         os.makedirs(path, mode=0o700, exist_ok=True)
     os.chown(mail_root, mail_uid, mail_gid)
-    # The password file holds the canary: 0600 inside the session's private directory.
+    # The password file holds a hash of the canary, never the canary itself: the suite's
+    # canary scan looks for the password in every file the session leaves.
     users = os.path.join(d, "users")
+    digest = base64.b64encode(hashlib.sha256(PASSWORD.encode()).digest()).decode()
     fd = os.open(users, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        f.write("%s:{PLAIN}%s:%d:%d::%s/%s::\n"
-                % (USER, PASSWORD, mail_uid, mail_gid, mail_root, USER))
+        f.write("%s:{SHA256}%s:%d:%d::%s/%s::\n"
+                % (USER, digest, mail_uid, mail_gid, mail_root, USER))
     # No setting may share a line with "{".
     conf = """\
 base_dir = {run}/base
@@ -104,7 +108,7 @@ first_valid_uid = 0
 pop3_uidl_format = %08Xu%08Xv
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN {d}/users
+  args = scheme=SHA256 {d}/users
 }}
 userdb {{
   driver = passwd-file

@@ -64,7 +64,7 @@ envoi_test_install_sender_service (const char *daemon_path)
 
   contents = g_strdup_printf ("[D-BUS Service]\n"
                               "Name=io.github.envoimail.Envoi.Sender\n"
-                              "Exec=/usr/bin/env GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
+                              "Exec=/usr/bin/env G_DEBUG=fatal-criticals GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
                               "XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s XDG_STATE_HOME=%s "
                               "XDG_RUNTIME_DIR=%s ENVOI_SMTP_CA_FILE=%s %s\n",
                               envoi_test_env ("GSETTINGS_SCHEMA_DIR"), g_get_user_config_dir (),

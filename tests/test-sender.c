@@ -831,7 +831,7 @@ write_service_file (void)
   /* The bus daemon's environment is not ours: pass what the daemon needs on its command line. */
   contents = g_strdup_printf ("[D-BUS Service]\n"
                               "Name=%s\n"
-                              "Exec=/usr/bin/env GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
+                              "Exec=/usr/bin/env G_DEBUG=fatal-criticals GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
                               "XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s XDG_STATE_HOME=%s "
                               "XDG_RUNTIME_DIR=%s ENVOI_SENDER_IDLE_TIMEOUT=30 %s\n",
                               SENDER_BUS_NAME, g_getenv ("GSETTINGS_SCHEMA_DIR"),

@@ -220,6 +220,8 @@ copy_lookup_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   EnvoiDelivery *self = g_task_get_source_object (task);
   SendData *send = g_task_get_task_data (task);
+  /* Taken before the task is handed on: argument order is unspecified in C. */
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
   secret = envoi_secret_lookup_finish (result, &error);
   if (error != NULL)
@@ -234,7 +236,7 @@ copy_lookup_cb (GObject      *source,
   if (secret == NULL && !send->fallback)
     {
       send->fallback = TRUE;
-      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, g_task_get_cancellable (task),
+      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, cancellable,
                                  copy_lookup_cb, g_steal_pointer (&task));
       return;
     }
@@ -303,6 +305,8 @@ http_lookup_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   EnvoiDelivery *self = g_task_get_source_object (task);
   SendData *send = g_task_get_task_data (task);
+  /* Taken before the task is handed on: argument order is unspecified in C. */
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
   secret = envoi_secret_lookup_finish (result, &error);
   if (error != NULL)
@@ -314,7 +318,7 @@ http_lookup_cb (GObject      *source,
   if (send->generation != self->generation)
     {
       send->generation = self->generation;
-      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_HTTP, g_task_get_cancellable (task),
+      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_HTTP, cancellable,
                                  http_lookup_cb, g_steal_pointer (&task));
       return;
     }
@@ -367,6 +371,8 @@ pop_lookup_cb (GObject      *source,
   g_autoptr(EnvoiMailboxClient) pop = NULL;
   EnvoiDelivery *self = g_task_get_source_object (task);
   SendData *send = g_task_get_task_data (task);
+  /* Taken before the task is handed on: argument order is unspecified in C. */
+  GCancellable *cancellable = g_task_get_cancellable (task);
 
   secret = envoi_secret_lookup_finish (result, &error);
   if (error != NULL)
@@ -379,14 +385,13 @@ pop_lookup_cb (GObject      *source,
   if (secret == NULL && !send->fallback)
     {
       send->fallback = TRUE;
-      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, g_task_get_cancellable (task),
+      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, cancellable,
                                  pop_lookup_cb, g_steal_pointer (&task));
       return;
     }
 
   pop = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_POP3, secret);
-  envoi_mailbox_client_login_async (pop, g_task_get_cancellable (task), pop_login_cb,
-                                    g_steal_pointer (&task));
+  envoi_mailbox_client_login_async (pop, cancellable, pop_login_cb, g_steal_pointer (&task));
 }
 
 /* ---- end of the issue 8 block ------------------------------------------------------------- */
