@@ -11,6 +11,7 @@
 
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
+#include "envoi-background.h"
 #include "envoi-msmtp-transfer.h"
 #include "envoi-preset.h"
 #include "envoi-presets.h"
@@ -625,6 +626,24 @@ test_msmtp_import_export (void)
   g_rmdir (dir);
 }
 
+/* The Background portal is asked only inside Flatpak, with a reason and no autostart. */
+static void
+test_background_request (void)
+{
+  g_autoptr(GVariant) options = envoi_background_request_options ();
+  gboolean autostart = TRUE;
+  const char *reason = NULL;
+
+  g_assert_false (envoi_background_is_sandboxed ());
+  g_assert_true (g_variant_lookup (options, "autostart", "b", &autostart));
+  g_assert_false (autostart);
+  g_assert_true (g_variant_lookup (options, "reason", "&s", &reason));
+  g_assert_nonnull (strstr (reason, "background"));
+
+  /* Outside a sandbox it asks nothing (and needs no window). */
+  envoi_background_request (NULL, NULL);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -646,6 +665,7 @@ main (int   argc,
   g_test_add_func ("/envoi/dialog/closing-with-changes-asks", test_closing_with_changes_asks);
   g_test_add_func ("/envoi/window/remove-clears-keyring", test_window_remove_clears_keyring);
   g_test_add_func ("/envoi/window/msmtp-import-export", test_msmtp_import_export);
+  g_test_add_func ("/envoi/window/background-request", test_background_request);
 
   ret = g_test_run ();
   g_clear_object (&store);

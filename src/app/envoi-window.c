@@ -11,6 +11,7 @@
 
 #include "envoi-account.h"
 #include "envoi-account-dialog.h"
+#include "envoi-background.h"
 #include "envoi-msmtp-transfer.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
@@ -683,6 +684,9 @@ envoi_window_new (EnvoiApplication *application)
   g_signal_connect_object (self->store, "items-changed", G_CALLBACK (update_page), self,
                            G_CONNECT_SWAPPED);
   update_page (self);
+
+  /* Inside Flatpak the sender must be allowed to run without a window. */
+  envoi_background_request (GTK_WINDOW (self), self->cancellable);
 
   /* Asking the sender starts it if needed: it then resumes whatever was left queued. */
   envoi_dbus_sender1_proxy_new_for_bus (G_BUS_TYPE_SESSION,
