@@ -246,7 +246,8 @@ copy_lookup_cb (GObject      *source,
   start_copy (g_steal_pointer (&task));
 }
 
-/* The message is delivered: store the sent copy if the account wants one, then say so. */
+/* The message is delivered: store the sent copy if the account wants one, then say so.
+ * Takes the caller's reference to @task. */
 static void
 delivered (GTask *task)
 {
@@ -257,6 +258,7 @@ delivered (GTask *task)
   if (!envoi_account_get_save_sent_copy (self->account) || imap_host == NULL || *imap_host == '\0')
     {
       return_result (task, NULL);
+      g_object_unref (task);
       return;
     }
 
