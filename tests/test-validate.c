@@ -271,6 +271,11 @@ test_address_list (void)
   g_assert_error (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_INVALID_CHARACTER);
   g_clear_error (&error);
 
+  list = envoi_validate_address_list ("ops@example.com, root@[192.0.2.1]", &error);
+  g_assert_null (list);
+  g_assert_error (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_INVALID_ADDRESS);
+  g_clear_error (&error);
+
   list = envoi_validate_address_list ("team: a@example.com, b@example.com;", &error);
   g_assert_null (list);
   g_assert_error (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_INVALID_ADDRESS);

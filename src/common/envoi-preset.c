@@ -1270,11 +1270,16 @@ envoi_preset_has_domain (EnvoiPreset *self,
   if (len > 0 && domain[len - 1] == '.')
     len--;
 
+  /* "example.com." is the absolute form of "example.com", on either side. */
   for (guint i = 0; i < self->domains->len; i++)
     {
       const char *candidate = g_ptr_array_index (self->domains, i);
+      gsize candidate_len = strlen (candidate);
 
-      if (strlen (candidate) == len && g_ascii_strncasecmp (candidate, domain, len) == 0)
+      if (candidate_len > 0 && candidate[candidate_len - 1] == '.')
+        candidate_len--;
+
+      if (candidate_len == len && g_ascii_strncasecmp (candidate, domain, len) == 0)
         return TRUE;
     }
 

@@ -428,6 +428,15 @@ envoi_validate_address_list (const char  *text,
   if (*stripped == '\0')
     return g_strv_builder_end (builder);
 
+  /* A domain literal ("name@[192.0.2.1]") is refused for every address anyway, and GMime 3.2
+   * leaks memory reading some malformed ones (found by fuzzing): refuse it before GMime. */
+  if (strpbrk (stripped, "[]") != NULL)
+    {
+      g_set_error_literal (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_INVALID_ADDRESS,
+                           _("An address cannot have an IP address in brackets as its domain."));
+      return NULL;
+    }
+
   g_mime_init ();
   list = internet_address_list_parse (NULL, stripped);
   count = list != NULL ? internet_address_list_length (list) : 0;
