@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "envoi-account.h"
+#include "envoi-curl-sockets.h"
 #include "envoi-http-transport.h"
 #include "envoi-message.h"
 #include "envoi-smtp-client.h"
@@ -104,36 +105,6 @@ envoi_http_transport_dup_url (EnvoiAccount *account)
 }
 
 /* ---- libcurl ------------------------------------------------------------------------------ */
-
-static curl_socket_t
-open_socket_cb (void                 *user_data,
-                curlsocktype          purpose,
-                struct curl_sockaddr *address)
-{
-  EnvoiHttpTransport *self = user_data;
-  curl_socket_t sock = socket (address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-
-  if (sock != CURL_SOCKET_BAD)
-    g_array_append_val (self->sockets, sock);
-
-  return sock;
-}
-
-static int
-close_socket_cb (void          *user_data,
-                 curl_socket_t  sock)
-{
-  EnvoiHttpTransport *self = user_data;
-
-  for (guint i = 0; i < self->sockets->len; i++)
-    if (g_array_index (self->sockets, curl_socket_t, i) == sock)
-      {
-        g_array_remove_index_fast (self->sockets, i);
-        break;
-      }
-
-  return close (sock);
-}
 
 static int
 debug_cb (CURL          *easy,
@@ -258,8 +229,7 @@ perform (EnvoiHttpTransport *self,
 
       if (g_cancellable_is_cancelled (cancellable))
         {
-          for (guint i = 0; i < self->sockets->len; i++)
-            shutdown (g_array_index (self->sockets, curl_socket_t, i), SHUT_RDWR);
+          envoi_curl_sockets_shutdown (self->sockets);
           result = CURLE_ABORTED_BY_CALLBACK;
           break;
         }
@@ -450,10 +420,7 @@ run_send (EnvoiHttpTransport *self,
 
   /* A reset keeps the connection cache: the next send reuses the kept-alive connection. */
   curl_easy_reset (easy);
-  curl_easy_setopt (easy, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
-  curl_easy_setopt (easy, CURLOPT_OPENSOCKETDATA, self);
-  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
-  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETDATA, self);
+  envoi_curl_sockets_attach (self->sockets, easy);
   curl_easy_setopt (easy, CURLOPT_URL, url);
   curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "https,http");
   curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
@@ -616,7 +583,7 @@ envoi_http_transport_init (EnvoiHttpTransport *self)
   self->worker = g_thread_pool_new (worker_func, self, 1, FALSE, NULL);
   self->multi = curl_multi_init ();
   self->easy = curl_easy_init ();
-  self->sockets = g_array_new (FALSE, FALSE, sizeof (curl_socket_t));
+  self->sockets = envoi_curl_sockets_new ();
 }
 
 /* ---- public ------------------------------------------------------------------------------- */

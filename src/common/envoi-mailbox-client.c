@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "envoi-account.h"
+#include "envoi-curl-sockets.h"
 #include "envoi-mailbox-client.h"
 #include "envoi-message.h"
 #include "envoi-smtp-client.h"
@@ -295,36 +296,6 @@ make_url (EnvoiMailboxClient *self,
 
 /* ---- libcurl ------------------------------------------------------------------------------ */
 
-static curl_socket_t
-open_socket_cb (void                 *user_data,
-                curlsocktype          purpose,
-                struct curl_sockaddr *address)
-{
-  Handles *handles = user_data;
-  curl_socket_t sock = socket (address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-
-  if (sock != CURL_SOCKET_BAD)
-    g_array_append_val (handles->sockets, sock);
-
-  return sock;
-}
-
-static int
-close_socket_cb (void          *user_data,
-                 curl_socket_t  sock)
-{
-  Handles *handles = user_data;
-
-  for (guint i = 0; i < handles->sockets->len; i++)
-    if (g_array_index (handles->sockets, curl_socket_t, i) == sock)
-      {
-        g_array_remove_index_fast (handles->sockets, i);
-        break;
-      }
-
-  return close (sock);
-}
-
 static int
 debug_cb (CURL          *easy,
           curl_infotype  type,
@@ -430,8 +401,7 @@ perform (EnvoiMailboxClient *self,
       if (g_cancellable_is_cancelled (cancellable))
         {
           /* Shut the sockets so that libcurl says no LOGOUT into a stalled connection. */
-          for (guint i = 0; i < self->handles->sockets->len; i++)
-            shutdown (g_array_index (self->handles->sockets, curl_socket_t, i), SHUT_RDWR);
+          envoi_curl_sockets_shutdown (self->handles->sockets);
           result = CURLE_ABORTED_BY_CALLBACK;
           break;
         }
@@ -479,10 +449,7 @@ setup_easy (EnvoiMailboxClient *self,
 
   /* A reset keeps the connection cache: the next operation reuses an open connection. */
   curl_easy_reset (easy);
-  curl_easy_setopt (easy, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
-  curl_easy_setopt (easy, CURLOPT_OPENSOCKETDATA, self->handles);
-  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
-  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETDATA, self->handles);
+  envoi_curl_sockets_attach (self->handles->sockets, easy);
   curl_easy_setopt (easy, CURLOPT_URL, url);
   curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR,
                     self->service == ENVOI_SERVICE_POP3 ? "pop3,pop3s" : "imap,imaps");
@@ -871,7 +838,7 @@ envoi_mailbox_client_init (EnvoiMailboxClient *self)
   self->handles = g_new0 (Handles, 1);
   self->handles->multi = curl_multi_init ();
   self->handles->easy = curl_easy_init ();
-  self->handles->sockets = g_array_new (FALSE, FALSE, sizeof (curl_socket_t));
+  self->handles->sockets = envoi_curl_sockets_new ();
 }
 
 /* ---- public ------------------------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 
 #include "envoi-account.h"
 #include "envoi-message.h"
+#include "envoi-curl-sockets.h"
 #include "envoi-presets.h"
 #include "envoi-smtp-client.h"
 #include "envoi-smtp-transcript.h"
@@ -403,7 +404,7 @@ connection_new (void)
 
   connection->multi = curl_multi_init ();
   connection->easy = curl_easy_init ();
-  connection->sockets = g_array_new (FALSE, FALSE, sizeof (curl_socket_t));
+  connection->sockets = envoi_curl_sockets_new ();
 
   return connection;
 }
@@ -422,41 +423,7 @@ connection_free (Connection *connection)
 static void
 connection_shutdown (Connection *connection)
 {
-  guint i;
-
-  for (i = 0; i < connection->sockets->len; i++)
-    shutdown (g_array_index (connection->sockets, curl_socket_t, i), SHUT_RDWR);
-}
-
-static curl_socket_t
-open_socket_cb (void                 *user_data,
-                curlsocktype          purpose,
-                struct curl_sockaddr *address)
-{
-  Connection *connection = user_data;
-  curl_socket_t sock = socket (address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-
-  if (sock != CURL_SOCKET_BAD)
-    g_array_append_val (connection->sockets, sock);
-
-  return sock;
-}
-
-static int
-close_socket_cb (void          *user_data,
-                 curl_socket_t  sock)
-{
-  Connection *connection = user_data;
-  guint i;
-
-  for (i = 0; i < connection->sockets->len; i++)
-    if (g_array_index (connection->sockets, curl_socket_t, i) == sock)
-      {
-        g_array_remove_index_fast (connection->sockets, i);
-        break;
-      }
-
-  return close (sock);
+  envoi_curl_sockets_shutdown (connection->sockets);
 }
 
 static int
@@ -740,10 +707,7 @@ setup_easy (Connection          *connection,
   CURL *easy = connection->easy;
 
   curl_easy_reset (easy);
-  curl_easy_setopt (easy, CURLOPT_OPENSOCKETFUNCTION, open_socket_cb);
-  curl_easy_setopt (easy, CURLOPT_OPENSOCKETDATA, connection);
-  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETFUNCTION, close_socket_cb);
-  curl_easy_setopt (easy, CURLOPT_CLOSESOCKETDATA, connection);
+  envoi_curl_sockets_attach (connection->sockets, easy);
   curl_easy_setopt (easy, CURLOPT_URL, url);
   curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
