@@ -11,5 +11,4 @@ fi
 
 export GSETTINGS_SCHEMA_DIR="$builddir/data${GSETTINGS_SCHEMA_DIR:+:$GSETTINGS_SCHEMA_DIR}"
 export ENVOI_LOCALEDIR="$builddir/po"
-export ENVOI_SENDER_PATH="$builddir/src/sender/envoi-sender"
 exec "$builddir/src/app/envoi" "$@"
