@@ -895,6 +895,17 @@ add_unique (GPtrArray  *array,
   g_ptr_array_add (array, g_strdup (address));
 }
 
+/* RFC 5322 §2.2: printable US-ASCII but the colon. */
+static gboolean
+header_name_is_valid (const char *name)
+{
+  for (const char *p = name; *p != '\0'; p++)
+    if (*p < 33 || *p > 126 || *p == ':')
+      return FALSE;
+
+  return TRUE;
+}
+
 static GMimeMessage *
 parse_message (GBytes  *raw,
                GError **error)
@@ -902,6 +913,7 @@ parse_message (GBytes  *raw,
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeParser) parser = NULL;
   GMimeMessage *message;
+  GMimeHeaderList *headers;
   gsize length;
   const guint8 *data = g_bytes_get_data (raw, &length);
 
@@ -926,6 +938,22 @@ parse_message (GBytes  *raw,
       g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
                            _("The message could not be read: it has no header"));
       return NULL;
+    }
+
+  /* GMime keeps a garbled line (": value") as a header without a name; sent on, it would
+   * make a message no server or reader can parse (found by fuzzing). */
+  headers = g_mime_object_get_header_list (GMIME_OBJECT (message));
+  for (int i = 0; i < g_mime_header_list_get_count (headers); i++)
+    {
+      const char *name = g_mime_header_get_name (g_mime_header_list_get_header_at (headers, i));
+
+      if (name == NULL || *name == '\0' || !header_name_is_valid (name))
+        {
+          g_clear_object (&message);
+          g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                               _("The message has a malformed header line"));
+          return NULL;
+        }
     }
 
   return message;
