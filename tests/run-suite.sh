@@ -28,7 +28,7 @@ fi
 if [ -n "$fuzz_builddir" ]; then
   echo "=== Fuzzers, ${ENVOI_FUZZ_SECONDS:-30} s each ($fuzz_builddir)"
   # The work corpus and any crash input stay in the build directory.
-  ENVOI_FUZZ_RESULTS=$results ENVOI_FUZZ_WORK=$fuzz_builddir/fuzz-check \
+  ENVOI_FUZZ_RESULTS=$results ENVOI_FUZZ_WORK=$fuzz_builddir/fuzz-check ENVOI_FUZZ_SEED=1 \
     "$here/fuzz/run-fuzzers.sh" "$fuzz_builddir" "${ENVOI_FUZZ_SECONDS:-30}" || rc=$?
 fi
 

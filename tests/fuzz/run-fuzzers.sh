@@ -12,6 +12,8 @@
 #
 # Prints one line per target: executions, exec/s, coverage (cov: edges, ft: features), corpus
 # size; and, when ENVOI_FUZZ_RESULTS is set, appends "OK fuzz:NAME" or "FAIL fuzz:NAME" there.
+# ENVOI_FUZZ_SEED fixes libFuzzer's seed: make check sets it, so that what a run explores is the
+# same from one run to the next (a slower machine explores a prefix of it); make fuzz does not.
 # Exit status: 0 when no target crashed.
 set -u
 
@@ -52,6 +54,7 @@ run_one() {
   [ -d "$here/regressions/$t" ] && seeds+=("$here/regressions/$t")
   "$fuzzdir/fuzz-$t" "$dir/corpus" "${seeds[@]}" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    ${ENVOI_FUZZ_SEED:+-seed="$ENVOI_FUZZ_SEED"} \
     -print_final_stats=1 -artifact_prefix="$dir/artifacts/" >"$log" 2>&1
   local rc=$?
   local execs rate cov ft units
