@@ -1018,6 +1018,28 @@ finish_message (GMimeMessage *message,
   return g_bytes_new (array->data, array->len);
 }
 
+/* What GMime writes back out must read back in: a header value with NUL bytes, say, can come
+ * out as a broken line (found by fuzzing). Such a message is refused rather than sent as
+ * something no server or reader can parse. */
+static GBytes *
+finish_checked_message (GMimeMessage  *message,
+                        const char    *envelope_from,
+                        const char    *full_name,
+                        GError       **error)
+{
+  g_autoptr(GBytes) prepared = finish_message (message, envelope_from, full_name);
+  g_autoptr(GMimeMessage) check = parse_message (prepared, NULL);
+
+  if (check == NULL)
+    {
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                           _("The message has a malformed header line"));
+      return NULL;
+    }
+
+  return g_steal_pointer (&prepared);
+}
+
 static GStrv
 extract_recipients (GMimeMessage *message)
 {
@@ -1045,18 +1067,30 @@ envoi_queue_prepare_message (GBytes      *raw,
                              GError     **error)
 {
   g_autoptr(GMimeMessage) message = NULL;
+  g_autoptr(GBytes) prepared = NULL;
+  g_autofree char *from = NULL;
+  g_auto(GStrv) recipients = NULL;
 
   g_return_val_if_fail (raw != NULL, NULL);
 
   if (!(message = parse_message (raw, error)))
     return NULL;
 
-  if (header_from != NULL)
-    *header_from = dup_header_from (message);
-  if (extracted != NULL)
-    *extracted = extract ? extract_recipients (message) : g_new0 (char *, 1);
+  /* Read before finishing, which takes the Bcc header out. */
+  from = dup_header_from (message);
+  recipients = extract ? extract_recipients (message) : g_new0 (char *, 1);
 
-  return finish_message (message, envelope_from != NULL ? envelope_from : "", full_name);
+  prepared = finish_checked_message (message, envelope_from != NULL ? envelope_from : "",
+                                     full_name, error);
+  if (prepared == NULL)
+    return NULL;
+
+  if (header_from != NULL)
+    *header_from = g_steal_pointer (&from);
+  if (extracted != NULL)
+    *extracted = g_steal_pointer (&recipients);
+
+  return g_steal_pointer (&prepared);
 }
 
 /* Everything of a submission but the writing: runs where the account store lives. */
@@ -1142,7 +1176,9 @@ prepare_submission (EnvoiAccountStore   *store,
     }
   g_ptr_array_add (all, NULL);
 
-  prepared = finish_message (message, sender, full_name);
+  prepared = finish_checked_message (message, sender, full_name, error);
+  if (prepared == NULL)
+    return NULL;
 
   return build_entry (envoi_account_get_id (account), sender, (const char * const *) all->pdata,
                       prepared, file, error);
