@@ -74,3 +74,66 @@ envoi_curl_sockets_shutdown (GArray *sockets)
   for (guint i = 0; i < sockets->len; i++)
     shutdown (g_array_index (sockets, curl_socket_t, i), SHUT_RDWR);
 }
+
+static void
+cancelled_cb (GCancellable *cancellable,
+              CURLM        *multi)
+{
+  curl_multi_wakeup (multi);
+}
+
+/* Runs @easy on @multi until it is done or @cancellable is cancelled; a cancel wakes the poll
+ * and shuts @sockets, so it returns at once even from a stalled server. @easy stays added to
+ * @multi: the caller removes it once it has read what it needs. Call it off the main thread. */
+CURLcode
+envoi_curl_perform (CURLM        *multi,
+                    CURL         *easy,
+                    GArray       *sockets,
+                    GCancellable *cancellable)
+{
+  CURLcode result = CURLE_OK;
+  gulong handler = 0;
+  int running = 1;
+
+  if (curl_multi_add_handle (multi, easy) != CURLM_OK)
+    return CURLE_FAILED_INIT;
+
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), multi, NULL);
+
+  while (running > 0)
+    {
+      CURLMcode mc;
+
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          envoi_curl_sockets_shutdown (sockets);
+          result = CURLE_ABORTED_BY_CALLBACK;
+          break;
+        }
+
+      mc = curl_multi_perform (multi, &running);
+      if (mc == CURLM_OK && running > 0)
+        mc = curl_multi_poll (multi, NULL, 0, 1000, NULL);
+      if (mc != CURLM_OK)
+        {
+          result = CURLE_FAILED_INIT;
+          break;
+        }
+    }
+
+  if (running == 0)
+    {
+      CURLMsg *msg;
+      int left;
+
+      while ((msg = curl_multi_info_read (multi, &left)) != NULL)
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy)
+          result = msg->data.result;
+    }
+
+  if (handler != 0)
+    g_cancellable_disconnect (cancellable, handler);
+
+  return result;
+}

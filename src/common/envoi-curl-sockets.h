@@ -6,7 +6,7 @@
 #pragma once
 
 #include <curl/curl.h>
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -16,5 +16,10 @@ GArray *envoi_curl_sockets_new      (void);
 void    envoi_curl_sockets_attach   (GArray *sockets,
                                      CURL   *easy);
 void    envoi_curl_sockets_shutdown (GArray *sockets);
+
+CURLcode envoi_curl_perform         (CURLM        *multi,
+                                     CURL         *easy,
+                                     GArray       *sockets,
+                                     GCancellable *cancellable);
 
 G_END_DECLS

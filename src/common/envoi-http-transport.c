@@ -202,63 +202,13 @@ seek_cb (void       *user_data,
   return CURL_SEEKFUNC_OK;
 }
 
-static void
-cancelled_cb (GCancellable *cancellable,
-              CURLM        *multi)
-{
-  curl_multi_wakeup (multi);
-}
-
 static CURLcode
 perform (EnvoiHttpTransport *self,
          GCancellable       *cancellable)
 {
-  CURLcode result = CURLE_OK;
-  gulong handler = 0;
-  int running = 1;
-
-  if (curl_multi_add_handle (self->multi, self->easy) != CURLM_OK)
-    return CURLE_FAILED_INIT;
-
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), self->multi, NULL);
-
-  while (running > 0)
-    {
-      CURLMcode mc;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          envoi_curl_sockets_shutdown (self->sockets);
-          result = CURLE_ABORTED_BY_CALLBACK;
-          break;
-        }
-
-      mc = curl_multi_perform (self->multi, &running);
-      if (mc == CURLM_OK && running > 0)
-        mc = curl_multi_poll (self->multi, NULL, 0, 1000, NULL);
-      if (mc != CURLM_OK)
-        {
-          result = CURLE_FAILED_INIT;
-          break;
-        }
-    }
-
-  if (running == 0)
-    {
-      CURLMsg *msg;
-      int left;
-
-      while ((msg = curl_multi_info_read (self->multi, &left)) != NULL)
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == self->easy)
-          result = msg->data.result;
-    }
+  CURLcode result = envoi_curl_perform (self->multi, self->easy, self->sockets, cancellable);
 
   curl_multi_remove_handle (self->multi, self->easy);
-
-  if (handler != 0)
-    g_cancellable_disconnect (cancellable, handler);
-
   return result;
 }
 

@@ -373,64 +373,14 @@ read_cb (char   *buffer,
   return n;
 }
 
-static void
-cancelled_cb (GCancellable *cancellable,
-              CURLM        *multi)
-{
-  curl_multi_wakeup (multi);
-}
-
 static CURLcode
 perform (EnvoiMailboxClient *self,
          GCancellable       *cancellable)
 {
-  CURLcode result = CURLE_OK;
-  gulong handler = 0;
-  int running = 1;
-
-  if (curl_multi_add_handle (self->handles->multi, self->handles->easy) != CURLM_OK)
-    return CURLE_FAILED_INIT;
-
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), self->handles->multi, NULL);
-
-  while (running > 0)
-    {
-      CURLMcode mc;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          /* Shut the sockets so that libcurl says no LOGOUT into a stalled connection. */
-          envoi_curl_sockets_shutdown (self->handles->sockets);
-          result = CURLE_ABORTED_BY_CALLBACK;
-          break;
-        }
-
-      mc = curl_multi_perform (self->handles->multi, &running);
-      if (mc == CURLM_OK && running > 0)
-        mc = curl_multi_poll (self->handles->multi, NULL, 0, 1000, NULL);
-      if (mc != CURLM_OK)
-        {
-          result = CURLE_FAILED_INIT;
-          break;
-        }
-    }
-
-  if (running == 0)
-    {
-      CURLMsg *msg;
-      int left;
-
-      while ((msg = curl_multi_info_read (self->handles->multi, &left)) != NULL)
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == self->handles->easy)
-          result = msg->data.result;
-    }
+  CURLcode result = envoi_curl_perform (self->handles->multi, self->handles->easy,
+                                        self->handles->sockets, cancellable);
 
   curl_multi_remove_handle (self->handles->multi, self->handles->easy);
-
-  if (handler != 0)
-    g_cancellable_disconnect (cancellable, handler);
-
   return result;
 }
 

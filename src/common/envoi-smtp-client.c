@@ -420,12 +420,6 @@ connection_free (Connection *connection)
   g_free (connection);
 }
 
-static void
-connection_shutdown (Connection *connection)
-{
-  envoi_curl_sockets_shutdown (connection->sockets);
-}
-
 static int
 debug_cb (CURL          *easy,
           curl_infotype  type,
@@ -476,65 +470,13 @@ read_cb (char   *buffer,
   return n;
 }
 
-static void
-cancelled_cb (GCancellable *cancellable,
-              CURLM        *multi)
-{
-  curl_multi_wakeup (multi);
-}
-
 /* Runs the transfer; the caller removes the easy handle from the multi one afterwards. */
 static CURLcode
 perform (Connection   *connection,
          GCancellable *cancellable)
 {
-  CURLM *multi = connection->multi;
-  CURL *easy = connection->easy;
-  CURLcode result = CURLE_OK;
-  gulong handler = 0;
-  int running = 1;
-
-  if (curl_multi_add_handle (multi, easy) != CURLM_OK)
-    return CURLE_FAILED_INIT;
-
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), multi, NULL);
-
-  while (running > 0)
-    {
-      CURLMcode mc;
-
-      if (g_cancellable_is_cancelled (cancellable))
-        {
-          connection_shutdown (connection);
-          result = CURLE_ABORTED_BY_CALLBACK;
-          break;
-        }
-
-      mc = curl_multi_perform (multi, &running);
-      if (mc == CURLM_OK && running > 0)
-        mc = curl_multi_poll (multi, NULL, 0, 1000, NULL);
-      if (mc != CURLM_OK)
-        {
-          result = CURLE_FAILED_INIT;
-          break;
-        }
-    }
-
-  if (running == 0)
-    {
-      CURLMsg *msg;
-      int left;
-
-      while ((msg = curl_multi_info_read (multi, &left)) != NULL)
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy)
-          result = msg->data.result;
-    }
-
-  if (handler != 0)
-    g_cancellable_disconnect (cancellable, handler);
-
-  return result;
+  return envoi_curl_perform (connection->multi, connection->easy, connection->sockets,
+                             cancellable);
 }
 
 /* Waits until @sock is ready, the deadline passes or @cancellable is cancelled. */
