@@ -11,7 +11,9 @@
 # ("<listener> <port>" lines) and then DIR/ready. Runs until killed.
 #
 #   sink    accepts everything
-#   slow    accepts everything, 20 ms after each DATA (a burst takes long enough to interrupt)
+#   slow    accepts everything, 20 ms after each DATA (a burst takes long enough to interrupt);
+#           while DIR/slow/hold holds a number N and N messages are saved, every further DATA
+#           waits until the file is removed, so a test can stop a burst at an exact point
 #   flaky   answers 451 4.3.0 to the first RCPT it ever gets, then accepts everything
 #   reject  answers 550 5.1.1 to recipients whose local part starts with "bad", accepts others
 
@@ -41,9 +43,20 @@ class Handler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
+    def held(self):
+        try:
+            with open(os.path.join(self.dir, "hold"), encoding="ascii") as f:
+                limit = int(f.read().strip() or "0")
+        except (FileNotFoundError, ValueError):
+            return False
+        saved = sum(1 for name in os.listdir(self.dir) if name.endswith(".eml"))
+        return saved >= limit
+
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
+        while self.held():
+            await asyncio.sleep(0.01)
         self.count += 1
         base = os.path.join(self.dir, str(self.count))
         with open(base + ".envelope.tmp", "w", encoding="utf-8") as f:
