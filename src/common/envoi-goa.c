@@ -489,21 +489,19 @@ import_password_cb (GObject      *source,
                     gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(EnvoiSecretString) password = NULL;
   ImportData *data = g_task_get_task_data (task);
   GError *error = NULL;
-  const char *password = NULL;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (reply == NULL)
+  password = envoi_goa_get_password_finish (result, &error);
+  if (error != NULL)
     {
-      g_task_return_error (task, translate_error (error));
+      g_task_return_error (task, error);
       return;
     }
 
   import_save (data);
-  g_variant_get (reply, "(&s)", &password);
-  if (*password == '\0')
+  if (password == NULL)
     {
       g_task_return_boolean (task, TRUE);
       return;
@@ -514,15 +512,75 @@ import_password_cb (GObject      *source,
 }
 
 static void
-import_with_bus (GTask           *task,
-                 GDBusConnection *bus)
+password_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
 {
-  ImportData *data = g_task_get_task_data (task);
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  GError *error = NULL;
+  const char *password = NULL;
 
-  g_dbus_connection_call (bus, GOA_NAME, data->goa_account->object_path, GOA_PASSWORD_IFACE,
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply == NULL)
+    {
+      g_task_return_error (task, translate_error (error));
+      return;
+    }
+
+  g_variant_get (reply, "(&s)", &password);
+  g_task_return_pointer (task, *password != '\0' ? g_strdup (password) : NULL,
+                         (GDestroyNotify) envoi_secret_free);
+}
+
+static void
+password_with_bus (GTask           *task,
+                   GDBusConnection *bus)
+{
+  EnvoiGoaAccount *goa_account = g_task_get_task_data (task);
+
+  g_dbus_connection_call (bus, GOA_NAME, goa_account->object_path, GOA_PASSWORD_IFACE,
                           "GetPassword", g_variant_new ("(s)", "smtp-password"),
                           G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS,
-                          g_task_get_cancellable (task), import_password_cb, g_object_ref (task));
+                          g_task_get_cancellable (task), password_cb, g_object_ref (task));
+}
+
+void
+envoi_goa_get_password_async (GDBusConnection     *bus,
+                              EnvoiGoaAccount     *goa_account,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (bus == NULL || G_IS_DBUS_CONNECTION (bus));
+  g_return_if_fail (goa_account != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, envoi_goa_get_password_async);
+  g_task_set_task_data (task, envoi_goa_account_ref (goa_account),
+                        (GDestroyNotify) envoi_goa_account_unref);
+
+  if (!goa_account->password_based)
+    {
+      /* Translators: %s names the online account, e.g. "alice@example.com". */
+      g_task_return_new_error (task, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_NOT_SUPPORTED,
+                               _("Envoi cannot sign in with the online account “%s”: it has neither a password nor an OAuth 2 sign-in."),
+                               goa_account->presentation_identity);
+      return;
+    }
+
+  with_bus (task, bus, password_with_bus);
+}
+
+char *
+envoi_goa_get_password_finish (GAsyncResult  *result,
+                               GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 void
@@ -554,16 +612,8 @@ envoi_goa_import_async (GDBusConnection     *bus,
       return;
     }
 
-  if (!goa_account->password_based)
-    {
-      /* Translators: %s names the online account, e.g. "alice@example.com". */
-      g_task_return_new_error (task, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_NOT_SUPPORTED,
-                               _("Envoi cannot sign in with the online account “%s”: it has neither a password nor an OAuth 2 sign-in."),
-                               goa_account->presentation_identity);
-      return;
-    }
-
-  with_bus (task, bus, import_with_bus);
+  envoi_goa_get_password_async (bus, goa_account, cancellable, import_password_cb,
+                                g_steal_pointer (&task));
 }
 
 EnvoiAccount *

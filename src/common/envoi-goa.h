@@ -84,6 +84,16 @@ EnvoiAccount    *envoi_goa_import_finish             (GAsyncResult     *result,
                                                       gboolean         *password_imported,
                                                       GError          **error);
 
+/* The SMTP password of a GOA password account (PasswordBased.GetPassword "smtp-password"),
+ * or NULL without an error when GOA keeps none. Free it with envoi_secret_free(). */
+void             envoi_goa_get_password_async        (GDBusConnection  *bus,
+                                                      EnvoiGoaAccount  *goa_account,
+                                                      GCancellable     *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer          user_data);
+char            *envoi_goa_get_password_finish       (GAsyncResult     *result,
+                                                      GError          **error);
+
 /* For the sender, before each session: Account.EnsureCredentials (GOA refreshes an expired
  * token), then OAuth2Based.GetAccessToken. When `rejected_token` is given (the server refused
  * it) and GOA still hands out the same one, it fails with ENVOI_GOA_ERROR_SIGN_IN_NEEDED
