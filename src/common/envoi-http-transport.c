@@ -25,12 +25,13 @@
 
 #include "envoi-account.h"
 #include "envoi-curl-sockets.h"
+#include "envoi-curl-upload.h"
 #include "envoi-http-transport.h"
 #include "envoi-message.h"
 #include "envoi-smtp-client.h"
 #include "envoi-smtp-transcript.h"
+#include "envoi-validate.h"
 
-#define DEFAULT_TIMEOUT_SECONDS 30
 #define MAX_RESPONSE_BYTES (64 * 1024)
 
 struct _EnvoiHttpTransport
@@ -53,7 +54,7 @@ typedef struct
   char                *envelope_from;
   GStrv                recipients;
   GBytes              *message;
-  gsize                upload_offset;
+  EnvoiCurlUpload upload;
   GString             *response;
   char                *transcript;
   EnvoiSmtpTranscript *recorder;
@@ -170,38 +171,6 @@ write_cb (char   *data,
   return n;
 }
 
-static size_t
-read_cb (char   *buffer,
-         size_t  size,
-         size_t  count,
-         void   *user_data)
-{
-  Operation *op = user_data;
-  gsize length;
-  const guint8 *data = g_bytes_get_data (op->message, &length);
-  gsize n = MIN (size * count, length - op->upload_offset);
-
-  memcpy (buffer, data + op->upload_offset, n);
-  op->upload_offset += n;
-
-  return n;
-}
-
-static int
-seek_cb (void       *user_data,
-         curl_off_t  offset,
-         int         origin)
-{
-  Operation *op = user_data;
-
-  /* A request resent on a fresh connection starts the body again. */
-  if (origin != SEEK_SET || offset < 0 || (gsize) offset > g_bytes_get_size (op->message))
-    return CURL_SEEKFUNC_CANTSEEK;
-  op->upload_offset = offset;
-
-  return CURL_SEEKFUNC_OK;
-}
-
 static CURLcode
 perform (EnvoiHttpTransport *self,
          GCancellable       *cancellable)
@@ -210,28 +179,6 @@ perform (EnvoiHttpTransport *self,
 
   curl_multi_remove_handle (self->multi, self->easy);
   return result;
-}
-
-static guint
-account_timeout (EnvoiAccount *account)
-{
-  guint timeout = envoi_account_get_timeout (account);
-
-  return timeout > 0 ? timeout : DEFAULT_TIMEOUT_SECONDS;
-}
-
-static gboolean
-host_is_loopback (const char *host)
-{
-  g_autoptr(GInetAddress) address = NULL;
-
-  if (host == NULL)
-    return FALSE;
-  if (g_ascii_strcasecmp (host, "localhost") == 0 || g_str_has_suffix (host, ".localhost"))
-    return TRUE;
-
-  address = g_inet_address_new_from_string (host);
-  return address != NULL && g_inet_address_get_is_loopback (address);
 }
 
 /* The first line of the response body, short and redacted, for messages and the result. */
@@ -298,7 +245,7 @@ error_from_curl (EnvoiHttpTransport *self,
     case CURLE_OPERATION_TIMEDOUT:
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT,
                           _("%s did not answer within %u seconds."), host,
-                          account_timeout (self->account));
+                          envoi_account_get_timeout (self->account));
     case CURLE_SSL_CONNECT_ERROR:
       /* Translators: %s is a host name, the second %s a technical detail. */
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TLS_HANDSHAKE_FAILED,
@@ -333,7 +280,7 @@ run_send (EnvoiHttpTransport *self,
   g_autoptr(GError) error = NULL;
   char error_buffer[CURL_ERROR_SIZE] = "";
   const char *ca_file = g_getenv (ENVOI_SMTP_CA_FILE_ENV);
-  guint timeout = account_timeout (self->account);
+  guint timeout = envoi_account_get_timeout (self->account);
   struct curl_slist *headers = NULL;
   curl_mime *mime = NULL;
   CURL *easy = self->easy;
@@ -358,7 +305,7 @@ run_send (EnvoiHttpTransport *self,
   host = g_uri_get_host (uri);
 
   if (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0
-      && !host_is_loopback (host)
+      && !envoi_host_is_loopback (host)
       && !envoi_account_get_allow_plaintext_password (self->account))
     {
       /* Translators: %s is a host name. */
@@ -433,10 +380,7 @@ run_send (EnvoiHttpTransport *self,
       headers = curl_slist_append (headers, "Expect:");
       curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
       curl_easy_setopt (easy, CURLOPT_POST, 1L);
-      curl_easy_setopt (easy, CURLOPT_READFUNCTION, read_cb);
-      curl_easy_setopt (easy, CURLOPT_READDATA, op);
-      curl_easy_setopt (easy, CURLOPT_SEEKFUNCTION, seek_cb);
-      curl_easy_setopt (easy, CURLOPT_SEEKDATA, op);
+      envoi_curl_upload_attach (&op->upload, easy, op->message);
       curl_easy_setopt (easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) g_bytes_get_size (op->message));
       if (self->api_key != NULL && *self->api_key != '\0')
         {

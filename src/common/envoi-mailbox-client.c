@@ -22,12 +22,13 @@
 
 #include "envoi-account.h"
 #include "envoi-curl-sockets.h"
+#include "envoi-curl-upload.h"
 #include "envoi-mailbox-client.h"
 #include "envoi-message.h"
 #include "envoi-smtp-client.h"
 #include "envoi-smtp-transcript.h"
+#include "envoi-validate.h"
 
-#define DEFAULT_TIMEOUT_SECONDS 30
 
 struct _EnvoiMailboxClient
 {
@@ -63,7 +64,7 @@ typedef struct
 {
   OperationKind kind;
   GBytes       *message;
-  gsize         upload_offset;
+  EnvoiCurlUpload upload;
   GString      *body;          /* what a LIST wrote */
   char         *last_line;     /* the server's last status line before logging out, redacted */
   gboolean      closing;       /* LOGOUT or QUIT was said */
@@ -254,26 +255,6 @@ service_security (EnvoiMailboxClient *self)
                                              : envoi_account_get_imap_security (self->account);
 }
 
-static guint
-account_timeout (EnvoiAccount *account)
-{
-  guint timeout = envoi_account_get_timeout (account);
-
-  return timeout > 0 ? timeout : DEFAULT_TIMEOUT_SECONDS;
-}
-
-static gboolean
-host_is_loopback (const char *host)
-{
-  g_autoptr(GInetAddress) address = NULL;
-
-  if (g_ascii_strcasecmp (host, "localhost") == 0 || g_str_has_suffix (host, ".localhost"))
-    return TRUE;
-
-  address = g_inet_address_new_from_string (host);
-  return address != NULL && g_inet_address_get_is_loopback (address);
-}
-
 /* A URL for @mailbox (NULL: the server's root); the mailbox name is percent-encoded. */
 static char *
 make_url (EnvoiMailboxClient *self,
@@ -356,23 +337,6 @@ write_cb (char   *data,
   return size * count;
 }
 
-static size_t
-read_cb (char   *buffer,
-         size_t  size,
-         size_t  count,
-         void   *user_data)
-{
-  Operation *op = user_data;
-  gsize length;
-  const guint8 *data = g_bytes_get_data (op->message, &length);
-  gsize n = MIN (size * count, length - op->upload_offset);
-
-  memcpy (buffer, data + op->upload_offset, n);
-  op->upload_offset += n;
-
-  return n;
-}
-
 static CURLcode
 perform (EnvoiMailboxClient *self,
          GCancellable       *cancellable)
@@ -394,7 +358,7 @@ setup_easy (EnvoiMailboxClient *self,
   EnvoiAuthMethod method = envoi_account_get_auth_method (self->account);
   const char *login = envoi_account_get_login (self->account);
   const char *ca_file = g_getenv (ENVOI_SMTP_CA_FILE_ENV);
-  guint timeout = account_timeout (self->account);
+  guint timeout = envoi_account_get_timeout (self->account);
   CURL *easy = self->handles->easy;
 
   /* A reset keeps the connection cache: the next operation reuses an open connection. */
@@ -482,7 +446,7 @@ error_from_curl (EnvoiMailboxClient *self,
       /* Translators: the first %s is POP3 or IMAP, the second a host name, %u a number of seconds. */
       return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_TIMEOUT,
                           _("The %s server %s did not answer within %u seconds."),
-                          protocol, host, account_timeout (self->account));
+                          protocol, host, envoi_account_get_timeout (self->account));
 
     case CURLE_SSL_CONNECT_ERROR:
       /* Translators: the first %s is POP3 or IMAP, the second a host name, the last a detail. */
@@ -585,11 +549,9 @@ run_transfer (EnvoiMailboxClient *self,
       break;
 
     case OPERATION_APPEND:
-      op->upload_offset = 0;
       op->closing = FALSE;
       curl_easy_setopt (self->handles->easy, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt (self->handles->easy, CURLOPT_READFUNCTION, read_cb);
-      curl_easy_setopt (self->handles->easy, CURLOPT_READDATA, op);
+      envoi_curl_upload_attach (&op->upload, self->handles->easy, op->message);
       curl_easy_setopt (self->handles->easy, CURLOPT_INFILESIZE_LARGE,
                         (curl_off_t) g_bytes_get_size (op->message));
       break;
@@ -654,7 +616,7 @@ run_operation (EnvoiMailboxClient *self,
 
   if (service_security (self) == ENVOI_SECURITY_NONE
       && !envoi_account_get_allow_plaintext_password (self->account)
-      && !host_is_loopback (host))
+      && !envoi_host_is_loopback (host))
     {
       /* Translators: the first %s is POP3 or IMAP, the second a host name. */
       g_task_return_new_error (task, ENVOI_MAILBOX_ERROR,

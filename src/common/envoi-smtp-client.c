@@ -21,11 +21,11 @@
 #include "envoi-account.h"
 #include "envoi-message.h"
 #include "envoi-curl-sockets.h"
+#include "envoi-curl-upload.h"
 #include "envoi-presets.h"
 #include "envoi-smtp-client.h"
 #include "envoi-smtp-transcript.h"
 
-#define DEFAULT_TIMEOUT_SECONDS 30
 #define EHLO_NAME "localhost"
 
 struct _EnvoiSmtpReport
@@ -77,7 +77,7 @@ typedef struct
   char *envelope_from;
   GStrv recipients;
   GBytes *message;
-  gsize upload_offset;
+  EnvoiCurlUpload upload;
   EnvoiSmtpReport *report;
 } Operation;
 
@@ -453,23 +453,6 @@ debug_cb (CURL          *easy,
   return 0;
 }
 
-static size_t
-read_cb (char   *buffer,
-         size_t  size,
-         size_t  count,
-         void   *user_data)
-{
-  Operation *op = user_data;
-  gsize length;
-  const guint8 *data = g_bytes_get_data (op->message, &length);
-  gsize n = MIN (size * count, length - op->upload_offset);
-
-  memcpy (buffer, data + op->upload_offset, n);
-  op->upload_offset += n;
-
-  return n;
-}
-
 /* Runs the transfer; the caller removes the easy handle from the multi one afterwards. */
 static CURLcode
 perform (Connection   *connection,
@@ -626,14 +609,6 @@ login_options (EnvoiAuthMethod method)
     }
 }
 
-static guint
-account_timeout (EnvoiAccount *account)
-{
-  guint timeout = envoi_account_get_timeout (account);
-
-  return timeout > 0 ? timeout : DEFAULT_TIMEOUT_SECONDS;
-}
-
 /* Everything but what differs between a test, a send and a certificate probe. */
 static void
 setup_easy (Connection          *connection,
@@ -645,7 +620,7 @@ setup_easy (Connection          *connection,
   EnvoiSecurity security = envoi_account_get_security (account);
   const char *pin = envoi_account_get_pinned_key (account);
   const char *ca_file = g_getenv (ENVOI_SMTP_CA_FILE_ENV);
-  guint timeout = account_timeout (account);
+  guint timeout = envoi_account_get_timeout (account);
   CURL *easy = connection->easy;
 
   curl_easy_reset (easy);
@@ -844,7 +819,7 @@ error_from_curl (CURLcode             code,
       /* Translators: %s is a host name, %u a port number, %u a number of seconds. */
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT,
                           _("%s on port %u did not answer within %u seconds."),
-                          host, port, account_timeout (account));
+                          host, port, envoi_account_get_timeout (account));
 
     case CURLE_SSL_CONNECT_ERROR:
       /* Translators: %s is a host name, %u a port number, the last %s a technical detail. */
@@ -926,7 +901,7 @@ probe_sender (CURL                *easy,
               GCancellable        *cancellable)
 {
   const char *address = envoi_account_get_address (account);
-  gint64 deadline = g_get_monotonic_time () + account_timeout (account) * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + envoi_account_get_timeout (account) * G_USEC_PER_SEC;
   g_autofree char *command = NULL;
   g_autofree char *reply = NULL;
   g_autofree char *reset = NULL;
@@ -945,7 +920,7 @@ probe_sender (CURL                *easy,
         /* Translators: %s is a host name, %u a number of seconds. */
         return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT,
                             _("%s did not answer within %u seconds."),
-                            envoi_account_get_host (account), account_timeout (account));
+                            envoi_account_get_host (account), envoi_account_get_timeout (account));
       return g_error_new_literal (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_LOST,
                                   _("The connection to the server was lost."));
     }
@@ -1054,8 +1029,7 @@ run_operation (EnvoiSmtpClient *self,
       curl_easy_setopt (easy, CURLOPT_MAIL_FROM, op->envelope_from);
       curl_easy_setopt (easy, CURLOPT_MAIL_RCPT, recipients);
       curl_easy_setopt (easy, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt (easy, CURLOPT_READFUNCTION, read_cb);
-      curl_easy_setopt (easy, CURLOPT_READDATA, op);
+      envoi_curl_upload_attach (&op->upload, easy, op->message);
       curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) g_bytes_get_size (op->message));
     }
 
