@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "envoi-account-dialog.h"
+#include "envoi-presets.h"
 #include "envoi-test-helpers.h"
 
 static EnvoiAccountStore *store;
@@ -78,6 +79,32 @@ test_refused_password_saves_nothing (void)
   gtk_window_destroy (GTK_WINDOW (dialog));
 }
 
+/* No GNOME Online Accounts on the bus either: the Provider list is Custom and the presets,
+ * and nothing says anything about it. */
+static void
+test_no_online_accounts (void)
+{
+  EnvoiAccountDialog *dialog = envoi_account_dialog_new (NULL, store, NULL);
+  EnvoiGoaChoice *choice = envoi_account_dialog_get_goa_choice (dialog);
+  GListModel *providers = adw_combo_row_get_model (ADW_COMBO_ROW (child (GTK_WIDGET (dialog), "provider_row")));
+  GtkWidget *message_row = gtk_widget_get_next_sibling (child (GTK_WIDGET (dialog), "provider_row"));
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  gtk_window_present (GTK_WINDOW (dialog));
+  g_assert_true (envoi_goa_choice_is_listing (choice));
+  while (envoi_goa_choice_is_listing (choice) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (envoi_goa_choice_is_listing (choice));
+
+  g_assert_cmpuint (g_list_model_get_n_items (providers), ==,
+                    1 + g_list_model_get_n_items (envoi_presets_get_builtin ()));
+  g_assert_false (gtk_widget_get_visible (message_row));
+  g_assert_false (gtk_widget_get_visible (child (GTK_WIDGET (dialog), "goa_row")));
+  g_assert_cmpint (envoi_account_dialog_get_state (dialog), ==, ENVOI_FORM_INVALID);
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
 /* A bus of our own, with nothing on it: no Secret Service, and none can be activated. */
 static GSubprocess *
 start_empty_bus (void)
@@ -130,6 +157,7 @@ main (int   argc,
   store = envoi_account_store_new ();
   g_test_add_func ("/envoi/dialog/refused-password-saves-nothing",
                    test_refused_password_saves_nothing);
+  g_test_add_func ("/envoi/dialog/no-online-accounts", test_no_online_accounts);
 
   ret = g_test_run ();
   g_clear_object (&store);

@@ -12,6 +12,8 @@
 #include "envoi-account-dialog.h"
 #include "envoi-field-message.h"
 #include "envoi-autoconfig-row.h"
+#include "envoi-goa.h"
+#include "envoi-goa-choice.h"
 #include "envoi-incoming-group.h"
 #include "envoi-presets.h"
 #include "envoi-secret.h"
@@ -38,6 +40,7 @@ typedef enum
   FIELD_VERIFY,
   FIELD_USERNAME,
   FIELD_PASSWORD,
+  FIELD_GOA,
   FIELD_BCC,
   FIELD_NOTIFY,
   FIELD_LIMITS,
@@ -52,6 +55,7 @@ struct _EnvoiAccountDialog
   EnvoiAccount       *original;       /* as saved; a new account is unsaved defaults */
   gboolean            is_new;
   GPtrArray          *presets;        /* EnvoiPreset, in the provider row's order after Custom */
+  EnvoiGoaChoice     *goa_choice;     /* the online accounts, after the presets */
   char               *saved_secret;   /* the stored password, to move it if the server changes */
   gboolean            has_saved_secret;
   gboolean            secret_pending;   /* the keyring has not answered yet */
@@ -95,6 +99,7 @@ struct _EnvoiAccountDialog
   AdwComboRow        *auth_row;
   AdwEntryRow        *username_row;
   AdwEntryRow        *password_row;
+  AdwActionRow       *goa_row;
   AdwEntryRow        *bcc_row;
   AdwEntryRow        *notify_row;
   AdwActionRow       *hourly_row;
@@ -209,6 +214,7 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
 {
   EnvoiAccount *account;
   EnvoiPreset *preset;
+  g_autofree char *goa_provider = NULL;
   g_autofree char *address = NULL;
   g_autofree char *name = NULL;
   g_autofree char *reply_to = NULL;
@@ -222,6 +228,8 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
 
   account = envoi_account_copy (self->original);
   preset = selected_preset (self);
+  goa_provider = envoi_goa_choice_dup_provider (self->goa_choice,
+                                                adw_combo_row_get_selected (self->provider_row));
 
   address = stripped_text_of (self->address_row);
   name = stripped_text_of (self->name_row);
@@ -240,7 +248,8 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
     port = envoi_account_get_port (self->original);
 
   g_object_set (account,
-                "provider", preset != NULL ? envoi_preset_get_id (preset) : "",
+                "provider", goa_provider != NULL ? goa_provider
+                            : preset != NULL ? envoi_preset_get_id (preset) : "",
                 "address", address,
                 "display-name", name,
                 "reply-to", reply_to,
@@ -330,6 +339,66 @@ static gboolean
 needs_password (EnvoiAccountDialog *self)
 {
   return adw_combo_row_get_selected (self->auth_row) != ENVOI_AUTH_METHOD_NONE;
+}
+
+/* Online accounts (envoi-goa-choice.c): an OAuth 2 one signs in through GOA, with no password
+ * here; a password one fills the form, and its password is copied from GOA on Save. */
+
+static gboolean
+signs_in_with_goa (EnvoiAccountDialog *self)
+{
+  return envoi_goa_choice_signs_in (self->goa_choice,
+                                    adw_combo_row_get_selected (self->provider_row));
+}
+
+static EnvoiGoaAccount *
+goa_password_account (EnvoiAccountDialog *self)
+{
+  EnvoiGoaAccount *account = envoi_goa_choice_get_account (self->goa_choice,
+                                                           adw_combo_row_get_selected (self->provider_row));
+
+  return account != NULL && !account->oauth2 ? account : NULL;
+}
+
+static void
+update_goa_row (EnvoiAccountDialog *self)
+{
+  guint selected = adw_combo_row_get_selected (self->provider_row);
+  EnvoiGoaAccount *account = envoi_goa_choice_get_account (self->goa_choice, selected);
+  const char *missing = envoi_goa_choice_get_missing_address (self->goa_choice);
+  gboolean signs_in = signs_in_with_goa (self);
+  g_autofree char *subtitle = NULL;
+  g_autofree char *escaped = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->goa_row), signs_in);
+  gtk_widget_set_visible (GTK_WIDGET (self->password_row), !signs_in);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->auth_row), !signs_in);
+  if (!signs_in)
+    {
+      set_message (self, FIELD_GOA, ENVOI_FIELD_MESSAGE_INFO, NULL);
+      return;
+    }
+
+  /* Translators: %s is the online account, such as alice@gmail.com */
+  subtitle = g_strdup_printf (_("Signs in through GNOME Online Accounts as %s; no password is "
+                                "stored."),
+                              account != NULL ? account->presentation_identity
+                                              : envoi_account_get_address (self->original));
+  escaped = g_markup_escape_text (subtitle, -1);
+  adw_action_row_set_subtitle (self->goa_row, escaped);
+
+  if (account == NULL && missing != NULL)
+    {
+      g_autofree char *text = NULL;
+
+      /* Translators: %s is the online account, such as alice@gmail.com */
+      text = g_strdup_printf (_("GNOME Online Accounts no longer has “%s”, so nothing can be "
+                                "sent with it. Add it again in Settings → Online Accounts, or "
+                                "choose another provider above."), missing);
+      set_plain_message (self, FIELD_GOA, ENVOI_FIELD_MESSAGE_WARNING, text);
+    }
+  else
+    set_message (self, FIELD_GOA, ENVOI_FIELD_MESSAGE_INFO, NULL);
 }
 
 /* Checks every field, says why beside the wrong ones and returns whether all are right. */
@@ -434,7 +503,18 @@ validate_form (EnvoiAccountDialog *self)
 
   CHECK (FIELD_USERNAME, envoi_validate_header_text (username, 0, &error));
 
-  if (needs_password (self) && *text_of (self->password_row) == '\0' && self->secret_pending)
+  update_goa_row (self);
+  if (signs_in_with_goa (self))
+    {
+      set_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_INFO, NULL);
+    }
+  else if (needs_password (self) && *text_of (self->password_row) == '\0' &&
+           goa_password_account (self) != NULL)
+    {
+      set_plain_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_INFO,
+                         _("The password is copied from GNOME Online Accounts when you save."));
+    }
+  else if (needs_password (self) && *text_of (self->password_row) == '\0' && self->secret_pending)
     {
       set_plain_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_INFO,
                          _("Looking for the saved password…"));
@@ -478,7 +558,7 @@ validate_form (EnvoiAccountDialog *self)
   if (!uses_smtp)
     {
       valid = valid_without_server;
-      for (Field field = FIELD_HOST; field <= FIELD_PASSWORD; field++)
+      for (Field field = FIELD_HOST; field <= FIELD_GOA; field++)
         set_message (self, field, ENVOI_FIELD_MESSAGE_INFO, NULL);
     }
   valid &= envoi_transport_group_validate (self->transport_group);
@@ -522,6 +602,15 @@ update_form (EnvoiAccountDialog *self)
     return;
 
   set_state (self, validate_form (self) ? ENVOI_FORM_EDITING : ENVOI_FORM_INVALID);
+}
+
+/* The online accounts of the Provider list. */
+EnvoiGoaChoice *
+envoi_account_dialog_get_goa_choice (EnvoiAccountDialog *self)
+{
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), NULL);
+
+  return self->goa_choice;
 }
 
 void
@@ -707,14 +796,56 @@ apply_preset (EnvoiAccountDialog *self)
   fill_derived (self);
 }
 
+/* An online account fills the form with what GOA knows of its SMTP server. */
+static void
+apply_goa_account (EnvoiAccountDialog *self,
+                   EnvoiGoaAccount    *goa_account)
+{
+  g_autoptr(EnvoiAccount) values = envoi_goa_account_to_envoi (goa_account);
+  g_autofree char *port = g_strdup_printf ("%u", envoi_account_get_port (values));
+  const char *address = envoi_account_get_address (values);
+  const char *username = envoi_account_get_username (values);
+
+  show_preset_note (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->host_part_row), FALSE);
+  set_message (self, FIELD_HOST_PART, ENVOI_FIELD_MESSAGE_INFO, NULL);
+  g_clear_pointer (&self->derived_host, g_free);
+  g_clear_pointer (&self->derived_username, g_free);
+
+  /* The server first: an address with an empty server would start looking for one. */
+  set_text (self->host_row, envoi_account_get_host (values));
+  set_text (self->port_row, port);
+  adw_combo_row_set_selected (self->security_row, envoi_account_get_security (values));
+  adw_combo_row_set_selected (self->auth_row, envoi_account_get_auth_method (values));
+  set_text (self->username_row, g_strcmp0 (username, address) == 0 ? "" : username);
+  gtk_switch_set_active (self->verify_switch, TRUE);
+  if (*address != '\0')
+    set_text (self->address_row, address);
+  if (*envoi_account_get_display_name (values) != '\0')
+    set_text (self->name_row, envoi_account_get_display_name (values));
+}
+
 static void
 provider_selected_cb (EnvoiAccountDialog *self)
 {
-  if (self->loading)
+  EnvoiGoaAccount *goa_account;
+
+  if (self->loading || envoi_goa_choice_is_updating (self->goa_choice))
     return;
 
-  apply_preset (self);
+  goa_account = envoi_goa_choice_get_account (self->goa_choice,
+                                              adw_combo_row_get_selected (self->provider_row));
+  if (goa_account != NULL)
+    apply_goa_account (self, goa_account);
+  else
+    apply_preset (self);
   schedule_validation (self);
+}
+
+static void
+goa_changed_cb (EnvoiAccountDialog *self)
+{
+  update_form (self);
 }
 
 static void
@@ -899,6 +1030,10 @@ load_account (EnvoiAccountDialog *self)
   for (guint i = 0; i < self->presets->len; i++)
     if (g_strcmp0 (envoi_preset_get_id (g_ptr_array_index (self->presets, i)), provider) == 0)
       selected = i + 1;
+  if (envoi_goa_account_id_from_provider (provider) != NULL)
+    selected = envoi_goa_choice_add_saved (self->goa_choice,
+                                           envoi_goa_account_id_from_provider (provider),
+                                           envoi_account_get_address (account));
   adw_combo_row_set_selected (self->provider_row, selected);
   show_preset_note (self);
 
@@ -966,7 +1101,10 @@ finish_save (EnvoiAccountDialog *self,
   else
     envoi_account_save (account);
 
-  if (envoi_account_get_auth_method (account) == ENVOI_AUTH_METHOD_NONE && self->has_saved_secret)
+  /* No login, or one through GOA: no password is kept. */
+  if ((envoi_account_get_auth_method (account) == ENVOI_AUTH_METHOD_NONE ||
+       envoi_goa_account_id_from_provider (envoi_account_get_provider (account)) != NULL) &&
+      self->has_saved_secret)
     envoi_secret_clear_async (envoi_account_get_id (account), ENVOI_SERVICE_SMTP, NULL, NULL, NULL);
 
   self->closing = TRUE;
@@ -1064,6 +1202,19 @@ store_next_secret (EnvoiAccountDialog *self,
   g_queue_push_tail (&self->secrets_stored, pending);
 }
 
+/* Nothing was written: the form stays as typed, and a toast says why until dismissed. */
+static void
+show_save_failure (EnvoiAccountDialog *self,
+                   const char         *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  set_state (self, ENVOI_FORM_ERROR);
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 static void
 store_secret_cb (GObject      *source,
                  GAsyncResult *result,
@@ -1074,7 +1225,6 @@ store_secret_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
   PendingSecret *refused;
-  AdwToast *toast;
 
   if (envoi_secret_store_finish (result, &error))
     {
@@ -1091,15 +1241,48 @@ store_secret_cb (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  set_state (self, ENVOI_FORM_ERROR);
-
   /* Translators: %s says why the keyring refused the password */
   message = g_strdup_printf (_("Nothing was saved: the password could not be stored. %s"),
                              error->message);
-  toast = adw_toast_new (message);
-  adw_toast_set_timeout (toast, 0);
-  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  show_save_failure (self, message);
+}
+
+/* The password of an online account, copied from GOA: stored first, then the others. */
+static void
+goa_password_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(EnvoiAccountDialog) self = user_data;
+  g_autoptr(EnvoiAccount) account = g_object_steal_data (G_OBJECT (self), "goa-saving-account");
+  g_autoptr(EnvoiSecretString) password = NULL;
+  g_autoptr(GError) error = NULL;
+
+  password = envoi_goa_get_password_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (error != NULL)
+    {
+      g_autofree char *message = NULL;
+
+      g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
+      /* Translators: %s says why GNOME Online Accounts gave no password */
+      message = g_strdup_printf (_("Nothing was saved: the password could not be copied from "
+                                   "GNOME Online Accounts. %s"), error->message);
+      show_save_failure (self, message);
+      return;
+    }
+
+  if (password != NULL)
+    {
+      PendingSecret *pending = g_new0 (PendingSecret, 1);
+
+      pending->service = ENVOI_SERVICE_SMTP;
+      pending->secret = g_strdup (password);
+      g_queue_push_head (&self->secrets_to_store, pending);
+    }
+  store_next_secret (self, account);
 }
 
 static gboolean
@@ -1145,6 +1328,7 @@ save_action (GtkWidget  *widget,
 {
   EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (widget);
   g_autoptr(EnvoiAccount) account = NULL;
+  EnvoiGoaAccount *goa_account;
   const char *password;
   const char *secret = NULL;
 
@@ -1181,7 +1365,11 @@ save_action (GtkWidget  *widget,
     }
 
   password = text_of (self->password_row);
-  if (envoi_account_get_auth_method (account) != ENVOI_AUTH_METHOD_NONE)
+  goa_account = goa_password_account (self);
+  if (signs_in_with_goa (self) ||
+      (goa_account != NULL && *password == '\0'))
+    secret = NULL;   /* GOA keeps the sign-in, or gives its password below */
+  else if (envoi_account_get_auth_method (account) != ENVOI_AUTH_METHOD_NONE)
     {
       if (*password != '\0')
         secret = password;
@@ -1201,6 +1389,17 @@ save_action (GtkWidget  *widget,
   if (envoi_transport_group_get_typed_key (self->transport_group) != NULL)
     queue_secret (self, ENVOI_SERVICE_HTTP,
                   envoi_transport_group_get_typed_key (self->transport_group));
+
+  if (goa_account != NULL && *password == '\0' &&
+      envoi_account_get_auth_method (account) != ENVOI_AUTH_METHOD_NONE)
+    {
+      set_state (self, ENVOI_FORM_SAVING);
+      g_object_set_data_full (G_OBJECT (self), "goa-saving-account", g_object_ref (account),
+                              g_object_unref);
+      envoi_goa_get_password_async (NULL, goa_account, self->cancellable, goa_password_cb,
+                                    g_object_ref (self));
+      return;
+    }
 
   if (g_queue_is_empty (&self->secrets_to_store))
     {
@@ -1339,6 +1538,7 @@ envoi_account_dialog_finalize (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->original);
   g_clear_pointer (&self->presets, g_ptr_array_unref);
+  g_clear_object (&self->goa_choice);
   g_clear_pointer (&self->saved_secret, envoi_secret_free);
   g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
   g_queue_clear_full (&self->secrets_stored, pending_secret_free);
@@ -1389,6 +1589,7 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, auth_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, username_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, password_row);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, goa_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, bcc_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, notify_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, hourly_row);
@@ -1449,6 +1650,9 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
       gtk_string_list_append (providers, name);
     }
   adw_combo_row_set_model (self->provider_row, G_LIST_MODEL (providers));
+  self->goa_choice = envoi_goa_choice_new (self->provider_row, providers);
+  g_signal_connect_object (self->goa_choice, "changed", G_CALLBACK (goa_changed_cb), self,
+                           G_CONNECT_SWAPPED);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->host_part_row),
                                  _("Part of the Server _Name"));
 
@@ -1463,6 +1667,7 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
   add_message_row (self, FIELD_VERIFY, GTK_WIDGET (self->verify_row));
   add_message_row (self, FIELD_USERNAME, GTK_WIDGET (self->username_row));
   add_message_row (self, FIELD_PASSWORD, GTK_WIDGET (self->password_row));
+  add_message_row (self, FIELD_GOA, GTK_WIDGET (self->goa_row));
   add_message_row (self, FIELD_BCC, GTK_WIDGET (self->bcc_row));
   add_message_row (self, FIELD_NOTIFY, GTK_WIDGET (self->notify_row));
   add_message_row (self, FIELD_LIMITS, GTK_WIDGET (self->daily_row));
@@ -1568,6 +1773,8 @@ envoi_account_dialog_new (GtkWindow         *parent,
 
   load_account (self);
   update_form (self);
+  /* GOA answers later; its accounts then join the Provider list. */
+  envoi_goa_choice_list (self->goa_choice, self->cancellable);
 
   return self;
 }

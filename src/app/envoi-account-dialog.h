@@ -9,6 +9,7 @@
 
 #include "envoi-account.h"
 #include "envoi-account-store.h"
+#include "envoi-goa-choice.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,7 @@ EnvoiFormState      envoi_account_dialog_get_state     (EnvoiAccountDialog *self
 gboolean            envoi_account_dialog_is_modified   (EnvoiAccountDialog *self);
 EnvoiAccount       *envoi_account_dialog_build_account (EnvoiAccountDialog *self);
 void                envoi_account_dialog_validate_now  (EnvoiAccountDialog *self);
+EnvoiGoaChoice     *envoi_account_dialog_get_goa_choice (EnvoiAccountDialog *self);
 char               *envoi_account_dialog_dup_secret    (EnvoiAccountDialog *self);
 void                envoi_account_dialog_apply_fix     (EnvoiAccountDialog *self,
                                                         const char         *key,

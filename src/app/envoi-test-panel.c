@@ -16,6 +16,8 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-account.h"
+#include "envoi-goa.h"
+#include "envoi-goa-error.h"
 #include "envoi-http-transport.h"
 #include "envoi-incoming-group.h"
 #include "envoi-mailbox-client.h"
@@ -58,6 +60,7 @@ struct _EnvoiTestPanel
   GBytes              *message;       /* the test email, while the POP3 step runs */
   char                *transcript;    /* what came before the SMTP report's, or instead of it */
   char                *pop_summary;   /* the POP3 step's outcome, shown beside the SMTP one */
+  char                *identity;      /* whose token an OAuth 2 run through GOA signed in with */
   GtkWidget           *transport_group;   /* the dialog's, to follow what can be tested */
   GtkWidget           *incoming_group;
 
@@ -593,6 +596,10 @@ finish_run (EnvoiTestPanel  *self,
   /* Both steps of POP-before-SMTP: the POP3 login came first and worked. */
   if (self->pop_summary != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     add_fact (self, _("POP3 login"), self->pop_summary);
+
+  /* Whose sign-in GOA lent: the token may belong to another account than the address. */
+  if (self->identity != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    add_fact (self, _("Signed in as"), self->identity);
 }
 
 /* The end of a run that is not an SMTP session: the POP3 step that failed, the IMAP test or
@@ -688,16 +695,14 @@ dup_secret (EnvoiTestPanel *self,
   return secret != NULL ? secret : envoi_account_dialog_dup_secret (self->dialog);
 }
 
+/* The SMTP session itself, with the password or token it logs in with. */
 static void
-start_smtp (EnvoiTestPanel *self)
+start_smtp_with (EnvoiTestPanel *self,
+                 const char     *secret)
 {
-  char *secret;
-
-  /* The client keeps its own copy of the secret; ours goes at once. */
-  secret = envoi_account_dialog_dup_secret (self->dialog);
+  /* The client keeps its own copy of the secret. */
   g_clear_object (&self->client);
   self->client = envoi_smtp_client_new (self->account, secret);
-  envoi_secret_free (secret);
 
   gtk_label_set_text (self->running_label,
                       self->kind == RUN_SEND ? _("Sending a test email…") : _("Testing the connection…"));
@@ -717,6 +722,61 @@ start_smtp (EnvoiTestPanel *self)
                                     test_cb, g_object_ref (self));
     }
   g_clear_pointer (&self->message, g_bytes_unref);
+}
+
+/* An account that signs in through GOA: a token first, then the session with it. */
+static void
+goa_token_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(EnvoiTestPanel) self = user_data;
+  g_autoptr(EnvoiSecretString) token = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *identity = NULL;
+
+  token = envoi_goa_get_access_token_finish (result, &identity, &error);
+  g_free (self->identity);
+  self->identity = g_steal_pointer (&identity);
+
+  if (token != NULL && !g_cancellable_set_error_if_cancelled (self->cancellable, &error))
+    {
+      start_smtp_with (self, token);
+      return;
+    }
+
+  if (!finish_other_run (self, error))
+    return;
+
+  clear_result (self);
+  show_result (self, LOOK_ERROR, envoi_goa_error_get_title (error),
+               envoi_goa_error_get_explanation (error));
+  set_label (self->result_message, error->message);
+  set_label (self->result_hint, envoi_goa_error_get_hint (error));
+  if (self->identity != NULL)
+    add_fact (self, _("Signed in as"), self->identity);
+}
+
+static void
+start_smtp (EnvoiTestPanel *self)
+{
+  const char *goa_id = envoi_goa_account_id_from_provider (envoi_account_get_provider (self->account));
+  char *secret;
+
+  if (goa_id != NULL)
+    {
+      gtk_label_set_text (self->running_label,
+                          _("Asking GNOME Online Accounts for a sign-in…"));
+      set_state (self, ENVOI_TEST_PANEL_RUNNING);
+      envoi_goa_get_access_token_async (NULL, goa_id, NULL, self->cancellable, goa_token_cb,
+                                        g_object_ref (self));
+      return;
+    }
+
+  /* Ours goes at once. */
+  secret = envoi_account_dialog_dup_secret (self->dialog);
+  start_smtp_with (self, secret);
+  envoi_secret_free (secret);
 }
 
 /* POP-before-SMTP: the POP3 login, then the SMTP session only if it worked. */
@@ -944,6 +1004,7 @@ start_run (EnvoiTestPanel *self,
   g_clear_pointer (&self->report, envoi_smtp_report_unref);
   g_clear_pointer (&self->transcript, g_free);
   g_clear_pointer (&self->pop_summary, g_free);
+  g_clear_pointer (&self->identity, g_free);
   g_clear_pointer (&self->message, g_bytes_unref);
   self->message = message != NULL ? g_bytes_ref (message) : NULL;
 
@@ -1121,6 +1182,7 @@ envoi_test_panel_finalize (GObject *object)
   g_clear_pointer (&self->message, g_bytes_unref);
   g_free (self->transcript);
   g_free (self->pop_summary);
+  g_free (self->identity);
   g_free (self->recipient);
 
   G_OBJECT_CLASS (envoi_test_panel_parent_class)->finalize (object);
