@@ -370,6 +370,9 @@ update_goa_row (EnvoiAccountDialog *self)
   g_autofree char *subtitle = NULL;
   g_autofree char *escaped = NULL;
 
+  /* An online account's name is long: under the title, where it has the row's width. */
+  adw_combo_row_set_use_subtitle (self->provider_row,
+                                  envoi_goa_choice_contains (self->goa_choice, selected));
   gtk_widget_set_visible (GTK_WIDGET (self->goa_row), signs_in);
   gtk_widget_set_visible (GTK_WIDGET (self->password_row), !signs_in);
   gtk_widget_set_sensitive (GTK_WIDGET (self->auth_row), !signs_in);
