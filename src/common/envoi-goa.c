@@ -86,6 +86,15 @@ error_is_absent (const GError *error)
       || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
 }
 
+/* GOA_ERROR_NOT_AUTHORIZED, as GOA names it on the bus. */
+static gboolean
+error_is_not_authorized (const GError *error)
+{
+  g_autofree char *name = g_dbus_error_get_remote_error (error);
+
+  return g_strcmp0 (name, "org.gnome.OnlineAccounts.Error.NotAuthorized") == 0;
+}
+
 static GError *
 translate_error (GError *error)
 {
@@ -645,8 +654,9 @@ typedef struct
 
 typedef struct
 {
-  char *token;
-  char *identity;
+  char   *token;
+  char   *identity;
+  gint32  expires_in;   /* seconds, as GOA said; 0 if unknown */
 } TokenResult;
 
 static void
@@ -691,11 +701,26 @@ token_get_cb (GObject      *source,
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   if (reply == NULL)
     {
-      if (g_dbus_error_is_remote_error (error))
+      /* Not authorized: no credentials, or the refresh was refused. Anything else (offline,
+       * the provider unreachable while refreshing) may pass: say so, and try again later. */
+      if (error_is_not_authorized (error))
         {
           g_debug ("GetAccessToken failed: %s", error->message);
           g_error_free (error);
           g_task_return_error (task, sign_in_needed (data->goa_account));
+        }
+      else if (g_dbus_error_is_remote_error (error))
+        {
+          g_autofree char *message = NULL;
+
+          g_dbus_error_strip_remote_error (error);
+          message = g_strdup (error->message);
+          g_error_free (error);
+          /* Translators: the first %s names the online account, e.g. "alice@gmail.com";
+           * the second is the error GNOME Online Accounts reported. */
+          g_task_return_new_error (task, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_FAILED,
+                                   _("GNOME Online Accounts could not renew the sign-in of “%s”: %s"),
+                                   data->goa_account->presentation_identity, message);
         }
       else
         g_task_return_error (task, translate_error (error));
@@ -713,6 +738,7 @@ token_get_cb (GObject      *source,
   token_result = g_new0 (TokenResult, 1);
   token_result->token = g_strdup (token);
   token_result->identity = g_strdup (data->goa_account->presentation_identity);
+  token_result->expires_in = expires_in;
   g_task_return_pointer (task, token_result, (GDestroyNotify) token_result_free);
 }
 
@@ -726,19 +752,29 @@ token_ensure_cb (GObject      *source,
   TokenData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  /* GOA answers org.gnome.OnlineAccounts.Error.NotAuthorized when the sign-in is gone. */
+  /* GOA answers org.gnome.OnlineAccounts.Error.NotAuthorized when the sign-in is gone. Its
+   * other failures say nothing about the sign-in: GOA 3.46 checks an OAuth 2 account by asking
+   * the provider who the token belongs to, over the network, so offline (or with the provider
+   * down) EnsureCredentials fails with a resolver or "Failed" error while the stored token is
+   * still good. Then GetAccessToken decides. */
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
   if (reply == NULL)
     {
-      if (g_dbus_error_is_remote_error (error))
+      if (error_is_not_authorized (error))
         {
           g_debug ("EnsureCredentials failed: %s", error->message);
           g_error_free (error);
           g_task_return_error (task, sign_in_needed (data->goa_account));
+          return;
         }
-      else
-        g_task_return_error (task, translate_error (error));
-      return;
+      if (!g_dbus_error_is_remote_error (error))
+        {
+          g_task_return_error (task, translate_error (error));
+          return;
+        }
+
+      g_debug ("EnsureCredentials failed, asking for the token anyway: %s", error->message);
+      g_error_free (error);
     }
 
   g_dbus_connection_call (G_DBUS_CONNECTION (source), GOA_NAME, data->goa_account->object_path,
@@ -847,7 +883,63 @@ envoi_goa_get_access_token_finish (GAsyncResult  *result,
   return token;
 }
 
-/* ---- a send with one token refresh -------------------------------------------------------- */
+
+/* ---- sends: one token per session, one refresh when the server refuses it ----------------- */
+
+/* GOA renews a token that has ten minutes or less to live before handing it out (GOA 3.46,
+ * goa_oauth2_provider_get_access_token_sync), so a session begun with a token just asked for
+ * may be reused, reconnecting with that token if it must, for a while; after that, or sooner if
+ * the token says it ends sooner, the next message begins a new session with a fresh token. */
+#define SESSION_REUSE_SECONDS (9 * 60)
+#define SESSION_MARGIN_SECONDS 60
+
+/* What a session's client carries: the token it signs in with (wiped with it) and until when
+ * it may be reused. */
+typedef struct
+{
+  char   *token;
+  char   *identity;
+  gint64  reuse_until;   /* monotonic */
+} Session;
+
+static GQuark
+session_quark (void)
+{
+  return g_quark_from_static_string ("envoi-goa-session");
+}
+
+static void
+session_free (Session *session)
+{
+  envoi_secret_free (session->token);
+  g_free (session->identity);
+  g_free (session);
+}
+
+static Session *
+session_of (EnvoiSmtpClient *client)
+{
+  return client != NULL ? g_object_get_qdata (G_OBJECT (client), session_quark ()) : NULL;
+}
+
+static EnvoiSmtpClient *
+session_new (EnvoiAccount *account,
+             TokenResult  *token_result)
+{
+  EnvoiSmtpClient *client = envoi_smtp_client_new (account, token_result->token);
+  Session *session = g_new0 (Session, 1);
+  gint64 life = 0;
+
+  if (token_result->expires_in > SESSION_MARGIN_SECONDS)
+    life = MIN (token_result->expires_in - SESSION_MARGIN_SECONDS, SESSION_REUSE_SECONDS);
+  session->token = g_steal_pointer (&token_result->token);
+  session->identity = g_steal_pointer (&token_result->identity);
+  session->reuse_until = g_get_monotonic_time () + life * G_USEC_PER_SEC;
+  g_object_set_qdata_full (G_OBJECT (client), session_quark (), session,
+                           (GDestroyNotify) session_free);
+
+  return client;
+}
 
 typedef struct
 {
@@ -856,7 +948,7 @@ typedef struct
   char            *envelope_from;
   GStrv            recipients;
   GBytes          *message;
-  char            *token;
+  EnvoiSmtpClient *client;     /* the session of this send */
   gboolean         retried;
 } SendData;
 
@@ -868,11 +960,22 @@ send_data_free (SendData *data)
   g_free (data->envelope_from);
   g_strfreev (data->recipients);
   g_clear_pointer (&data->message, g_bytes_unref);
-  envoi_secret_free (data->token);
+  g_clear_object (&data->client);
   g_free (data);
 }
 
+static void send_done_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 static void send_token_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+send_start (GTask *task)
+{
+  SendData *data = g_task_get_task_data (task);
+
+  envoi_smtp_client_send_async (data->client, data->envelope_from,
+                                (const char * const *) data->recipients, data->message,
+                                g_task_get_cancellable (task), send_done_cb, task);
+}
 
 static void
 send_done_cb (GObject      *source,
@@ -881,9 +984,11 @@ send_done_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   SendData *data = g_task_get_task_data (task);
+  Session *session = session_of (data->client);
   GError *error = NULL;
   char *reply;
 
+  g_assert (session != NULL);
   reply = envoi_smtp_client_send_finish (ENVOI_SMTP_CLIENT (source), result, &error);
   if (reply != NULL)
     {
@@ -891,21 +996,37 @@ send_done_cb (GObject      *source,
       return;
     }
 
-  /* The server refused the token: maybe it expired before GOA thought. Once, ask again. */
-  if (!data->retried && g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_AUTH_FAILED))
+  if (!g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_AUTH_FAILED))
+    {
+      g_clear_object (&data->client);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* The server refused the token: maybe it expired before GOA thought. Once, ask again, and
+   * never accept the refused token back (envoi_goa_get_access_token_async checks). */
+  if (!data->retried)
     {
       const char *goa_id = envoi_goa_account_id_from_provider (envoi_account_get_provider (data->account));
+      g_autoptr(EnvoiSmtpClient) refused = g_steal_pointer (&data->client);
 
       g_debug ("The server refused the access token; asking GOA for a fresh one");
       g_error_free (error);
       data->retried = TRUE;
-      envoi_goa_get_access_token_async (data->bus, goa_id, data->token,
+      envoi_goa_get_access_token_async (data->bus, goa_id, session->token,
                                         g_task_get_cancellable (task), send_token_cb,
                                         g_object_ref (task));
       return;
     }
 
-  g_task_return_error (task, error);
+  /* A token GOA had just given was refused too: the sign-in no longer works. */
+  g_debug ("The server refused a fresh access token too: %s", error->message);
+  g_error_free (error);
+  /* Translators: %s names the online account, e.g. "alice@gmail.com". */
+  g_task_return_new_error (task, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_SIGN_IN_NEEDED,
+                           _("The mail server refused the sign-in of “%s”, even with a fresh token from GNOME Online Accounts. Sign in again in Settings → Online Accounts."),
+                           session != NULL ? session->identity : "");
+  g_clear_object (&data->client);
 }
 
 static void
@@ -914,29 +1035,26 @@ send_token_cb (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(EnvoiSmtpClient) client = NULL;
   SendData *data = g_task_get_task_data (task);
+  TokenResult *token_result;
   GError *error = NULL;
-  char *token;
 
-  token = envoi_goa_get_access_token_finish (result, NULL, &error);
-  if (token == NULL)
+  token_result = g_task_propagate_pointer (G_TASK (result), &error);
+  if (token_result == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
-  envoi_secret_free (data->token);
-  data->token = token;
-  client = envoi_smtp_client_new (data->account, data->token);
-  envoi_smtp_client_send_async (client, data->envelope_from,
-                                (const char * const *) data->recipients, data->message,
-                                g_task_get_cancellable (task), send_done_cb, g_object_ref (task));
+  data->client = session_new (data->account, token_result);
+  token_result_free (token_result);
+  send_start (g_steal_pointer (&task));
 }
 
 void
 envoi_goa_send_async (GDBusConnection     *bus,
                       EnvoiAccount        *account,
+                      EnvoiSmtpClient     *session,
                       const char          *envelope_from,
                       const char * const  *recipients,
                       GBytes              *message,
@@ -950,6 +1068,7 @@ envoi_goa_send_async (GDBusConnection     *bus,
 
   g_return_if_fail (bus == NULL || G_IS_DBUS_CONNECTION (bus));
   g_return_if_fail (ENVOI_IS_ACCOUNT (account));
+  g_return_if_fail (session == NULL || ENVOI_IS_SMTP_CLIENT (session));
   g_return_if_fail (envelope_from != NULL);
   g_return_if_fail (recipients != NULL);
   g_return_if_fail (message != NULL);
@@ -973,15 +1092,33 @@ envoi_goa_send_async (GDBusConnection     *bus,
   data->message = g_bytes_ref (message);
   g_task_set_task_data (task, data, (GDestroyNotify) send_data_free);
 
+  /* A session still young enough: no new token, the connection is reused. (The caller drops
+   * its session when the account's settings change; the client keeps a copy of the old ones.) */
+  if (session != NULL && session_of (session) != NULL
+      && g_get_monotonic_time () < session_of (session)->reuse_until)
+    {
+      data->client = g_object_ref (session);
+      send_start (g_steal_pointer (&task));
+      return;
+    }
+
   envoi_goa_get_access_token_async (bus, goa_id, NULL, cancellable, send_token_cb,
                                     g_steal_pointer (&task));
 }
 
 char *
-envoi_goa_send_finish (GAsyncResult  *result,
-                       GError       **error)
+envoi_goa_send_finish (GAsyncResult     *result,
+                       EnvoiSmtpClient **session,
+                       GError          **error)
 {
+  SendData *data;
+  char *reply;
+
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  reply = g_task_propagate_pointer (G_TASK (result), error);
+  data = g_task_get_task_data (G_TASK (result));
+  if (session != NULL)
+    *session = reply != NULL && data != NULL && data->client != NULL ? g_object_ref (data->client) : NULL;
+  return reply;
 }

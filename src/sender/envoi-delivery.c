@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-delivery.h"
+#include "envoi-goa.h"
 #include "envoi-http-transport.h"
 #include "envoi-mailbox-client.h"
 #include "envoi-secret.h"
@@ -398,6 +399,73 @@ pop_lookup_cb (GObject      *source,
 
 /* ---- end of the issue 8 block ------------------------------------------------------------- */
 
+/* ---- OAuth 2 through GNOME Online Accounts (issue 9) --------------------------------------- */
+
+/* The sender pauses an account on the SMTP errors that say its sign-in is wrong: GOA's failures
+ * are put in those terms, with GOA's message, which says what to do.
+ *   - SIGN_IN_NEEDED (GOA says not authorized, or the server refused a fresh token), NO_ACCOUNT
+ *     (the online account was removed) and NOT_SUPPORTED (it no longer sends mail, or no longer
+ *     signs in with OAuth 2) need the person: retrying changes nothing until they sign in again
+ *     or choose another account, so they pause it like a refused password.
+ *   - NOT_RUNNING and FAILED (GOA could not renew the token for another reason, typically no
+ *     network) may pass by themselves: GOA is started on demand and may be restarting, the
+ *     network may come back. They stay in the GOA domain, which the sender retries later. */
+static GError *
+goa_error_for_sender (GError *error)
+{
+  GError *smtp_error;
+
+  if (error->domain != ENVOI_GOA_ERROR
+      || error->code == ENVOI_GOA_ERROR_NOT_RUNNING
+      || error->code == ENVOI_GOA_ERROR_FAILED)
+    return error;
+
+  smtp_error = g_error_new_literal (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_AUTH_FAILED, error->message);
+  g_error_free (error);
+  return smtp_error;
+}
+
+static void
+goa_send_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(EnvoiSmtpClient) session = NULL;
+  g_autofree char *reply = NULL;
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  reply = envoi_goa_send_finish (result, &session, &error);
+  if (reply == NULL)
+    {
+      g_clear_object (&self->client);
+      return_result (task, goa_error_for_sender (error));
+      return;
+    }
+
+  /* The next message reuses the session unless the settings changed meanwhile. */
+  if (send->generation == self->generation)
+    g_set_object (&self->client, session);
+  delivered (g_steal_pointer (&task));
+}
+
+/* An account whose provider is "goa:<id>": no password in the keyring, a token from GOA for
+ * each session (see envoi_goa_send_async). */
+static void
+start_goa_send (GTask *task)
+{
+  EnvoiDelivery *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+
+  envoi_goa_send_async (NULL, self->account, self->client, send->envelope_from,
+                        (const char * const *) send->recipients, send->message,
+                        g_task_get_cancellable (task), goa_send_cb, task);
+}
+
+/* ---- end of the issue 9 block ------------------------------------------------------------- */
+
 static void
 envoi_delivery_dispose (GObject *object)
 {
@@ -577,7 +645,9 @@ start_smtp (GTask *task)
   SendData *send = g_task_get_task_data (task);
 
   send->fallback = FALSE;
-  if (self->client != NULL)
+  if (envoi_goa_account_id_from_provider (envoi_account_get_provider (self->account)) != NULL)
+    start_goa_send (task);
+  else if (self->client != NULL)
     start_send (task);
   else if (envoi_account_get_auth_method (self->account) == ENVOI_AUTH_METHOD_NONE)
     {

@@ -35,7 +35,12 @@ void           envoi_delivery_set_blocked_until (EnvoiDelivery       *self,
 void           envoi_delivery_reset             (EnvoiDelivery       *self);
 
 /* Sends one message: looks the password up in the keyring the first time, then reuses the
- * connection. @recipients already include the account's always-Bcc address. */
+ * connection. An account that signs in through GNOME Online Accounts ("goa:" provider) has no
+ * password: each session asks GOA for a token (envoi_goa_send_async), and GOA's failures come
+ * back as ENVOI_SMTP_ERROR_AUTH_FAILED when the person must act (sign in again, the online account
+ * removed), which pauses the account, or in the ENVOI_GOA_ERROR domain when retrying later may
+ * help (GOA not running, no network to renew the token). @recipients already include the
+ * account's always-Bcc address. */
 void           envoi_delivery_send_async        (EnvoiDelivery       *self,
                                                  const char          *envelope_from,
                                                  const char * const  *recipients,
