@@ -6,8 +6,6 @@
 
 #include "config.h"
 
-#include <glib/gstdio.h>
-#include <libsecret/secret.h>
 #include <string.h>
 
 #include "envoi-account.h"
@@ -15,41 +13,15 @@
 #include "envoi-goa.h"
 #include "envoi-secret.h"
 #include "envoi-smtp-client.h"
+#include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
 
-#define GOA_DAEMON "/usr/libexec/goa-daemon"
 #define GOA_ID     "account_1700000000_0"
 #define GOOD_TOKEN "ya29.fresh-token-for-envoi"
 #define STALE_TOKEN "ya29.expired-token-for-envoi"
 #define OAUTH_USER "oauth-user@example.com"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static GSubprocess *
-start_xoauth2_server (const char *dir,
-                      guint16    *port)
-{
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "xoauth2-smtpd.py", NULL);
-  g_autofree char *ready = g_build_filename (dir, "ready", NULL);
-  g_autofree char *port_file = g_build_filename (dir, "port", NULL);
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-  GSubprocess *server;
-
-  /* A run before this one in the same session left its files: wait for this server's own. */
-  g_unlink (ready);
-  g_unlink (port_file);
-  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                             &error, "/usr/bin/python3", script,
-                             "--dir", dir, "--user", OAUTH_USER, "--accept", GOOD_TOKEN, NULL);
-  g_assert_no_error (error);
-  for (guint i = 0; i < 200 && !g_file_test (ready, G_FILE_TEST_EXISTS); i++)
-    g_usleep (50 * 1000);
-  g_assert_true (g_file_test (ready, G_FILE_TEST_EXISTS));
-  g_assert_true (g_file_get_contents (port_file, &text, NULL, NULL));
-  *port = (guint16) g_ascii_strtoull (text, NULL, 10);
-  return server;
-}
 
 static GBytes *
 make_message (const char *subject)
@@ -115,23 +87,18 @@ list_accounts (GDBusConnection *bus)
 static void
 test_xoauth2_bearer (void)
 {
-  /* A directory of this run's own: a session may run the suite twice (plain and sanitized). */
-  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "xoauth2-bearer-XXXXXX", NULL);
-  g_autofree char *tokens_path = NULL;
+  g_autofree char *dir = NULL;
   g_autofree char *messages = NULL;
   g_autofree char *tokens = NULL;
   g_autofree char *reply = NULL;
   g_autoptr(GSubprocess) server = NULL;
   g_autoptr(EnvoiAccount) account = envoi_account_new ("xoauth2");
   g_autoptr(GError) error = NULL;
+  const char *accepted[] = { GOOD_TOKEN, NULL };
   guint16 port;
 
-  g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
-  g_assert_nonnull (g_mkdtemp (dir));
-  tokens_path = g_build_filename (dir, "tokens", NULL);
+  server = envoi_test_xoauth2_start (OAUTH_USER, accepted, FALSE, &dir, &port);
   messages = g_build_filename (dir, "messages", NULL);
-
-  server = start_xoauth2_server (dir, &port);
   g_object_set (account,
                 "address", OAUTH_USER,
                 "host", "127.0.0.1",
@@ -154,11 +121,10 @@ test_xoauth2_bearer (void)
   g_assert_false (folder_has_subject (messages, "bearer-refused"));
 
   /* The server saw exactly those two tokens, for that user. */
-  g_assert_true (g_file_get_contents (tokens_path, &tokens, NULL, NULL));
+  tokens = envoi_test_xoauth2_tokens (dir);
   g_assert_cmpstr (tokens, ==, OAUTH_USER " " GOOD_TOKEN "\n" OAUTH_USER " " STALE_TOKEN "\n");
 
-  g_subprocess_force_exit (server);
-  g_subprocess_wait (server, NULL, NULL);
+  envoi_test_xoauth2_stop (server);
 }
 
 /* ---- GOA absent --------------------------------------------------------------------------- */
@@ -191,99 +157,6 @@ test_absent (void)
 
 /* ---- the real goa-daemon ------------------------------------------------------------------ */
 
-static GSubprocess *goa_daemon;
-
-/* GOA's own keyring item for a password account: its schema, "<provider>:gen<n>:<id>", and a
- * serialized a{sv} of the passwords. */
-static void
-store_goa_credentials (const char *id,
-                       const char *password)
-{
-  static const SecretSchema goa_schema = {
-    "org.gnome.OnlineAccounts", SECRET_SCHEMA_DONT_MATCH_NAME,
-    {
-      { "goa-identity", SECRET_SCHEMA_ATTRIBUTE_STRING },
-      { NULL, 0 },
-    }
-  };
-  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
-  g_autoptr(GVariant) credentials = NULL;
-  g_autofree char *identity = g_strdup_printf ("imap_smtp:gen0:%s", id);
-  g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_variant_builder_add (builder, "{sv}", "imap-password", g_variant_new_string (password));
-  g_variant_builder_add (builder, "{sv}", "smtp-password", g_variant_new_string (password));
-  credentials = g_variant_ref_sink (g_variant_builder_end (builder));
-  text = g_variant_print (credentials, TRUE);
-
-  secret_password_store_sync (&goa_schema, SECRET_COLLECTION_DEFAULT,
-                              "GOA imap_smtp credentials for identity", text, NULL, &error,
-                              "goa-identity", identity, NULL);
-  g_assert_no_error (error);
-  explicit_bzero (text, strlen (text));
-}
-
-static void
-start_goa_daemon (void)
-{
-  g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "goa-1.0", NULL);
-  g_autofree char *path = g_build_filename (dir, "accounts.conf", NULL);
-  g_autofree char *conf = NULL;
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GError) error = NULL;
-  gboolean owned = FALSE;
-
-  conf = g_strdup_printf ("[Account %s]\n"
-                          "Provider=imap_smtp\n"
-                          "Identity=" ENVOI_TEST_USER "\n"
-                          "PresentationIdentity=" ENVOI_TEST_USER "@example.com\n"
-                          "Enabled=true\n"
-                          "MailEnabled=true\n"
-                          "EmailAddress=" ENVOI_TEST_USER "@example.com\n"
-                          "Name=Envoi Tester\n"
-                          "ImapHost=127.0.0.1:1\n"
-                          "ImapUserName=" ENVOI_TEST_USER "\n"
-                          "ImapUseSsl=false\n"
-                          "ImapUseTls=false\n"
-                          "ImapAcceptSslErrors=false\n"
-                          "SmtpHost=127.0.0.1:%u\n"
-                          "SmtpUseAuth=true\n"
-                          "SmtpUserName=" ENVOI_TEST_USER "\n"
-                          "SmtpAuthLogin=false\n"
-                          "SmtpAuthPlain=true\n"
-                          "SmtpUseSsl=false\n"
-                          "SmtpUseTls=false\n"
-                          "SmtpAcceptSslErrors=false\n",
-                          GOA_ID, envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"));
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_file_set_contents (path, conf, -1, &error);
-  g_assert_no_error (error);
-  store_goa_credentials (GOA_ID, ENVOI_TEST_PASSWORD);
-
-  goa_daemon = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                                 &error, GOA_DAEMON, "--replace", NULL);
-  g_assert_no_error (error);
-
-  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < 200 && !owned; i++)
-    {
-      g_autoptr(GVariant) reply = NULL;
-
-      reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                           "org.freedesktop.DBus", "NameHasOwner",
-                                           g_variant_new ("(s)", "org.gnome.OnlineAccounts"),
-                                           G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, -1,
-                                           NULL, NULL);
-      if (reply != NULL)
-        g_variant_get (reply, "(b)", &owned);
-      if (!owned)
-        g_usleep (50 * 1000);
-    }
-  g_assert_true (owned);
-}
-
 static void
 test_daemon (void)
 {
@@ -298,13 +171,17 @@ test_daemon (void)
   EnvoiGoaAccount *goa;
   gboolean imported = FALSE;
 
-  if (!g_file_test (GOA_DAEMON, G_FILE_TEST_IS_EXECUTABLE))
+  if (!envoi_test_goa_available ())
     {
       g_test_skip ("goa-daemon is not installed (build-aux/install-deps.sh test installs it)");
       return;
     }
 
-  start_goa_daemon ();
+  envoi_test_goa_clear ();
+  envoi_test_goa_add_password_account (GOA_ID, ENVOI_TEST_USER, ENVOI_TEST_USER "@example.com",
+                                       envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"),
+                                       ENVOI_TEST_PASSWORD);
+  envoi_test_goa_start ();
 
   /* Listing. */
   accounts = list_accounts (NULL);
@@ -358,9 +235,136 @@ test_daemon (void)
   g_assert_null (envoi_goa_get_access_token_finish (envoi_test_wait (&result), NULL, &error));
   g_assert_error (error, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_NO_ACCOUNT);
 
-  g_subprocess_send_signal (goa_daemon, SIGTERM);
-  g_subprocess_wait (goa_daemon, NULL, NULL);
-  g_clear_object (&goa_daemon);
+  envoi_test_goa_stop ();
+}
+
+/* ---- an OAuth 2 account of the real goa-daemon, offline ----------------------------------- */
+
+#define OAUTH_ID       "account_1700000000_1"
+#define OAUTH_PROVIDER "google"
+#define TOKEN_A        "ya29.goa-token-a"
+#define TOKEN_B        "ya29.goa-token-b"
+
+static char *
+get_token (const char  *rejected,
+           char       **identity,
+           GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  envoi_goa_get_access_token_async (NULL, OAUTH_ID, rejected, NULL, envoi_test_async_result_cb, &result);
+  return envoi_goa_get_access_token_finish (envoi_test_wait (&result), identity, error);
+}
+
+/* What GOA does without network, and what Envoi makes of it. */
+static void
+test_daemon_oauth2 (void)
+{
+  g_autoptr(GPtrArray) accounts = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *identity = NULL;
+  g_autofree char *remote_error = NULL;
+  char *token;
+  EnvoiGoaAccount *goa;
+
+  if (!envoi_test_goa_available ())
+    {
+      g_test_skip ("goa-daemon is not installed (build-aux/install-deps.sh test installs it)");
+      return;
+    }
+
+  envoi_test_goa_clear ();
+  envoi_test_goa_add_oauth2_account (OAUTH_ID, OAUTH_PROVIDER, OAUTH_USER, TOKEN_A, "refresh-1", 3600);
+  envoi_test_goa_start ();
+
+  accounts = list_accounts (NULL);
+  g_assert_cmpuint (accounts->len, ==, 1);
+  goa = g_ptr_array_index (accounts, 0);
+  g_assert_true (goa->oauth2);
+  g_assert_cmpstr (goa->smtp_host, ==, "smtp.gmail.com");
+
+  /* EnsureCredentials asks Google who the token belongs to: offline it fails, but not with
+   * NotAuthorized, so GOA does not ask for attention — and Envoi asks for the token anyway. */
+  error = envoi_test_goa_ensure_credentials (OAUTH_ID);
+  g_assert_nonnull (error);
+  remote_error = g_dbus_error_get_remote_error (error);
+  g_assert_cmpstr (remote_error, !=, "org.gnome.OnlineAccounts.Error.NotAuthorized");
+  g_clear_error (&error);
+  g_assert_false (envoi_test_goa_attention_needed (OAUTH_ID));
+
+  token = get_token (NULL, &identity, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (token, ==, TOKEN_A);
+  g_assert_cmpstr (identity, ==, OAUTH_USER);
+  envoi_secret_free (token);
+
+  /* The server refused it and GOA has nothing newer: sign in again, not a loop. */
+  g_assert_null (get_token (TOKEN_A, NULL, &error));
+  g_assert_error (error, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_SIGN_IN_NEEDED);
+  g_assert_nonnull (strstr (error->message, OAUTH_USER));
+  g_clear_error (&error);
+
+  /* GOA reads its keyring item at each request: what its refresh stores is handed out next. */
+  envoi_test_goa_set_oauth2_token (OAUTH_ID, OAUTH_PROVIDER, TOKEN_B, "refresh-1", 3600);
+  token = get_token (TOKEN_A, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (token, ==, TOKEN_B);
+  envoi_secret_free (token);
+
+  /* Expired, with a refresh token: GOA must reach Google to refresh, and cannot. That is not a
+   * revoked sign-in: a failure to try again later. */
+  envoi_test_goa_set_oauth2_token (OAUTH_ID, OAUTH_PROVIDER, TOKEN_A, "refresh-1", -60);
+  g_assert_null (get_token (NULL, NULL, &error));
+  g_assert_error (error, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, OAUTH_USER));
+  g_clear_error (&error);
+  g_assert_false (envoi_test_goa_attention_needed (OAUTH_ID));
+
+  /* No credentials at all (revoked, or the keyring item lost): GOA says NotAuthorized. */
+  envoi_test_goa_forget_credentials (OAUTH_ID, OAUTH_PROVIDER);
+  g_assert_null (get_token (NULL, NULL, &error));
+  g_assert_error (error, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_SIGN_IN_NEEDED);
+  g_assert_nonnull (strstr (error->message, "Online Accounts"));
+  g_clear_error (&error);
+  g_assert_true (envoi_test_goa_attention_needed (OAUTH_ID));
+
+  envoi_test_goa_stop ();
+  envoi_test_goa_clear ();
+}
+
+/* A send when nothing owns GOA's name and nothing can start it. */
+static void
+test_send_not_running (void)
+{
+  g_autoptr(GTestDBus) dbus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("oauth");
+  g_autoptr(EnvoiSmtpClient) session = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) message = make_message ("not-running");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *session_address = g_strdup (g_getenv ("DBUS_SESSION_BUS_ADDRESS"));
+  const char *recipients[] = { "to@example.net", NULL };
+
+  g_test_dbus_up (dbus);
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", session_address, TRUE);
+  bus = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (dbus),
+                                                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                                | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  g_object_set (account, "address", OAUTH_USER, "host", "127.0.0.1", "port", 1u,
+                "auth-method", ENVOI_AUTH_METHOD_XOAUTH2, "provider", "goa:" OAUTH_ID, NULL);
+  envoi_goa_send_async (bus, account, NULL, OAUTH_USER, recipients, message, NULL,
+                        envoi_test_async_result_cb, &result);
+  g_assert_null (envoi_goa_send_finish (envoi_test_wait (&result), &session, &error));
+  g_assert_error (error, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_NOT_RUNNING);
+  g_assert_null (session);
+
+  g_dbus_connection_close_sync (bus, NULL, NULL);
+  g_test_dbus_down (dbus);
+  g_setenv ("DBUS_SESSION_BUS_ADDRESS", session_address, TRUE);
 }
 
 static void
@@ -384,10 +388,13 @@ main (int   argc,
   g_test_add_func ("/envoi/goa/provider-id", test_provider_id);
   g_test_add_func ("/envoi/goa/xoauth2-bearer", test_xoauth2_bearer);
   g_test_add_func ("/envoi/goa/absent", test_absent);
+  /* Before anything keeps the session bus open (libsecret does, for good): g_test_dbus_down()
+   * waits for it to close. */
+  g_test_add_func ("/envoi/goa/send-not-running", test_send_not_running);
   g_test_add_func ("/envoi/goa/daemon-password-account", test_daemon);
+  g_test_add_func ("/envoi/goa/daemon-oauth2-offline", test_daemon_oauth2);
 
   status = g_test_run ();
-  if (goa_daemon != NULL)
-    g_subprocess_force_exit (goa_daemon);
+  envoi_test_goa_stop ();
   return status;
 }

@@ -24,6 +24,7 @@
 #include "envoi-queue.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
+#include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
 
 #define WAIT_SECONDS 60
@@ -873,6 +874,339 @@ write_service_file (void)
                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
 }
 
+/* ---- OAuth 2 through GNOME Online Accounts (issue 9) ------------------------------------------
+ * The real goa-daemon, with a Google account written as GOA keeps it, and tests/xoauth2-smtpd.py,
+ * which takes only the bearer tokens it is told to. GOA runs offline here: it hands out the
+ * stored token (EnsureCredentials fails for want of network, which is no revoked sign-in), but
+ * cannot refresh a token with Google. The tests stand in for that refresh by writing the keyring
+ * item GOA's refresh writes; GOA hands out the new token at the next request. */
+
+#define GOA_ID       "account_1700000000_7"
+#define GOA_PROVIDER "google"
+#define GOA_USER     "oauth-user@example.com"
+#define GOA_TOKEN_A  "ya29.sender-token-a"
+#define GOA_TOKEN_B  "ya29.sender-token-b"
+#define SIGN_IN_HINT "Sign in again in Settings → Online Accounts."
+
+typedef struct
+{
+  GSubprocess *server;
+  char        *dir;
+  guint16      port;
+} Xoauth2;
+
+static void
+xoauth2_clear (Xoauth2 *x)
+{
+  envoi_test_xoauth2_stop (x->server);
+  g_clear_object (&x->server);
+  g_clear_pointer (&x->dir, g_free);
+}
+
+/* GOA with TOKEN_A, an Envoi account "goa:" signing in with it, and the server taking `accepted`. */
+static void
+goa_setup (const char *accepted_token,
+           gboolean    hold_rejections,
+           Xoauth2    *x)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("oauth");
+  const char *accepted[] = { accepted_token, NULL };
+
+  reset ();
+  envoi_test_goa_stop ();
+  envoi_test_goa_clear ();
+  envoi_test_goa_add_oauth2_account (GOA_ID, GOA_PROVIDER, GOA_USER, GOA_TOKEN_A, "refresh-1", 3600);
+  envoi_test_goa_start ();
+
+  x->server = envoi_test_xoauth2_start (GOA_USER, accepted, hold_rejections, &x->dir, &x->port);
+  g_object_set (account,
+                "address", GOA_USER,
+                "host", "127.0.0.1",
+                "port", (guint) x->port,
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_XOAUTH2,
+                "username", GOA_USER,
+                "provider", "goa:" GOA_ID,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+}
+
+static guint
+count_files (const char *dir,
+             const char *suffix)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    count += g_str_has_suffix (name, suffix);
+  return count;
+}
+
+static gboolean
+xoauth2_has_messages (gpointer data)
+{
+  Expect *expect = data;
+  g_autofree char *messages = g_build_filename (expect->listener, "messages", NULL);
+
+  return count_files (messages, ".eml") >= expect->count;
+}
+
+static gboolean
+xoauth2_held (gpointer data)
+{
+  return envoi_test_xoauth2_is_held (data);
+}
+
+/* Whether `needle` is in any file under `path`: a token must never reach the disk. */
+static gboolean
+tree_contains (const char *path,
+               const char *needle)
+{
+  g_autoptr(GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        {
+          if (tree_contains (child, needle))
+            return TRUE;
+        }
+      else if (g_file_get_contents (child, &contents, &length, NULL)
+               && memmem (contents, length, needle, strlen (needle)) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The state and the last error of the one queued message. */
+static char *
+only_entry (char **last_error)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *state = NULL;
+  const char *last = NULL;
+
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (list), ==, 1);
+  g_variant_get_child (list, 0, "(&s&s&suxx&s^a&s&s)", NULL, NULL, &state, NULL, NULL, NULL,
+                       NULL, NULL, &last);
+  *last_error = g_strdup (last);
+  return g_strdup (state);
+}
+
+static char *
+only_entry_id (void)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *id = NULL;
+
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_variant_n_children (list), ==, 1);
+  g_variant_get_child (list, 0, "(&s&s&suxx&s^a&s&s)", &id, NULL, NULL, NULL, NULL, NULL,
+                       NULL, NULL, NULL);
+  return g_strdup (id);
+}
+
+/* Two messages go with the token GOA hands out, for GOA's user, over one session: one sign-in. */
+static void
+test_goa_send (void)
+{
+  Xoauth2 x = { 0 };
+  g_autofree char *err = NULL;
+  g_autofree char *tokens = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *state = state_dir ();
+  g_autofree char *queue = envoi_queue_default_directory ();
+  Expect expect = { NULL, 2 };
+
+  if (!envoi_test_goa_available ())
+    {
+      g_test_skip ("goa-daemon is not installed (build-aux/install-deps.sh test installs it)");
+      return;
+    }
+
+  goa_setup (GOA_TOKEN_A, FALSE, &x);
+  expect.listener = x.dir;
+
+  g_assert_cmpint (run_sendmail ("Subject: goa one\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail ("Subject: goa two\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (xoauth2_has_messages, &expect));
+  g_assert_true (wait_until (queue_empty, NULL));
+
+  tokens = envoi_test_xoauth2_tokens (x.dir);
+  g_assert_cmpstr (tokens, ==, GOA_USER " " GOA_TOKEN_A "\n");
+  log = read_log ();
+  g_assert_null (strstr (log, " paused "));
+  g_assert_null (strstr (log, " deferred "));
+
+  /* The token stayed in memory: not in the queue, the delivery log, or Envoi's settings. */
+  g_assert_false (tree_contains (state, GOA_TOKEN_A));
+  g_assert_false (tree_contains (queue, GOA_TOKEN_A));
+  g_assert_false (tree_contains (g_get_user_config_dir (), GOA_TOKEN_A));
+
+  xoauth2_clear (&x);
+}
+
+/* The server refuses the token; meanwhile GOA's stored token is renewed (as its refresh would do
+ * with Google): the sender asks GOA again and the same attempt goes through with the new one. */
+static void
+test_goa_token_refresh (void)
+{
+  Xoauth2 x = { 0 };
+  g_autofree char *err = NULL;
+  g_autofree char *tokens = NULL;
+  g_autofree char *log = NULL;
+  Expect expect = { NULL, 1 };
+
+  if (!envoi_test_goa_available ())
+    {
+      g_test_skip ("goa-daemon is not installed (build-aux/install-deps.sh test installs it)");
+      return;
+    }
+
+  goa_setup (GOA_TOKEN_B, TRUE, &x);
+  expect.listener = x.dir;
+
+  g_assert_cmpint (run_sendmail ("Subject: goa refresh\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (xoauth2_held, x.dir));
+  envoi_test_goa_set_oauth2_token (GOA_ID, GOA_PROVIDER, GOA_TOKEN_B, "refresh-1", 3600);
+  envoi_test_xoauth2_release (x.dir);
+
+  g_assert_true (wait_until (xoauth2_has_messages, &expect));
+  g_assert_true (wait_until (queue_empty, NULL));
+  tokens = envoi_test_xoauth2_tokens (x.dir);
+  g_assert_cmpstr (tokens, ==, GOA_USER " " GOA_TOKEN_A "\n" GOA_USER " " GOA_TOKEN_B "\n");
+
+  /* One attempt: neither deferred nor paused. */
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " sent"));
+  g_assert_null (strstr (log, " deferred "));
+  g_assert_null (strstr (log, " paused "));
+
+  xoauth2_clear (&x);
+}
+
+/* The server refuses the token and GOA has no other: the account pauses and says to sign in
+ * again; after signing in again (a new token in GOA's keyring), Retry sends it. Then GOA loses
+ * the credentials (NotAuthorized): paused before any connection, and GOA wants attention. */
+static void
+test_goa_sign_in_needed (void)
+{
+  Xoauth2 x = { 0 };
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *tokens = NULL;
+  g_autofree char *entry_state = NULL;
+  g_autofree char *last_error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *log = NULL;
+  Expect expect = { NULL, 1 };
+
+  if (!envoi_test_goa_available ())
+    {
+      g_test_skip ("goa-daemon is not installed (build-aux/install-deps.sh test installs it)");
+      return;
+    }
+
+  goa_setup (GOA_TOKEN_B, FALSE, &x);
+  expect.listener = x.dir;
+
+  g_assert_cmpint (run_sendmail ("Subject: goa paused\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_paused, NULL));
+  entry_state = only_entry (&last_error);
+  g_assert_cmpstr (entry_state, ==, "paused");
+  g_assert_nonnull (strstr (last_error, GOA_USER));
+  g_assert_nonnull (strstr (last_error, SIGN_IN_HINT));
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " paused "));
+  g_assert_nonnull (strstr (log, SIGN_IN_HINT));
+  g_assert_nonnull (strstr (log, " notified desktop"));
+  /* The refused token was not offered again. */
+  tokens = envoi_test_xoauth2_tokens (x.dir);
+  g_assert_cmpstr (tokens, ==, GOA_USER " " GOA_TOKEN_A "\n");
+
+  /* Signed in again in Settings: GOA holds a new token. Retry. */
+  envoi_test_goa_set_oauth2_token (GOA_ID, GOA_PROVIDER, GOA_TOKEN_B, "refresh-2", 3600);
+  id = only_entry_id ();
+  p = proxy ();
+  envoi_dbus_sender1_call_retry_sync (p, id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_until (xoauth2_has_messages, &expect));
+  g_assert_true (wait_until (queue_empty, NULL));
+  g_clear_pointer (&tokens, g_free);
+  tokens = envoi_test_xoauth2_tokens (x.dir);
+  g_assert_cmpstr (tokens, ==, GOA_USER " " GOA_TOKEN_A "\n" GOA_USER " " GOA_TOKEN_B "\n");
+
+  /* The sign-in revoked: GOA has no credentials and says NotAuthorized. */
+  stop_daemon (SIGTERM);
+  envoi_test_goa_forget_credentials (GOA_ID, GOA_PROVIDER);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail ("Subject: goa revoked\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_paused, NULL));
+  g_clear_pointer (&entry_state, g_free);
+  g_clear_pointer (&last_error, g_free);
+  entry_state = only_entry (&last_error);
+  g_assert_cmpstr (entry_state, ==, "paused");
+  g_assert_nonnull (strstr (last_error, SIGN_IN_HINT));
+  g_assert_true (envoi_test_goa_attention_needed (GOA_ID));
+  g_clear_pointer (&tokens, g_free);
+  tokens = envoi_test_xoauth2_tokens (x.dir);
+  g_assert_cmpstr (tokens, ==, GOA_USER " " GOA_TOKEN_A "\n" GOA_USER " " GOA_TOKEN_B "\n");
+
+  xoauth2_clear (&x);
+}
+
+/* The online account removed from Settings: paused, saying so. */
+static void
+test_goa_account_removed (void)
+{
+  Xoauth2 x = { 0 };
+  g_autofree char *err = NULL;
+  g_autofree char *entry_state = NULL;
+  g_autofree char *last_error = NULL;
+  g_autofree char *tokens = NULL;
+
+  if (!envoi_test_goa_available ())
+    {
+      g_test_skip ("goa-daemon is not installed (build-aux/install-deps.sh test installs it)");
+      return;
+    }
+
+  goa_setup (GOA_TOKEN_A, FALSE, &x);
+  envoi_test_goa_stop ();
+  envoi_test_goa_clear ();
+  envoi_test_goa_start ();
+
+  g_assert_cmpint (run_sendmail ("Subject: goa removed\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_paused, NULL));
+  entry_state = only_entry (&last_error);
+  g_assert_cmpstr (entry_state, ==, "paused");
+  g_assert_nonnull (strstr (last_error, "was removed from Settings → Online Accounts"));
+  tokens = envoi_test_xoauth2_tokens (x.dir);
+  g_assert_cmpstr (tokens, ==, "");
+
+  xoauth2_clear (&x);
+  envoi_test_goa_stop ();
+}
+
+/* ---- end of the issue 9 block ------------------------------------------------------------- */
+
 static void
 start_smtpd (void)
 {
@@ -943,10 +1277,15 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/damaged-file", test_damaged_file);
   g_test_add_func ("/envoi/sender/auth-failure-pauses", test_auth_failure_pauses);
   g_test_add_func ("/envoi/sender/missing-account", test_missing_account);
+  g_test_add_func ("/envoi/sender/goa-send", test_goa_send);
+  g_test_add_func ("/envoi/sender/goa-token-refresh", test_goa_token_refresh);
+  g_test_add_func ("/envoi/sender/goa-sign-in-needed", test_goa_sign_in_needed);
+  g_test_add_func ("/envoi/sender/goa-account-removed", test_goa_account_removed);
 
   status = g_test_run ();
 
   stop_daemon (SIGTERM);
+  envoi_test_goa_stop ();
   g_subprocess_force_exit (h.smtpd);
   g_subprocess_wait (h.smtpd, NULL, NULL);
   g_clear_object (&h.smtpd);

@@ -11,6 +11,11 @@
 # "535 5.7.8". Writes DIR/port, appends each token it receives to DIR/tokens (one a line, as
 # "USER TOKEN"), stores accepted messages as DIR/messages/<n>.eml, then creates DIR/ready.
 # Runs until killed.
+#
+# With --hold-rejections, before refusing a token (libcurl gives up at the 334 challenge already)
+# it creates DIR/held and waits until the test creates DIR/release, then removes both: the test
+# can change something, such as the token GNOME Online Accounts hands out next, while the client
+# waits for the answer.
 
 import argparse
 import asyncio
@@ -25,11 +30,21 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Handler:
-    def __init__(self, d, user, accepted):
+    def __init__(self, d, user, accepted, hold):
         self.dir = d
         self.user = user
         self.accepted = set(accepted)
+        self.hold = hold
         self.count = 0
+
+    async def held(self):
+        held = os.path.join(self.dir, "held")
+        release = os.path.join(self.dir, "release")
+        open(held, "w").close()
+        while not os.path.exists(release):
+            await asyncio.sleep(0.02)
+        os.unlink(release)
+        os.unlink(held)
 
     def record(self, user, token):
         with open(os.path.join(self.dir, "tokens"), "a", encoding="utf-8") as f:
@@ -55,6 +70,8 @@ class Handler:
         self.record(user, token)
         if user == self.user and token in self.accepted:
             return AuthResult(success=True, auth_data=user)
+        if self.hold:
+            await self.held()
         error = json.dumps({"status": "401", "schemes": "Bearer",
                             "scope": "https://mail.example.com/"}).encode()
         await server.push("334 " + base64.b64encode(error).decode())
@@ -79,10 +96,11 @@ async def main():
     parser.add_argument("--dir", required=True)
     parser.add_argument("--user", required=True)
     parser.add_argument("--accept", action="append", default=[])
+    parser.add_argument("--hold-rejections", action="store_true")
     args = parser.parse_args()
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
-    handler = Handler(d, args.user, args.accept)
+    handler = Handler(d, args.user, args.accept, args.hold_rejections)
 
     def factory():
         return SMTP(handler, hostname="localhost", ident="Envoi XOAUTH2 test server",
