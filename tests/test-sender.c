@@ -13,8 +13,10 @@
 #include "config.h"
 
 #include <gio/gunixfdlist.h>
+#include <gio/gunixfdmessage.h>
 #include <glib/gstdio.h>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "envoi-queue.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
+#include "envoi-submit-protocol.h"
 #include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
 
@@ -847,6 +850,378 @@ test_missing_account (void)
   g_assert_true (wait_until (one_delivered_and_empty, NULL));
 }
 
+/* envoi-sendmail's fast path: the daemon runs, so the message goes over its submit socket.
+ * ENVOI_SENDMAIL_HELPER points nowhere: had envoi-sendmail fallen back to its helper, it would
+ * have failed with 69. */
+
+static int
+run_sendmail_fast (const char  *input,
+                   char       **err,
+                   ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) h.sendmail);
+  va_start (args, err);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "ENVOI_SENDMAIL_HELPER", "/nonexistent/envoi-sendmail-helper", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &out, err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+
+  return g_subprocess_get_exit_status (process);
+}
+
+/* The daemon owns its bus name (and answers Ping) a little before it listens. */
+static gboolean
+submit_socket_ready (gpointer data)
+{
+  g_autofree char *path = envoi_submit_socket_path ();
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static void
+start_daemon_listening (void)
+{
+  start_daemon ();
+  g_assert_true (wait_until (submit_socket_ready, NULL));
+}
+
+static void
+assert_one_line (const char *err)
+{
+  g_assert_true (g_str_has_prefix (err, "envoi-sendmail: "));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+}
+
+static void
+test_sendmail_socket (void)
+{
+  g_autofree char *err = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autofree char *big = g_build_filename (envoi_test_env ("ENVOI_TEST_DIR"), "big.eml", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  Expect expect = { "sink", 1 };
+  int fd;
+
+  reset ();
+  add_account ("alice", "sink", 50, NULL, NULL);
+  start_daemon_listening ();
+
+  g_assert_cmpint (run_sendmail_fast ("From: Alice <alice@example.org>\n"
+                                      "To: to1@example.net\n"
+                                      "Cc: cc@example.net\n"
+                                      "Bcc: hidden@example.net\n"
+                                      "Subject: Fast path\n"
+                                      "\n"
+                                      "Body line\n"
+                                      ".\n"
+                                      "not part of the message\n",
+                                      &err, "-t", "-oi-ignored", NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (wait_until (has_messages, &expect));
+  messages = read_messages ("sink");
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (messages, 0), ==,
+                   "MAIL FROM:<alice@example.org>\n"
+                   "RCPT TO:<to1@example.net>\n"
+                   "RCPT TO:<cc@example.net>\n"
+                   "RCPT TO:<hidden@example.net>\n");
+  g_assert_null (strstr (g_ptr_array_index (messages, 1), "hidden@example.net"));
+  g_assert_null (strstr (g_ptr_array_index (messages, 1), "not part of the message"));
+  g_assert_nonnull (strstr (g_ptr_array_index (messages, 1), "\nMessage-Id: <"));
+
+  /* The errors keep their exit codes and their one line. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast ("Subject: nobody\n\nhello\n", &err, NULL), ==, 65);
+  assert_one_line (err);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast ("", &err, "someone@example.net", NULL), ==, 65);
+  assert_one_line (err);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast ("Subject: x\n\nhello\n", &err, "--account", "nobody",
+                                      "someone@example.net", NULL), ==, 78);
+  assert_one_line (err);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast ("Subject: x\n\nhello\n", &err, "not an address", NULL), ==, 65);
+  assert_one_line (err);
+
+  /* Above the limit (25 MiB by default): refused before anything is queued. A sparse file. */
+  fd = g_open (big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, "Subject: big\n\n", 14), ==, 14);
+  g_assert_cmpint (ftruncate (fd, 25 * 1024 * 1024 + 1), ==, 0);
+  close (fd);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "ENVOI_SENDMAIL_HELPER", "/nonexistent/envoi-sendmail-helper", TRUE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, big);
+  process = g_subprocess_launcher_spawn (launcher, &error, h.sendmail, "-i", "someone@example.net", NULL);
+  g_assert_no_error (error);
+  g_clear_pointer (&err, g_free);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, &err, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 65);
+  assert_one_line (err);
+  g_unlink (big);
+
+  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_cmpuint (count_messages ("sink"), ==, 1);
+}
+
+/* With the daemon running but no account: 78, as without it. */
+static void
+test_sendmail_socket_no_account (void)
+{
+  g_autofree char *err = NULL;
+
+  reset ();
+  start_daemon_listening ();
+
+  g_assert_cmpint (run_sendmail_fast ("To: a@example.net\n\nhello\n", &err, "-t", NULL), ==, 78);
+  assert_one_line (err);
+}
+
+static GSocket *
+connect_submit_socket (guint64 *max_size)
+{
+  g_autofree char *path = envoi_submit_socket_path ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) greeting = NULL;
+  GSocket *socket;
+  char buffer[256];
+  gssize n;
+  guint32 version;
+  gboolean has_accounts;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_SEQPACKET, G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  g_socket_connect (socket, address, NULL, &error);
+  g_assert_no_error (error);
+  n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+  g_assert_no_error (error);
+  greeting = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (ENVOI_SUBMIT_GREETING_TYPE),
+                                                          g_memdup2 (buffer, n), n, FALSE, g_free, NULL));
+  g_variant_get (greeting, ENVOI_SUBMIT_GREETING_TYPE, &version, max_size, &has_accounts);
+  g_assert_cmpuint (version, ==, ENVOI_SUBMIT_PROTOCOL_VERSION);
+  g_assert_true (has_accounts);
+
+  return socket;
+}
+
+/* Sends @request (NULL: the normal options) with @fd (-1: none) and returns the error code
+ * of the answer, -1 for success. */
+static int
+submit_raw (GBytes *request,
+            int     fd)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GBytes) options = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketControlMessage) message = NULL;
+  GSocketControlMessage *messages[1];
+  GOutputVector vector;
+  char buffer[4096];
+  const char *text;
+  gboolean ok;
+  guint32 code;
+  guint64 max_size;
+  gssize n;
+
+  socket = connect_submit_socket (&max_size);
+  g_assert_cmpuint (max_size, ==, 25 * 1024 * 1024);
+
+  if (request == NULL)
+    {
+      const char *to[] = { "someone@example.net", NULL };
+      GVariantBuilder builder;
+      g_autoptr(GVariant) variant = NULL;
+
+      g_variant_builder_init (&builder, G_VARIANT_TYPE (ENVOI_SUBMIT_REQUEST_TYPE));
+      g_variant_builder_add (&builder, "{sv}", "recipients", g_variant_new_strv (to, -1));
+      variant = g_variant_ref_sink (g_variant_builder_end (&builder));
+      options = g_variant_get_data_as_bytes (variant);
+      request = options;
+    }
+
+  vector.buffer = g_bytes_get_data (request, &vector.size);
+  if (fd >= 0)
+    {
+      message = g_unix_fd_message_new ();
+      g_assert_true (g_unix_fd_message_append_fd (G_UNIX_FD_MESSAGE (message), fd, &error));
+      messages[0] = message;
+    }
+  g_socket_send_message (socket, NULL, &vector, 1, fd >= 0 ? messages : NULL, fd >= 0 ? 1 : 0,
+                         G_SOCKET_MSG_NONE, NULL, &error);
+  g_assert_no_error (error);
+
+  n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE),
+                                                       g_memdup2 (buffer, n), n, FALSE, g_free, NULL));
+  g_variant_get (reply, "(bu&s)", &ok, &code, &text);
+  g_test_message ("answer: %d %u %s", ok, code, text);
+  g_assert_true (ok || *text != '\0');
+
+  return ok ? -1 : (int) code;
+}
+
+static int
+message_memfd (const char *text,
+               gsize       size,
+               gboolean    seal)
+{
+  int fd = memfd_create ("message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (write (fd, text, strlen (text)), ==, (gssize) strlen (text));
+  if (size > 0)
+    g_assert_cmpint (ftruncate (fd, size), ==, 0);
+  if (seal)
+    g_assert_cmpint (fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), ==, 0);
+
+  return fd;
+}
+
+/* What a broken or hostile submitter sends is refused with a reason; the daemon carries on. */
+static void
+test_sendmail_protocol (void)
+{
+  g_autoptr(GBytes) garbage = g_bytes_new_static ("\xff\xfe garbage", 10);
+  Expect expect = { "sink", 1 };
+  int fd;
+
+  reset ();
+  add_account ("bob", "sink", 50, NULL, NULL);
+  start_daemon_listening ();
+
+  /* No message at all. */
+  g_assert_cmpint (submit_raw (NULL, -1), ==, ENVOI_QUEUE_ERROR_BAD_MESSAGE);
+
+  /* A memfd that could still change under the daemon. */
+  fd = message_memfd ("Subject: unsealed\n\nhello\n", 0, FALSE);
+  g_assert_cmpint (submit_raw (NULL, fd), ==, ENVOI_QUEUE_ERROR_BAD_MESSAGE);
+  close (fd);
+
+  /* Options that are not a{sv}. */
+  fd = message_memfd ("Subject: garbage\n\nhello\n", 0, TRUE);
+  g_assert_cmpint (submit_raw (garbage, fd), ==, ENVOI_QUEUE_ERROR_BAD_MESSAGE);
+  close (fd);
+
+  /* Larger than the limit, whatever the client said. */
+  fd = message_memfd ("Subject: big\n\n", 25 * 1024 * 1024 + 1, TRUE);
+  g_assert_cmpint (submit_raw (NULL, fd), ==, ENVOI_QUEUE_ERROR_TOO_LARGE);
+  close (fd);
+
+  /* And a good one still goes. */
+  fd = message_memfd ("Subject: good\n\nhello\n", 0, TRUE);
+  g_assert_cmpint (submit_raw (NULL, fd), ==, -1);
+  close (fd);
+  g_assert_true (wait_until (has_messages, &expect));
+  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_cmpuint (count_messages ("sink"), ==, 1);
+}
+
+/* A daemon that answers the greeting, then goes away without answering the request (or that
+ * speaks another version of the protocol): envoi-sendmail falls back on its helper, which
+ * writes the spool itself and starts the real daemon. */
+static gpointer
+fake_daemon_thread (gpointer data)
+{
+  GSocket *listener = data;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GVariant) greeting = NULL;
+  g_autoptr(GError) error = NULL;
+  char buffer[4096];
+  gboolean wrong_version = g_object_get_data (G_OBJECT (listener), "wrong-version") != NULL;
+
+  socket = g_socket_accept (listener, NULL, &error);
+  g_assert_no_error (error);
+  greeting = g_variant_ref_sink (g_variant_new (ENVOI_SUBMIT_GREETING_TYPE,
+                                                (guint32) (wrong_version ? 99 : ENVOI_SUBMIT_PROTOCOL_VERSION),
+                                                (guint64) 25 * 1024 * 1024, TRUE));
+  g_socket_send (socket, g_variant_get_data (greeting), g_variant_get_size (greeting), NULL, &error);
+  g_assert_no_error (error);
+  if (!wrong_version)
+    g_assert_cmpint (g_socket_receive (socket, buffer, sizeof buffer, NULL, &error), >, 0);
+  g_socket_close (socket, NULL);
+
+  return NULL;
+}
+
+static void
+fallback_with (gboolean wrong_version)
+{
+  g_autofree char *path = envoi_submit_socket_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  GThread *thread;
+  Expect expect = { "sink", 1 };
+
+  reset ();
+  add_account ("carol", "sink", 50, NULL, NULL);
+  g_assert_cmpuint (daemon_pid (), ==, 0);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_unlink (path);
+  listener = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_SEQPACKET, G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  address = g_unix_socket_address_new (path);
+  g_socket_bind (listener, address, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_listen (listener, &error);
+  g_assert_no_error (error);
+  if (wrong_version)
+    g_object_set_data (G_OBJECT (listener), "wrong-version", GINT_TO_POINTER (1));
+  thread = g_thread_new ("fake-daemon", fake_daemon_thread, listener);
+
+  g_assert_cmpint (run_sendmail ("Subject: fallback\n\nBody line\n.\nnot part of the message\n",
+                                 &err, "someone@example.net", NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_thread_join (thread);
+
+  g_assert_true (wait_until (has_messages, &expect));
+  g_assert_true (wait_until (queue_empty, NULL));
+  messages = read_messages ("sink");
+  g_assert_cmpuint (messages->len, ==, 2);
+  g_assert_nonnull (strstr (g_ptr_array_index (messages, 1), "Body line"));
+  g_assert_null (strstr (g_ptr_array_index (messages, 1), "not part of the message"));
+}
+
+static void
+test_sendmail_fallback_no_answer (void)
+{
+  fallback_with (FALSE);
+}
+
+static void
+test_sendmail_fallback_other_version (void)
+{
+  fallback_with (TRUE);
+}
+
 static void
 write_service_file (void)
 {
@@ -1270,6 +1645,11 @@ main (int   argc,
 
   g_test_add_func ("/envoi/sender/no-account", test_no_account);
   g_test_add_func ("/envoi/sender/extract-recipients", test_extract_recipients);
+  g_test_add_func ("/envoi/sender/sendmail-socket", test_sendmail_socket);
+  g_test_add_func ("/envoi/sender/sendmail-socket-no-account", test_sendmail_socket_no_account);
+  g_test_add_func ("/envoi/sender/sendmail-protocol", test_sendmail_protocol);
+  g_test_add_func ("/envoi/sender/sendmail-fallback-no-answer", test_sendmail_fallback_no_answer);
+  g_test_add_func ("/envoi/sender/sendmail-fallback-other-version", test_sendmail_fallback_other_version);
   g_test_add_func ("/envoi/sender/temporary-then-success", test_temporary_then_success);
   g_test_add_func ("/envoi/sender/permanent-failure", test_permanent_failure);
   g_test_add_func ("/envoi/sender/limit", test_limit);

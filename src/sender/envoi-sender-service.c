@@ -29,6 +29,7 @@
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
 #include "envoi-smtp-error.h"
+#include "envoi-submit-socket.h"
 
 #define DEFAULT_IDLE_TIMEOUT_SECONDS 60
 #define SYNC_DELAY_MS 100
@@ -47,6 +48,7 @@ struct _EnvoiSenderService
   GCancellable      *cancellable;
   GSocket           *nudge;
   GSource           *nudge_source;
+  EnvoiSubmitSocket *submit;
   int                log_fd;
 
   guint              schedule_id;
@@ -675,6 +677,13 @@ idle_cb (gpointer user_data)
 
   self->idle_id = 0;
 
+  /* A submitter is waiting for its answer: look again later. */
+  if (envoi_submit_socket_is_busy (self->submit))
+    {
+      update_idle (self);
+      return G_SOURCE_REMOVE;
+    }
+
   /* Stop hearing nudges first, then look once more: a message written before the socket
    * closed is found now, one written after it makes its writer start a new daemon. */
   close_nudge (self);
@@ -732,6 +741,8 @@ close_nudge (EnvoiSenderService *self)
 {
   g_autofree char *path = envoi_sender_nudge_socket_path ();
 
+  if (self->submit != NULL)
+    envoi_submit_socket_close (self->submit);
   if (self->nudge_source != NULL)
     {
       g_source_destroy (self->nudge_source);
@@ -754,6 +765,8 @@ open_nudge (EnvoiSenderService  *self,
   g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GSocket) socket = NULL;
 
+  if (self->submit != NULL && !envoi_submit_socket_open (self->submit, error))
+    return FALSE;
   if (self->nudge != NULL)
     return TRUE;
 
@@ -886,6 +899,19 @@ submission_free (Submission *submission)
 
 static void read_more (Submission *submission);
 
+/* A message submitted over D-Bus or envoi-sendmail's socket, now on disk. */
+static void
+take_submitted (EnvoiSenderService *self,
+                const char         *id)
+{
+  EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, id);
+  EnvoiDelivery *delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
+
+  /* A nudge's scan may have found the file while it was being written. */
+  if (g_queue_find (envoi_delivery_get_pending (delivery), entry) == NULL)
+    add_entry (self, entry);
+}
+
 static void
 submitted_cb (GObject      *source,
               GAsyncResult *result,
@@ -903,12 +929,7 @@ submitted_cb (GObject      *source,
     }
   else
     {
-      EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, id);
-      EnvoiDelivery *delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
-
-      /* A nudge's scan may have found the file while it was being written. */
-      if (g_queue_find (envoi_delivery_get_pending (delivery), entry) == NULL)
-        add_entry (self, entry);
+      take_submitted (self, id);
       envoi_dbus_sender1_complete_submit (self->skeleton, submission->invocation, NULL, id);
     }
 
@@ -1263,6 +1284,11 @@ envoi_sender_service_startup (GApplication *application)
   g_signal_connect_object (g_network_monitor_get_default (), "network-changed",
                            G_CALLBACK (network_changed_cb), self, G_CONNECT_SWAPPED);
 
+  /* envoi-sendmail's fast path; opened and closed with the nudge socket. */
+  self->submit = envoi_submit_socket_new (self->queue, self->store);
+  g_signal_connect_object (self->submit, "submitted", G_CALLBACK (take_submitted), self,
+                           G_CONNECT_SWAPPED);
+
   if (!open_nudge (self, &error))
     g_warning ("%s", error->message);
 
@@ -1315,6 +1341,7 @@ envoi_sender_service_dispose (GObject *object)
 
   g_clear_pointer (&self->deliveries, g_hash_table_unref);
   g_clear_object (&self->skeleton);
+  g_clear_object (&self->submit);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
   g_clear_object (&self->ledger);

@@ -1,9 +1,10 @@
-/* envoi-sendmail-options.c: envoi-sendmail's command line
+/* envoi-sendmail-options.c: envoi-sendmail's command line, exit codes and input
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Kept apart from envoi-sendmail.c, without printing or exiting, so that it can be unit-tested
- * and fuzzed (tests/fuzz/fuzz-sendmail-args.c): any program on the desktop may run it.
+ * and fuzzed (tests/fuzz/fuzz-sendmail-args.c): any program on the desktop may run it. Shared
+ * by envoi-sendmail and envoi-sendmail-helper, so that both behave alike; it needs GLib alone.
  */
 
 #define G_LOG_DOMAIN "envoi-sendmail"
@@ -12,6 +13,9 @@
 
 #include <glib/gi18n-lib.h>
 
+#include <string.h>
+
+#include "envoi-queue.h"  /* the EnvoiQueueError codes only: nothing of GIO is linked */
 #include "envoi-sendmail-options.h"
 
 /* Sendmail's options: single letters, some with a value joined or in the next argument. */
@@ -126,4 +130,68 @@ envoi_sendmail_parse_options (int                    argc,
     }
 
   return ENVOI_SENDMAIL_PARSE_OK;
+}
+
+int
+envoi_sendmail_exit_code (guint queue_error)
+{
+  switch ((EnvoiQueueError) queue_error)
+    {
+    case ENVOI_QUEUE_ERROR_NO_ACCOUNT:
+      return ENVOI_EX_CONFIG;
+    case ENVOI_QUEUE_ERROR_BAD_MESSAGE:
+    case ENVOI_QUEUE_ERROR_NO_RECIPIENTS:
+    case ENVOI_QUEUE_ERROR_TOO_LARGE:
+      return ENVOI_EX_DATAERR;
+    case ENVOI_QUEUE_ERROR_NOT_FOUND:
+    case ENVOI_QUEUE_ERROR_DAMAGED:
+    case ENVOI_QUEUE_ERROR_FAILED:
+    default:
+      return ENVOI_EX_TEMPFAIL;
+    }
+}
+
+EnvoiSendmailRead
+envoi_sendmail_read_message (FILE       *input,
+                             gboolean    ignore_dots,
+                             guint64     max_size,
+                             GByteArray *data)
+{
+  char buffer[65536];
+  gboolean at_line_start = TRUE;
+  size_t n;
+
+  g_return_val_if_fail (input != NULL, ENVOI_SENDMAIL_READ_FAILED);
+  g_return_val_if_fail (data != NULL, ENVOI_SENDMAIL_READ_FAILED);
+
+  if (ignore_dots)
+    {
+      while ((n = fread (buffer, 1, sizeof buffer, input)) > 0)
+        {
+          g_byte_array_append (data, (guint8 *) buffer, n);
+          if (data->len > max_size)
+            break;
+        }
+    }
+  else
+    {
+      while (fgets (buffer, sizeof buffer, input) != NULL)
+        {
+          size_t len = strlen (buffer);
+
+          if (at_line_start && (g_str_equal (buffer, ".\n") || g_str_equal (buffer, ".\r\n")))
+            break;
+          g_byte_array_append (data, (guint8 *) buffer, len);
+          at_line_start = len > 0 && buffer[len - 1] == '\n';
+          if (data->len > max_size)
+            break;
+        }
+    }
+
+  if (ferror (input))
+    return ENVOI_SENDMAIL_READ_FAILED;
+  if (data->len > max_size)
+    return ENVOI_SENDMAIL_READ_TOO_LARGE;
+
+  return ENVOI_SENDMAIL_READ_OK;
 }

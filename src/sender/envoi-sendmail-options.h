@@ -5,9 +5,21 @@
 
 #pragma once
 
+#include <stdio.h>
+
 #include <glib.h>
 
 G_BEGIN_DECLS
+
+/* sysexits.h */
+#define ENVOI_EX_OK          0
+#define ENVOI_EX_USAGE       64
+#define ENVOI_EX_DATAERR     65
+#define ENVOI_EX_UNAVAILABLE 69
+#define ENVOI_EX_SOFTWARE    70
+#define ENVOI_EX_IOERR       74
+#define ENVOI_EX_TEMPFAIL    75
+#define ENVOI_EX_CONFIG      78
 
 typedef enum
 {
@@ -40,5 +52,22 @@ EnvoiSendmailParse envoi_sendmail_parse_options (int                    argc,
                                                  char                 **argv,
                                                  EnvoiSendmailOptions  *options,
                                                  char                 **message);
+
+/* The exit code for an EnvoiQueueError code, the daemon's or the queue's own. */
+int                envoi_sendmail_exit_code      (guint                  queue_error);
+
+typedef enum
+{
+  ENVOI_SENDMAIL_READ_OK,
+  ENVOI_SENDMAIL_READ_FAILED,     /* errno says why */
+  ENVOI_SENDMAIL_READ_TOO_LARGE,  /* more than max_size bytes */
+} EnvoiSendmailRead;
+
+/* Reads the message from @input into @data; unless @ignore_dots, a line holding a single dot
+ * ends it, as with sendmail. Stops once @data holds more than @max_size bytes. */
+EnvoiSendmailRead  envoi_sendmail_read_message   (FILE                  *input,
+                                                  gboolean               ignore_dots,
+                                                  guint64                max_size,
+                                                  GByteArray            *data);
 
 G_END_DECLS

@@ -2,44 +2,40 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The message is written into the spool by this process itself, durably, before it exits 0
- * (postfix's maildrop shape: a D-Bus round trip per message costs more than the whole rest),
- * then a running daemon is nudged through its datagram socket, or started by D-Bus activation.
- * With ENVOI_SENDMAIL_VIA_DBUS=1 the message goes through the daemon's Submit method instead.
+ * Scripts run it once per message, so its own start is most of what a submission costs: it
+ * links GLib alone, not GIO, GMime or their dozen libraries. When the daemon runs, the message
+ * goes to it over its submit socket (envoi-submit-protocol.h), and the daemon — which has
+ * everything loaded already — parses it, writes it durably into the spool and only then
+ * answers with the id: exit 0 still means that the message is on disk.
+ *
+ * Everything else is envoi-sendmail-helper's, executed in this process's place with the same
+ * arguments and standard input: the daemon not running (it writes the spool itself and starts
+ * the daemon by D-Bus activation), -bp, -q, --help, --version, usage errors and
+ * ENVOI_SENDMAIL_VIA_DBUS=1.
  */
 
-#define _GNU_SOURCE  /* memfd_create */
+#define _GNU_SOURCE  /* memfd_create, F_ADD_SEALS */
 #define G_LOG_DOMAIN "envoi-sendmail"
 
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <gio/gunixfdlist.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "envoi-account-store.h"
-#include "envoi-queue.h"
-#include "envoi-sender-dbus.h"
-#include "envoi-sender-service.h"
 #include "envoi-sendmail-options.h"
+#include "envoi-submit-protocol.h"
 
-/* sysexits.h */
-#define EX_OK          0
-#define EX_USAGE       64
-#define EX_DATAERR     65
-#define EX_UNAVAILABLE 69
-#define EX_SOFTWARE    70
-#define EX_IOERR       74
-#define EX_TEMPFAIL    75
-#define EX_CONFIG      78
+#define HELPER "envoi-sendmail-helper"
 
 static int
 fail (int         code,
@@ -64,169 +60,169 @@ fail (int         code,
   return code;
 }
 
+/* $ENVOI_SENDMAIL_HELPER, else next to this program (a build tree), else where it is installed. */
+static char *
+helper_path (void)
+{
+  g_autofree char *self = NULL;
+  const char *override = g_getenv ("ENVOI_SENDMAIL_HELPER");
+
+  if (override != NULL && *override != '\0')
+    return g_strdup (override);
+
+  self = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (self != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+      g_autofree char *sibling = g_build_filename (dir, HELPER, NULL);
+
+      if (g_file_test (sibling, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&sibling);
+    }
+
+  return g_build_filename (LIBEXECDIR, HELPER, NULL);
+}
+
+/* Runs the helper in our place. With @message_fd ≥ 0 the message read so far becomes its
+ * standard input, to be taken as it is (-i). Returns only on failure. */
 static int
-exit_code_for (const GError *error)
+run_helper (char **argv,
+            int    message_fd)
 {
-  if (error->domain == ENVOI_QUEUE_ERROR)
+  g_autofree char *path = helper_path ();
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  g_ptr_array_add (args, argv[0]);
+  if (message_fd >= 0)
     {
-      switch ((EnvoiQueueError) error->code)
-        {
-        case ENVOI_QUEUE_ERROR_NO_ACCOUNT:
-          return EX_CONFIG;
-        case ENVOI_QUEUE_ERROR_BAD_MESSAGE:
-        case ENVOI_QUEUE_ERROR_NO_RECIPIENTS:
-        case ENVOI_QUEUE_ERROR_TOO_LARGE:
-          return EX_DATAERR;
-        case ENVOI_QUEUE_ERROR_NOT_FOUND:
-        case ENVOI_QUEUE_ERROR_DAMAGED:
-        case ENVOI_QUEUE_ERROR_FAILED:
-        default:
-          return EX_TEMPFAIL;
-        }
+      if (lseek (message_fd, 0, SEEK_SET) != 0 || dup2 (message_fd, STDIN_FILENO) < 0)
+        return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+      g_ptr_array_add (args, (char *) "-i");
     }
+  for (int i = 1; argv[i] != NULL; i++)
+    g_ptr_array_add (args, argv[i]);
+  g_ptr_array_add (args, NULL);
 
-  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_EXEC_FAILED) ||
-      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED))
-    return EX_UNAVAILABLE;
+  fflush (stdout);
+  execv (path, (char **) args->pdata);
 
-  return EX_TEMPFAIL;
+  /* Translators: the first %s is the path of a program, the second says why */
+  return fail (ENVOI_EX_UNAVAILABLE, _("Could not run %s: %s"), path, g_strerror (errno));
 }
 
+/* One packet of @type, or NULL. */
+static GVariant *
+receive_variant (int                 fd,
+                 const GVariantType *type)
+{
+  /* Aligned, so that GVariant reads it in place. */
+  g_autofree guint64 *buffer = g_malloc (ENVOI_SUBMIT_MAX_REQUEST);
+  gpointer data;
+  ssize_t n;
+
+  do
+    n = recv (fd, buffer, ENVOI_SUBMIT_MAX_REQUEST, MSG_TRUNC);
+  while (n < 0 && errno == EINTR);
+
+  if (n <= 0 || n > ENVOI_SUBMIT_MAX_REQUEST)
+    return NULL;
+
+  data = g_steal_pointer (&buffer);
+
+  return g_variant_ref_sink (g_variant_new_from_data (type, data, n, FALSE, g_free, data));
+}
+
+/* Connects to a running daemon and reads its greeting: -1 when there is none to talk to. */
 static int
-usage (void)
+connect_daemon (guint64  *max_size,
+                gboolean *has_accounts)
 {
-  return fail (EX_USAGE, "%s",
-               _("usage: envoi-sendmail [-t] [-i] [-f sender] [-F name] [--account id] [-bm|-bp|-q] [recipient…]"));
-}
-
-/* Reads the message; without -i a line holding a single dot ends it, as with sendmail. */
-static GBytes *
-read_message (gboolean   ignore_dots,
-              guint64    max_size,
-              int       *code)
-{
-  g_autoptr(GByteArray) data = g_byte_array_new ();
-  char buffer[65536];
-  gboolean at_line_start = TRUE;
-  size_t n;
-
-  if (ignore_dots)
-    {
-      while ((n = fread (buffer, 1, sizeof buffer, stdin)) > 0)
-        {
-          g_byte_array_append (data, (guint8 *) buffer, n);
-          if (data->len > max_size)
-            break;
-        }
-    }
-  else
-    {
-      while (fgets (buffer, sizeof buffer, stdin) != NULL)
-        {
-          size_t len = strlen (buffer);
-
-          if (at_line_start && (g_str_equal (buffer, ".\n") || g_str_equal (buffer, ".\r\n")))
-            break;
-          g_byte_array_append (data, (guint8 *) buffer, len);
-          at_line_start = len > 0 && buffer[len - 1] == '\n';
-          if (data->len > max_size)
-            break;
-        }
-    }
-
-  if (ferror (stdin))
-    {
-      *code = fail (EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
-      return NULL;
-    }
-
-  if (data->len > max_size)
-    {
-      g_autofree char *limit = g_format_size (max_size);
-
-      *code = fail (EX_DATAERR, _("The message is larger than the limit of %s"), limit);
-      return NULL;
-    }
-
-  return g_byte_array_free_to_bytes (g_steal_pointer (&data));
-}
-
-/* Tells a running daemon to look at the spool. FALSE when none is listening. */
-static gboolean
-nudge_daemon (void)
-{
-  g_autofree char *path = envoi_sender_nudge_socket_path ();
+  g_autofree char *path = envoi_submit_socket_path ();
   struct sockaddr_un address = { .sun_family = AF_UNIX };
+  struct timeval timeout = { .tv_sec = ENVOI_SUBMIT_TIMEOUT_SECONDS };
+  g_autoptr(GVariant) greeting = NULL;
+  guint32 version = 0;
   int fd;
-  ssize_t sent;
 
   if (strlen (path) >= sizeof address.sun_path)
-    return FALSE;
+    return -1;
   strcpy (address.sun_path, path);
 
-  fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  fd = socket (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
-    return FALSE;
-  sent = sendto (fd, "q", 1, 0, (struct sockaddr *) &address, sizeof address);
-  close (fd);
+    return -1;
 
-  /* A full socket buffer means the daemon has nudges it has not read yet: enough. */
-  return sent == 1 || errno == EAGAIN;
+  if (connect (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
+      setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
+      setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0 ||
+      !(greeting = receive_variant (fd, G_VARIANT_TYPE (ENVOI_SUBMIT_GREETING_TYPE))))
+    {
+      close (fd);
+      return -1;
+    }
+
+  g_variant_get (greeting, ENVOI_SUBMIT_GREETING_TYPE, &version, max_size, has_accounts);
+  if (version != ENVOI_SUBMIT_PROTOCOL_VERSION)
+    {
+      close (fd);
+      return -1;
+    }
+
+  return fd;
 }
 
-static EnvoiDBusSender1 *
-get_proxy (GError **error)
-{
-  return envoi_dbus_sender1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
-                                                    G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                                    G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                                    SENDER_BUS_NAME, SENDER_OBJECT_PATH,
-                                                    NULL, error);
-}
-
-/* Starts the daemon by D-Bus activation: a Ping to its name does. */
-static gboolean
-start_daemon (GError **error)
-{
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
-  g_autoptr(GVariant) reply = NULL;
-
-  if (bus == NULL)
-    return FALSE;
-
-  reply = g_dbus_connection_call_sync (bus, SENDER_BUS_NAME, SENDER_OBJECT_PATH,
-                                       "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
-                                       G_DBUS_CALL_FLAGS_NONE, 25000, NULL, error);
-
-  return reply != NULL;
-}
-
+/* The message in a memfd sealed against any change, so that the daemon may trust its size. */
 static int
-submit_over_dbus (EnvoiSendmailOptions *options,
-                  GBytes               *message)
+message_to_memfd (GByteArray *message)
 {
-  g_autoptr(EnvoiDBusSender1) proxy = NULL;
-  g_autoptr(GUnixFDList) fd_list = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = NULL;
+  int fd = memfd_create ("envoi-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  gsize done = 0;
+
+  if (fd < 0)
+    return -1;
+
+  while (done < message->len)
+    {
+      ssize_t n = write (fd, message->data + done, message->len - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          close (fd);
+          return -1;
+        }
+      done += n;
+    }
+
+  if (fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0)
+    {
+      close (fd);
+      return -1;
+    }
+
+  return fd;
+}
+
+/* Sends the request with the message's fd. FALSE when it could not go (errno says why). */
+static gboolean
+send_request (int                   socket_fd,
+              EnvoiSendmailOptions *options,
+              int                   message_fd)
+{
+  g_autoptr(GVariant) request = NULL;
   GVariantBuilder builder;
-  gsize length;
-  const guint8 *data = g_bytes_get_data (message, &length);
-  int fd;
-  int index;
+  union {
+    struct cmsghdr header;
+    char           space[CMSG_SPACE (sizeof (int))];
+  } control = { { 0 } };
+  struct iovec vector;
+  struct msghdr msg = { 0 };
+  struct cmsghdr *cmsg;
+  ssize_t n;
 
-  fd = memfd_create ("envoi-message", MFD_CLOEXEC);
-  if (fd < 0 || write (fd, data, length) != (ssize_t) length || lseek (fd, 0, SEEK_SET) != 0)
-    return fail (EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
-
-  fd_list = g_unix_fd_list_new ();
-  index = g_unix_fd_list_append (fd_list, fd, &error);
-  close (fd);
-  if (index < 0)
-    return fail (EX_TEMPFAIL, "%s", error->message);
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_init (&builder, G_VARIANT_TYPE (ENVOI_SUBMIT_REQUEST_TYPE));
   if (options->account != NULL)
     g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (options->account));
   if (options->from != NULL)
@@ -237,136 +233,93 @@ submit_over_dbus (EnvoiSendmailOptions *options,
                          g_variant_new_strv ((const char * const *) options->recipients->pdata,
                                              options->recipients->len));
   g_variant_builder_add (&builder, "{sv}", "extract-recipients", g_variant_new_boolean (options->extract));
+  request = g_variant_ref_sink (g_variant_builder_end (&builder));
 
-  if (!(proxy = get_proxy (&error)) ||
-      !envoi_dbus_sender1_call_submit_sync (proxy, g_variant_new_handle (index),
-                                            g_variant_builder_end (&builder), fd_list,
-                                            &id, NULL, NULL, &error))
+  if (g_variant_get_size (request) > ENVOI_SUBMIT_MAX_REQUEST)
     {
-      g_dbus_error_strip_remote_error (error);
-      return fail (exit_code_for (error), "%s", error->message);
+      errno = EMSGSIZE;
+      return FALSE;
     }
 
-  return EX_OK;
-}
+  vector.iov_base = (void *) g_variant_get_data (request);
+  vector.iov_len = g_variant_get_size (request);
+  msg.msg_iov = &vector;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.space;
+  msg.msg_controllen = sizeof control.space;
+  cmsg = CMSG_FIRSTHDR (&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &message_fd, sizeof (int));
 
-static gboolean
-schemas_installed (void)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  do
+    n = sendmsg (socket_fd, &msg, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
 
-  if (source != NULL)
-    schema = g_settings_schema_source_lookup (source, ENVOI_APP_SCHEMA_ID, TRUE);
-
-  return schema != NULL;
+  return n == (ssize_t) vector.iov_len;
 }
 
 static int
-submit (EnvoiSendmailOptions *options)
+submit (char                 **argv,
+        EnvoiSendmailOptions  *options)
 {
-  g_autoptr(EnvoiAccountStore) store = NULL;
-  g_autoptr(EnvoiQueue) queue = NULL;
-  g_autoptr(GBytes) message = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = NULL;
-  guint64 max_size;
-  int code = EX_OK;
+  g_autoptr(GByteArray) message = g_byte_array_new ();
+  g_autoptr(GVariant) reply = NULL;
+  guint64 max_size = 0;
+  gboolean has_accounts = FALSE;
+  gboolean ok = FALSE;
+  const char *text = NULL;
+  guint32 code = 0;
+  int socket_fd;
+  int message_fd;
 
-  /* Without them GSettings aborts: say what is wrong instead. */
-  if (!schemas_installed ())
-    return fail (EX_CONFIG, "%s", _("Envoi’s settings schemas are not installed"));
+  /* No daemon to talk to: nothing has been read yet, the helper takes over. */
+  socket_fd = connect_daemon (&max_size, &has_accounts);
+  if (socket_fd < 0)
+    return run_helper (argv, -1);
 
-  store = envoi_account_store_new ();
-  if (g_list_model_get_n_items (G_LIST_MODEL (store)) == 0)
-    return fail (EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
+  if (!has_accounts)
+    return fail (ENVOI_EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
 
-  max_size = g_settings_get_uint (envoi_account_store_get_settings (store), "max-message-size");
-  if (!(message = read_message (options->ignore_dots, max_size, &code)))
-    return code;
+  switch (envoi_sendmail_read_message (stdin, options->ignore_dots, max_size, message))
+    {
+    case ENVOI_SENDMAIL_READ_FAILED:
+      return fail (ENVOI_EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
+    case ENVOI_SENDMAIL_READ_TOO_LARGE:
+      {
+        g_autofree char *limit = g_format_size (max_size);
+
+        return fail (ENVOI_EX_DATAERR, _("The message is larger than the limit of %s"), limit);
+      }
+    case ENVOI_SENDMAIL_READ_OK:
+    default:
+      break;
+    }
 
   if (!options->extract && options->recipients->len == 0)
-    return fail (EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
+    return fail (ENVOI_EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
 
-  if (g_strcmp0 (g_getenv ("ENVOI_SENDMAIL_VIA_DBUS"), "1") == 0)
-    return submit_over_dbus (options, message);
+  message_fd = message_to_memfd (message);
+  if (message_fd < 0)
+    return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
 
-  g_ptr_array_add (options->recipients, NULL);
-  if (!(queue = envoi_queue_new (NULL, &error)) ||
-      !(id = envoi_queue_submit (queue, store, message, options->account, options->from,
-                                 options->full_name,
-                                 (const char * const *) options->recipients->pdata,
-                                 options->extract, max_size, &error)))
-    return fail (exit_code_for (error), "%s", error->message);
-  g_ptr_array_remove_index (options->recipients, options->recipients->len - 1);
-
-  /* Queued and durable: from here on the message will go, whatever happens to the nudge. */
-  if (!nudge_daemon () && !start_daemon (&error))
+  /* No answer (the daemon went away, the request is too large for a packet): the helper writes
+   * the message itself. Had the daemon stored it before going, it is sent twice, never lost. */
+  if (!send_request (socket_fd, options, message_fd) ||
+      !(reply = receive_variant (socket_fd, G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE))))
     {
-      g_dbus_error_strip_remote_error (error);
-      g_printerr ("envoi-sendmail: %s\n",
-                  _("The message is queued, but the background sender could not be started"));
-      g_debug ("%s", error->message);
+      close (socket_fd);
+      return run_helper (argv, message_fd);
     }
+  close (socket_fd);
+  close (message_fd);
 
-  return EX_OK;
-}
+  g_variant_get (reply, "(bu&s)", &ok, &code, &text);
+  if (!ok)
+    return fail (envoi_sendmail_exit_code (code), "%s", text);
 
-static int
-list_queue (void)
-{
-  g_autoptr(EnvoiDBusSender1) proxy = NULL;
-  g_autoptr(GVariant) messages = NULL;
-  g_autoptr(GError) error = NULL;
-  GVariantIter iter;
-  const char *id, *account, *state, *from, *last_error;
-  g_autofree const char **recipients = NULL;
-  gint64 next, queued;
-  guint attempts;
-  guint count = 0;
-
-  if (!(proxy = get_proxy (&error)) ||
-      !envoi_dbus_sender1_call_list_sync (proxy, &messages, NULL, &error))
-    {
-      g_dbus_error_strip_remote_error (error);
-      return fail (exit_code_for (error), "%s", error->message);
-    }
-
-  g_variant_iter_init (&iter, messages);
-  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, &account, &state, &attempts,
-                              &next, &queued, &from, &recipients, &last_error))
-    {
-      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (queued);
-      g_autofree char *stamp = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
-      g_autofree char *to = g_strjoinv (", ", (char **) recipients);
-
-      g_print ("%s  %s  %-13s %s  <%s> → %s\n", id, stamp, state, account, from, to);
-      if (*last_error != '\0')
-        g_print ("    %s\n", last_error);
-      g_clear_pointer (&recipients, g_free);
-      count++;
-    }
-
-  if (count == 0)
-    g_print ("%s\n", _("The mail queue is empty"));
-
-  return EX_OK;
-}
-
-static int
-flush_queue (void)
-{
-  g_autoptr(EnvoiDBusSender1) proxy = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!(proxy = get_proxy (&error)) ||
-      !envoi_dbus_sender1_call_flush_sync (proxy, NULL, &error))
-    {
-      g_dbus_error_strip_remote_error (error);
-      return fail (exit_code_for (error), "%s", error->message);
-    }
-
-  return EX_OK;
+  return ENVOI_EX_OK;
 }
 
 int
@@ -382,32 +335,10 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  /* Registers the daemon's D-Bus error names: its errors come back in the queue's domain. */
-  (void) envoi_queue_error_quark ();
+  if (envoi_sendmail_parse_options (argc, argv, &options, &message) != ENVOI_SENDMAIL_PARSE_OK ||
+      options.mode != ENVOI_SENDMAIL_MODE_SEND ||
+      g_strcmp0 (g_getenv ("ENVOI_SENDMAIL_VIA_DBUS"), "1") == 0)
+    return run_helper (argv, -1);
 
-  switch (envoi_sendmail_parse_options (argc, argv, &options, &message))
-    {
-    case ENVOI_SENDMAIL_PARSE_HELP:
-      usage ();
-      return EX_OK;
-    case ENVOI_SENDMAIL_PARSE_VERSION:
-      g_print ("envoi-sendmail %s\n", PACKAGE_VERSION);
-      return EX_OK;
-    case ENVOI_SENDMAIL_PARSE_BAD_USAGE:
-      return message != NULL ? fail (EX_USAGE, "%s", message) : usage ();
-    case ENVOI_SENDMAIL_PARSE_OK:
-    default:
-      break;
-    }
-
-  switch (options.mode)
-    {
-    case ENVOI_SENDMAIL_MODE_LIST:
-      return list_queue ();
-    case ENVOI_SENDMAIL_MODE_FLUSH:
-      return flush_queue ();
-    case ENVOI_SENDMAIL_MODE_SEND:
-    default:
-      return submit (&options);
-    }
+  return submit (argv, &options);
 }

@@ -1,0 +1,373 @@
+/* envoi-sendmail-helper.c: envoi-sendmail's full path (libexecdir)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * envoi-sendmail (envoi-sendmail.c) links GLib alone and hands the message to a running daemon
+ * over its submit socket. Everything else it leaves to this program, run in its place with the
+ * same arguments: -bp, -q, --help, --version, usage errors, and above all a daemon that is not
+ * running. Then the message is written into the spool by this process itself, durably, before
+ * it exits 0 (postfix's maildrop shape), then a running daemon is nudged through its datagram
+ * socket, or started by D-Bus activation. With ENVOI_SENDMAIL_VIA_DBUS=1 the message goes
+ * through the daemon's Submit method instead.
+ */
+
+#define _GNU_SOURCE  /* memfd_create */
+#define G_LOG_DOMAIN "envoi-sendmail"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <gio/gunixfdlist.h>
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "envoi-account-store.h"
+#include "envoi-queue.h"
+#include "envoi-sender-dbus.h"
+#include "envoi-sender-service.h"
+#include "envoi-sendmail-options.h"
+
+#define EX_OK          ENVOI_EX_OK
+#define EX_USAGE       ENVOI_EX_USAGE
+#define EX_DATAERR     ENVOI_EX_DATAERR
+#define EX_UNAVAILABLE ENVOI_EX_UNAVAILABLE
+#define EX_IOERR       ENVOI_EX_IOERR
+#define EX_TEMPFAIL    ENVOI_EX_TEMPFAIL
+#define EX_CONFIG      ENVOI_EX_CONFIG
+
+static int
+fail (int         code,
+      const char *format,
+      ...) G_GNUC_PRINTF (2, 3);
+
+static int
+fail (int         code,
+      const char *format,
+      ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_strdelimit (message, "\r\n", ' ');
+  g_printerr ("envoi-sendmail: %s\n", message);
+
+  return code;
+}
+
+static int
+exit_code_for (const GError *error)
+{
+  if (error->domain == ENVOI_QUEUE_ERROR)
+    return envoi_sendmail_exit_code (error->code);
+
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_EXEC_FAILED) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SPAWN_CHILD_EXITED))
+    return EX_UNAVAILABLE;
+
+  return EX_TEMPFAIL;
+}
+
+static int
+usage (void)
+{
+  return fail (EX_USAGE, "%s",
+               _("usage: envoi-sendmail [-t] [-i] [-f sender] [-F name] [--account id] [-bm|-bp|-q] [recipient…]"));
+}
+
+/* Reads the message; without -i a line holding a single dot ends it, as with sendmail. */
+static GBytes *
+read_message (gboolean   ignore_dots,
+              guint64    max_size,
+              int       *code)
+{
+  g_autoptr(GByteArray) data = g_byte_array_new ();
+
+  switch (envoi_sendmail_read_message (stdin, ignore_dots, max_size, data))
+    {
+    case ENVOI_SENDMAIL_READ_FAILED:
+      *code = fail (EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
+      return NULL;
+    case ENVOI_SENDMAIL_READ_TOO_LARGE:
+      {
+        g_autofree char *limit = g_format_size (max_size);
+
+        *code = fail (EX_DATAERR, _("The message is larger than the limit of %s"), limit);
+        return NULL;
+      }
+    case ENVOI_SENDMAIL_READ_OK:
+    default:
+      return g_byte_array_free_to_bytes (g_steal_pointer (&data));
+    }
+}
+
+/* Tells a running daemon to look at the spool. FALSE when none is listening. */
+static gboolean
+nudge_daemon (void)
+{
+  g_autofree char *path = envoi_sender_nudge_socket_path ();
+  struct sockaddr_un address = { .sun_family = AF_UNIX };
+  int fd;
+  ssize_t sent;
+
+  if (strlen (path) >= sizeof address.sun_path)
+    return FALSE;
+  strcpy (address.sun_path, path);
+
+  fd = socket (AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return FALSE;
+  sent = sendto (fd, "q", 1, 0, (struct sockaddr *) &address, sizeof address);
+  close (fd);
+
+  /* A full socket buffer means the daemon has nudges it has not read yet: enough. */
+  return sent == 1 || errno == EAGAIN;
+}
+
+static EnvoiDBusSender1 *
+get_proxy (GError **error)
+{
+  return envoi_dbus_sender1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+                                                    G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                                    G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                                    SENDER_BUS_NAME, SENDER_OBJECT_PATH,
+                                                    NULL, error);
+}
+
+/* Starts the daemon by D-Bus activation: a Ping to its name does. */
+static gboolean
+start_daemon (GError **error)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
+  g_autoptr(GVariant) reply = NULL;
+
+  if (bus == NULL)
+    return FALSE;
+
+  reply = g_dbus_connection_call_sync (bus, SENDER_BUS_NAME, SENDER_OBJECT_PATH,
+                                       "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, 25000, NULL, error);
+
+  return reply != NULL;
+}
+
+static int
+submit_over_dbus (EnvoiSendmailOptions *options,
+                  GBytes               *message)
+{
+  g_autoptr(EnvoiDBusSender1) proxy = NULL;
+  g_autoptr(GUnixFDList) fd_list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  GVariantBuilder builder;
+  gsize length;
+  const guint8 *data = g_bytes_get_data (message, &length);
+  int fd;
+  int index;
+
+  fd = memfd_create ("envoi-message", MFD_CLOEXEC);
+  if (fd < 0 || write (fd, data, length) != (ssize_t) length || lseek (fd, 0, SEEK_SET) != 0)
+    return fail (EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+
+  fd_list = g_unix_fd_list_new ();
+  index = g_unix_fd_list_append (fd_list, fd, &error);
+  close (fd);
+  if (index < 0)
+    return fail (EX_TEMPFAIL, "%s", error->message);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  if (options->account != NULL)
+    g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (options->account));
+  if (options->from != NULL)
+    g_variant_builder_add (&builder, "{sv}", "from", g_variant_new_string (options->from));
+  if (options->full_name != NULL)
+    g_variant_builder_add (&builder, "{sv}", "full-name", g_variant_new_string (options->full_name));
+  g_variant_builder_add (&builder, "{sv}", "recipients",
+                         g_variant_new_strv ((const char * const *) options->recipients->pdata,
+                                             options->recipients->len));
+  g_variant_builder_add (&builder, "{sv}", "extract-recipients", g_variant_new_boolean (options->extract));
+
+  if (!(proxy = get_proxy (&error)) ||
+      !envoi_dbus_sender1_call_submit_sync (proxy, g_variant_new_handle (index),
+                                            g_variant_builder_end (&builder), fd_list,
+                                            &id, NULL, NULL, &error))
+    {
+      g_dbus_error_strip_remote_error (error);
+      return fail (exit_code_for (error), "%s", error->message);
+    }
+
+  return EX_OK;
+}
+
+static gboolean
+schemas_installed (void)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, ENVOI_APP_SCHEMA_ID, TRUE);
+
+  return schema != NULL;
+}
+
+static int
+submit (EnvoiSendmailOptions *options)
+{
+  g_autoptr(EnvoiAccountStore) store = NULL;
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  guint64 max_size;
+  int code = EX_OK;
+
+  /* Without them GSettings aborts: say what is wrong instead. */
+  if (!schemas_installed ())
+    return fail (EX_CONFIG, "%s", _("Envoi’s settings schemas are not installed"));
+
+  store = envoi_account_store_new ();
+  if (g_list_model_get_n_items (G_LIST_MODEL (store)) == 0)
+    return fail (EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
+
+  max_size = g_settings_get_uint (envoi_account_store_get_settings (store), "max-message-size");
+  if (!(message = read_message (options->ignore_dots, max_size, &code)))
+    return code;
+
+  if (!options->extract && options->recipients->len == 0)
+    return fail (EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
+
+  if (g_strcmp0 (g_getenv ("ENVOI_SENDMAIL_VIA_DBUS"), "1") == 0)
+    return submit_over_dbus (options, message);
+
+  g_ptr_array_add (options->recipients, NULL);
+  if (!(queue = envoi_queue_new (NULL, &error)) ||
+      !(id = envoi_queue_submit (queue, store, message, options->account, options->from,
+                                 options->full_name,
+                                 (const char * const *) options->recipients->pdata,
+                                 options->extract, max_size, &error)))
+    return fail (exit_code_for (error), "%s", error->message);
+  g_ptr_array_remove_index (options->recipients, options->recipients->len - 1);
+
+  /* Queued and durable: from here on the message will go, whatever happens to the nudge. */
+  if (!nudge_daemon () && !start_daemon (&error))
+    {
+      g_dbus_error_strip_remote_error (error);
+      g_printerr ("envoi-sendmail: %s\n",
+                  _("The message is queued, but the background sender could not be started"));
+      g_debug ("%s", error->message);
+    }
+
+  return EX_OK;
+}
+
+static int
+list_queue (void)
+{
+  g_autoptr(EnvoiDBusSender1) proxy = NULL;
+  g_autoptr(GVariant) messages = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantIter iter;
+  const char *id, *account, *state, *from, *last_error;
+  g_autofree const char **recipients = NULL;
+  gint64 next, queued;
+  guint attempts;
+  guint count = 0;
+
+  if (!(proxy = get_proxy (&error)) ||
+      !envoi_dbus_sender1_call_list_sync (proxy, &messages, NULL, &error))
+    {
+      g_dbus_error_strip_remote_error (error);
+      return fail (exit_code_for (error), "%s", error->message);
+    }
+
+  g_variant_iter_init (&iter, messages);
+  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, &account, &state, &attempts,
+                              &next, &queued, &from, &recipients, &last_error))
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (queued);
+      g_autofree char *stamp = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
+      g_autofree char *to = g_strjoinv (", ", (char **) recipients);
+
+      g_print ("%s  %s  %-13s %s  <%s> → %s\n", id, stamp, state, account, from, to);
+      if (*last_error != '\0')
+        g_print ("    %s\n", last_error);
+      g_clear_pointer (&recipients, g_free);
+      count++;
+    }
+
+  if (count == 0)
+    g_print ("%s\n", _("The mail queue is empty"));
+
+  return EX_OK;
+}
+
+static int
+flush_queue (void)
+{
+  g_autoptr(EnvoiDBusSender1) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!(proxy = get_proxy (&error)) ||
+      !envoi_dbus_sender1_call_flush_sync (proxy, NULL, &error))
+    {
+      g_dbus_error_strip_remote_error (error);
+      return fail (exit_code_for (error), "%s", error->message);
+    }
+
+  return EX_OK;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func (g_free);
+  EnvoiSendmailOptions options = { .mode = ENVOI_SENDMAIL_MODE_SEND, .recipients = recipients };
+  g_autofree char *message = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ENVOI_LOCALEDIR") ? g_getenv ("ENVOI_LOCALEDIR") : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  /* Registers the daemon's D-Bus error names: its errors come back in the queue's domain. */
+  (void) envoi_queue_error_quark ();
+
+  switch (envoi_sendmail_parse_options (argc, argv, &options, &message))
+    {
+    case ENVOI_SENDMAIL_PARSE_HELP:
+      usage ();
+      return EX_OK;
+    case ENVOI_SENDMAIL_PARSE_VERSION:
+      g_print ("envoi-sendmail %s\n", PACKAGE_VERSION);
+      return EX_OK;
+    case ENVOI_SENDMAIL_PARSE_BAD_USAGE:
+      return message != NULL ? fail (EX_USAGE, "%s", message) : usage ();
+    case ENVOI_SENDMAIL_PARSE_OK:
+    default:
+      break;
+    }
+
+  switch (options.mode)
+    {
+    case ENVOI_SENDMAIL_MODE_LIST:
+      return list_queue ();
+    case ENVOI_SENDMAIL_MODE_FLUSH:
+      return flush_queue ();
+    case ENVOI_SENDMAIL_MODE_SEND:
+    default:
+      return submit (&options);
+    }
+}
