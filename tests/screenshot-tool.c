@@ -17,6 +17,7 @@
 #include "envoi-incoming-group.h"
 #include "envoi-presets.h"
 #include "envoi-sender-dbus.h"
+#include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
 #include "envoi-transport-group.h"
 #include "envoi-window.h"
@@ -172,7 +173,7 @@ main (int   argc,
   if (argc != 3)
     {
       g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
-                  "|dialog-incoming|dialog-http OUTPUT.png\n", argv[0]);
+                  "|dialog-incoming|dialog-http|dialog-goa OUTPUT.png\n", argv[0]);
       return 64;
     }
   scene = argv[1];
@@ -230,7 +231,19 @@ main (int   argc,
     }
   else
     {
-      EnvoiAccountDialog *dialog = envoi_account_dialog_new (NULL, store, NULL);
+      EnvoiAccountDialog *dialog;
+
+      /* Two online accounts in GOA, the real goa-daemon serving them. */
+      if (g_str_equal (scene, "dialog-goa"))
+        {
+          envoi_test_goa_clear ();
+          envoi_test_goa_add_password_account ("account_1700000200_0", "jean.dupont",
+                                               "jean.dupont@example.fr", 587, "unused");
+          envoi_test_goa_add_oauth2_account ("account_1700000200_1", "google",
+                                             "jean.dupont@gmail.com", "ya29.unused", NULL, 3600);
+          envoi_test_goa_start ();
+        }
+      dialog = envoi_account_dialog_new (NULL, store, NULL);
 
       /* Tall enough to show every group at once; "dialog-window" is the size people get. */
       if (g_str_equal (scene, "dialog-window"))
@@ -285,6 +298,22 @@ main (int   argc,
                                       ENVOI_MAILGUN_REGION_EU);
           type_in_group (dialog, "transport_group", transport, "key_row", "key-0123456789abcdef");
         }
+      else if (g_str_equal (scene, "dialog-goa"))
+        {
+          EnvoiGoaChoice *choice = envoi_account_dialog_get_goa_choice (dialog);
+          AdwComboRow *row = ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, "provider_row"));
+
+          for (gint64 end = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+               envoi_goa_choice_is_listing (choice) && g_get_monotonic_time () < end;)
+            g_main_context_iteration (NULL, TRUE);
+          for (guint i = 0; i < g_list_model_get_n_items (adw_combo_row_get_model (row)); i++)
+            {
+              EnvoiGoaAccount *account = envoi_goa_choice_get_account (choice, i);
+
+              if (account != NULL && account->oauth2)
+                adw_combo_row_set_selected (row, i);
+            }
+        }
       envoi_account_dialog_validate_now (dialog);
       shown = GTK_WIDGET (dialog);
     }
@@ -293,6 +322,8 @@ main (int   argc,
   wait_ms (1500);
   save_png (shown, argv[2]);
   gtk_window_destroy (GTK_WINDOW (shown));
+  if (g_str_equal (scene, "dialog-goa"))
+    envoi_test_goa_stop ();
 
   return 0;
 }
