@@ -223,6 +223,19 @@ test_password_account (void)
   g_assert_nonnull (strstr (reason (dialog, "password_row"), "copied from GNOME Online Accounts"));
   g_assert_false (gtk_widget_get_visible (child (dialog, "goa_row")));
   g_assert_cmpint (envoi_account_dialog_get_state (dialog), ==, ENVOI_FORM_EDITING);
+  /* GOA gave the server: "Find Settings" has nothing left to find, and returns with Custom. */
+  g_assert_false (gtk_widget_get_visible (child (dialog, "autoconfig_row")));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (dialog, "provider_row")), 0);
+  envoi_account_dialog_validate_now (dialog);
+  g_assert_true (gtk_widget_get_visible (child (dialog, "autoconfig_row")));
+  adw_combo_row_set_selected (ADW_COMBO_ROW (child (dialog, "provider_row")), position);
+  envoi_account_dialog_validate_now (dialog);
+
+  /* Before Save the test send asks GOA for the password, and nothing is stored by it. */
+  before = count_files (plain);
+  g_assert_cmpint (run_panel (dialog, "test-panel.send-test"), ==, ENVOI_TEST_PANEL_SUCCEEDED);
+  g_assert_cmpuint (count_files (plain), >, before);
+  g_assert_null (envoi_account_store_lookup (store, "envoi-test-example-com"));
 
   save_and_wait (dialog);
   saved = g_object_ref (envoi_account_store_lookup (store, "envoi-test-example-com"));
@@ -246,34 +259,11 @@ test_password_account (void)
 
 /* ---- an OAuth 2 account: a sign-in through GOA, no password ------------------------------- */
 
-static GSubprocess *
-start_xoauth2_server (const char *dir,
-                      guint16    *port)
-{
-  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "xoauth2-smtpd.py", NULL);
-  g_autofree char *ready = g_build_filename (dir, "ready", NULL);
-  g_autofree char *port_file = g_build_filename (dir, "port", NULL);
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-  GSubprocess *server;
-
-  server = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                             &error, "/usr/bin/python3", script, "--dir", dir,
-                             "--user", OAUTH_ADDRESS, "--accept", OAUTH_TOKEN, NULL);
-  g_assert_no_error (error);
-  for (gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-       !g_file_test (ready, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < end;)
-    g_usleep (50 * 1000);
-  g_assert_true (g_file_get_contents (port_file, &contents, NULL, NULL));
-  *port = (guint16) g_ascii_strtoull (contents, NULL, 10);
-  return server;
-}
-
 static void
 test_oauth_account (void)
 {
-  g_autofree char *dir = g_build_filename (g_get_user_cache_dir (), "goa-choice-XXXXXX", NULL);
-  g_autofree char *tokens_path = NULL;
+  const char *accepted[] = { OAUTH_TOKEN, NULL };
+  g_autofree char *dir = NULL;
   g_autofree char *tokens = NULL;
   g_autofree char *messages = NULL;
   g_autofree char *port = NULL;
@@ -286,10 +276,7 @@ test_oauth_account (void)
   guint position;
   guint16 server_port;
 
-  g_assert_cmpint (g_mkdir_with_parents (g_get_user_cache_dir (), 0700), ==, 0);
-  g_assert_nonnull (g_mkdtemp (dir));
-  server = start_xoauth2_server (dir, &server_port);
-  tokens_path = g_build_filename (dir, "tokens", NULL);
+  server = envoi_test_xoauth2_start (OAUTH_ADDRESS, accepted, FALSE, &dir, &server_port);
   messages = g_build_filename (dir, "messages", NULL);
 
   dialog = open_dialog (NULL);
@@ -320,7 +307,7 @@ test_oauth_account (void)
   g_assert_cmpint (run_panel (dialog, "test-panel.send-test"), ==, ENVOI_TEST_PANEL_SUCCEEDED);
   g_assert_true (shows_label (GTK_WIDGET (panel), "Signed in as"));
   g_assert_true (shows_label (GTK_WIDGET (panel), OAUTH_ADDRESS));
-  g_assert_true (g_file_get_contents (tokens_path, &tokens, NULL, NULL));
+  tokens = envoi_test_xoauth2_tokens (dir);
   g_assert_cmpstr (tokens, ==, OAUTH_ADDRESS " " OAUTH_TOKEN "\n");
   g_assert_cmpuint (count_files (messages), ==, 1);
 
@@ -342,8 +329,7 @@ test_oauth_account (void)
   g_assert_false (envoi_account_dialog_is_modified (dialog));
   gtk_window_destroy (GTK_WINDOW (dialog));
 
-  g_subprocess_force_exit (server);
-  g_subprocess_wait (server, NULL, NULL);
+  envoi_test_xoauth2_stop (server);
 }
 
 /* ---- an account whose online account was removed ------------------------------------------ */

@@ -373,6 +373,9 @@ update_goa_row (EnvoiAccountDialog *self)
   /* An online account's name is long: under the title, where it has the row's width. */
   adw_combo_row_set_use_subtitle (self->provider_row,
                                   envoi_goa_choice_contains (self->goa_choice, selected));
+  /* GOA already knows the server: there is nothing for "Find Settings" to look up. */
+  gtk_widget_set_visible (GTK_WIDGET (self->autoconfig_row),
+                          self->is_new && !envoi_goa_choice_contains (self->goa_choice, selected));
   gtk_widget_set_visible (GTK_WIDGET (self->goa_row), signs_in);
   gtk_widget_set_visible (GTK_WIDGET (self->password_row), !signs_in);
   gtk_widget_set_sensitive (GTK_WIDGET (self->auth_row), !signs_in);
@@ -951,6 +954,16 @@ reset_limits_action (GtkWidget  *widget,
 
   gtk_spin_button_set_value (self->hourly_spin, ENVOI_ACCOUNT_DEFAULT_HOURLY_LIMIT);
   gtk_spin_button_set_value (self->daily_spin, ENVOI_ACCOUNT_DEFAULT_DAILY_LIMIT);
+}
+
+/* The GOA password account the form was filled from, when its password is still GOA's (nothing
+ * typed over it): the test panel asks GOA for it, as Save does. */
+EnvoiGoaAccount *
+envoi_account_dialog_get_goa_password_account (EnvoiAccountDialog *self)
+{
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), NULL);
+
+  return *text_of (self->password_row) == '\0' ? goa_password_account (self) : NULL;
 }
 
 /* The secret the form would save: the one typed, else the one in the keyring. */
@@ -1771,7 +1784,6 @@ envoi_account_dialog_new (GtkWindow         *parent,
 
       self->original = envoi_account_new (id);
       adw_window_title_set_title (self->window_title, _("Add Account"));
-      gtk_widget_set_visible (GTK_WIDGET (self->autoconfig_row), TRUE);
     }
 
   load_account (self);

@@ -36,6 +36,7 @@ EnvoiAccount       *envoi_account_dialog_build_account (EnvoiAccountDialog *self
 void                envoi_account_dialog_validate_now  (EnvoiAccountDialog *self);
 EnvoiGoaChoice     *envoi_account_dialog_get_goa_choice (EnvoiAccountDialog *self);
 char               *envoi_account_dialog_dup_secret    (EnvoiAccountDialog *self);
+EnvoiGoaAccount    *envoi_account_dialog_get_goa_password_account (EnvoiAccountDialog *self);
 void                envoi_account_dialog_apply_fix     (EnvoiAccountDialog *self,
                                                         const char         *key,
                                                         GVariant           *value);

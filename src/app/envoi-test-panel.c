@@ -724,6 +724,23 @@ start_smtp_with (EnvoiTestPanel *self,
   g_clear_pointer (&self->message, g_bytes_unref);
 }
 
+/* GOA could not lend what the run needs: its reason, in GOA's terms. */
+static void
+show_goa_error (EnvoiTestPanel *self,
+                const GError   *error)
+{
+  if (!finish_other_run (self, error))
+    return;
+
+  clear_result (self);
+  show_result (self, LOOK_ERROR, envoi_goa_error_get_title (error),
+               envoi_goa_error_get_explanation (error));
+  set_label (self->result_message, error->message);
+  set_label (self->result_hint, envoi_goa_error_get_hint (error));
+  if (self->identity != NULL)
+    add_fact (self, _("Signed in as"), self->identity);
+}
+
 /* An account that signs in through GOA: a token first, then the session with it. */
 static void
 goa_token_cb (GObject      *source,
@@ -745,22 +762,34 @@ goa_token_cb (GObject      *source,
       return;
     }
 
-  if (!finish_other_run (self, error))
-    return;
+  show_goa_error (self, error);
+}
 
-  clear_result (self);
-  show_result (self, LOOK_ERROR, envoi_goa_error_get_title (error),
-               envoi_goa_error_get_explanation (error));
-  set_label (self->result_message, error->message);
-  set_label (self->result_hint, envoi_goa_error_get_hint (error));
-  if (self->identity != NULL)
-    add_fact (self, _("Signed in as"), self->identity);
+/* A password account filled from GOA and not saved yet: its password is still only in GOA. */
+static void
+goa_password_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(EnvoiTestPanel) self = user_data;
+  g_autoptr(EnvoiSecretString) password = NULL;
+  g_autoptr(GError) error = NULL;
+
+  password = envoi_goa_get_password_finish (result, &error);
+  if (password != NULL && !g_cancellable_set_error_if_cancelled (self->cancellable, &error))
+    {
+      start_smtp_with (self, password);
+      return;
+    }
+
+  show_goa_error (self, error);
 }
 
 static void
 start_smtp (EnvoiTestPanel *self)
 {
   const char *goa_id = envoi_goa_account_id_from_provider (envoi_account_get_provider (self->account));
+  EnvoiGoaAccount *goa_account;
   char *secret;
 
   if (goa_id != NULL)
@@ -770,6 +799,17 @@ start_smtp (EnvoiTestPanel *self)
       set_state (self, ENVOI_TEST_PANEL_RUNNING);
       envoi_goa_get_access_token_async (NULL, goa_id, NULL, self->cancellable, goa_token_cb,
                                         g_object_ref (self));
+      return;
+    }
+
+  goa_account = envoi_account_dialog_get_goa_password_account (self->dialog);
+  if (goa_account != NULL)
+    {
+      gtk_label_set_text (self->running_label,
+                          _("Asking GNOME Online Accounts for the password…"));
+      set_state (self, ENVOI_TEST_PANEL_RUNNING);
+      envoi_goa_get_password_async (NULL, goa_account, self->cancellable, goa_password_cb,
+                                    g_object_ref (self));
       return;
     }
 
