@@ -8,9 +8,10 @@
 # - flatpak-builder parses it (--show-manifest) with G_DEBUG=fatal-warnings, so an unknown
 #   key or a value of the wrong type fails; skipped (77) only when flatpak-builder is absent;
 # - finish-args stay within the sandbox the README promises: network, IPC, Wayland with X11
-#   as a fallback, GPU. No file system, no device beyond dri, no session or system bus, no
-#   --talk-name (the keyring, notifications and background running go through portals) and
-#   no --own-name (the app owns its ID and the names below it by itself);
+#   as a fallback, GPU, and GNOME Online Accounts on the session bus (no portal lends its
+#   sign-ins). No file system, no device beyond dri, no system bus, no other --talk-name (the
+#   keyring, notifications and background running go through portals) and no --own-name (the
+#   app owns its ID and the names below it by itself);
 # - every archive source is pinned by sha256 and every git source by a tag or a commit;
 # - the command is a program the build installs into bindir, and every file a post-install
 #   command edits under /app is one the build installs.
@@ -28,6 +29,7 @@ ALLOWED = {
     '--socket=wayland',
     '--socket=fallback-x11',
     '--device=dri',
+    '--talk-name=org.gnome.OnlineAccounts',
 }
 REQUIRED = ALLOWED
 
