@@ -1005,6 +1005,7 @@ connect_submit_socket (guint64 *max_size)
   g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) greeting = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   GSocket *socket;
   char buffer[256];
   gssize n;
@@ -1017,8 +1018,9 @@ connect_submit_socket (guint64 *max_size)
   g_assert_no_error (error);
   n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
   g_assert_no_error (error);
-  greeting = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (ENVOI_SUBMIT_GREETING_TYPE),
-                                                          g_memdup2 (buffer, n), n, FALSE, g_free, NULL));
+  bytes = g_bytes_new (buffer, n);
+  greeting = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (ENVOI_SUBMIT_GREETING_TYPE),
+                                                           bytes, FALSE));
   g_variant_get (greeting, ENVOI_SUBMIT_GREETING_TYPE, &version, max_size, &has_accounts);
   g_assert_cmpuint (version, ==, ENVOI_SUBMIT_PROTOCOL_VERSION);
   g_assert_true (has_accounts);
@@ -1035,6 +1037,7 @@ submit_raw (GBytes *request,
   g_autoptr(GSocket) socket = NULL;
   g_autoptr(GBytes) options = NULL;
   g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketControlMessage) message = NULL;
   GSocketControlMessage *messages[1];
@@ -1075,8 +1078,9 @@ submit_raw (GBytes *request,
 
   n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
   g_assert_no_error (error);
-  reply = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE),
-                                                       g_memdup2 (buffer, n), n, FALSE, g_free, NULL));
+  bytes = g_bytes_new (buffer, n);
+  reply = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE),
+                                                        bytes, FALSE));
   g_variant_get (reply, "(bu&s)", &ok, &code, &text);
   g_test_message ("answer: %d %u %s", ok, code, text);
   g_assert_true (ok || *text != '\0');
