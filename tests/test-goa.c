@@ -20,6 +20,8 @@
 #define GOOD_TOKEN "ya29.fresh-token-for-envoi"
 #define STALE_TOKEN "ya29.expired-token-for-envoi"
 #define OAUTH_USER "oauth-user@example.com"
+#define MICROSOFT_ID "account_1700000300_0"
+#define MICROSOFT_USER "envoi.tester@outlook.com"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -256,6 +258,21 @@ get_token (const char  *rejected,
   return envoi_goa_get_access_token_finish (envoi_test_wait (&result), identity, error);
 }
 
+static EnvoiGoaAccount *
+find_account (GPtrArray  *accounts,
+              const char *id)
+{
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      EnvoiGoaAccount *account = g_ptr_array_index (accounts, i);
+
+      if (g_str_equal (account->id, id))
+        return account;
+    }
+
+  g_assert_not_reached ();
+}
+
 /* What GOA does without network, and what Envoi makes of it. */
 static void
 test_daemon_oauth2 (void)
@@ -275,13 +292,39 @@ test_daemon_oauth2 (void)
 
   envoi_test_goa_clear ();
   envoi_test_goa_add_oauth2_account (OAUTH_ID, OAUTH_PROVIDER, OAUTH_USER, TOKEN_A, "refresh-1", 3600);
+  envoi_test_goa_add_oauth2_account (MICROSOFT_ID, "windows_live", MICROSOFT_USER, TOKEN_B,
+                                     "refresh-2", 3600);
   envoi_test_goa_start ();
 
+  /* Google and Microsoft: both OAuth 2, each with its provider's SMTP server. */
   accounts = list_accounts (NULL);
-  g_assert_cmpuint (accounts->len, ==, 1);
-  goa = g_ptr_array_index (accounts, 0);
+  g_assert_cmpuint (accounts->len, ==, 2);
+  goa = find_account (accounts, OAUTH_ID);
+  g_assert_cmpstr (goa->provider_type, ==, "google");
   g_assert_true (goa->oauth2);
   g_assert_cmpstr (goa->smtp_host, ==, "smtp.gmail.com");
+  goa = find_account (accounts, MICROSOFT_ID);
+  g_assert_cmpstr (goa->provider_type, ==, "windows_live");
+  g_assert_true (goa->oauth2);
+  g_assert_false (goa->password_based);
+  g_assert_cmpstr (goa->smtp_host, ==, "smtp-mail.outlook.com");
+  g_assert_cmpuint (goa->smtp_port, ==, 587);
+  g_assert_cmpint (goa->smtp_security, ==, ENVOI_SECURITY_STARTTLS);
+  g_assert_cmpstr (goa->smtp_user_name, ==, MICROSOFT_USER);
+
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autofree char *microsoft_identity = NULL;
+
+    envoi_goa_get_access_token_async (NULL, MICROSOFT_ID, NULL, NULL, envoi_test_async_result_cb,
+                                      &result);
+    token = envoi_goa_get_access_token_finish (envoi_test_wait (&result), &microsoft_identity,
+                                               &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (token, ==, TOKEN_B);
+    g_assert_cmpstr (microsoft_identity, ==, MICROSOFT_USER);
+    envoi_secret_free (token);
+  }
 
   /* EnsureCredentials asks Google who the token belongs to: offline it fails, but not with
    * NotAuthorized, so GOA does not ask for attention — and Envoi asks for the token anyway. */
