@@ -1253,6 +1253,232 @@ write_service_file (void)
                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
 }
 
+/* ---- The delivery agent (envoi-sender-transport) ------------------------------------------
+ * The daemon keeps the queue and sends through an agent process it starts when there is mail:
+ * libcurl, the keyring and GOA live there. */
+
+/* The daemon's running agent, 0 for none: its child named envoi-sender-transport (the kernel
+ * keeps 15 characters of a name), not a zombie. */
+static guint32
+agent_pid (void)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  g_autofree char *ppid_line = g_strdup_printf ("\nPPid:\t%u\n", daemon_pid ());
+  const char *name;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "status", NULL);
+      g_autofree char *status = NULL;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &status, NULL, NULL))
+        continue;
+      if (g_str_has_prefix (status, "Name:\tenvoi-sender-tr\n")
+          && strstr (status, ppid_line) != NULL
+          && strstr (status, "\nState:\tZ") == NULL)
+        return (guint32) g_ascii_strtoull (name, NULL, 10);
+    }
+
+  return 0;
+}
+
+static gboolean
+agent_running (gpointer data)
+{
+  return agent_pid () != 0;
+}
+
+static gboolean
+agent_not (gpointer data)
+{
+  return agent_pid () != GPOINTER_TO_UINT (data);
+}
+
+static char *
+read_maps (guint32 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%u/maps", pid);
+  g_autoptr(GError) error = NULL;
+  char *maps = NULL;
+
+  g_file_get_contents (path, &maps, NULL, &error);
+  g_assert_no_error (error);
+
+  return maps;
+}
+
+/* The point of the agent: the daemon, which waits most of its life, never maps libcurl (nor
+ * its TLS, Kerberos, LDAP… closure) or libsecret, not even after sending; the agent does. */
+static void
+test_agent_daemon_maps_no_curl (void)
+{
+  g_autofree char *daemon_maps = NULL;
+  g_autofree char *agent_maps = NULL;
+  Expect expect = { "sink", 1 };
+  const char *to[] = { "someone@example.net", NULL };
+  guint32 agent;
+
+  reset ();
+  add_account ("grace", "sink", 50, NULL, NULL);
+  start_daemon ();
+
+  daemon_maps = read_maps (daemon_pid ());
+  g_assert_null (strstr (daemon_maps, "libcurl"));
+  g_assert_null (strstr (daemon_maps, "libsecret"));
+  g_clear_pointer (&daemon_maps, g_free);
+
+  g_free (submit_over_dbus ("Subject: mapped\n\nhello\n", to));
+  g_assert_true (wait_until (has_messages, &expect));
+  g_assert_true (wait_until (queue_empty, NULL));
+
+  /* The agent stays a while after a message (20 s by default), ready for the next. */
+  agent = agent_pid ();
+  g_assert_cmpuint (agent, !=, 0);
+  agent_maps = read_maps (agent);
+  g_assert_nonnull (strstr (agent_maps, "libcurl"));
+
+  daemon_maps = read_maps (daemon_pid ());
+  g_assert_null (strstr (daemon_maps, "libcurl"));
+  g_assert_null (strstr (daemon_maps, "libsecret"));
+  g_assert_null (strstr (daemon_maps, "libssl"));
+  g_assert_null (strstr (daemon_maps, "libcrypto"));
+}
+
+static gboolean
+held_and_sending (gpointer data)
+{
+  return count_messages ("slow") >= 2 && count_state ("sending") == 1 && agent_pid () != 0;
+}
+
+static gboolean
+all_five_delivered (gpointer data)
+{
+  GHashTable *seen = data;
+  g_autoptr(GPtrArray) messages = read_messages ("slow");
+
+  g_hash_table_remove_all (seen);
+  for (guint i = 1; i < messages->len; i += 2)
+    {
+      const char *header = strstr (g_ptr_array_index (messages, i), "X-Agent: ");
+
+      g_assert_nonnull (header);
+      g_hash_table_add (seen, g_strndup (header, strcspn (header, "\r\n")));
+    }
+
+  return g_hash_table_size (seen) == 5 && count_state (NULL) == 0;
+}
+
+/* The agent killed in the middle of a send: the daemon lives on, the message is deferred as a
+ * temporary failure (never failed, never counted as sent), a new agent sends it again. Every
+ * message arrives; only the one in flight may arrive twice. */
+static void
+test_agent_killed_mid_send (void)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autofree char *log = NULL;
+  guint32 daemon, agent;
+
+  reset ();
+  g_settings_set_uint (envoi_account_store_get_settings (h.store), "retry-initial-delay", 1);
+  g_settings_sync ();
+  add_account ("heidi", "slow", 10000, NULL, NULL);
+  hold_listener_after ("slow", 2);
+  start_daemon ();
+  daemon = daemon_pid ();
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *message = g_strdup_printf ("Subject: agent %u\nX-Agent: %u\n\nhello\n", i, i);
+      const char *to[] = { "someone@example.net", NULL };
+
+      g_free (submit_over_dbus (message, to));
+    }
+
+  /* Two are saved; the third is in the agent's hands, its DATA held by the listener. */
+  g_assert_true (wait_until (held_and_sending, NULL));
+  agent = agent_pid ();
+  g_assert_cmpint (kill (agent, SIGKILL), ==, 0);
+  g_assert_true (wait_until (agent_not, GUINT_TO_POINTER (agent)));
+  g_assert_cmpuint (count_messages ("slow"), ==, 2);
+
+  release_listener ("slow");
+  g_assert_true (wait_until (all_five_delivered, seen));
+
+  /* The same daemon, which took it for a temporary failure and tried again. */
+  g_assert_cmpuint (daemon_pid (), ==, daemon);
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " deferred "));
+  g_assert_null (strstr (log, " failed "));
+  messages = read_messages ("slow");
+  g_assert_cmpuint (messages->len / 2, >=, 5);
+  g_assert_cmpuint (messages->len / 2, <=, 6);
+}
+
+/* The daemon's service file, with ENVOI_TRANSPORT_IDLE_TIMEOUT=@seconds added to its
+ * environment (0: as write_service_file() writes it). */
+static void
+set_agent_idle_timeout (guint seconds)
+{
+  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "dbus-1", "services",
+                                            SENDER_BUS_NAME ".service", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *env = NULL;
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GError) error = NULL;
+
+  write_service_file ();
+  if (seconds == 0)
+    return;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  env = g_strdup_printf ("/usr/bin/env ENVOI_TRANSPORT_IDLE_TIMEOUT=%u ", seconds);
+  parts = g_strsplit (contents, "/usr/bin/env ", 2);
+  g_assert_cmpuint (g_strv_length (parts), ==, 2);
+  g_free (contents);
+  contents = g_strconcat (parts[0], env, parts[1], NULL);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+  g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                               "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
+                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+}
+
+/* With nothing to send the agent exits (here after 1 s); the next message starts a new one. */
+static void
+test_agent_idle_respawn (void)
+{
+  const char *to[] = { "someone@example.net", NULL };
+  Expect first = { "sink", 1 };
+  Expect second = { "sink", 2 };
+  guint32 daemon, agent;
+
+  reset ();
+  set_agent_idle_timeout (1);
+  add_account ("ivan", "sink", 50, NULL, NULL);
+  start_daemon ();
+  daemon = daemon_pid ();
+  g_assert_cmpuint (agent_pid (), ==, 0);  /* none before there is mail */
+
+  g_free (submit_over_dbus ("Subject: first\n\nhello\n", to));
+  g_assert_true (wait_until (agent_running, NULL));
+  agent = agent_pid ();
+  g_assert_true (wait_until (has_messages, &first));
+  g_assert_true (wait_until (agent_not, GUINT_TO_POINTER (agent)));
+  g_assert_cmpuint (agent_pid (), ==, 0);
+  g_assert_cmpuint (daemon_pid (), ==, daemon);  /* the daemon stays: its own idle time is 30 s */
+
+  g_free (submit_over_dbus ("Subject: second\n\nhello\n", to));
+  g_assert_true (wait_until (has_messages, &second));
+  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_cmpuint (count_messages ("sink"), ==, 2);
+  g_assert_cmpuint (daemon_pid (), ==, daemon);
+
+  stop_daemon (SIGTERM);
+  set_agent_idle_timeout (0);
+}
+
 /* ---- OAuth 2 through GNOME Online Accounts (issue 9) ------------------------------------------
  * The real goa-daemon, with a Google account written as GOA keeps it, and tests/xoauth2-smtpd.py,
  * which takes only the bearer tokens it is told to. GOA runs offline here: it hands out the
@@ -1661,6 +1887,9 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/damaged-file", test_damaged_file);
   g_test_add_func ("/envoi/sender/auth-failure-pauses", test_auth_failure_pauses);
   g_test_add_func ("/envoi/sender/missing-account", test_missing_account);
+  g_test_add_func ("/envoi/sender/agent-daemon-maps-no-curl", test_agent_daemon_maps_no_curl);
+  g_test_add_func ("/envoi/sender/agent-killed-mid-send", test_agent_killed_mid_send);
+  g_test_add_func ("/envoi/sender/agent-idle-respawn", test_agent_idle_respawn);
   g_test_add_func ("/envoi/sender/goa-send", test_goa_send);
   g_test_add_func ("/envoi/sender/goa-token-refresh", test_goa_token_refresh);
   g_test_add_func ("/envoi/sender/goa-sign-in-needed", test_goa_sign_in_needed);

@@ -1,4 +1,4 @@
-/* envoi-delivery.h: sending the queued messages of one account over one reused connection
+/* envoi-delivery.h: one account's queued messages and their delivery, as the daemon keeps them
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -31,15 +31,19 @@ void           envoi_delivery_set_paused        (EnvoiDelivery       *self,
 gint64         envoi_delivery_get_blocked_until (EnvoiDelivery       *self);
 void           envoi_delivery_set_blocked_until (EnvoiDelivery       *self,
                                                  gint64               when);
-/* Drops the connection and the password: the next message logs in afresh. */
+/* Has the delivery agent drop the account's connection and password (the next message logs in
+ * afresh) and lifts the pause and the block. */
 void           envoi_delivery_reset             (EnvoiDelivery       *self);
 
-/* Sends one message: looks the password up in the keyring the first time, then reuses the
- * connection. An account that signs in through GNOME Online Accounts ("goa:" provider) has no
- * password: each session asks GOA for a token (envoi_goa_send_async), and GOA's failures come
- * back as ENVOI_SMTP_ERROR_AUTH_FAILED when the person must act (sign in again, the online account
+/* Sends one message through the delivery agent, envoi-sender-transport (EnvoiAgent), which
+ * looks the password up in the keyring the first time and then reuses the connection, and
+ * saves the sent copy (a failure there is reported here, to the journal, the delivery log and
+ * the desktop). An account that signs in through GNOME Online Accounts ("goa:" provider) has no
+ * password: each session asks GOA for a token, and GOA's failures come back as
+ * ENVOI_SMTP_ERROR_AUTH_FAILED when the person must act (sign in again, the online account
  * removed), which pauses the account, or in the ENVOI_GOA_ERROR domain when retrying later may
- * help (GOA not running, no network to renew the token). @recipients already include the
+ * help (GOA not running, no network to renew the token). If the agent dies before it answers,
+ * the send fails with ENVOI_SMTP_ERROR_TEMPORARY_FAILURE. @recipients already include the
  * account's always-Bcc address. */
 void           envoi_delivery_send_async        (EnvoiDelivery       *self,
                                                  const char          *envelope_from,
