@@ -349,10 +349,289 @@ test_submit (void)
   g_assert_cmpuint (envoi_queue_get_length (queue), ==, 3);
 }
 
+/* Enqueues @n messages for @account, oldest first; returns their ids. */
+static GPtrArray *
+enqueue_many (EnvoiQueue *queue,
+              const char *account,
+              guint       n)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  const char *recipients[] = { "a@example.net", NULL };
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Subject: %u\n\nbody\n", i);
+      g_autoptr(GBytes) message = bytes (text);
+      g_autoptr(GError) error = NULL;
+      char *id = envoi_queue_enqueue (queue, account, "me@example.org", recipients, message, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (ids, id);
+    }
+
+  return ids;
+}
+
+/* What the daemon does with its window: sends the oldest resident message of @account, removes
+ * it, and scans when the queue asks for a refill. Returns the id sent, or NULL if none is
+ * resident. */
+static char *
+deliver_one (EnvoiQueue *queue,
+             GPtrArray  *resident,
+             const char *account)
+{
+  g_autoptr(GError) error = NULL;
+  char *id = NULL;
+
+  for (guint i = 0; i < resident->len; i++)
+    {
+      EnvoiQueueEntry *entry = g_ptr_array_index (resident, i);
+
+      if (g_str_equal (envoi_queue_entry_get_account_id (entry), account))
+        {
+          id = g_strdup (envoi_queue_entry_get_id (entry));
+          g_ptr_array_remove_index (resident, i);
+          break;
+        }
+    }
+
+  if (id == NULL)
+    return NULL;
+
+  g_assert_true (envoi_queue_remove (queue, id, &error));
+  g_assert_no_error (error);
+
+  if (envoi_queue_wants_refill (queue))
+    {
+      g_autoptr(GPtrArray) added = NULL;
+
+      g_assert_true (envoi_queue_scan (queue, &added, NULL, &error));
+      g_assert_no_error (error);
+      for (guint i = 0; i < added->len; i++)
+        g_ptr_array_add (resident, g_object_ref (g_ptr_array_index (added, i)));
+    }
+
+  return id;
+}
+
+/* ENVOI_QUEUE_WINDOW is 8 here (main()). */
+static void
+test_window_order (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) writer = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GPtrArray) ids = enqueue_many (writer, "acct", 100);
+  g_autoptr(GPtrArray) other = NULL;
+  g_autoptr(GPtrArray) resident = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  guint sent = 0;
+
+  g_assert_true (envoi_queue_scan (queue, &resident, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (resident->len, ==, 8);
+  g_assert_cmpuint (envoi_queue_get_resident (queue), ==, 8);
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 100);
+  g_assert_null (envoi_queue_lookup (queue, g_ptr_array_index (ids, 8)));
+
+  /* The writer itself keeps only its window too. */
+  g_assert_cmpuint (envoi_queue_get_resident (writer), ==, 8);
+  g_assert_cmpuint (envoi_queue_get_length (writer), ==, 100);
+
+  /* Listing sees them all, in order, and leaves only the window resident. */
+  list = envoi_queue_list (queue);
+  g_assert_cmpuint (list->len, ==, 100);
+  for (guint i = 0; i < list->len; i++)
+    g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (list, i)), ==,
+                     g_ptr_array_index (ids, i));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  g_assert_cmpuint (envoi_queue_get_resident (queue), ==, 8);
+
+  /* Another account is not held behind this one's backlog. */
+  other = enqueue_many (writer, "other", 1);
+  {
+    g_autoptr(GPtrArray) added = NULL;
+
+    g_assert_true (envoi_queue_scan (queue, &added, NULL, &error));
+    g_assert_cmpuint (added->len, ==, 1);
+    g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, 0)), ==,
+                     g_ptr_array_index (other, 0));
+    g_ptr_array_add (resident, g_object_ref (g_ptr_array_index (added, 0)));
+  }
+
+  /* Delivered in submission order, refilled in batches, never more than the window. */
+  for (char *id; (id = deliver_one (queue, resident, "acct")) != NULL; g_free (id))
+    {
+      g_assert_cmpstr (id, ==, g_ptr_array_index (ids, sent));
+      sent++;
+      g_assert_cmpuint (envoi_queue_get_resident (queue), <=, 8 + 1);
+      g_assert_cmpuint (envoi_queue_get_length (queue), ==, 100 - sent + 1);
+    }
+  g_assert_cmpuint (sent, ==, 100);
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 1);
+}
+
+static void
+mark_failed (EnvoiQueue      *queue,
+             EnvoiQueueEntry *entry)
+{
+  g_autoptr(GError) error = NULL;
+
+  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_FAILED);
+  envoi_queue_entry_set_last_error (entry, "550 no");
+  g_assert_true (envoi_queue_update (queue, entry, &error));
+  g_assert_no_error (error);
+}
+
+static guint
+count_listed (EnvoiQueue      *queue,
+              EnvoiQueueState  state)
+{
+  g_autoptr(GPtrArray) list = envoi_queue_list (queue);
+  guint count = 0;
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      if (envoi_queue_entry_get_state (g_ptr_array_index (list, i)) == state)
+        count++;
+    }
+
+  return count;
+}
+
+/* Failed messages leave the window and pin nothing; Retry and Cancel reach messages outside it. */
+static void
+test_window_failed (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) writer = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiQueue) again = NULL;
+  g_autoptr(GPtrArray) ids = enqueue_many (writer, "acct", 20);
+  g_autoptr(GPtrArray) resident = NULL;
+  g_autoptr(GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(EnvoiQueueEntry) retried = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *expected[] = { "8", "9", "10", "11", "12", "13", "14", "15", "0", "16", "17", "18", NULL };
+  char *id;
+
+  g_assert_true (envoi_queue_scan (queue, &resident, NULL, &error));
+  g_assert_cmpuint (resident->len, ==, 8);
+
+  /* The first eight fail: the window empties and fills with the next eight. */
+  for (guint i = 0; i < resident->len; i++)
+    mark_failed (queue, g_ptr_array_index (resident, i));
+  g_ptr_array_set_size (resident, 0);
+  g_assert_cmpuint (envoi_queue_get_resident (queue), ==, 0);
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 20);
+  g_assert_true (envoi_queue_wants_refill (queue));
+  {
+    g_autoptr(GPtrArray) added = NULL;
+
+    g_assert_true (envoi_queue_scan (queue, &added, NULL, &error));
+    g_assert_cmpuint (added->len, ==, 8);
+    g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, 0)), ==, g_ptr_array_index (ids, 8));
+    g_ptr_array_extend_and_steal (resident, g_steal_pointer (&added));
+  }
+  g_assert_null (envoi_queue_lookup (queue, g_ptr_array_index (ids, 0)));
+  g_assert_cmpuint (count_listed (queue, ENVOI_QUEUE_STATE_FAILED), ==, 8);
+
+  /* Retry on a failed message outside the full window: queued again on disk, for its turn. */
+  retried = envoi_queue_retry (queue, g_ptr_array_index (ids, 0), &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (envoi_queue_entry_get_state (retried), ==, ENVOI_QUEUE_STATE_QUEUED);
+  g_assert_null (envoi_queue_lookup (queue, g_ptr_array_index (ids, 0)));
+  g_assert_cmpuint (count_listed (queue, ENVOI_QUEUE_STATE_FAILED), ==, 7);
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 20);
+
+  /* Cancel outside the window: a failed one, and one waiting its turn. */
+  g_assert_true (envoi_queue_remove (queue, g_ptr_array_index (ids, 1), &error));
+  g_assert_no_error (error);
+  g_assert_false (envoi_queue_remove (queue, g_ptr_array_index (ids, 1), &error));
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (envoi_queue_remove (queue, g_ptr_array_index (ids, 19), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 18);
+
+  /* The window drains: the retried message comes first when it refills, then the rest. */
+  while ((id = deliver_one (queue, resident, "acct")) != NULL)
+    g_ptr_array_add (order, id);
+  g_assert_cmpuint (order->len, ==, g_strv_length ((char **) expected));
+  for (guint i = 0; expected[i] != NULL; i++)
+    g_assert_cmpstr (g_ptr_array_index (order, i), ==,
+                     g_ptr_array_index (ids, g_ascii_strtoull (expected[i], NULL, 10)));
+
+  /* What is left are the six failed ones, on disk only, also after a restart. */
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 6);
+  g_assert_cmpuint (envoi_queue_get_resident (queue), ==, 0);
+  again = envoi_queue_new (dir, NULL);
+  g_clear_pointer (&resident, g_ptr_array_unref);
+  g_assert_true (envoi_queue_scan (again, &resident, NULL, &error));
+  g_assert_cmpuint (resident->len, ==, 0);
+  g_assert_cmpuint (envoi_queue_get_length (again), ==, 6);
+  g_assert_cmpuint (count_listed (again, ENVOI_QUEUE_STATE_FAILED), ==, 6);
+
+  /* Retried with room in the window, a failed message is resident at once. */
+  g_clear_object (&retried);
+  retried = envoi_queue_retry (again, g_ptr_array_index (ids, 7), &error);
+  g_assert_no_error (error);
+  g_assert_true (envoi_queue_lookup (again, g_ptr_array_index (ids, 7)) == retried);
+  g_assert_cmpuint (envoi_queue_get_length (again), ==, 6);
+}
+
+/* A file that shows up below what was already counted (a writer that renamed late, a clock set
+ * back), or one removed by hand, makes the queue count again: nothing is lost. */
+static void
+test_window_recount (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) writer = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GPtrArray) ids = enqueue_many (writer, "acct", 12);
+  g_autoptr(GPtrArray) resident = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = g_strconcat (dir, "/", (char *) g_ptr_array_index (ids, 0), ".msg", NULL);
+  g_autofree char *late = g_build_filename (dir, "00000000000001-00000000.msg", NULL);
+  g_autofree char *gone = g_strconcat (dir, "/", (char *) g_ptr_array_index (ids, 11), ".msg", NULL);
+  g_autofree char *contents = NULL;
+  gsize length;
+  guint sent = 0;
+  char *id;
+
+  g_assert_true (envoi_queue_scan (queue, &resident, NULL, &error));
+  g_assert_cmpuint (resident->len, ==, 8);
+
+  g_assert_true (g_file_get_contents (first, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (late, contents, length, NULL));
+  g_assert_cmpint (g_unlink (gone), ==, 0);
+
+  {
+    g_autoptr(GPtrArray) added = NULL;
+
+    g_assert_true (envoi_queue_scan (queue, &added, NULL, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 12);
+
+  while ((id = deliver_one (queue, resident, "acct")) != NULL)
+    {
+      sent++;
+      g_free (id);
+    }
+  g_assert_cmpuint (sent, ==, 12);
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 0);
+  g_assert_false (g_file_test (late, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  /* A small window, so that a few dozen messages already go beyond it. */
+  g_setenv ("ENVOI_QUEUE_WINDOW", "8", TRUE);
+
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/envoi/queue/enqueue-and-reload", test_enqueue_and_reload);
@@ -360,6 +639,9 @@ main (int   argc,
   g_test_add_func ("/envoi/queue/damaged", test_damaged);
   g_test_add_func ("/envoi/queue/prepare", test_prepare);
   g_test_add_func ("/envoi/queue/submit", test_submit);
+  g_test_add_func ("/envoi/queue/window-order", test_window_order);
+  g_test_add_func ("/envoi/queue/window-failed", test_window_failed);
+  g_test_add_func ("/envoi/queue/window-recount", test_window_recount);
 
   return g_test_run ();
 }

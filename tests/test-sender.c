@@ -31,6 +31,9 @@
 #include "envoi-test-helpers.h"
 
 #define WAIT_SECONDS 60
+/* The daemon keeps only this many messages of an account in memory: small, so that the tests
+ * with a few dozen messages go beyond it. */
+#define WINDOW 8
 
 static struct
 {
@@ -1239,10 +1242,10 @@ write_service_file (void)
                               "Name=%s\n"
                               "Exec=/usr/bin/env G_DEBUG=fatal-criticals GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
                               "XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s XDG_STATE_HOME=%s "
-                              "XDG_RUNTIME_DIR=%s ENVOI_SENDER_IDLE_TIMEOUT=30 %s\n",
+                              "XDG_RUNTIME_DIR=%s ENVOI_SENDER_IDLE_TIMEOUT=30 ENVOI_QUEUE_WINDOW=%u %s\n",
                               SENDER_BUS_NAME, g_getenv ("GSETTINGS_SCHEMA_DIR"),
                               g_get_user_config_dir (), g_get_user_data_dir (),
-                              g_get_user_state_dir (), g_get_user_runtime_dir (), h.daemon);
+                              g_get_user_state_dir (), g_get_user_runtime_dir (), WINDOW, h.daemon);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_file_set_contents (path, contents, -1, &error);
   g_assert_no_error (error);
@@ -1251,6 +1254,237 @@ write_service_file (void)
   g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+}
+
+/* ---- The queue's window: more messages than the daemon keeps in memory -------------------- */
+
+/* Writes @n messages for @account straight into the spool, each with "X-Seq: <i>". */
+static GPtrArray *
+spool_many (const char *account,
+            const char *recipient,
+            guint       n)
+{
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (NULL, NULL);
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  const char *to[] = { recipient, NULL };
+  g_autofree char *from = g_strdup_printf ("%s@example.org", account);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("Subject: window %u\nX-Seq: %u\n\nhello\n", i, i);
+      g_autoptr(GBytes) message = g_bytes_new (text, strlen (text));
+      g_autoptr(GError) error = NULL;
+      char *id = envoi_queue_enqueue (queue, account, from, to, message, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (ids, id);
+    }
+
+  return ids;
+}
+
+static int
+compare_uint (gconstpointer a,
+              gconstpointer b)
+{
+  guint ua = *(const guint *) a, ub = *(const guint *) b;
+
+  return ua < ub ? -1 : ua > ub;
+}
+
+/* The X-Seq values of what @listener accepted, in the order it accepted them (its files are
+ * numbered from its start: the numbers go on across tests). */
+static GArray *
+accepted_sequence (const char *listener)
+{
+  g_autofree char *dir = listener_dir (listener);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  GArray *seq = g_array_new (FALSE, FALSE, sizeof (guint));
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      guint n = (guint) g_ascii_strtoull (name, NULL, 10);
+
+      if (g_str_has_suffix (name, ".eml"))
+        g_array_append_val (numbers, n);
+    }
+  g_array_sort (numbers, compare_uint);
+
+  for (guint i = 0; i < numbers->len; i++)
+    {
+      g_autofree char *file = g_strdup_printf ("%u.eml", g_array_index (numbers, guint, i));
+      g_autofree char *path = g_build_filename (dir, file, NULL);
+      g_autofree char *text = NULL;
+      const char *header;
+      guint value;
+
+      g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+      header = strstr (text, "X-Seq: ");
+      g_assert_nonnull (header);
+      value = (guint) g_ascii_strtoull (header + strlen ("X-Seq: "), NULL, 10);
+      g_array_append_val (seq, value);
+    }
+
+  return seq;
+}
+
+/* The ids List gives for messages in @state, in its order. */
+static GPtrArray *
+listed_ids (const char *state)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  GVariantIter iter;
+  const char *id, *entry_state;
+
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, list);
+  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, NULL, &entry_state, NULL, NULL,
+                              NULL, NULL, NULL, NULL))
+    {
+      if (g_str_equal (entry_state, state))
+        g_ptr_array_add (ids, g_strdup (id));
+    }
+
+  return ids;
+}
+
+static gboolean
+all_delivered_and_empty (gpointer data)
+{
+  return count_messages ("sink") >= GPOINTER_TO_UINT (data) && count_state (NULL) == 0;
+}
+
+/* 100 messages, a window of 8: all go, in the order they were submitted. */
+static void
+test_window_order (void)
+{
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GArray) seq = NULL;
+
+  reset ();
+  add_account ("wendy", "sink", 10000, NULL, NULL);
+  ids = spool_many ("wendy", "someone@example.net", 100);
+
+  start_daemon ();
+  g_assert_cmpuint (count_state (NULL), <=, 100);
+  g_assert_true (wait_until (all_delivered_and_empty, GUINT_TO_POINTER (100)));
+
+  seq = accepted_sequence ("sink");
+  g_assert_cmpuint (seq->len, ==, 100);
+  for (guint i = 0; i < seq->len; i++)
+    g_assert_cmpuint (g_array_index (seq, guint, i), ==, i);
+}
+
+static gboolean
+ten_sent_twenty_waiting (gpointer data)
+{
+  return count_messages ("sink") >= 10 && count_state ("waiting-limit") == 20;
+}
+
+/* A limit of 10 an hour, 30 messages, a window of 8: 10 sent, and List tells the 20 others
+ * waiting for the limit, though only 8 are in the daemon's memory; so again after a restart.
+ * Cancel and Retry reach a message outside the window. */
+static void
+test_window_limit (void)
+{
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GPtrArray) waiting = NULL;
+  g_autoptr(GArray) seq = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *last;
+
+  reset ();
+  add_account ("xavier", "sink", 10, NULL, NULL);
+  ids = spool_many ("xavier", "someone@example.net", 30);
+
+  start_daemon ();
+  g_assert_true (wait_until (ten_sent_twenty_waiting, NULL));
+  g_assert_cmpuint (count_state (NULL), ==, 20);
+
+  /* The first ten, in order. */
+  seq = accepted_sequence ("sink");
+  g_assert_cmpuint (seq->len, ==, 10);
+  for (guint i = 0; i < seq->len; i++)
+    g_assert_cmpuint (g_array_index (seq, guint, i), ==, i);
+
+  stop_daemon (SIGTERM);
+  start_daemon ();
+  g_assert_true (wait_until (ten_sent_twenty_waiting, NULL));
+  g_assert_cmpuint (count_state (NULL), ==, 20);
+  g_assert_cmpuint (count_messages ("sink"), ==, 10);
+
+  /* The youngest is far outside the window: Retry makes it due (the limit still holds it),
+   * Cancel removes it. */
+  waiting = listed_ids ("waiting-limit");
+  g_assert_cmpuint (waiting->len, ==, 20);
+  last = g_ptr_array_index (waiting, waiting->len - 1);
+  g_assert_cmpstr (last, ==, g_ptr_array_index (ids, 29));
+  p = proxy ();
+  envoi_dbus_sender1_call_retry_sync (p, last, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_state ("waiting-limit"), ==, 20);
+  envoi_dbus_sender1_call_cancel_sync (p, last, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_state (NULL), ==, 19);
+  envoi_dbus_sender1_call_cancel_sync (p, last, NULL, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND);
+  g_assert_cmpuint (count_messages ("sink"), ==, 10);
+}
+
+static gboolean
+twenty_failed (gpointer data)
+{
+  return count_state ("failed") == 20;
+}
+
+/* 20 messages fail, with a window of 8: all are listed as failed, and those outside the window
+ * can be cancelled and retried; after new settings, the retried ones go. */
+static void
+test_window_failed (void)
+{
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GPtrArray) failed = NULL;
+  g_autoptr(GError) error = NULL;
+  EnvoiAccount *account;
+
+  reset ();
+  add_account ("yvonne", "reject", 10000, NULL, NULL);
+  ids = spool_many ("yvonne", "bad-user@example.net", 20);
+
+  start_daemon ();
+  g_assert_true (wait_until (twenty_failed, NULL));
+  failed = listed_ids ("failed");
+  g_assert_cmpuint (failed->len, ==, 20);
+  for (guint i = 0; i < failed->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (failed, i), ==, g_ptr_array_index (ids, i));
+
+  /* The same server now takes them. */
+  account = envoi_account_store_lookup (h.store, "yvonne");
+  g_object_set (account, "port", (guint) port_of ("sink"), NULL);
+  envoi_account_save (account);
+  g_settings_sync ();
+
+  p = proxy ();
+  envoi_dbus_sender1_call_cancel_sync (p, g_ptr_array_index (ids, 3), NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      if (i == 3)
+        continue;
+      envoi_dbus_sender1_call_retry_sync (p, g_ptr_array_index (ids, i), NULL, &error);
+      g_assert_no_error (error);
+    }
+
+  g_assert_true (wait_until (all_delivered_and_empty, GUINT_TO_POINTER (19)));
+  g_assert_cmpuint (count_messages ("sink"), ==, 19);
 }
 
 /* ---- The delivery agent (envoi-sender-transport) ------------------------------------------
@@ -1884,6 +2118,9 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/permanent-failure", test_permanent_failure);
   g_test_add_func ("/envoi/sender/limit", test_limit);
   g_test_add_func ("/envoi/sender/crash-in-burst", test_crash_in_burst);
+  g_test_add_func ("/envoi/sender/window-order", test_window_order);
+  g_test_add_func ("/envoi/sender/window-limit", test_window_limit);
+  g_test_add_func ("/envoi/sender/window-failed", test_window_failed);
   g_test_add_func ("/envoi/sender/damaged-file", test_damaged_file);
   g_test_add_func ("/envoi/sender/auth-failure-pauses", test_auth_failure_pauses);
   g_test_add_func ("/envoi/sender/missing-account", test_missing_account);

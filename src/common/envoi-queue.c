@@ -37,13 +37,33 @@
 
 #define MAX_ADDRESS_LENGTH 320
 
+/* How many messages of one account are resident at most; the tests make it small through
+ * ENVOI_QUEUE_WINDOW. The others wait on disk only, counted, whatever the queue's length. */
+#define DEFAULT_WINDOW_SIZE 256
+
+/* One account's part of the queue. The window holds its oldest messages that may still go; the
+ * rest are counted and read back from the directory, in the order of their ids, when the window
+ * has room. Failed messages are only counted: they wait on disk for Retry or Cancel. */
+typedef struct
+{
+  guint     resident;
+  guint     spilled;        /* ready to go, on disk only */
+  guint     failed;         /* given up, on disk only */
+  char     *from;           /* a refill looks at ids from here on; NULL: from the first */
+  gboolean  forget_delays;  /* the spilled ones come back due now (Flush, network back…) */
+} Window;
+
 struct _EnvoiQueue
 {
   GObject     parent_instance;
 
   char       *directory;
   int         dir_fd;
-  GHashTable *entries;  /* id → EnvoiQueueEntry */
+  guint       window_size;
+  GHashTable *entries;  /* id → EnvoiQueueEntry: the resident messages only */
+  GHashTable *windows;  /* account id (interned) → Window */
+  GHashTable *writing;  /* ids being written by a submission in a worker thread */
+  char       *mark;     /* every file up to this id was counted when it was found */
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiQueue, envoi_queue, G_TYPE_OBJECT)
@@ -292,6 +312,109 @@ entry_from_keyfile (const char  *id,
   return g_steal_pointer (&entry);
 }
 
+/* The window */
+
+static void
+window_free (gpointer data)
+{
+  Window *window = data;
+
+  g_free (window->from);
+  g_free (window);
+}
+
+static Window *
+get_window (EnvoiQueue *self,
+            const char *account_id)
+{
+  Window *window = g_hash_table_lookup (self->windows, account_id);
+
+  if (window == NULL)
+    {
+      window = g_new0 (Window, 1);
+      g_hash_table_insert (self->windows, (gpointer) g_intern_string (account_id), window);
+    }
+
+  return window;
+}
+
+static gboolean
+window_needs_refill (EnvoiQueue *self,
+                     Window     *window)
+{
+  return window->spilled > 0 && window->resident < self->window_size;
+}
+
+/* Ids are made of [0-9a-f-] only: "ID!" sorts after ID and before every id greater than ID. */
+static void
+window_set_from_after (Window     *window,
+                       const char *id)
+{
+  g_free (window->from);
+  window->from = id != NULL ? g_strconcat (id, "!", NULL) : NULL;
+}
+
+/* An id above the mark was not counted yet: the next scan finds it. */
+static gboolean
+is_counted (EnvoiQueue *self,
+            const char *id)
+{
+  return self->mark != NULL && strcmp (id, self->mark) <= 0 &&
+         !g_hash_table_contains (self->writing, id);
+}
+
+static void
+advance_mark (EnvoiQueue *self,
+              const char *id)
+{
+  if (self->mark == NULL || strcmp (id, self->mark) > 0)
+    {
+      g_free (self->mark);
+      self->mark = g_strdup (id);
+    }
+}
+
+static void
+make_resident (EnvoiQueue      *self,
+               Window          *window,
+               EnvoiQueueEntry *entry)
+{
+  g_hash_table_insert (self->entries, (gpointer) envoi_queue_entry_get_id (entry),
+                       g_object_ref (entry));
+  window->resident++;
+}
+
+/* Counts a message that is on disk and not resident; makes it resident if its account's window
+ * has room and nothing older of that account waits on disk (the order stays that of the ids). */
+static gboolean
+admit (EnvoiQueue      *self,
+       EnvoiQueueEntry *entry)
+{
+  Window *window = get_window (self, envoi_queue_entry_get_account_id (entry));
+  const char *id = envoi_queue_entry_get_id (entry);
+
+  if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_FAILED)
+    {
+      window->failed++;
+      return FALSE;
+    }
+
+  if (window->spilled == 0 && window->resident < self->window_size)
+    {
+      make_resident (self, window, entry);
+      return TRUE;
+    }
+
+  window->spilled++;
+  if (window->from != NULL && strcmp (id, window->from) < 0)
+    {
+      g_free (window->from);
+      window->from = g_strdup (id);
+    }
+
+  return FALSE;
+}
+
 static void
 envoi_queue_finalize (GObject *object)
 {
@@ -300,6 +423,9 @@ envoi_queue_finalize (GObject *object)
   if (self->dir_fd >= 0)
     close (self->dir_fd);
   g_clear_pointer (&self->entries, g_hash_table_unref);
+  g_clear_pointer (&self->windows, g_hash_table_unref);
+  g_clear_pointer (&self->writing, g_hash_table_unref);
+  g_clear_pointer (&self->mark, g_free);
   g_clear_pointer (&self->directory, g_free);
 
   G_OBJECT_CLASS (envoi_queue_parent_class)->finalize (object);
@@ -316,8 +442,14 @@ envoi_queue_class_init (EnvoiQueueClass *klass)
 static void
 envoi_queue_init (EnvoiQueue *self)
 {
+  const char *window_size = g_getenv ("ENVOI_QUEUE_WINDOW");
+
   self->dir_fd = -1;
+  self->window_size = window_size != NULL
+    ? CLAMP (g_ascii_strtoull (window_size, NULL, 10), 1, G_MAXINT) : DEFAULT_WINDOW_SIZE;
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+  self->windows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, window_free);
+  self->writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 char *
@@ -446,17 +578,21 @@ write_entry (EnvoiQueue       *self,
   return TRUE;
 }
 
-/* A scan may have found the file first (the writing may happen in another thread): then the
- * entry it made stays. */
+/* A message this queue wrote: counted, and resident if its account's window has room. Scans
+ * leave the ids being written alone, so it is counted once. */
 static char *
 index_entry (EnvoiQueue      *self,
              EnvoiQueueEntry *entry)
 {
-  if (!g_hash_table_contains (self->entries, envoi_queue_entry_get_id (entry)))
-    g_hash_table_insert (self->entries, (gpointer) envoi_queue_entry_get_id (entry),
-                         g_object_ref (entry));
+  const char *id = envoi_queue_entry_get_id (entry);
 
-  return g_strdup (envoi_queue_entry_get_id (entry));
+  if (!g_hash_table_contains (self->entries, id))
+    {
+      advance_mark (self, id);
+      admit (self, entry);
+    }
+
+  return g_strdup (id);
 }
 
 char *
@@ -641,23 +777,36 @@ compare_entries (gconstpointer a,
   return strcmp (envoi_queue_entry_get_id (ea), envoi_queue_entry_get_id (eb));
 }
 
-gboolean
-envoi_queue_scan (EnvoiQueue  *self,
-                  GPtrArray  **added,
-                  GPtrArray  **damaged,
-                  GError     **error)
+static int
+compare_ids (gconstpointer a,
+             gconstpointer b)
 {
-  g_autoptr(GPtrArray) added_entries = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GPtrArray) damaged_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
-  g_autoptr(GPtrArray) leftovers = g_ptr_array_new_with_free_func (g_free);
+  return strcmp (*(const char **) a, *(const char **) b);
+}
+
+static gboolean
+is_removed (const GError *error)
+{
+  return g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+}
+
+/* The ids of the committed messages in the directory, sorted: names only, nothing is read. Those
+ * being written by this queue are left out. With @tidy, also the housekeeping: orphaned temporary
+ * files and state files left by a removal go, files with a bad name are moved aside. */
+static GPtrArray *
+list_ids (EnvoiQueue  *self,
+          gboolean     tidy,
+          GPtrArray   *damaged,
+          GError     **error)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GDir) dir = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *name;
 
-  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
-
   if (!(dir = g_dir_open (self->directory, 0, error)))
-    return FALSE;
+    return NULL;
 
   while ((name = g_dir_read_name (dir)) != NULL)
     {
@@ -667,7 +816,7 @@ envoi_queue_scan (EnvoiQueue  *self,
       if (g_str_has_prefix (name, TMP_PREFIX))
         {
           /* A writer that died before renaming: it never acknowledged anything. */
-          if (fstatat (self->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          if (tidy && fstatat (self->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
               now - st.st_mtime > ORPHAN_AGE_SECONDS)
             unlinkat (self->dir_fd, name, 0);
           continue;
@@ -675,13 +824,8 @@ envoi_queue_scan (EnvoiQueue  *self,
 
       if (g_str_has_suffix (name, ENV_SUFFIX))
         {
-          g_autofree char *msg_name = NULL;
-
-          /* The state of a message removed by a process that stopped before removing this. */
-          id = g_strndup (name, strlen (name) - strlen (ENV_SUFFIX));
-          msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-          if (faccessat (self->dir_fd, msg_name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
-            g_ptr_array_add (leftovers, g_strdup (name));
+          if (tidy)
+            g_ptr_array_add (states, g_strndup (name, strlen (name) - strlen (ENV_SUFFIX)));
           continue;
         }
 
@@ -689,39 +833,220 @@ envoi_queue_scan (EnvoiQueue  *self,
         continue;
 
       id = g_strndup (name, strlen (name) - strlen (MSG_SUFFIX));
-      if (g_hash_table_contains (self->entries, id))
-        continue;
-
       if (!envoi_queue_id_is_valid (id))
         {
-          g_autoptr(GError) cause = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                                                         "not a queue file name");
-
-          g_ptr_array_add (damaged_errors, damaged_error (name, cause));
-          quarantine (self, name);
-        }
-      else
-        {
-          g_autoptr(GError) local_error = NULL;
-          g_autoptr(EnvoiQueueEntry) entry = load_entry (self, id, &local_error);
-          g_autofree char *env_name = g_strconcat (id, ENV_SUFFIX, NULL);
-
-          if (entry == NULL)
+          if (tidy)
             {
-              g_ptr_array_add (damaged_errors, damaged_error (id, local_error));
-              quarantine (self, name);
-              quarantine (self, env_name);
-              continue;
-            }
+              g_autoptr(GError) cause = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                                                             "not a queue file name");
 
-          g_hash_table_insert (self->entries, (gpointer) envoi_queue_entry_get_id (entry),
-                               g_object_ref (entry));
-          g_ptr_array_add (added_entries, g_steal_pointer (&entry));
+              g_ptr_array_add (damaged, damaged_error (name, cause));
+              quarantine (self, name);
+            }
+          continue;
+        }
+
+      if (!g_hash_table_contains (self->writing, id))
+        g_ptr_array_add (ids, g_steal_pointer (&id));
+    }
+
+  g_ptr_array_sort (ids, compare_ids);
+
+  /* The state of a message removed by a process that stopped before removing this. */
+  for (guint i = 0; i < states->len; i++)
+    {
+      const char *id = g_ptr_array_index (states, i);
+      g_autofree char *env_name = NULL;
+      g_autofree char *msg_name = NULL;
+
+      if (g_hash_table_contains (self->writing, id) ||
+          bsearch (&id, ids->pdata, ids->len, sizeof (gpointer), compare_ids) != NULL)
+        continue;
+
+      /* Listed after its message was read: look again before removing it. */
+      msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+      env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+      if (faccessat (self->dir_fd, msg_name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+        unlinkat (self->dir_fd, env_name, 0);
+    }
+
+  return g_steal_pointer (&ids);
+}
+
+/* Reads @id for a scan; a damaged file is moved aside and reported, a file removed meanwhile is
+ * simply skipped. */
+static EnvoiQueueEntry *
+scan_entry (EnvoiQueue *self,
+            const char *id,
+            GPtrArray  *damaged)
+{
+  g_autoptr(GError) error = NULL;
+  EnvoiQueueEntry *entry = load_entry (self, id, &error);
+
+  if (entry == NULL && !is_removed (error))
+    {
+      g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+      g_autofree char *env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+
+      g_ptr_array_add (damaged, damaged_error (id, error));
+      quarantine (self, msg_name);
+      quarantine (self, env_name);
+    }
+
+  return entry;
+}
+
+/* Fills the windows that have room from the directory, oldest id first; each file is read at
+ * most once, and only from the lowest place a window with room may find something. */
+static void
+refill (EnvoiQueue *self,
+        GPtrArray  *ids,
+        GPtrArray  *added,
+        GPtrArray  *damaged)
+{
+  GHashTableIter iter;
+  gpointer value;
+  const char *start = NULL;
+  guint needing = 0;
+  gboolean from_first = FALSE;
+
+  g_hash_table_iter_init (&iter, self->windows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Window *window = value;
+
+      if (!window_needs_refill (self, window))
+        continue;
+      needing++;
+      if (window->from == NULL)
+        from_first = TRUE;
+      else if (start == NULL || strcmp (window->from, start) < 0)
+        start = window->from;
+    }
+
+  if (needing == 0)
+    return;
+
+  for (guint i = 0; i < ids->len && needing > 0; i++)
+    {
+      const char *id = g_ptr_array_index (ids, i);
+      g_autoptr(EnvoiQueueEntry) entry = NULL;
+      Window *window;
+
+      if ((!from_first && strcmp (id, start) < 0) || g_hash_table_contains (self->entries, id) ||
+          !is_counted (self, id))
+        continue;
+
+      if (!(entry = scan_entry (self, id, damaged)) ||
+          envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_FAILED)
+        continue;
+
+      window = g_hash_table_lookup (self->windows, envoi_queue_entry_get_account_id (entry));
+      if (window == NULL || !window_needs_refill (self, window))
+        continue;
+
+      /* Pauses and limits are facts about now; Flush and the like made the delays go. */
+      if (window->forget_delays)
+        envoi_queue_entry_set_next_attempt (entry, 0);
+
+      make_resident (self, window, entry);
+      window->spilled--;
+      g_ptr_array_add (added, g_object_ref (entry));
+
+      if (!window_needs_refill (self, window))
+        {
+          window_set_from_after (window, id);
+          if (window->spilled == 0)
+            window->forget_delays = FALSE;
+          needing--;
         }
     }
 
-  for (guint i = 0; i < leftovers->len; i++)
-    unlinkat (self->dir_fd, g_ptr_array_index (leftovers, i), 0);
+  /* Read to the end: what a window still misses is not there (removed by hand, damaged). */
+  g_hash_table_iter_init (&iter, self->windows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Window *window = value;
+
+      if (!window_needs_refill (self, window) || needing == 0)
+        continue;
+      window->spilled = 0;
+      window->forget_delays = FALSE;
+      window_set_from_after (window, ids->len > 0 ? g_ptr_array_index (ids, ids->len - 1) : NULL);
+    }
+}
+
+gboolean
+envoi_queue_scan (EnvoiQueue  *self,
+                  GPtrArray  **added,
+                  GPtrArray  **damaged,
+                  GError     **error)
+{
+  g_autoptr(GPtrArray) added_entries = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) damaged_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+  guint counted = 0;
+  guint expected = 0;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
+
+  if (!(ids = list_ids (self, TRUE, damaged_errors, error)))
+    return FALSE;
+
+  /* Only the files above the mark are new, and are read. Below it, the files that are not
+   * resident must be as many as counted; if not (a writer renamed its file late, someone
+   * removed one by hand), everything not resident is counted afresh. */
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const char *id = g_ptr_array_index (ids, i);
+
+      if (g_hash_table_contains (self->entries, id))
+        continue;
+      if (is_counted (self, id))
+        counted++;
+      else
+        g_ptr_array_add (fresh, (gpointer) id);
+    }
+
+  g_hash_table_iter_init (&iter, self->windows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    expected += ((Window *) value)->spilled + ((Window *) value)->failed;
+
+  if (counted != expected)
+    {
+      g_debug ("%u messages on disk instead of %u: counting them again", counted, expected);
+      g_hash_table_iter_init (&iter, self->windows);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          Window *window = value;
+
+          window->spilled = 0;
+          window->failed = 0;
+          window_set_from_after (window, NULL);
+        }
+
+      g_ptr_array_set_size (fresh, 0);
+      for (guint i = 0; i < ids->len; i++)
+        {
+          if (!g_hash_table_contains (self->entries, g_ptr_array_index (ids, i)))
+            g_ptr_array_add (fresh, g_ptr_array_index (ids, i));
+        }
+    }
+
+  for (guint i = 0; i < fresh->len; i++)
+    {
+      const char *id = g_ptr_array_index (fresh, i);
+      g_autoptr(EnvoiQueueEntry) entry = scan_entry (self, id, damaged_errors);
+
+      advance_mark (self, id);
+      if (entry != NULL && admit (self, entry))
+        g_ptr_array_add (added_entries, g_steal_pointer (&entry));
+    }
+
+  refill (self, ids, added_entries, damaged_errors);
 
   for (guint i = 0; i < damaged_errors->len; i++)
     g_warning ("%s", ((GError *) g_ptr_array_index (damaged_errors, i))->message);
@@ -736,6 +1061,46 @@ envoi_queue_scan (EnvoiQueue  *self,
   return TRUE;
 }
 
+gboolean
+envoi_queue_wants_refill (EnvoiQueue *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
+
+  /* In batches: once half the window has gone. */
+  g_hash_table_iter_init (&iter, self->windows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Window *window = value;
+
+      if (window->spilled > 0 && window->resident <= self->window_size / 2)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+void
+envoi_queue_forget_delays (EnvoiQueue *self,
+                           const char *account_id)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_return_if_fail (ENVOI_IS_QUEUE (self));
+
+  g_hash_table_iter_init (&iter, self->windows);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      Window *window = value;
+
+      if (window->spilled > 0 && (account_id == NULL || g_str_equal (key, account_id)))
+        window->forget_delays = TRUE;
+    }
+}
+
 EnvoiQueueEntry *
 envoi_queue_lookup (EnvoiQueue *self,
                     const char *id)
@@ -748,26 +1113,93 @@ envoi_queue_lookup (EnvoiQueue *self,
   return g_hash_table_lookup (self->entries, id);
 }
 
-GPtrArray *
-envoi_queue_list (EnvoiQueue *self)
+EnvoiQueueEntry *
+envoi_queue_load (EnvoiQueue  *self,
+                  const char  *id,
+                  GError     **error)
 {
-  GPtrArray *list;
-  GHashTableIter iter;
-  gpointer value;
+  g_autoptr(GError) local_error = NULL;
+  EnvoiQueueEntry *entry;
 
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
 
-  list = g_ptr_array_new_full (g_hash_table_size (self->entries), g_object_unref);
-  g_hash_table_iter_init (&iter, self->entries);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    g_ptr_array_add (list, g_object_ref (value));
-  g_ptr_array_sort (list, compare_entries);
+  if ((entry = envoi_queue_lookup (self, id)) != NULL)
+    return g_object_ref (entry);
+
+  if (!envoi_queue_id_is_valid (id) || g_hash_table_contains (self->writing, id) ||
+      !(entry = load_entry (self, id, &local_error)))
+    {
+      if (local_error != NULL && !is_removed (local_error))
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      else
+        g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
+                     _("No queued message has the id “%s”"), id);
+      return NULL;
+    }
+
+  return entry;
+}
+
+GPtrArray *
+envoi_queue_list (EnvoiQueue *self)
+{
+  g_autoptr(GPtrArray) ids = NULL;
+  GPtrArray *list;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+
+  /* Without the directory, at least what is resident. */
+  if (!(ids = list_ids (self, FALSE, NULL, NULL)))
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      list = g_ptr_array_new_with_free_func (g_object_unref);
+      g_hash_table_iter_init (&iter, self->entries);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        g_ptr_array_add (list, g_object_ref (value));
+      g_ptr_array_sort (list, compare_entries);
+      return list;
+    }
+
+  list = g_ptr_array_new_full (ids->len, g_object_unref);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const char *id = g_ptr_array_index (ids, i);
+      EnvoiQueueEntry *entry = envoi_queue_lookup (self, id);
+
+      /* Damaged ones are left to the next scan. */
+      if (entry != NULL)
+        g_ptr_array_add (list, g_object_ref (entry));
+      else if ((entry = load_entry (self, id, NULL)) != NULL)
+        g_ptr_array_add (list, entry);
+    }
 
   return list;
 }
 
 guint
 envoi_queue_get_length (EnvoiQueue *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint length = 0;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), 0);
+
+  g_hash_table_iter_init (&iter, self->windows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Window *window = value;
+
+      length += window->resident + window->spilled + window->failed;
+    }
+
+  return length;
+}
+
+guint
+envoi_queue_get_resident (EnvoiQueue *self)
 {
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), 0);
 
@@ -796,19 +1228,16 @@ envoi_queue_read_message (EnvoiQueue       *self,
   return g_bytes_new_from_bytes (all, offset + env_length, msg_length);
 }
 
-gboolean
-envoi_queue_update (EnvoiQueue       *self,
-                    EnvoiQueueEntry  *entry,
-                    GError          **error)
+static gboolean
+write_state (EnvoiQueue       *self,
+             EnvoiQueueEntry  *entry,
+             GError          **error)
 {
   g_autofree char *env_name = NULL;
   g_autofree char *env_tmp = NULL;
   g_autofree char *data = NULL;
   EnvoiQueueState saved_state;
   gsize length;
-
-  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
-  g_return_val_if_fail (ENVOI_IS_QUEUE_ENTRY (entry), FALSE);
 
   /* “sending” is a fact about this process only: on disk it stays ready to go. */
   saved_state = envoi_queue_entry_get_state (entry);
@@ -828,21 +1257,116 @@ envoi_queue_update (EnvoiQueue       *self,
 }
 
 gboolean
+envoi_queue_update (EnvoiQueue       *self,
+                    EnvoiQueueEntry  *entry,
+                    GError          **error)
+{
+  gboolean written;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
+  g_return_val_if_fail (ENVOI_IS_QUEUE_ENTRY (entry), FALSE);
+
+  written = write_state (self, entry, error);
+
+  /* A failed message leaves the window: it waits on disk for Retry or Cancel. */
+  if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_FAILED &&
+      g_hash_table_lookup (self->entries, envoi_queue_entry_get_id (entry)) == entry)
+    {
+      Window *window = get_window (self, envoi_queue_entry_get_account_id (entry));
+
+      g_hash_table_remove (self->entries, envoi_queue_entry_get_id (entry));
+      window->resident--;
+      window->failed++;
+    }
+
+  return written;
+}
+
+EnvoiQueueEntry *
+envoi_queue_retry (EnvoiQueue  *self,
+                   const char  *id,
+                   GError     **error)
+{
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+
+  if (!(entry = envoi_queue_load (self, id, error)))
+    return NULL;
+
+  /* A resident message is the caller's to schedule. */
+  if (envoi_queue_lookup (self, id) == entry)
+    return g_steal_pointer (&entry);
+
+  if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_FAILED)
+    {
+      envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_QUEUED);
+      envoi_queue_entry_set_next_attempt (entry, 0);
+      if (!write_state (self, entry, error))
+        return NULL;
+
+      if (is_counted (self, id))
+        {
+          Window *window = get_window (self, envoi_queue_entry_get_account_id (entry));
+
+          if (window->failed > 0)
+            window->failed--;
+          admit (self, entry);
+        }
+    }
+  else if (envoi_queue_entry_get_next_attempt (entry) != 0)
+    {
+      /* Waiting on disk: due as soon as its turn comes. */
+      envoi_queue_entry_set_next_attempt (entry, 0);
+      if (!write_state (self, entry, error))
+        return NULL;
+    }
+
+  return g_steal_pointer (&entry);
+}
+
+gboolean
 envoi_queue_remove (EnvoiQueue  *self,
                     const char  *id,
                     GError     **error)
 {
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
   g_autofree char *env_name = NULL;
   g_autofree char *msg_name = NULL;
+  gboolean resident;
+  gboolean counted;
 
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
 
-  if (!envoi_queue_id_is_valid (id) || !g_hash_table_contains (self->entries, id))
+  if (!envoi_queue_id_is_valid (id) || g_hash_table_contains (self->writing, id))
     {
       g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
                    _("No queued message has the id “%s”"), id);
       return FALSE;
     }
+
+  /* Outside the window, the envelope says which count it leaves. */
+  resident = g_hash_table_contains (self->entries, id);
+  counted = is_counted (self, id);
+  if (!resident)
+    {
+      g_autoptr(GError) local_error = NULL;
+      struct stat st;
+
+      msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+      if (fstatat (self->dir_fd, msg_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        {
+          g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
+                       _("No queued message has the id “%s”"), id);
+          return FALSE;
+        }
+      g_clear_pointer (&msg_name, g_free);
+      /* Not counted yet: the next scan will not find it, that is all. */
+      if (counted)
+        entry = load_entry (self, id, &local_error);
+    }
+  else
+    entry = g_object_ref (g_hash_table_lookup (self->entries, id));
 
   env_name = g_strconcat (id, ENV_SUFFIX, NULL);
   msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
@@ -853,7 +1377,21 @@ envoi_queue_remove (EnvoiQueue  *self,
     return set_errno_error (error, errno, _("remove"), msg_name);
   unlinkat (self->dir_fd, env_name, 0);
 
-  g_hash_table_remove (self->entries, id);
+  /* A damaged one cannot say which count it leaves: the next scan counts again. */
+  if (entry != NULL)
+    {
+      Window *window = get_window (self, envoi_queue_entry_get_account_id (entry));
+
+      if (resident)
+        {
+          g_hash_table_remove (self->entries, id);
+          window->resident--;
+        }
+      else if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_FAILED)
+        window->failed -= window->failed > 0 ? 1 : 0;
+      else
+        window->spilled -= window->spilled > 0 ? 1 : 0;
+    }
 
   return TRUE;
 }
@@ -1279,7 +1817,9 @@ envoi_queue_submit_async (EnvoiQueue          *self,
       return;
     }
 
-  /* The fsyncs, off the caller's thread; the entry is indexed back here, in _finish(). */
+  /* The fsyncs, off the caller's thread; the entry is indexed back here, in _finish(). Until
+   * then, scans leave the file alone. */
+  g_hash_table_add (self->writing, g_strdup (envoi_queue_entry_get_id (write->entry)));
   g_task_run_in_thread (task, write_thread);
 }
 
@@ -1292,10 +1832,12 @@ envoi_queue_submit_finish (EnvoiQueue    *self,
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
+  write = g_task_get_task_data (G_TASK (result));
+  if (write->entry != NULL)
+    g_hash_table_remove (self->writing, envoi_queue_entry_get_id (write->entry));
+
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return NULL;
-
-  write = g_task_get_task_data (G_TASK (result));
 
   return index_entry (self, write->entry);
 }

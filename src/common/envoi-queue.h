@@ -95,29 +95,56 @@ char            *envoi_queue_enqueue            (EnvoiQueue          *self,
                                                  GBytes              *message,
                                                  GError             **error);
 
-/* Indexes every committed entry not yet known and returns them, oldest first, in @added (may
- * be NULL). Damaged files are moved to `damaged/` and each one is reported as an
- * ENVOI_QUEUE_ERROR_DAMAGED GError in @damaged (may be NULL); the others still load. Fails only
- * when the directory itself cannot be read. */
+/* Only a window of each account's oldest messages that may still go is resident (256, or
+ * $ENVOI_QUEUE_WINDOW for the tests): the others stay on disk and are counted, so the memory
+ * does not follow the queue's length. Failed messages are never resident. The directory is the
+ * index: ids sort by submission time, and a window with room is refilled from it in that order.
+ *
+ * Counts the committed files not yet known and refills the windows that have room; returns the
+ * entries that became resident, oldest first, in @added (may be NULL). Damaged files are moved to
+ * `damaged/` and each one is reported as an ENVOI_QUEUE_ERROR_DAMAGED GError in @damaged (may be
+ * NULL); the others still load. Fails only when the directory itself cannot be read. */
 gboolean         envoi_queue_scan               (EnvoiQueue          *self,
                                                  GPtrArray          **added,
                                                  GPtrArray          **damaged,
                                                  GError             **error);
+/* Whether a window has drained to half while messages of its account wait on disk: time for a
+ * scan. */
+gboolean         envoi_queue_wants_refill       (EnvoiQueue          *self);
+/* The messages of @account_id (NULL: of every account) now on disk only come back due at once,
+ * as the caller makes the resident ones due (Flush, the network back, new settings). */
+void             envoi_queue_forget_delays      (EnvoiQueue          *self,
+                                                 const char          *account_id);
 
+/* A resident entry, or NULL. */
 EnvoiQueueEntry *envoi_queue_lookup             (EnvoiQueue          *self,
                                                  const char          *id);
-/* All indexed entries, oldest first. */
+/* The resident entry, or a copy read from disk for the moment (not resident). */
+EnvoiQueueEntry *envoi_queue_load               (EnvoiQueue          *self,
+                                                 const char          *id,
+                                                 GError             **error);
+/* Every committed message, oldest first: the resident entries, and the others read from disk
+ * for the moment, with the state written there. */
 GPtrArray       *envoi_queue_list               (EnvoiQueue          *self);
+/* Every message known, resident or not. */
 guint            envoi_queue_get_length         (EnvoiQueue          *self);
+/* For the tests: how many entries are resident. */
+guint            envoi_queue_get_resident       (EnvoiQueue          *self);
 
 GBytes          *envoi_queue_read_message       (EnvoiQueue          *self,
                                                  EnvoiQueueEntry     *entry,
                                                  GError             **error);
-/* Writes the entry's state durably. */
+/* Writes the entry's state durably. A resident entry written as failed leaves the window. */
 gboolean         envoi_queue_update             (EnvoiQueue          *self,
                                                  EnvoiQueueEntry     *entry,
                                                  GError             **error);
-/* Removes a delivered or cancelled message. The directory is fsynced by envoi_queue_sync(),
+/* For a message outside the window: a failed one is queued again (durably) and counted as
+ * ready, resident if its account's window has room; another one is made due (durably). A
+ * resident one is returned unchanged, for the caller to schedule. */
+EnvoiQueueEntry *envoi_queue_retry              (EnvoiQueue          *self,
+                                                 const char          *id,
+                                                 GError             **error);
+/* Removes a delivered or cancelled message, resident or not. The directory is fsynced by envoi_queue_sync(),
  * which a caller removing many in a row runs once: a crash before it can only repeat a message,
  * never lose one. */
 gboolean         envoi_queue_remove             (EnvoiQueue          *self,

@@ -119,10 +119,10 @@ release_memory_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Loading thousands of entries, listing them or announcing thousands of state changes churns
- * through memory (key files, D-Bus messages built in GDBus's thread); once that is over, the
- * scratch memory goes back to the system, so the resident size follows the queue's length only
- * by the few hundred bytes each entry needs. */
+/* Counting thousands of queued files, listing them or announcing thousands of state changes
+ * churns through memory (key files, D-Bus messages built in GDBus's thread); once that is over,
+ * the scratch memory goes back to the system. Only a window of entries per account stays
+ * (envoi-queue.h), so the resident size does not follow the queue's length. */
 static void
 release_memory (EnvoiSenderService *self)
 {
@@ -248,7 +248,9 @@ scan_queue (EnvoiSenderService *self)
     schedule (self);
   update_idle (self);
 
-  if (added->len > 64)
+  /* Many entries read (or a long directory listed) for the window's sake. */
+  if (added->len > 64 ||
+      envoi_queue_get_length (self->queue) > envoi_queue_get_resident (self->queue) + 64)
     release_memory (self);
 }
 
@@ -356,7 +358,9 @@ notify_failure (EnvoiSenderService *self,
         {
           log_event (self, envoi_queue_entry_get_id (entry),
                      envoi_queue_entry_get_account_id (entry), "notified", id);
-          add_entry (self, envoi_queue_lookup (self->queue, id));
+          /* Outside the window, it waits on disk for its turn. */
+          if (envoi_queue_lookup (self->queue, id) != NULL)
+            add_entry (self, envoi_queue_lookup (self->queue, id));
         }
     }
 }
@@ -585,6 +589,10 @@ schedule_cb (gpointer user_data)
   gint64 wake = G_MAXINT64;
   GHashTableIter iter;
   gpointer value;
+
+  /* Half a window sent: the next messages come from disk, in one batch. */
+  if (envoi_queue_wants_refill (self->queue))
+    scan_queue (self);
 
   self->schedule_id = 0;
 
@@ -818,6 +826,7 @@ account_notify_cb (EnvoiSenderService *self,
     }
   for (GList *l = envoi_delivery_get_pending (delivery)->head; l != NULL; l = l->next)
     envoi_queue_entry_set_next_attempt (l->data, 0);
+  envoi_queue_forget_delays (self->queue, envoi_account_get_id (account));
   envoi_delivery_reset (delivery);
   schedule (self);
 }
@@ -861,6 +870,7 @@ network_changed_cb (EnvoiSenderService *self,
     return;
 
   /* The network is back: what failed for lack of it may go now. */
+  envoi_queue_forget_delays (self->queue, NULL);
   g_hash_table_iter_init (&iter, self->deliveries);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -905,9 +915,21 @@ take_submitted (EnvoiSenderService *self,
                 const char         *id)
 {
   EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, id);
-  EnvoiDelivery *delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
+  EnvoiDelivery *delivery;
+
+  /* Outside its account's window, it waits on disk for its turn; it is news all the same. */
+  if (entry == NULL)
+    {
+      g_autoptr(EnvoiQueueEntry) waiting = envoi_queue_load (self->queue, id, NULL);
+
+      if (waiting != NULL)
+        emit_changed (self, waiting, NULL);
+      update_idle (self);
+      return;
+    }
 
   /* A nudge's scan may have found the file while it was being written. */
+  delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
   if (g_queue_find (envoi_delivery_get_pending (delivery), entry) == NULL)
     add_entry (self, entry);
 }
@@ -1043,12 +1065,65 @@ handle_submit_cb (EnvoiSenderService    *self,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* What the scheduler would make of a message waiting on disk, outside its account's window, if
+ * it were resident: the pauses and limits of now, as add_entries() and schedule_cb() decide them.
+ * @allowed caches the limits' answer per account for one listing. */
+static EnvoiQueueState
+waiting_state (EnvoiSenderService  *self,
+               EnvoiQueueEntry     *entry,
+               GHashTable          *allowed,
+               gint64               now,
+               const char         **reason)
+{
+  const char *account_id = envoi_queue_entry_get_account_id (entry);
+  EnvoiQueueState state = envoi_queue_entry_get_state (entry);
+  EnvoiAccount *account;
+  EnvoiDelivery *delivery;
+  gint64 *until;
+
+  if (state == ENVOI_QUEUE_STATE_PAUSED || state == ENVOI_QUEUE_STATE_WAITING_LIMIT)
+    state = ENVOI_QUEUE_STATE_QUEUED;
+  if (state != ENVOI_QUEUE_STATE_QUEUED && state != ENVOI_QUEUE_STATE_DEFERRED)
+    return state;
+
+  if (!(account = envoi_account_store_lookup (self->store, account_id)))
+    {
+      *reason = _("The account no longer exists");
+      return ENVOI_QUEUE_STATE_PAUSED;
+    }
+
+  delivery = g_hash_table_lookup (self->deliveries, account_id);
+  if (delivery != NULL && envoi_delivery_get_paused (delivery))
+    {
+      GQueue *pending = envoi_delivery_get_pending (delivery);
+
+      if (pending->head != NULL && envoi_queue_entry_get_last_error (pending->head->data) != NULL)
+        *reason = envoi_queue_entry_get_last_error (pending->head->data);
+      return ENVOI_QUEUE_STATE_PAUSED;
+    }
+
+  if (!(until = g_hash_table_lookup (allowed, account_id)))
+    {
+      until = g_new (gint64, 1);
+      *until = envoi_ledger_next_allowed (self->ledger, account_id, now,
+                                          envoi_account_get_hourly_limit (account),
+                                          envoi_account_get_daily_limit (account));
+      g_hash_table_insert (allowed, (gpointer) account_id, until);
+    }
+  if (*until > now && envoi_queue_entry_get_next_attempt (entry) <= *until)
+    return ENVOI_QUEUE_STATE_WAITING_LIMIT;
+
+  return state;
+}
+
 static gboolean
 handle_list_cb (EnvoiSenderService    *self,
                 GDBusMethodInvocation *invocation,
                 EnvoiDBusSender1      *skeleton)
 {
   g_autoptr(GPtrArray) entries = envoi_queue_list (self->queue);
+  g_autoptr(GHashTable) allowed = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  gint64 now = g_get_real_time ();
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssuxxsass)"));
@@ -1057,11 +1132,15 @@ handle_list_cb (EnvoiSenderService    *self,
       EnvoiQueueEntry *entry = g_ptr_array_index (entries, i);
       const char *last_error = envoi_queue_entry_get_last_error (entry);
       gint64 next = envoi_queue_entry_get_next_attempt (entry);
+      EnvoiQueueState state = envoi_queue_entry_get_state (entry);
+
+      if (envoi_queue_lookup (self->queue, envoi_queue_entry_get_id (entry)) != entry)
+        state = waiting_state (self, entry, allowed, now, &last_error);
 
       g_variant_builder_add (&builder, "(sssuxxs^ass)",
                              envoi_queue_entry_get_id (entry),
                              envoi_queue_entry_get_account_id (entry),
-                             envoi_queue_state_to_string (envoi_queue_entry_get_state (entry)),
+                             envoi_queue_state_to_string (state),
                              envoi_queue_entry_get_attempts (entry),
                              next > 0 ? next / G_USEC_PER_SEC : (gint64) 0,
                              envoi_queue_entry_get_queued (entry) / G_USEC_PER_SEC,
@@ -1083,22 +1162,25 @@ handle_retry_cb (EnvoiSenderService    *self,
                  const char            *id,
                  EnvoiDBusSender1      *skeleton)
 {
-  EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, id);
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
   EnvoiDelivery *delivery;
+  gboolean resident;
 
-  if (entry == NULL)
+  /* A failed message is queued again on disk by the queue, and comes back into its account's
+   * window if there is room; the others are made due. */
+  if (!(entry = envoi_queue_retry (self->queue, id, &error)))
     {
-      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
-                                             _("No queued message has the id “%s”"), id);
+      g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
   delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
-  if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_FAILED)
+  resident = envoi_queue_lookup (self->queue, id) == entry;
+  if (resident && g_queue_find (envoi_delivery_get_pending (delivery), entry) == NULL)
     {
       g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
-      envoi_queue_entry_set_next_attempt (entry, 0);
-      set_state (self, entry, ENVOI_QUEUE_STATE_QUEUED, TRUE);
+      emit_changed (self, entry, NULL);
     }
   else if (envoi_queue_entry_get_state (entry) != ENVOI_QUEUE_STATE_SENDING)
     {
@@ -1106,6 +1188,8 @@ handle_retry_cb (EnvoiSenderService    *self,
       envoi_delivery_set_blocked_until (delivery, 0);
       if (envoi_delivery_get_paused (delivery))
         envoi_delivery_reset (delivery);
+      if (!resident)
+        emit_changed (self, entry, NULL);
     }
 
   schedule (self);
@@ -1125,14 +1209,13 @@ handle_cancel_cb (EnvoiSenderService    *self,
   g_autoptr(GError) error = NULL;
   EnvoiDelivery *delivery;
 
-  if (envoi_queue_lookup (self->queue, id) == NULL)
+  /* Resident or waiting on disk outside the window. */
+  if (!(entry = envoi_queue_load (self->queue, id, &error)))
     {
-      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
-                                             _("No queued message has the id “%s”"), id);
+      g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  entry = g_object_ref (envoi_queue_lookup (self->queue, id));
   if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_SENDING)
     {
       g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED,
@@ -1169,6 +1252,7 @@ handle_flush_cb (EnvoiSenderService    *self,
 
   scan_queue (self);
 
+  envoi_queue_forget_delays (self->queue, NULL);
   g_hash_table_iter_init (&iter, self->deliveries);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
