@@ -11,14 +11,15 @@
 
 #include "envoi-queue-entry.h"
 
-/* Kept small on purpose: the daemon holds one per queued message. Times are microseconds of
- * wall-clock time (g_get_real_time), because they must mean the same after a restart. */
+/* The daemon holds one for each message in an account's window (envoi-queue.h), and List one
+ * for each queued message for a moment. Times are microseconds of wall-clock time
+ * (g_get_real_time), because they must mean the same after a restart. */
 struct _EnvoiQueueEntry
 {
   GObject          parent_instance;
 
   char            *id;
-  const char      *account_id;   /* interned: a handful of accounts, thousands of entries */
+  const char      *account_id;   /* interned: a handful of accounts, many entries */
   char            *from;
   GStrv            recipients;
   char            *last_error;
