@@ -18,6 +18,9 @@ G_BEGIN_DECLS
 #define ENVOI_AGENT_OBJECT_PATH "/io/github/envoimail/Envoi/Transport"
 #define ENVOI_AGENT_SOCKET_FD   3
 
+/* A Send without settings, for a settings generation that the agent does not have. */
+#define ENVOI_AGENT_ERROR_UNKNOWN_SETTINGS "io.github.envoimail.Envoi.Transport1.Error.UnknownSettings"
+
 /* Gives the error domains that decide what becomes of a message (SMTP, GOA, keyring, mailbox)
  * D-Bus names, so that they come back with their domain and code. Call once on each end. */
 void          envoi_agent_register_errors        (void);

@@ -36,6 +36,7 @@ typedef struct
   GDBusConnection     *connection;   /* NULL until the handshake is done */
   EnvoiDBusTransport1 *proxy;        /* NULL until ready */
   GQueue               waiting;      /* GTask: sends made before it was ready */
+  GHashTable          *generations;  /* account id → the settings generation it was sent */
   guint                dead : 1;
 } Link;
 
@@ -75,6 +76,7 @@ link_unref (Link *link)
 
   g_assert (link->dead);
   g_assert (g_queue_is_empty (&link->waiting));
+  g_clear_pointer (&link->generations, g_hash_table_unref);
   g_clear_object (&link->proxy);
   g_clear_object (&link->connection);
   g_clear_object (&link->process);
@@ -85,12 +87,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Link, link_unref)
 
 typedef struct
 {
-  Link      *link;
-  char      *account_id;
-  GVariant  *account;
-  char      *envelope_from;
-  GStrv      recipients;
-  int        fd;          /* the message, a sealed memfd */
+  Link          *link;
+  char          *account_id;
+  EnvoiAccount  *account;
+  guint          generation;
+  char          *envelope_from;
+  GStrv          recipients;
+  int            fd;          /* the message, a sealed memfd */
 } SendData;
 
 static void
@@ -100,7 +103,7 @@ send_data_free (gpointer data)
 
   g_clear_pointer (&send->link, link_unref);
   g_free (send->account_id);
-  g_clear_pointer (&send->account, g_variant_unref);
+  g_clear_object (&send->account);
   g_free (send->envelope_from);
   g_strfreev (send->recipients);
   if (send->fd >= 0)
@@ -289,6 +292,7 @@ link_start (EnvoiAgent  *self,
   link->agent = self;
   link->process = g_steal_pointer (&process);
   g_queue_init (&link->waiting);
+  link->generations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   g_debug ("Started the delivery agent, pid %s", g_subprocess_get_identifier (link->process));
   g_subprocess_wait_async (link->process, NULL, exited_cb, link_ref (link));
@@ -342,6 +346,7 @@ send_cb (GObject      *source,
   EnvoiAgent *self = g_task_get_source_object (task);
   SendData *send = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  g_autofree char *remote_name = NULL;
   g_autofree char *reply = NULL;
 
   self->in_flight--;
@@ -351,8 +356,20 @@ send_cb (GObject      *source,
     {
       g_debug ("Sent: %s", reply);
       g_task_return_boolean (task, TRUE);
+      update_idle (self);
+      return;
     }
-  else if (g_dbus_error_is_remote_error (error))
+
+  /* Whatever became of the settings, the next send carries them again. */
+  g_hash_table_remove (send->link->generations, send->account_id);
+  remote_name = g_dbus_error_get_remote_error (error);
+
+  if (g_strcmp0 (remote_name, ENVOI_AGENT_ERROR_UNKNOWN_SETTINGS) == 0)
+    {
+      /* Settings that the agent did not have (it never should): the next attempt has them. */
+      g_task_return_error (task, agent_stopped_error (error));
+    }
+  else if (remote_name != NULL)
     {
       /* The agent's own error, domain and code as it had them. */
       g_dbus_error_strip_remote_error (error);
@@ -378,10 +395,23 @@ call_send (Link  *link,
 {
   SendData *send = g_task_get_task_data (task);
   g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array (&send->fd, 1);
+  GVariant *account;
+
+  /* The settings go once per change and per agent, not with every message: the agent keeps
+   * them. A connection delivers in order, so the agent has them before the next send. */
+  if (GPOINTER_TO_UINT (g_hash_table_lookup (link->generations, send->account_id)) == send->generation)
+    account = g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
+  else
+    {
+      account = envoi_agent_account_to_variant (send->account);
+      g_hash_table_insert (link->generations, g_strdup (send->account_id),
+                           GUINT_TO_POINTER (send->generation));
+    }
 
   send->fd = -1;  /* the list has it */
   send->link = link_ref (link);
-  envoi_dbus_transport1_call_send (link->proxy, send->account, send->envelope_from,
+  envoi_dbus_transport1_call_send (link->proxy, send->account_id, send->generation, account,
+                                   send->envelope_from,
                                    (const char * const *) send->recipients,
                                    g_variant_new_handle (0), fds,
                                    g_task_get_cancellable (task), send_cb, task);
@@ -490,6 +520,7 @@ envoi_agent_get_default (void)
 void
 envoi_agent_send_async (EnvoiAgent          *self,
                         EnvoiAccount        *account,
+                        guint                generation,
                         const char          *envelope_from,
                         const char * const  *recipients,
                         GBytes              *message,
@@ -503,6 +534,7 @@ envoi_agent_send_async (EnvoiAgent          *self,
 
   g_return_if_fail (ENVOI_IS_AGENT (self));
   g_return_if_fail (ENVOI_IS_ACCOUNT (account));
+  g_return_if_fail (generation != 0);
   g_return_if_fail (envelope_from != NULL);
   g_return_if_fail (recipients != NULL);
   g_return_if_fail (message != NULL);
@@ -514,7 +546,8 @@ envoi_agent_send_async (EnvoiAgent          *self,
   send->fd = -1;
   g_task_set_task_data (task, send, send_data_free);
   send->account_id = g_strdup (envoi_account_get_id (account));
-  send->account = g_variant_ref_sink (envoi_agent_account_to_variant (account));
+  send->account = g_object_ref (account);
+  send->generation = generation;
   send->envelope_from = g_strdup (envelope_from);
   send->recipients = g_strdupv ((char **) recipients);
 

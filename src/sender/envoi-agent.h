@@ -24,8 +24,11 @@ G_DECLARE_FINAL_TYPE (EnvoiAgent, envoi_agent, ENVOI, AGENT, GObject)
  * but its copy could not be saved in the account's IMAP Sent folder. */
 EnvoiAgent *envoi_agent_get_default (void);
 
+/* @generation: the version of @account's settings, never 0: a new one whenever they change.
+ * The agent is sent the settings only when it does not have that version yet. */
 void        envoi_agent_send_async  (EnvoiAgent          *self,
                                      EnvoiAccount        *account,
+                                     guint                generation,
                                      const char          *envelope_from,
                                      const char * const  *recipients,
                                      GBytes              *message,

@@ -23,6 +23,7 @@ struct _EnvoiDelivery
   EnvoiAccount    *account;
   GQueue           pending;     /* EnvoiQueueEntry, oldest first */
   gint64           blocked_until;
+  guint            generation;  /* of the account's settings, for the agent; never 0 */
   guint            busy : 1;
   guint            paused : 1;
 };
@@ -76,6 +77,32 @@ sent_copy_failed_cb (EnvoiAgent *agent,
     report_copy_failure (self, reason);
 }
 
+/* The settings changed: the agent is sent them again with the next message. */
+static void
+new_generation (EnvoiDelivery *self)
+{
+  if (++self->generation == 0)
+    self->generation = 1;
+}
+
+static void
+account_notify_cb (EnvoiDelivery *self)
+{
+  new_generation (self);
+}
+
+static void
+replace_account (EnvoiDelivery *self,
+                 EnvoiAccount  *account)
+{
+  if (self->account != NULL)
+    g_signal_handlers_disconnect_by_func (self->account, account_notify_cb, self);
+  g_set_object (&self->account, account);
+  if (account != NULL)
+    g_signal_connect_swapped (account, "notify", G_CALLBACK (account_notify_cb), self);
+  new_generation (self);
+}
+
 static void
 send_cb (GObject      *source,
          GAsyncResult *result,
@@ -99,7 +126,7 @@ envoi_delivery_dispose (GObject *object)
   EnvoiDelivery *self = ENVOI_DELIVERY (object);
 
   g_queue_clear_full (&self->pending, g_object_unref);
-  g_clear_object (&self->account);
+  replace_account (self, NULL);
 
   G_OBJECT_CLASS (envoi_delivery_parent_class)->dispose (object);
 }
@@ -116,6 +143,7 @@ static void
 envoi_delivery_init (EnvoiDelivery *self)
 {
   g_queue_init (&self->pending);
+  self->generation = 1;
   g_signal_connect_object (envoi_agent_get_default (), "sent-copy-failed",
                            G_CALLBACK (sent_copy_failed_cb), self, 0);
 }
@@ -128,7 +156,7 @@ envoi_delivery_new (EnvoiAccount *account)
   g_return_val_if_fail (account == NULL || ENVOI_IS_ACCOUNT (account), NULL);
 
   self = g_object_new (ENVOI_TYPE_DELIVERY, NULL);
-  self->account = account != NULL ? g_object_ref (account) : NULL;
+  replace_account (self, account);
 
   return self;
 }
@@ -148,8 +176,11 @@ envoi_delivery_set_account (EnvoiDelivery *self,
   g_return_if_fail (ENVOI_IS_DELIVERY (self));
   g_return_if_fail (account == NULL || ENVOI_IS_ACCOUNT (account));
 
-  if (g_set_object (&self->account, account))
-    envoi_delivery_reset (self);
+  if (self->account != account)
+    {
+      replace_account (self, account);
+      envoi_delivery_reset (self);
+    }
 }
 
 GQueue *
@@ -210,6 +241,7 @@ envoi_delivery_reset (EnvoiDelivery *self)
   /* A send in flight finishes with the agent's old connection. */
   if (self->account != NULL)
     envoi_agent_reset (envoi_agent_get_default (), envoi_account_get_id (self->account));
+  new_generation (self);
   self->paused = FALSE;
   self->blocked_until = 0;
 }
@@ -236,8 +268,9 @@ envoi_delivery_send_async (EnvoiDelivery       *self,
   g_task_set_source_tag (task, envoi_delivery_send_async);
 
   self->busy = TRUE;
-  envoi_agent_send_async (envoi_agent_get_default (), self->account, envelope_from, recipients,
-                          message, cancellable, send_cb, g_steal_pointer (&task));
+  envoi_agent_send_async (envoi_agent_get_default (), self->account, self->generation,
+                          envelope_from, recipients, message, cancellable, send_cb,
+                          g_steal_pointer (&task));
 }
 
 gboolean

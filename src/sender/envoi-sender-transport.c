@@ -34,6 +34,7 @@ typedef struct
   GMainLoop           *loop;
   EnvoiDBusTransport1 *skeleton;
   GHashTable          *accounts;       /* account id → EnvoiAgentAccount */
+  GHashTable          *generations;    /* account id → generation of its settings there */
   GHashTable          *cancellables;   /* account id → GCancellable of its Send under way */
 } Agent;
 
@@ -110,10 +111,57 @@ send_cb (GObject      *source,
   sending_free (sending);
 }
 
+/* The account's settings: those sent with this message, else the last ones, which the daemon
+ * says are still current (@generation). */
+static EnvoiAgentAccount *
+lookup_account (Agent       *agent,
+                const char  *account_id,
+                guint        generation,
+                GVariant    *account_variant,
+                GError     **error)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  EnvoiAgentAccount *sender = g_hash_table_lookup (agent->accounts, account_id);
+
+  if (g_variant_n_children (account_variant) == 0)
+    {
+      if (sender == NULL
+          || GPOINTER_TO_UINT (g_hash_table_lookup (agent->generations, account_id)) != generation)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       "No settings of generation %u for account %s", generation, account_id);
+          return NULL;
+        }
+      return sender;
+    }
+
+  if (!(account = envoi_agent_account_from_variant (account_variant, error)))
+    return NULL;
+  if (g_strcmp0 (envoi_account_get_id (account), account_id) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The settings are not those of account %s", account_id);
+      return NULL;
+    }
+
+  if (sender == NULL)
+    {
+      sender = envoi_agent_account_new (account);
+      g_hash_table_insert (agent->accounts, g_strdup (account_id), sender);
+    }
+  else
+    envoi_agent_account_set_account (sender, account);
+  g_hash_table_insert (agent->generations, g_strdup (account_id), GUINT_TO_POINTER (generation));
+
+  return sender;
+}
+
 static gboolean
 handle_send_cb (EnvoiDBusTransport1   *skeleton,
                 GDBusMethodInvocation *invocation,
                 GUnixFDList           *fd_list,
+                const char            *account_id,
+                guint                  generation,
                 GVariant              *account_variant,
                 const char            *envelope_from,
                 const char * const    *recipients,
@@ -121,43 +169,41 @@ handle_send_cb (EnvoiDBusTransport1   *skeleton,
                 gpointer               user_data)
 {
   Agent *agent = user_data;
-  g_autoptr(EnvoiAccount) account = NULL;
   g_autoptr(GBytes) message = NULL;
   g_autoptr(GError) error = NULL;
   EnvoiAgentAccount *sender;
   Sending *sending;
-  const char *id;
 
-  if (!(account = envoi_agent_account_from_variant (account_variant, &error))
-      || !(message = read_message (fd_list, handle, &error)))
+  /* The settings first, even if this message goes no further: the next one may come without. */
+  if (!(sender = lookup_account (agent, account_id, generation, account_variant, &error)))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        g_dbus_method_invocation_return_dbus_error (invocation, ENVOI_AGENT_ERROR_UNKNOWN_SETTINGS,
+                                                    error->message);
+      else
+        g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  if (!(message = read_message (fd_list, handle, &error)))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  id = envoi_account_get_id (account);
-  if (g_hash_table_contains (agent->cancellables, id))
+  if (g_hash_table_contains (agent->cancellables, account_id))
     {
       g_dbus_method_invocation_return_error (invocation, G_IO_ERROR, G_IO_ERROR_BUSY,
-                                             "A message of account %s is being sent", id);
+                                             "A message of account %s is being sent", account_id);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-
-  sender = g_hash_table_lookup (agent->accounts, id);
-  if (sender == NULL)
-    {
-      sender = envoi_agent_account_new (account);
-      g_hash_table_insert (agent->accounts, g_strdup (id), sender);
-    }
-  else
-    envoi_agent_account_set_account (sender, account);
 
   sending = g_new0 (Sending, 1);
   sending->agent = agent;
   sending->invocation = invocation;
-  sending->account_id = g_strdup (id);
+  sending->account_id = g_strdup (account_id);
   sending->cancellable = g_cancellable_new ();
-  g_hash_table_insert (agent->cancellables, g_strdup (id), g_object_ref (sending->cancellable));
+  g_hash_table_insert (agent->cancellables, g_strdup (account_id), g_object_ref (sending->cancellable));
 
   envoi_agent_account_send_async (sender, envelope_from, recipients, message,
                                   sending->cancellable, send_cb, sending);
@@ -264,6 +310,7 @@ main (int   argc,
 
   agent.loop = g_main_loop_new (NULL, FALSE);
   agent.accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  agent.generations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   agent.cancellables = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   agent.skeleton = envoi_dbus_transport1_skeleton_new ();
   g_signal_connect (agent.skeleton, "handle-send", G_CALLBACK (handle_send_cb), &agent);
@@ -288,6 +335,7 @@ main (int   argc,
   g_clear_object (&agent.skeleton);
   g_clear_pointer (&agent.cancellables, g_hash_table_unref);
   g_clear_pointer (&agent.accounts, g_hash_table_unref);
+  g_clear_pointer (&agent.generations, g_hash_table_unref);
   g_clear_pointer (&agent.loop, g_main_loop_unref);
 
   return 0;
