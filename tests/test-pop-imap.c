@@ -382,23 +382,21 @@ count_popauth (void)
   return n;
 }
 
-static void
-submit (const char *account_id,
-        const char *subject)
+/* Submits one message; returns FALSE while the daemon does not know the account yet. */
+static gboolean
+try_submit (EnvoiDBusSender1 *proxy,
+            const char       *account_id,
+            const char       *subject)
 {
-  g_autoptr(EnvoiDBusSender1) proxy = NULL;
   g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *message = g_strdup_printf ("From: envoi-test@example.org\nTo: someone@example.net\n"
                                               "Subject: %s\n\nhello from the sender\n", subject);
+  g_autofree char *remote = NULL;
   g_autofree char *id = NULL;
   const char *recipients[] = { "someone@example.net", NULL };
   GVariantBuilder options;
   int fd = memfd_create ("message", MFD_CLOEXEC);
-
-  proxy = envoi_dbus_sender1_proxy_new_sync (h.bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
-                                             SENDER_NAME, SENDER_PATH, NULL, &error);
-  g_assert_no_error (error);
 
   g_assert_cmpint (fd, >=, 0);
   g_assert_cmpint (write (fd, message, strlen (message)), ==, (gssize) strlen (message));
@@ -411,7 +409,31 @@ submit (const char *account_id,
   g_variant_builder_add (&options, "{sv}", "account", g_variant_new_string (account_id));
   envoi_dbus_sender1_call_submit_sync (proxy, g_variant_new_handle (0), g_variant_builder_end (&options),
                                        fds, &id, NULL, NULL, &error);
+  remote = error != NULL ? g_dbus_error_get_remote_error (error) : NULL;
+  if (g_strcmp0 (remote, "io.github.envoimail.Envoi.Sender1.Error.NoAccount") == 0)
+    return FALSE;
   g_assert_no_error (error);
+
+  return TRUE;
+}
+
+/* The account was just written to the keyfile: the daemon, already running, sees it once its
+ * file monitor fires, so a first submit may come before it knows the account. */
+static void
+submit (const char *account_id,
+        const char *subject)
+{
+  g_autoptr(EnvoiDBusSender1) proxy = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean done = FALSE;
+
+  proxy = envoi_dbus_sender1_proxy_new_sync (h.bus, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
+                                             SENDER_NAME, SENDER_PATH, NULL, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < WAIT_SECONDS * 50 && !(done = try_submit (proxy, account_id, subject)); i++)
+    g_usleep (20 * 1000);
+  g_assert_true (done);
 }
 
 static EnvoiAccount *
