@@ -34,6 +34,7 @@
 #define DEFAULT_IDLE_TIMEOUT_SECONDS 60
 #define SYNC_DELAY_MS 100
 #define READ_CHUNK (64 * 1024)
+#define RELEASE_SECONDS 5
 
 struct _EnvoiSenderService
 {
@@ -57,6 +58,7 @@ struct _EnvoiSenderService
   guint              idle_id;
   guint              scan_id;
   guint              trim_id;
+  guint              trims_left;
   guint              idle_timeout;
   gboolean           replace;
   gboolean           held;
@@ -111,10 +113,16 @@ release_memory_cb (gpointer user_data)
 {
   EnvoiSenderService *self = user_data;
 
-  self->trim_id = 0;
 #ifdef __GLIBC__
   malloc_trim (0);
 #endif
+
+  /* A long List reply is freed by GDBus's thread only once it is sent, which may take longer
+   * than a second: trim each second for a few. */
+  if (--self->trims_left > 0)
+    return G_SOURCE_CONTINUE;
+
+  self->trim_id = 0;
 
   return G_SOURCE_REMOVE;
 }
@@ -126,6 +134,7 @@ release_memory_cb (gpointer user_data)
 static void
 release_memory (EnvoiSenderService *self)
 {
+  self->trims_left = RELEASE_SECONDS;
   if (self->trim_id == 0)
     self->trim_id = g_timeout_add_seconds (1, release_memory_cb, self);
 }
