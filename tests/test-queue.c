@@ -340,6 +340,7 @@ test_submit (void)
 
   id = envoi_queue_submit (queue, store, from_one, NULL, NULL, NULL, NULL, TRUE, 10, &error);
   g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE);
+  g_assert_cmpstr (error->message, ==, "The message is larger than the limit of 10 bytes");
   g_clear_error (&error);
 
   id = envoi_queue_submit (queue, store, no_header, NULL, NULL, NULL, extra, FALSE, 0, &error);

@@ -982,6 +982,8 @@ test_sendmail_socket (void)
   g_assert_no_error (error);
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 65);
   assert_one_line (err);
+  /* The limit in the unit it is set in, not 26.2 MB for 25 MiB. */
+  g_assert_nonnull (strstr (err, "larger than the limit of 25.0\u00a0MiB"));
   g_unlink (big);
 
   g_assert_true (wait_until (queue_empty, NULL));

@@ -20,6 +20,7 @@
 #include "envoi-account.h"
 #include "envoi-account-store.h"
 #include "envoi-queue.h"
+#include "envoi-size-limit.h"
 
 #define ENV_SUFFIX ".env"
 #define MSG_SUFFIX ".msg"
@@ -1653,10 +1654,9 @@ prepare_submission (EnvoiAccountStore   *store,
 
   if (max_size > 0 && g_bytes_get_size (raw) > max_size)
     {
-      g_autofree char *limit = g_format_size (max_size);
+      g_autofree char *reason = envoi_size_limit_describe (max_size);
 
-      g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE,
-                   _("The message is larger than the limit of %s"), limit);
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE, reason);
       return NULL;
     }
 

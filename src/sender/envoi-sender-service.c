@@ -30,6 +30,7 @@
 #include "envoi-sender-service.h"
 #include "envoi-smtp-error.h"
 #include "envoi-submit-socket.h"
+#include "envoi-size-limit.h"
 
 #define DEFAULT_IDLE_TIMEOUT_SECONDS 60
 #define SYNC_DELAY_MS 100
@@ -1021,11 +1022,10 @@ read_cb (GObject      *source,
   g_byte_array_append (submission->data, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   if (submission->data->len > submission->max_size)
     {
-      g_autofree char *limit = g_format_size (submission->max_size);
+      g_autofree char *reason = envoi_size_limit_describe (submission->max_size);
 
-      g_dbus_method_invocation_return_error (submission->invocation, ENVOI_QUEUE_ERROR,
-                                             ENVOI_QUEUE_ERROR_TOO_LARGE,
-                                             _("The message is larger than the limit of %s"), limit);
+      g_dbus_method_invocation_return_error_literal (submission->invocation, ENVOI_QUEUE_ERROR,
+                                                     ENVOI_QUEUE_ERROR_TOO_LARGE, reason);
       submission_free (submission);
       return;
     }

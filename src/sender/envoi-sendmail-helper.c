@@ -33,6 +33,7 @@
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
 #include "envoi-sendmail-options.h"
+#include "envoi-size-limit.h"
 
 #define EX_OK          ENVOI_EX_OK
 #define EX_USAGE       ENVOI_EX_USAGE
@@ -101,9 +102,9 @@ read_message (gboolean   ignore_dots,
       return NULL;
     case ENVOI_SENDMAIL_READ_TOO_LARGE:
       {
-        g_autofree char *limit = g_format_size (max_size);
+        g_autofree char *reason = envoi_size_limit_describe (max_size);
 
-        *code = fail (EX_DATAERR, _("The message is larger than the limit of %s"), limit);
+        *code = fail (EX_DATAERR, "%s", reason);
         return NULL;
       }
     case ENVOI_SENDMAIL_READ_OK:

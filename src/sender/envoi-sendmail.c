@@ -34,6 +34,7 @@
 
 #include "envoi-sendmail-options.h"
 #include "envoi-submit-protocol.h"
+#include "envoi-size-limit.h"
 
 #define HELPER "envoi-sendmail-helper"
 
@@ -288,9 +289,9 @@ submit (char                 **argv,
       return fail (ENVOI_EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
     case ENVOI_SENDMAIL_READ_TOO_LARGE:
       {
-        g_autofree char *limit = g_format_size (max_size);
+        g_autofree char *reason = envoi_size_limit_describe (max_size);
 
-        return fail (ENVOI_EX_DATAERR, _("The message is larger than the limit of %s"), limit);
+        return fail (ENVOI_EX_DATAERR, "%s", reason);
       }
     case ENVOI_SENDMAIL_READ_OK:
     default:

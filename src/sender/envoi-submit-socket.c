@@ -26,6 +26,7 @@
 #include "envoi-account-store.h"
 #include "envoi-submit-protocol.h"
 #include "envoi-submit-socket.h"
+#include "envoi-size-limit.h"
 
 #define REQUIRED_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -150,10 +151,9 @@ read_message (int       fd,
 
   if ((guint64) st.st_size > max_size)
     {
-      g_autofree char *limit = g_format_size (max_size);
+      g_autofree char *reason = envoi_size_limit_describe (max_size);
 
-      g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE,
-                   _("The message is larger than the limit of %s"), limit);
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE, reason);
       return NULL;
     }
 
