@@ -1559,7 +1559,9 @@ finish_message (GMimeMessage *message,
 
 /* What GMime writes back out must read back in: a header value with NUL bytes, say, can come
  * out as a broken line (found by fuzzing). Such a message is refused rather than sent as
- * something no server or reader can parse. */
+ * something no server or reader can parse. Twice: a garbled header can read back once and
+ * come out broken the second time (found by fuzzing too), and the prepared form is what gets
+ * read back for every retry. */
 static GBytes *
 finish_checked_message (GMimeMessage  *message,
                         const char    *envelope_from,
@@ -1568,8 +1570,16 @@ finish_checked_message (GMimeMessage  *message,
 {
   g_autoptr(GBytes) prepared = finish_message (message, envelope_from, full_name);
   g_autoptr(GMimeMessage) check = parse_message (prepared, NULL);
+  g_autoptr(GBytes) again = NULL;
+  g_autoptr(GMimeMessage) check_again = NULL;
 
-  if (check == NULL)
+  if (check != NULL)
+    {
+      again = finish_message (check, envelope_from, full_name);
+      check_again = parse_message (again, NULL);
+    }
+
+  if (check_again == NULL)
     {
       g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
                            _("The message has a malformed header line"));
