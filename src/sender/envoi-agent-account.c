@@ -44,6 +44,7 @@ typedef struct
   GBytes    *message;
   guint      generation;
   gboolean   fallback;    /* looking up the SMTP password for POP3 or IMAP */
+  const struct _SecretStep *step;  /* the keyring lookup under way, see lookup_secret() */
   char      *reply;       /* the server's last reply, once sent */
   GError    *copy_error;  /* the message was sent, but its copy could not be saved */
 } SendData;
@@ -114,38 +115,6 @@ start_send (GTask *task)
                                 task);
 }
 
-static void
-lookup_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(EnvoiSecretString) secret = NULL;
-  g_autoptr(GError) error = NULL;
-  EnvoiAgentAccount *self = g_task_get_source_object (task);
-  SendData *send = g_task_get_task_data (task);
-
-  secret = envoi_secret_lookup_finish (result, &error);
-  if (error != NULL)
-    {
-      return_result (task, g_steal_pointer (&error));
-      return;
-    }
-
-  /* The settings changed while the keyring answered: that answer may be for the old ones. */
-  if (send->generation != self->generation)
-    {
-      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, g_task_get_cancellable (task),
-                                 lookup_cb, g_object_ref (task));
-      send->generation = self->generation;
-      return;
-    }
-
-  if (self->client == NULL)
-    self->client = envoi_smtp_client_new (self->account, secret);
-
-  start_send (g_steal_pointer (&task));
-}
 
 /* ---- POP-before-SMTP, the IMAP sent copy and the HTTP transport (issue 8) ------------------ */
 
@@ -189,10 +158,25 @@ start_copy (GTask *task)
                                           copy_cb, task);
 }
 
+
+static void start_http_send (GTask *task);
+static void pop_login_cb (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* ---- the keyring: one lookup for every step that needs a password --------------------------- */
+
+/* What a send does once the keyring has answered for @service; @then takes the task. */
+typedef struct _SecretStep
+{
+  EnvoiService   service;
+  gboolean       smtp_fallback;  /* no password of its own: the SMTP one (POP3, IMAP) */
+  gboolean       optional;       /* failing loses the sent copy only, not the message (IMAP) */
+  void         (*then) (GTask *task, const char *secret);
+} SecretStep;
+
 static void
-copy_lookup_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+secret_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(EnvoiSecretString) secret = NULL;
@@ -201,29 +185,108 @@ copy_lookup_cb (GObject      *source,
   SendData *send = g_task_get_task_data (task);
   /* Taken before the task is handed on: argument order is unspecified in C. */
   GCancellable *cancellable = g_task_get_cancellable (task);
+  const SecretStep *step = send->step;
 
   secret = envoi_secret_lookup_finish (result, &error);
-  if (error != NULL)
+  if (error != NULL && step->optional)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         report_copy_failure (task, error);
       return_result (task, NULL);
       return;
     }
-
-  /* No IMAP password of its own: the SMTP one. */
-  if (secret == NULL && !send->fallback)
+  if (error != NULL)
     {
-      send->fallback = TRUE;
-      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, cancellable,
-                                 copy_lookup_cb, g_steal_pointer (&task));
+      return_result (task, g_steal_pointer (&error));
       return;
     }
 
+  /* The settings changed while the keyring answered: that answer may be for the old ones. */
+  if (send->generation != self->generation)
+    {
+      send->generation = self->generation;
+      send->fallback = FALSE;
+      envoi_secret_lookup_async (self->account, step->service, cancellable, secret_cb,
+                                 g_steal_pointer (&task));
+      return;
+    }
+
+  if (secret == NULL && step->smtp_fallback && !send->fallback)
+    {
+      send->fallback = TRUE;
+      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, cancellable, secret_cb,
+                                 g_steal_pointer (&task));
+      return;
+    }
+
+  step->then (g_steal_pointer (&task), secret);
+}
+
+/* Takes the caller's reference to @task. */
+static void
+lookup_secret (GTask            *task,
+               const SecretStep *step)
+{
+  EnvoiAgentAccount *self = g_task_get_source_object (task);
+  SendData *send = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+
+  send->step = step;
+  send->fallback = FALSE;
+  envoi_secret_lookup_async (self->account, step->service, cancellable, secret_cb, task);
+}
+
+static void
+smtp_secret_ready (GTask      *task,
+                   const char *secret)
+{
+  EnvoiAgentAccount *self = g_task_get_source_object (task);
+
+  if (self->client == NULL)
+    self->client = envoi_smtp_client_new (self->account, secret);
+  start_send (task);
+}
+
+static void
+copy_secret_ready (GTask      *task,
+                   const char *secret)
+{
+  EnvoiAgentAccount *self = g_task_get_source_object (task);
+
   if (self->imap == NULL)
     self->imap = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_IMAP, secret);
-  start_copy (g_steal_pointer (&task));
+  start_copy (task);
 }
+
+static void
+http_secret_ready (GTask      *task,
+                   const char *secret)
+{
+  EnvoiAgentAccount *self = g_task_get_source_object (task);
+
+  if (self->http == NULL)
+    self->http = envoi_http_transport_new (self->account, secret);
+  start_http_send (task);
+}
+
+static void
+pop_secret_ready (GTask      *task,
+                  const char *secret)
+{
+  EnvoiAgentAccount *self = g_task_get_source_object (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(EnvoiMailboxClient) pop = envoi_mailbox_client_new (self->account,
+                                                                 ENVOI_SERVICE_POP3, secret);
+
+  envoi_mailbox_client_login_async (pop, cancellable, pop_login_cb, task);
+}
+
+static const SecretStep smtp_step = { ENVOI_SERVICE_SMTP, FALSE, FALSE, smtp_secret_ready };
+static const SecretStep copy_step = { ENVOI_SERVICE_IMAP, TRUE, TRUE, copy_secret_ready };
+static const SecretStep http_step = { ENVOI_SERVICE_HTTP, FALSE, FALSE, http_secret_ready };
+static const SecretStep pop_step = { ENVOI_SERVICE_POP3, TRUE, FALSE, pop_secret_ready };
+
+/* ---- end of the keyring part -------------------------------------------------------------- */
 
 /* The message is delivered: store the sent copy if the account wants one, then say so.
  * Takes the caller's reference to @task, and @reply. */
@@ -248,8 +311,7 @@ delivered (GTask *task,
   if (self->imap != NULL)
     start_copy (task);
   else
-    envoi_secret_lookup_async (self->account, ENVOI_SERVICE_IMAP, g_task_get_cancellable (task),
-                               copy_lookup_cb, task);
+    lookup_secret (task, &copy_step);
 }
 
 static void
@@ -279,38 +341,6 @@ start_http_send (GTask *task)
                                    g_task_get_cancellable (task), http_send_cb, task);
 }
 
-static void
-http_lookup_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(EnvoiSecretString) secret = NULL;
-  g_autoptr(GError) error = NULL;
-  EnvoiAgentAccount *self = g_task_get_source_object (task);
-  SendData *send = g_task_get_task_data (task);
-  /* Taken before the task is handed on: argument order is unspecified in C. */
-  GCancellable *cancellable = g_task_get_cancellable (task);
-
-  secret = envoi_secret_lookup_finish (result, &error);
-  if (error != NULL)
-    {
-      return_result (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (send->generation != self->generation)
-    {
-      send->generation = self->generation;
-      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_HTTP, cancellable,
-                                 http_lookup_cb, g_steal_pointer (&task));
-      return;
-    }
-
-  if (self->http == NULL)
-    self->http = envoi_http_transport_new (self->account, secret);
-  start_http_send (g_steal_pointer (&task));
-}
 
 static void start_smtp (GTask *task);
 
@@ -344,39 +374,6 @@ pop_login_cb (GObject      *source,
   start_smtp (g_steal_pointer (&task));
 }
 
-static void
-pop_lookup_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(EnvoiSecretString) secret = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EnvoiMailboxClient) pop = NULL;
-  EnvoiAgentAccount *self = g_task_get_source_object (task);
-  SendData *send = g_task_get_task_data (task);
-  /* Taken before the task is handed on: argument order is unspecified in C. */
-  GCancellable *cancellable = g_task_get_cancellable (task);
-
-  secret = envoi_secret_lookup_finish (result, &error);
-  if (error != NULL)
-    {
-      return_result (task, g_steal_pointer (&error));
-      return;
-    }
-
-  /* No POP3 password of its own: the SMTP one. */
-  if (secret == NULL && !send->fallback)
-    {
-      send->fallback = TRUE;
-      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, cancellable,
-                                 pop_lookup_cb, g_steal_pointer (&task));
-      return;
-    }
-
-  pop = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_POP3, secret);
-  envoi_mailbox_client_login_async (pop, cancellable, pop_login_cb, g_steal_pointer (&task));
-}
 
 /* ---- end of the issue 8 block ------------------------------------------------------------- */
 
@@ -501,7 +498,8 @@ envoi_agent_account_set_account (EnvoiAgentAccount *self,
   g_return_if_fail (ENVOI_IS_AGENT_ACCOUNT (self));
   g_return_if_fail (account == NULL || ENVOI_IS_ACCOUNT (account));
 
-  /* The daemon sends the account with every message: only a real change starts afresh. */
+  /* A new settings generation need not be a new server or login: only a real change starts
+   * afresh. */
   if (self->account != NULL && account != NULL && envoi_account_equal (self->account, account))
     return;
   if (g_set_object (&self->account, account))
@@ -557,13 +555,11 @@ envoi_agent_account_send_async (EnvoiAgentAccount   *self,
       if (self->http != NULL)
         start_http_send (g_steal_pointer (&task));
       else
-        envoi_secret_lookup_async (self->account, ENVOI_SERVICE_HTTP, cancellable,
-                                   http_lookup_cb, g_steal_pointer (&task));
+        lookup_secret (g_steal_pointer (&task), &http_step);
     }
   else if (envoi_account_get_pop_before_smtp (self->account)
            && (self->client == NULL || g_get_monotonic_time () >= self->pop_valid_until))
-    envoi_secret_lookup_async (self->account, ENVOI_SERVICE_POP3, cancellable,
-                               pop_lookup_cb, g_steal_pointer (&task));
+    lookup_secret (g_steal_pointer (&task), &pop_step);
   else
     start_smtp (g_steal_pointer (&task));
 }
@@ -585,8 +581,7 @@ start_smtp (GTask *task)
       start_send (task);
     }
   else
-    envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, g_task_get_cancellable (task),
-                               lookup_cb, task);
+    lookup_secret (task, &smtp_step);
 }
 
 char *

@@ -44,29 +44,6 @@
 #define EX_CONFIG      ENVOI_EX_CONFIG
 
 static int
-fail (int         code,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static int
-fail (int         code,
-      const char *format,
-      ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_strdelimit (message, "\r\n", ' ');
-  g_printerr ("envoi-sendmail: %s\n", message);
-
-  return code;
-}
-
-static int
 exit_code_for (const GError *error)
 {
   if (error->domain == ENVOI_QUEUE_ERROR)
@@ -83,8 +60,8 @@ exit_code_for (const GError *error)
 static int
 usage (void)
 {
-  return fail (EX_USAGE, "%s",
-               _("usage: envoi-sendmail [-t] [-i] [-f sender] [-F name] [--account id] [-bm|-bp|-q] [recipient…]"));
+  return envoi_sendmail_fail (EX_USAGE, "%s",
+                              _("usage: envoi-sendmail [-t] [-i] [-f sender] [-F name] [--account id] [-bm|-bp|-q] [recipient…]"));
 }
 
 /* Reads the message; without -i a line holding a single dot ends it, as with sendmail. */
@@ -98,13 +75,13 @@ read_message (gboolean   ignore_dots,
   switch (envoi_sendmail_read_message (stdin, ignore_dots, max_size, data))
     {
     case ENVOI_SENDMAIL_READ_FAILED:
-      *code = fail (EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
+      *code = envoi_sendmail_fail (EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
       return NULL;
     case ENVOI_SENDMAIL_READ_TOO_LARGE:
       {
         g_autofree char *reason = envoi_size_limit_describe (max_size);
 
-        *code = fail (EX_DATAERR, "%s", reason);
+        *code = envoi_sendmail_fail (EX_DATAERR, "%s", reason);
         return NULL;
       }
     case ENVOI_SENDMAIL_READ_OK:
@@ -179,13 +156,13 @@ submit_over_dbus (EnvoiSendmailOptions *options,
 
   fd = memfd_create ("envoi-message", MFD_CLOEXEC);
   if (fd < 0 || write (fd, data, length) != (ssize_t) length || lseek (fd, 0, SEEK_SET) != 0)
-    return fail (EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+    return envoi_sendmail_fail (EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
 
   fd_list = g_unix_fd_list_new ();
   index = g_unix_fd_list_append (fd_list, fd, &error);
   close (fd);
   if (index < 0)
-    return fail (EX_TEMPFAIL, "%s", error->message);
+    return envoi_sendmail_fail (EX_TEMPFAIL, "%s", error->message);
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
   if (options->account != NULL)
@@ -205,7 +182,7 @@ submit_over_dbus (EnvoiSendmailOptions *options,
                                             &id, NULL, NULL, &error))
     {
       g_dbus_error_strip_remote_error (error);
-      return fail (exit_code_for (error), "%s", error->message);
+      return envoi_sendmail_fail (exit_code_for (error), "%s", error->message);
     }
 
   return EX_OK;
@@ -236,18 +213,18 @@ submit (EnvoiSendmailOptions *options)
 
   /* Without them GSettings aborts: say what is wrong instead. */
   if (!schemas_installed ())
-    return fail (EX_CONFIG, "%s", _("Envoi’s settings schemas are not installed"));
+    return envoi_sendmail_fail (EX_CONFIG, "%s", _("Envoi’s settings schemas are not installed"));
 
   store = envoi_account_store_new ();
   if (g_list_model_get_n_items (G_LIST_MODEL (store)) == 0)
-    return fail (EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
+    return envoi_sendmail_fail (EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
 
   max_size = g_settings_get_uint (envoi_account_store_get_settings (store), "max-message-size");
   if (!(message = read_message (options->ignore_dots, max_size, &code)))
     return code;
 
   if (!options->extract && options->recipients->len == 0)
-    return fail (EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
+    return envoi_sendmail_fail (EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
 
   if (g_strcmp0 (g_getenv ("ENVOI_SENDMAIL_VIA_DBUS"), "1") == 0)
     return submit_over_dbus (options, message);
@@ -258,7 +235,7 @@ submit (EnvoiSendmailOptions *options)
                                  options->full_name,
                                  (const char * const *) options->recipients->pdata,
                                  options->extract, max_size, &error)))
-    return fail (exit_code_for (error), "%s", error->message);
+    return envoi_sendmail_fail (exit_code_for (error), "%s", error->message);
   g_ptr_array_remove_index (options->recipients, options->recipients->len - 1);
 
   /* Queued and durable: from here on the message will go, whatever happens to the nudge. */
@@ -290,7 +267,7 @@ list_queue (void)
       !envoi_dbus_sender1_call_list_sync (proxy, &messages, NULL, &error))
     {
       g_dbus_error_strip_remote_error (error);
-      return fail (exit_code_for (error), "%s", error->message);
+      return envoi_sendmail_fail (exit_code_for (error), "%s", error->message);
     }
 
   g_variant_iter_init (&iter, messages);
@@ -324,7 +301,7 @@ flush_queue (void)
       !envoi_dbus_sender1_call_flush_sync (proxy, NULL, &error))
     {
       g_dbus_error_strip_remote_error (error);
-      return fail (exit_code_for (error), "%s", error->message);
+      return envoi_sendmail_fail (exit_code_for (error), "%s", error->message);
     }
 
   return EX_OK;
@@ -355,7 +332,7 @@ main (int   argc,
       g_print ("envoi-sendmail %s\n", PACKAGE_VERSION);
       return EX_OK;
     case ENVOI_SENDMAIL_PARSE_BAD_USAGE:
-      return message != NULL ? fail (EX_USAGE, "%s", message) : usage ();
+      return message != NULL ? envoi_sendmail_fail (EX_USAGE, "%s", message) : usage ();
     case ENVOI_SENDMAIL_PARSE_OK:
     default:
       break;

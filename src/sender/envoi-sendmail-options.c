@@ -19,6 +19,25 @@
 #include "envoi-sendmail-options.h"
 
 /* Sendmail's options: single letters, some with a value joined or in the next argument. */
+int
+envoi_sendmail_fail (int         code,
+                     const char *format,
+                     ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  /* One line whatever the reason holds: scripts and cron mails show the first line only. */
+  g_strdelimit (message, "\r\n", ' ');
+  g_printerr ("envoi-sendmail: %s\n", message);
+
+  return code;
+}
+
 EnvoiSendmailParse
 envoi_sendmail_parse_options (int                    argc,
                               char                 **argv,

@@ -53,6 +53,11 @@ EnvoiSendmailParse envoi_sendmail_parse_options (int                    argc,
                                                  EnvoiSendmailOptions  *options,
                                                  char                 **message);
 
+/* Says why on standard error, one line ("envoi-sendmail: …"), and returns @code to exit with. */
+int                envoi_sendmail_fail           (int                    code,
+                                                  const char            *format,
+                                                  ...) G_GNUC_PRINTF (2, 3);
+
 /* The exit code for an EnvoiQueueError code, the daemon's or the queue's own. */
 int                envoi_sendmail_exit_code      (guint                  queue_error);
 

@@ -38,29 +38,6 @@
 
 #define HELPER "envoi-sendmail-helper"
 
-static int
-fail (int         code,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static int
-fail (int         code,
-      const char *format,
-      ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_strdelimit (message, "\r\n", ' ');
-  g_printerr ("envoi-sendmail: %s\n", message);
-
-  return code;
-}
-
 /* $ENVOI_SENDMAIL_HELPER, else next to this program (a build tree), else where it is installed. */
 static char *
 helper_path (void)
@@ -98,7 +75,7 @@ run_helper (char **argv,
   if (message_fd >= 0)
     {
       if (lseek (message_fd, 0, SEEK_SET) != 0 || dup2 (message_fd, STDIN_FILENO) < 0)
-        return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+        return envoi_sendmail_fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
       g_ptr_array_add (args, (char *) "-i");
     }
   for (int i = 1; argv[i] != NULL; i++)
@@ -109,7 +86,7 @@ run_helper (char **argv,
   execv (path, (char **) args->pdata);
 
   /* Translators: the first %s is the path of a program, the second says why */
-  return fail (ENVOI_EX_UNAVAILABLE, _("Could not run %s: %s"), path, g_strerror (errno));
+  return envoi_sendmail_fail (ENVOI_EX_UNAVAILABLE, _("Could not run %s: %s"), path, g_strerror (errno));
 }
 
 /* One packet of @type, or NULL. */
@@ -281,17 +258,17 @@ submit (char                 **argv,
     return run_helper (argv, -1);
 
   if (!has_accounts)
-    return fail (ENVOI_EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
+    return envoi_sendmail_fail (ENVOI_EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
 
   switch (envoi_sendmail_read_message (stdin, options->ignore_dots, max_size, message))
     {
     case ENVOI_SENDMAIL_READ_FAILED:
-      return fail (ENVOI_EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
+      return envoi_sendmail_fail (ENVOI_EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
     case ENVOI_SENDMAIL_READ_TOO_LARGE:
       {
         g_autofree char *reason = envoi_size_limit_describe (max_size);
 
-        return fail (ENVOI_EX_DATAERR, "%s", reason);
+        return envoi_sendmail_fail (ENVOI_EX_DATAERR, "%s", reason);
       }
     case ENVOI_SENDMAIL_READ_OK:
     default:
@@ -299,11 +276,11 @@ submit (char                 **argv,
     }
 
   if (!options->extract && options->recipients->len == 0)
-    return fail (ENVOI_EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
+    return envoi_sendmail_fail (ENVOI_EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
 
   message_fd = message_to_memfd (message);
   if (message_fd < 0)
-    return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+    return envoi_sendmail_fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
 
   /* No answer (the daemon went away, the request is too large for a packet): the helper writes
    * the message itself. Had the daemon stored it before going, it is sent twice, never lost. */
@@ -318,7 +295,7 @@ submit (char                 **argv,
 
   g_variant_get (reply, "(bu&s)", &ok, &code, &text);
   if (!ok)
-    return fail (envoi_sendmail_exit_code (code), "%s", text);
+    return envoi_sendmail_fail (envoi_sendmail_exit_code (code), "%s", text);
 
   return ENVOI_EX_OK;
 }
