@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <signal.h>
+
 #include "envoi-test-helpers.h"
 
 /* The session (tests/session.sh) must provide the variable: a missing one is a broken harness,
@@ -82,4 +84,25 @@ envoi_test_install_sender_service (const char *daemon_path)
                                        "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_no_error (error);
+}
+
+void
+envoi_test_stop_sender_service (void)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  guint32 pid = 0;
+
+  g_assert_nonnull (bus);
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", "io.github.envoimail.Envoi.Sender"),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       NULL);
+  if (reply == NULL)
+    return;
+  g_variant_get (reply, "(u)", &pid);
+  kill (pid, SIGTERM);
+  for (guint i = 0; i < 500 && kill (pid, 0) == 0; i++)
+    g_usleep (10 * 1000);
 }

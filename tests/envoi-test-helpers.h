@@ -21,5 +21,7 @@ void          envoi_test_async_result_cb (GObject         *source,
                                           gpointer         user_data);
 GAsyncResult *envoi_test_wait            (GAsyncResult   **slot);
 void          envoi_test_install_sender_service (const char *daemon_path);
+/* Ends the activated envoi-sender, if one runs, with SIGTERM, and waits until it is gone. */
+void          envoi_test_stop_sender_service    (void);
 
 G_END_DECLS

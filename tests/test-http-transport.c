@@ -9,7 +9,9 @@
 #include <signal.h>
 
 #include "envoi-account.h"
+#include "envoi-account-store.h"
 #include "envoi-http-transport.h"
+#include "envoi-secret.h"
 #include "envoi-smtp-client.h"
 #include "envoi-test-helpers.h"
 
@@ -253,6 +255,58 @@ test_plain_http_refused (void)
   g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_PLAINTEXT_PASSWORD_REFUSED);
 }
 
+/* The daemon end to end: an account that sends over HTTP, its key in the keyring, a message from
+ * envoi-sendmail; the delivery agent looks the key up and posts the message to the sink. */
+static gboolean
+sink_has (gpointer data)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *meta = NULL;
+
+  return last_stored (&body, &meta) > 0 && strstr (body, data) != NULL;
+}
+
+static void
+test_sender_delivers (void)
+{
+  g_autoptr(EnvoiAccountStore) store = envoi_account_store_new ();
+  g_autoptr(EnvoiAccount) account = http_account (ENVOI_TRANSPORT_HTTP_POST, "/post/ok");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GSubprocess) sendmail = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *subject = g_strdup_printf ("through-the-agent-%" G_GINT64_FORMAT,
+                                              g_get_real_time ());
+  g_autofree char *text = g_strdup_printf ("To: someone@example.net\nSubject: %s\n\nhello\n",
+                                           subject);
+  g_autofree char *body = NULL;
+  g_autofree char *meta = NULL;
+  gboolean arrived = FALSE;
+
+  envoi_secret_store_async (account, ENVOI_SERVICE_HTTP, ENVOI_TEST_PASSWORD, NULL,
+                            envoi_test_async_result_cb, &result);
+  g_assert_true (envoi_secret_store_finish (envoi_test_wait (&result), &error));
+  g_assert_no_error (error);
+  envoi_account_store_add (store, account);
+  g_settings_sync ();
+
+  sendmail = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error,
+                               envoi_test_env ("ENVOI_SENDMAIL_PATH"), "-t", "--account",
+                               envoi_account_get_id (account), NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (sendmail, text, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (sendmail), ==, 0);
+
+  for (guint i = 0; i < 60 * 50 && !(arrived = sink_has (subject)); i++)
+    g_usleep (20 * 1000);
+  g_assert_true (arrived);
+  last_stored (&body, &meta);
+  g_assert_nonnull (strstr (meta, "path /post/ok"));
+  g_assert_nonnull (strstr (meta, "someone@example.net"));
+
+  envoi_test_stop_sender_service ();
+}
+
 static void
 start_sink (void)
 {
@@ -290,6 +344,9 @@ main (int   argc,
   /* The sink's certificate is from the session's test CA. */
   envoi_test_env (ENVOI_SMTP_CA_FILE_ENV);
   start_sink ();
+  /* Shared with the daemon: the keyfile in the session's XDG_CONFIG_HOME. */
+  g_setenv ("GSETTINGS_BACKEND", "keyfile", TRUE);
+  envoi_test_install_sender_service (envoi_test_env ("ENVOI_SENDER_PATH"));
 
   g_test_add_func ("/envoi/http/url", test_url);
   g_test_add_func ("/envoi/http/mailgun-success", test_mailgun_success);
@@ -299,6 +356,7 @@ main (int   argc,
   g_test_add_data_func ("/envoi/http/500-then-success", "/post/500-once", test_temporary_then_success);
   g_test_add_func ("/envoi/http/rejected", test_rejected);
   g_test_add_func ("/envoi/http/plain-http-refused", test_plain_http_refused);
+  g_test_add_func ("/envoi/http/sender-delivers", test_sender_delivers);
 
   status = g_test_run ();
 

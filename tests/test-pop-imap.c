@@ -500,24 +500,6 @@ start_daemon (void)
   g_assert_no_error (error);
 }
 
-static void
-stop_daemon (void)
-{
-  g_autoptr(GVariant) reply = NULL;
-  guint32 pid = 0;
-
-  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", SENDER_NAME), G_VARIANT_TYPE ("(u)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply == NULL)
-    return;
-  g_variant_get (reply, "(u)", &pid);
-  kill (pid, SIGTERM);
-  for (guint i = 0; i < 500 && kill (pid, 0) == 0; i++)
-    g_usleep (10 * 1000);
-}
-
 /* Without the POP3 login, popauth refuses: the control that makes the next test mean something. */
 static void
 test_sender_without_pop (void)
@@ -683,7 +665,7 @@ main (int   argc,
 
   status = g_test_run ();
 
-  stop_daemon ();
+  envoi_test_stop_sender_service ();
   g_subprocess_send_signal (h.dovecot, SIGTERM);
   g_subprocess_wait (h.dovecot, NULL, NULL);
   g_clear_object (&h.dovecot);
