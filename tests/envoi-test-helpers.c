@@ -106,3 +106,17 @@ envoi_test_stop_sender_service (void)
   for (guint i = 0; i < 500 && kill (pid, 0) == 0; i++)
     g_usleep (10 * 1000);
 }
+
+char *
+envoi_test_lookup_secret (EnvoiAccount *account,
+                          EnvoiService  service)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  char *secret;
+
+  envoi_secret_lookup_async (account, service, NULL, envoi_test_async_result_cb, &result);
+  secret = envoi_secret_lookup_finish (envoi_test_wait (&result), &error);
+  g_assert_no_error (error);
+  return secret;
+}

@@ -7,6 +7,9 @@
 
 #include <gio/gio.h>
 
+#include "envoi-account.h"
+#include "envoi-secret.h"
+
 G_BEGIN_DECLS
 
 /* The canary: the one password the test servers accept. It must never appear anywhere
@@ -21,6 +24,11 @@ void          envoi_test_async_result_cb (GObject         *source,
                                           gpointer         user_data);
 GAsyncResult *envoi_test_wait            (GAsyncResult   **slot);
 void          envoi_test_install_sender_service (const char *daemon_path);
+/* The account's keyring secret for @service (NULL: none), from the real keyring; free it with
+ * envoi_secret_free(). */
+char         *envoi_test_lookup_secret          (EnvoiAccount *account,
+                                                 EnvoiService  service);
+
 /* Ends the activated envoi-sender, if one runs, with SIGTERM, and waits until it is gone. */
 void          envoi_test_stop_sender_service    (void);
 

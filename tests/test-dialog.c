@@ -92,19 +92,6 @@ wait_for_saved_secret (gpointer dialog)
     g_main_context_iteration (NULL, TRUE);
 }
 
-static char *
-lookup_secret (EnvoiAccount *account)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  char *secret;
-
-  envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, NULL, envoi_test_async_result_cb, &result);
-  secret = envoi_secret_lookup_finish (envoi_test_wait (&result), &error);
-  g_assert_no_error (error);
-  return secret;
-}
-
 static void
 reset_settings (void)
 {
@@ -392,7 +379,7 @@ test_save_reopen_round_trip (void)
   g_assert_cmpstr (security, ==, "tls");
   g_assert_cmpstr (settings_string (settings, "username"), ==, "alice");
   g_assert_cmpstr (settings_string (settings, "display-name"), ==, "Alice Martin");
-  secret = lookup_secret (saved);
+  secret = envoi_test_lookup_secret (saved, ENVOI_SERVICE_SMTP);
   g_assert_cmpstr (secret, ==, ENVOI_TEST_PASSWORD);
 
   /* Reopen: the form shows what was saved, and a masked hint of the password. */
@@ -537,7 +524,7 @@ test_window_remove_clears_keyring (void)
        g_get_monotonic_time () < end;)
     {
       g_clear_pointer (&secret, envoi_secret_free);
-      secret = lookup_secret (account);
+      secret = envoi_test_lookup_secret (account, ENVOI_SERVICE_SMTP);
       if (secret == NULL)
         break;
       g_main_context_iteration (NULL, FALSE);

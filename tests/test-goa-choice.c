@@ -137,19 +137,6 @@ save_and_wait (EnvoiAccountDialog *dialog)
   g_assert_null (widget);
 }
 
-static char *
-lookup_secret (EnvoiAccount *account)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  char *secret;
-
-  envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, NULL, envoi_test_async_result_cb, &result);
-  secret = envoi_secret_lookup_finish (envoi_test_wait (&result), &error);
-  g_assert_no_error (error);
-  return secret;
-}
-
 static EnvoiTestPanelState
 run_panel (EnvoiAccountDialog *dialog,
            const char         *action)
@@ -242,7 +229,7 @@ test_password_account (void)
   g_assert_nonnull (saved);
   g_assert_cmpstr (envoi_account_get_provider (saved), ==, "");
   g_assert_cmpstr (envoi_account_get_host (saved), ==, "127.0.0.1");
-  secret = lookup_secret (saved);
+  secret = envoi_test_lookup_secret (saved, ENVOI_SERVICE_SMTP);
   g_assert_cmpstr (secret, ==, ENVOI_TEST_PASSWORD);
 
   /* The saved account sends through the session's server with the copied password. */
@@ -316,7 +303,7 @@ test_oauth_account (void)
   saved = g_object_ref (envoi_account_store_lookup (store, "dialog-oauth-gmail-com"));
   g_assert_cmpstr (envoi_account_get_provider (saved), ==, "goa:" OAUTH_ID);
   g_assert_cmpint (envoi_account_get_auth_method (saved), ==, ENVOI_AUTH_METHOD_XOAUTH2);
-  secret = lookup_secret (saved);
+  secret = envoi_test_lookup_secret (saved, ENVOI_SERVICE_SMTP);
   g_assert_null (secret);
 
   /* Reopened, it is that online account again. */

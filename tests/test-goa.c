@@ -212,9 +212,7 @@ test_daemon (void)
   g_assert_cmpstr (envoi_account_get_provider (account), ==, "");
   g_clear_object (&result);
 
-  envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, NULL, envoi_test_async_result_cb, &result);
-  secret = envoi_secret_lookup_finish (envoi_test_wait (&result), &error);
-  g_assert_no_error (error);
+  secret = envoi_test_lookup_secret (account, ENVOI_SERVICE_SMTP);
   g_assert_cmpstr (secret, ==, ENVOI_TEST_PASSWORD);
 
   /* A send through the session's SMTP server with the imported account. */

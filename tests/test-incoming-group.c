@@ -173,20 +173,6 @@ wait_for_hint (gpointer    dialog,
     }
 }
 
-static char *
-lookup_secret (EnvoiAccount *account,
-               EnvoiService  service)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  char *secret;
-
-  envoi_secret_lookup_async (account, service, NULL, envoi_test_async_result_cb, &result);
-  secret = envoi_secret_lookup_finish (envoi_test_wait (&result), &error);
-  g_assert_no_error (error);
-  return secret;
-}
-
 static guint
 settings_port (GSettings  *settings,
                const char *key)
@@ -330,9 +316,9 @@ test_round_trip (void)
   }
 
   /* Each password in its own keyring item, none in the settings. */
-  smtp = lookup_secret (saved, ENVOI_SERVICE_SMTP);
-  pop = lookup_secret (saved, ENVOI_SERVICE_POP3);
-  imap = lookup_secret (saved, ENVOI_SERVICE_IMAP);
+  smtp = envoi_test_lookup_secret (saved, ENVOI_SERVICE_SMTP);
+  pop = envoi_test_lookup_secret (saved, ENVOI_SERVICE_POP3);
+  imap = envoi_test_lookup_secret (saved, ENVOI_SERVICE_IMAP);
   g_assert_cmpstr (smtp, ==, "smtp-" ENVOI_TEST_PASSWORD);
   g_assert_cmpstr (pop, ==, "pop-" ENVOI_TEST_PASSWORD);
   g_assert_cmpstr (imap, ==, "imap-" ENVOI_TEST_PASSWORD);
@@ -402,7 +388,7 @@ test_http_round_trip (void)
   g_assert_cmpstr (transport, ==, "http-mailgun");
   g_assert_cmpstr (region, ==, "eu");
   g_assert_cmpstr (domain, ==, "mg.example.org");
-  key = lookup_secret (saved, ENVOI_SERVICE_HTTP);
+  key = envoi_test_lookup_secret (saved, ENVOI_SERVICE_HTTP);
   g_assert_cmpstr (key, ==, "key-" ENVOI_TEST_PASSWORD);
 
   dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, h.store, saved));

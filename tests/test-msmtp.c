@@ -508,19 +508,6 @@ secret_tool_store (const char *host,
   g_assert_true (g_subprocess_get_successful (process));
 }
 
-static char *
-envoi_lookup (EnvoiAccount *account)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  char *secret;
-
-  envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, NULL, envoi_test_async_result_cb, &result);
-  secret = envoi_secret_lookup_finish (envoi_test_wait (&result), &error);
-  g_assert_no_error (error);
-  return secret;
-}
-
 static EnvoiAccount *
 import (EnvoiMsmtpConfig  *config,
         guint              index,
@@ -580,14 +567,14 @@ test_import_keyring (void)
   listed = envoi_account_load (envoi_account_get_id (account));
   g_assert_cmpstr (envoi_account_get_host (listed), ==, "smtp.keyring.example");
   g_assert_cmpstr (envoi_account_get_username (listed), ==, "kim");
-  secret = envoi_lookup (account);
+  secret = envoi_test_lookup_secret (account, ENVOI_SERVICE_SMTP);
   g_assert_cmpstr (secret, ==, "keyring-secret-1234");
   g_clear_object (&account);
 
   /* Nothing in the keyring: imported all the same, without a password. */
   account = import (config, 1, store, &imported);
   g_assert_false (imported);
-  g_assert_null (envoi_lookup (account));
+  g_assert_null (envoi_test_lookup_secret (account, ENVOI_SERVICE_SMTP));
 }
 
 static void
@@ -610,7 +597,7 @@ test_import_password_line (void)
 
   account = import (config, 0, store, &imported);
   g_assert_true (imported);
-  secret = envoi_lookup (account);
+  secret = envoi_test_lookup_secret (account, ENVOI_SERVICE_SMTP);
   g_assert_cmpstr (secret, ==, FILE_PASSWORD);
   assert_settings_free_of (envoi_account_get_id (account), FILE_PASSWORD);
 }
