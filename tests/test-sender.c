@@ -278,34 +278,53 @@ submit_over_dbus (const char         *message,
 
 /* envoi-sendmail */
 
+/* Runs envoi-sendmail with @input on its standard input; returns its exit status. With
+ * @helper_allowed FALSE, ENVOI_SENDMAIL_HELPER points nowhere, so a fallback exits 69. */
 static int
-run_sendmail (const char  *input,
-              char       **err,
-              ...)
+run_sendmail_valist (gboolean     helper_allowed,
+                     const char  *input,
+                     char       **err,
+                     va_list      args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
   const char *arg;
-  va_list args;
 
   g_ptr_array_add (argv, (char *) h.sendmail);
-  va_start (args, err);
   while ((arg = va_arg (args, const char *)) != NULL)
     g_ptr_array_add (argv, (char *) arg);
-  va_end (args);
   g_ptr_array_add (argv, NULL);
 
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (!helper_allowed)
+    g_subprocess_launcher_setenv (launcher, "ENVOI_SENDMAIL_HELPER",
+                                  "/nonexistent/envoi-sendmail-helper", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, input, NULL, &out, err, &error);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_if_exited (process));
 
   return g_subprocess_get_exit_status (process);
+}
+
+static int
+run_sendmail (const char  *input,
+              char       **err,
+              ...)
+{
+  va_list args;
+  int status;
+
+  va_start (args, err);
+  status = run_sendmail_valist (TRUE, input, err, args);
+  va_end (args);
+
+  return status;
 }
 
 /* Settings */
@@ -862,31 +881,14 @@ run_sendmail_fast (const char  *input,
                    char       **err,
                    ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  const char *arg;
   va_list args;
+  int status;
 
-  g_ptr_array_add (argv, (char *) h.sendmail);
   va_start (args, err);
-  while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (char *) arg);
+  status = run_sendmail_valist (FALSE, input, err, args);
   va_end (args);
-  g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "ENVOI_SENDMAIL_HELPER", "/nonexistent/envoi-sendmail-helper", TRUE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, &out, err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-
-  return g_subprocess_get_exit_status (process);
+  return status;
 }
 
 /* The daemon owns its bus name (and answers Ping) a little before it listens. */
