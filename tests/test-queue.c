@@ -5,8 +5,11 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include "envoi-account.h"
@@ -350,6 +353,169 @@ test_submit (void)
   g_assert_cmpuint (envoi_queue_get_length (queue), ==, 3);
 }
 
+/* What the delivery agent does with the descriptor: reads the range itself. */
+static GBytes *
+pread_range (int     fd,
+             goffset offset,
+             gsize   length)
+{
+  g_autofree char *data = g_malloc (MAX (length, 1));
+  gsize done = 0;
+
+  while (done < length)
+    {
+      ssize_t got = pread (fd, data + done, length - done, offset + done);
+
+      g_assert_cmpint (got, >, 0);
+      done += got;
+    }
+
+  return g_bytes_new_take (g_steal_pointer (&data), length);
+}
+
+/* The range of envoi_queue_open_message() is what envoi_queue_read_message() gives, on a
+ * descriptor that can only read and does not outlive an exec. */
+static void
+assert_range_is_message (EnvoiQueue      *queue,
+                         EnvoiQueueEntry *entry,
+                         GBytes          *expected)
+{
+  g_autoptr(GBytes) read = NULL;
+  g_autoptr(GBytes) range = NULL;
+  g_autoptr(GError) error = NULL;
+  goffset offset = -1;
+  gsize length = 0;
+  int fd;
+
+  read = envoi_queue_read_message (queue, entry, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (read, expected));
+
+  fd = envoi_queue_open_message (queue, entry, &offset, &length, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (offset, >, 0);
+  g_assert_cmpuint (length, ==, g_bytes_get_size (read));
+  range = pread_range (fd, offset, length);
+  g_assert_true (g_bytes_equal (range, read));
+
+  g_assert_cmpint (fcntl (fd, F_GETFL) & O_ACCMODE, ==, O_RDONLY);
+  errno = 0;
+  g_assert_cmpint (write (fd, "x", 1), ==, -1);
+  g_assert_cmpint (errno, ==, EBADF);
+  g_assert_true (fcntl (fd, F_GETFD) & FD_CLOEXEC);
+  g_assert_cmpint (close (fd), ==, 0);
+}
+
+/* envoi_queue_open_message() fails as envoi_queue_read_message() does, and gives no descriptor. */
+static void
+assert_open_fails_as_read (EnvoiQueue      *queue,
+                           EnvoiQueueEntry *entry)
+{
+  g_autoptr(GBytes) read = NULL;
+  g_autoptr(GError) read_error = NULL;
+  g_autoptr(GError) open_error = NULL;
+  goffset offset = -1;
+  gsize length = 0;
+
+  read = envoi_queue_read_message (queue, entry, &read_error);
+  g_assert_null (read);
+  g_assert_nonnull (read_error);
+
+  g_assert_cmpint (envoi_queue_open_message (queue, entry, &offset, &length, &open_error), ==, -1);
+  g_assert_error (open_error, read_error->domain, read_error->code);
+}
+
+static void
+test_open_message (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GString) text = g_string_new ("Subject: large\n\n");
+  g_autoptr(GBytes) message = NULL;
+  g_autoptr(GBytes) small = bytes ("Subject: hi\n\nbody\n");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *small_id = NULL;
+  g_autofree char *msg_path = NULL;
+  g_autofree char *env_path = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *copy_path = g_build_filename (dir, "copy", NULL);
+  const char *recipients[] = { "a@example.net", NULL };
+  EnvoiQueueEntry *entry;
+  gsize contents_length;
+  /* Damaged files, each in place of a good one. NULL: the good one less its last byte. */
+  const char *damaged[] = {
+    NULL,
+    "",
+    "ENVOI-QUEUE 1 x y\n",
+    "ENVOI-QUEUE 1 5 5\n",
+    "ENVOI-QUEUE 1 5 5\n[Envelope]\nSubject: extra\n",
+    "ENVOI-QUEUE 1 18446744073709551615 2\nab",
+    "ENVOI-QUEUE 2 1 1\nab",
+    "ENVOI-QUEUE 1 000000000000000000000000000000000000000000000000001 1\nab",
+  };
+
+  /* Larger than anything read to find it. */
+  for (guint i = 0; i < 2000; i++)
+    g_string_append_printf (text, "line %u of the body\n", i);
+  message = g_bytes_new (text->str, text->len);
+
+  id = envoi_queue_enqueue (queue, "acct", "me@example.org", recipients, message, &error);
+  g_assert_no_error (error);
+  entry = envoi_queue_lookup (queue, id);
+  assert_range_is_message (queue, entry, message);
+
+  small_id = envoi_queue_enqueue (queue, "acct", "me@example.org", recipients, small, &error);
+  g_assert_no_error (error);
+  assert_range_is_message (queue, envoi_queue_lookup (queue, small_id), small);
+
+  /* With the state written to ID.env, longer than the envelope in ID.msg: the same range. */
+  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_DEFERRED);
+  envoi_queue_entry_set_attempts (entry, 7);
+  envoi_queue_entry_set_last_error (entry, "451 4.7.1 Greylisted, please try again in a little while");
+  g_assert_true (envoi_queue_update (queue, entry, &error));
+  g_assert_no_error (error);
+  env_path = g_strconcat (dir, "/", id, ".env", NULL);
+  g_assert_true (g_file_test (env_path, G_FILE_TEST_IS_REGULAR));
+  assert_range_is_message (queue, entry, message);
+
+  msg_path = g_strconcat (dir, "/", id, ".msg", NULL);
+  g_assert_true (g_file_get_contents (msg_path, &contents, &contents_length, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (damaged); i++)
+    {
+      g_assert_true (g_file_set_contents (msg_path, damaged[i] ?: contents,
+                                          damaged[i] != NULL ? -1 : (gssize) contents_length - 1,
+                                          NULL));
+      assert_open_fails_as_read (queue, entry);
+    }
+
+  /* Never through a symlink, even to a good file. */
+  g_assert_true (g_file_set_contents (copy_path, contents, contents_length, NULL));
+  g_assert_cmpint (g_unlink (msg_path), ==, 0);
+  g_assert_cmpint (symlink ("copy", msg_path), ==, 0);
+  {
+    goffset offset;
+    gsize length;
+
+    g_assert_cmpint (envoi_queue_open_message (queue, entry, &offset, &length, &error), ==, -1);
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_LOOP);
+    g_clear_error (&error);
+  }
+
+  /* Removed meanwhile: NOENT, as a scan or a load takes it. */
+  g_assert_cmpint (g_unlink (msg_path), ==, 0);
+  assert_open_fails_as_read (queue, entry);
+  {
+    goffset offset;
+    gsize length;
+
+    g_assert_cmpint (envoi_queue_open_message (queue, entry, &offset, &length, &error), ==, -1);
+    g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  }
+}
+
 /* Enqueues @n messages for @account, oldest first; returns their ids. */
 static GPtrArray *
 enqueue_many (EnvoiQueue *queue,
@@ -640,6 +806,7 @@ main (int   argc,
   g_test_add_func ("/envoi/queue/damaged", test_damaged);
   g_test_add_func ("/envoi/queue/prepare", test_prepare);
   g_test_add_func ("/envoi/queue/submit", test_submit);
+  g_test_add_func ("/envoi/queue/open-message", test_open_message);
   g_test_add_func ("/envoi/queue/window-order", test_window_order);
   g_test_add_func ("/envoi/queue/window-failed", test_window_failed);
   g_test_add_func ("/envoi/queue/window-recount", test_window_recount);

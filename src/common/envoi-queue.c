@@ -103,17 +103,40 @@ ensure_gmime (void)
     }
 }
 
+static void
+set_errno_error_full (GError     **error,
+                      GQuark       domain,
+                      int          code,
+                      int          saved_errno,
+                      const char  *what,
+                      const char  *path)
+{
+  g_set_error (error, domain, code,
+               /* Translators: the first %s is an action such as “write”, the second a path */
+               _("Could not %s “%s” in the mail queue: %s"),
+               what, path, g_strerror (saved_errno));
+}
+
 static gboolean
 set_errno_error (GError     **error,
                  int          saved_errno,
                  const char  *what,
                  const char  *path)
 {
-  g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED,
-               /* Translators: the first %s is an action such as “write”, the second a path */
-               _("Could not %s “%s” in the mail queue: %s"),
-               what, path, g_strerror (saved_errno));
+  set_errno_error_full (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED, saved_errno, what, path);
   return FALSE;
+}
+
+/* In the domain of a mapped file's errors, so that a message removed meanwhile reads as
+ * G_FILE_ERROR_NOENT whichever way it is read. */
+static void
+set_file_error (GError     **error,
+                int          saved_errno,
+                const char  *what,
+                const char  *path)
+{
+  set_errno_error_full (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno), saved_errno,
+                        what, path);
 }
 
 gboolean
@@ -661,9 +684,12 @@ damaged_error (const char   *name,
                       name, DAMAGED_DIR, cause->message);
 }
 
-/* Parses the first line of ID.msg; @offset is where the envelope starts. */
+/* Parses the first line of ID.msg, a file of @length bytes whose first @available are in @data
+ * (the whole file when mapped, a header's worth when read); @offset is where the envelope
+ * starts. */
 static gboolean
 parse_header (const char  *data,
+              gsize        available,
               gsize        length,
               gsize       *offset,
               gsize       *env_length,
@@ -673,7 +699,7 @@ parse_header (const char  *data,
   g_autofree char *line = NULL;
   g_auto(GStrv) fields = NULL;
   /* An empty file maps to NULL. */
-  const char *newline = length > 0 ? memchr (data, '\n', MIN (length, MAX_HEADER_LINE)) : NULL;
+  const char *newline = available > 0 ? memchr (data, '\n', MIN (available, MAX_HEADER_LINE)) : NULL;
   guint64 env = 0, msg = 0;
 
   if (newline != NULL)
@@ -722,7 +748,7 @@ map_entry_file (EnvoiQueue  *self,
     return NULL;
 
   if (!parse_header (g_mapped_file_get_contents (file), g_mapped_file_get_length (file),
-                     offset, env_length, msg_length, error))
+                     g_mapped_file_get_length (file), offset, env_length, msg_length, error))
     return NULL;
 
   return g_steal_pointer (&file);
@@ -1227,6 +1253,96 @@ envoi_queue_read_message (EnvoiQueue       *self,
   all = g_mapped_file_get_bytes (file);
 
   return g_bytes_new_from_bytes (all, offset + env_length, msg_length);
+}
+
+/* Where the message is in the open ID.msg @fd, from its header line alone: the same checks as
+ * for a mapped file, as the reader of the range trusts them. */
+static gboolean
+locate_message (int          fd,
+                const char  *name,
+                gsize       *offset,
+                gsize       *msg_length,
+                GError     **error)
+{
+  char header[MAX_HEADER_LINE];
+  gsize available = 0;
+  gsize wanted, header_length, env_length;
+  struct stat st;
+
+  if (fstat (fd, &st) != 0)
+    {
+      set_file_error (error, errno, _("open"), name);
+      return FALSE;
+    }
+
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "not a queue file");
+      return FALSE;
+    }
+
+  wanted = MIN ((gsize) st.st_size, sizeof header);
+  while (available < wanted)
+    {
+      ssize_t got = pread (fd, header + available, wanted - available, available);
+
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        {
+          set_file_error (error, errno, _("open"), name);
+          return FALSE;
+        }
+      /* Shorter than it was: the header check says so. */
+      if (got == 0)
+        break;
+      available += got;
+    }
+
+  if (!parse_header (header, available, st.st_size, &header_length, &env_length, msg_length,
+                     error))
+    return FALSE;
+
+  *offset = header_length + env_length;
+
+  return TRUE;
+}
+
+int
+envoi_queue_open_message (EnvoiQueue       *self,
+                          EnvoiQueueEntry  *entry,
+                          goffset          *offset,
+                          gsize            *length,
+                          GError          **error)
+{
+  g_autofree char *msg_name = NULL;
+  gsize start;
+  int fd;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), -1);
+  g_return_val_if_fail (ENVOI_IS_QUEUE_ENTRY (entry), -1);
+  g_return_val_if_fail (offset != NULL, -1);
+  g_return_val_if_fail (length != NULL, -1);
+
+  msg_name = g_strconcat (envoi_queue_entry_get_id (entry), MSG_SUFFIX, NULL);
+
+  /* Read-only, not inherited by whatever else the caller spawns, and never through a symlink,
+   * which could point the reader anywhere. */
+  fd = openat (self->dir_fd, msg_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      set_file_error (error, errno, _("open"), msg_name);
+      return -1;
+    }
+
+  if (!locate_message (fd, msg_name, &start, length, error))
+    {
+      close (fd);
+      return -1;
+    }
+  *offset = start;
+
+  return fd;
 }
 
 static gboolean

@@ -131,8 +131,19 @@ guint            envoi_queue_get_length         (EnvoiQueue          *self);
 /* For the tests: how many entries are resident. */
 guint            envoi_queue_get_resident       (EnvoiQueue          *self);
 
+/* The message as it will be transmitted: the file mapped, without its header and envelope. */
 GBytes          *envoi_queue_read_message       (EnvoiQueue          *self,
                                                  EnvoiQueueEntry     *entry,
+                                                 GError             **error);
+/* The same message, not read: a new read-only, close-on-exec descriptor on `ID.msg` (never
+ * through a symlink) and the range the message takes in it. The daemon hands it to the delivery
+ * agent, which reads the range itself (pread), so that the message does not pass through the
+ * daemon's main thread. The caller closes it. -1 with the same errors for a missing or damaged
+ * file. */
+int              envoi_queue_open_message       (EnvoiQueue          *self,
+                                                 EnvoiQueueEntry     *entry,
+                                                 goffset             *offset,
+                                                 gsize               *length,
                                                  GError             **error);
 /* Writes the entry's state durably. A resident entry written as failed leaves the window. */
 gboolean         envoi_queue_update             (EnvoiQueue          *self,

@@ -3,8 +3,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The input is one ID.msg ("ENVOI-QUEUE 1 ENV MSG" line, envelope key file, message) in a spool
- * directory of its own. What loads is written back (envoi_queue_update, which adds ID.env) and
- * must load again the same.
+ * directory of its own. Mapped (envoi_queue_read_message) or opened for the delivery agent
+ * (envoi_queue_open_message), it gives the same message or fails both ways. What loads is
+ * written back (envoi_queue_update, which adds ID.env) and must load again the same.
  */
 
 #include <glib/gstdio.h>
@@ -75,6 +76,28 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   queue = envoi_queue_new (spool, &error);
   FUZZ_CHECK (queue != NULL);
+
+  /* Before the scan, which moves a damaged file aside. */
+  {
+    const char *recipients[] = { "a@example.net", NULL };
+    g_autoptr(EnvoiQueueEntry) probe = envoi_queue_entry_new (ID, "acct", "", recipients);
+    g_autoptr(GBytes) mapped = envoi_queue_read_message (queue, probe, NULL);
+    goffset offset = 0;
+    gsize length = 0;
+    int fd = envoi_queue_open_message (queue, probe, &offset, &length, NULL);
+
+    FUZZ_CHECK ((mapped != NULL) == (fd >= 0));
+    if (fd >= 0)
+      {
+        g_autofree char *range = g_malloc (MAX (length, 1));
+
+        FUZZ_CHECK (length == g_bytes_get_size (mapped));
+        FUZZ_CHECK (pread (fd, range, length, offset) == (ssize_t) length);
+        FUZZ_CHECK (memcmp (range, g_bytes_get_data (mapped, NULL), length) == 0);
+        close (fd);
+      }
+  }
+
   FUZZ_CHECK (envoi_queue_scan (queue, &added, NULL, &error));
   if (added->len == 0)
     return 0;
