@@ -10,66 +10,6 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-agent-protocol.h"
-#include "envoi-goa.h"
-#include "envoi-secret.h"
-#include "envoi-smtp-error.h"
-
-#define ERROR_PREFIX "io.github.envoimail.Envoi.Transport1.Error."
-
-/* The domains are named by their quark's string, not by their quark function: the daemon links
- * envoi-smtp-error.c but neither the GOA nor the keyring code, and must stay so. The strings are
- * those of their G_DEFINE_QUARK. */
-static const GDBusErrorEntry smtp_errors[] = {
-  { ENVOI_SMTP_ERROR_FAILED, ERROR_PREFIX "Smtp.Failed" },
-  { ENVOI_SMTP_ERROR_HOST_NOT_FOUND, ERROR_PREFIX "Smtp.HostNotFound" },
-  { ENVOI_SMTP_ERROR_CONNECTION_REFUSED, ERROR_PREFIX "Smtp.ConnectionRefused" },
-  { ENVOI_SMTP_ERROR_CONNECTION_LOST, ERROR_PREFIX "Smtp.ConnectionLost" },
-  { ENVOI_SMTP_ERROR_TIMEOUT, ERROR_PREFIX "Smtp.Timeout" },
-  { ENVOI_SMTP_ERROR_TLS_HANDSHAKE_FAILED, ERROR_PREFIX "Smtp.TlsHandshakeFailed" },
-  { ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED, ERROR_PREFIX "Smtp.CertificateUntrusted" },
-  { ENVOI_SMTP_ERROR_CERTIFICATE_NAME_MISMATCH, ERROR_PREFIX "Smtp.CertificateNameMismatch" },
-  { ENVOI_SMTP_ERROR_STARTTLS_NOT_OFFERED, ERROR_PREFIX "Smtp.StarttlsNotOffered" },
-  { ENVOI_SMTP_ERROR_TLS_REQUIRED, ERROR_PREFIX "Smtp.TlsRequired" },
-  { ENVOI_SMTP_ERROR_AUTH_FAILED, ERROR_PREFIX "Smtp.AuthFailed" },
-  { ENVOI_SMTP_ERROR_AUTH_REQUIRED, ERROR_PREFIX "Smtp.AuthRequired" },
-  { ENVOI_SMTP_ERROR_MECHANISM_NOT_OFFERED, ERROR_PREFIX "Smtp.MechanismNotOffered" },
-  { ENVOI_SMTP_ERROR_AUTH_DISABLED_BY_PROVIDER, ERROR_PREFIX "Smtp.AuthDisabledByProvider" },
-  { ENVOI_SMTP_ERROR_APP_PASSWORD_REQUIRED, ERROR_PREFIX "Smtp.AppPasswordRequired" },
-  { ENVOI_SMTP_ERROR_SENDER_REJECTED, ERROR_PREFIX "Smtp.SenderRejected" },
-  { ENVOI_SMTP_ERROR_RECIPIENT_REJECTED, ERROR_PREFIX "Smtp.RecipientRejected" },
-  { ENVOI_SMTP_ERROR_MESSAGE_REJECTED, ERROR_PREFIX "Smtp.MessageRejected" },
-  { ENVOI_SMTP_ERROR_TEMPORARY_FAILURE, ERROR_PREFIX "Smtp.TemporaryFailure" },
-  { ENVOI_SMTP_ERROR_SENDING_LIMIT_REACHED, ERROR_PREFIX "Smtp.SendingLimitReached" },
-  { ENVOI_SMTP_ERROR_PLAINTEXT_PASSWORD_REFUSED, ERROR_PREFIX "Smtp.PlaintextPasswordRefused" },
-  { ENVOI_SMTP_ERROR_PROTOCOL, ERROR_PREFIX "Smtp.Protocol" },
-};
-
-static const GDBusErrorEntry goa_errors[] = {
-  { ENVOI_GOA_ERROR_FAILED, ERROR_PREFIX "Goa.Failed" },
-  { ENVOI_GOA_ERROR_NOT_RUNNING, ERROR_PREFIX "Goa.NotRunning" },
-  { ENVOI_GOA_ERROR_NO_ACCOUNT, ERROR_PREFIX "Goa.NoAccount" },
-  { ENVOI_GOA_ERROR_NOT_SUPPORTED, ERROR_PREFIX "Goa.NotSupported" },
-  { ENVOI_GOA_ERROR_SIGN_IN_NEEDED, ERROR_PREFIX "Goa.SignInNeeded" },
-};
-
-static const GDBusErrorEntry secret_errors[] = {
-  { ENVOI_SECRET_ERROR_NO_SERVICE, ERROR_PREFIX "Secret.NoService" },
-  { ENVOI_SECRET_ERROR_LOCKED, ERROR_PREFIX "Secret.Locked" },
-  { ENVOI_SECRET_ERROR_FAILED, ERROR_PREFIX "Secret.Failed" },
-};
-
-void
-envoi_agent_register_errors (void)
-{
-  static gsize smtp_domain, goa_domain, secret_domain;
-
-  g_dbus_error_register_error_domain ("envoi-smtp-error-quark", &smtp_domain,
-                                      smtp_errors, G_N_ELEMENTS (smtp_errors));
-  g_dbus_error_register_error_domain ("envoi-goa-error-quark", &goa_domain,
-                                      goa_errors, G_N_ELEMENTS (goa_errors));
-  g_dbus_error_register_error_domain ("envoi-secret-error-quark", &secret_domain,
-                                      secret_errors, G_N_ELEMENTS (secret_errors));
-}
 
 static GVariant *
 value_to_variant (const GValue *value)
@@ -188,4 +128,33 @@ envoi_agent_account_from_variant (GVariant  *variant,
     }
 
   return g_steal_pointer (&account);
+}
+
+GVariant *
+envoi_agent_failure_to_variant (guint32       serial,
+                                const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  return g_variant_new (ENVOI_AGENT_FAILED_TYPE, serial, g_quark_to_string (error->domain),
+                        error->code, error->message);
+}
+
+GError *
+envoi_agent_failure_from_variant (GVariant *variant,
+                                  guint32  *serial)
+{
+  const char *domain, *message;
+  gint32 code;
+
+  g_return_val_if_fail (g_variant_is_of_type (variant, G_VARIANT_TYPE (ENVOI_AGENT_FAILED_TYPE)), NULL);
+
+  /* The domains are matched by their quark's string: the daemon links the SMTP errors but
+   * neither the GOA nor the keyring code, and must stay so. A domain it never heard of is
+   * still a domain, which it takes for a temporary failure. */
+  g_variant_get (variant, "(u&si&s)", serial, &domain, &code, &message);
+  if (*domain == '\0')
+    domain = "envoi-agent-error-quark";
+
+  return g_error_new_literal (g_quark_from_string (domain), code, message);
 }

@@ -4,40 +4,35 @@
  */
 
 #define G_LOG_DOMAIN "envoi-sender"
-#define _GNU_SOURCE  /* memfd_create */
 
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
-#include <gio/gunixfdlist.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "envoi-agent.h"
+#include "envoi-agent-channel.h"
 #include "envoi-agent-protocol.h"
 #include "envoi-smtp-error.h"
-#include "envoi-transport-dbus.h"
 
 #define AGENT_NAME                  "envoi-sender-transport"
 #define DEFAULT_IDLE_TIMEOUT_SECONDS 20
 
-/* One started agent process and the connection to it. A new one replaces it when it exits;
- * what was sent through it holds a reference until its answer comes. */
+/* One started agent process and the channel to it. A new one replaces it when it exits; what
+ * was sent through it holds a reference until its answer comes. */
 typedef struct
 {
-  gatomicrefcount      ref_count;
-  EnvoiAgent          *agent;        /* not a reference: the agent outlives its links */
-  GSubprocess         *process;
-  GDBusConnection     *connection;   /* NULL until the handshake is done */
-  EnvoiDBusTransport1 *proxy;        /* NULL until ready */
-  GQueue               waiting;      /* GTask: sends made before it was ready */
-  GHashTable          *generations;  /* account id → the settings generation it was sent */
-  guint                dead : 1;
+  gatomicrefcount    ref_count;
+  EnvoiAgent        *agent;        /* not a reference: the agent outlives its links */
+  GSubprocess       *process;
+  EnvoiAgentChannel *channel;
+  GHashTable        *pending;      /* serial → GTask of a send without an answer yet */
+  GHashTable        *generations;  /* account id → the settings generation it was sent */
+  guint              dead : 1;
 } Link;
 
 struct _EnvoiAgent
@@ -46,6 +41,7 @@ struct _EnvoiAgent
 
   char    *path;
   Link    *link;          /* the running agent, or NULL */
+  guint32  last_serial;
   guint    in_flight;     /* sends without an answer yet */
   guint    idle_timeout;  /* seconds */
   guint    idle_id;
@@ -75,10 +71,10 @@ link_unref (Link *link)
     return;
 
   g_assert (link->dead);
-  g_assert (g_queue_is_empty (&link->waiting));
+  g_assert (g_hash_table_size (link->pending) == 0);
+  g_clear_pointer (&link->pending, g_hash_table_unref);
   g_clear_pointer (&link->generations, g_hash_table_unref);
-  g_clear_object (&link->proxy);
-  g_clear_object (&link->connection);
+  g_clear_object (&link->channel);
   g_clear_object (&link->process);
   g_free (link);
 }
@@ -87,13 +83,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Link, link_unref)
 
 typedef struct
 {
-  Link          *link;
-  char          *account_id;
-  EnvoiAccount  *account;
-  guint          generation;
-  char          *envelope_from;
-  GStrv          recipients;
-  int            fd;          /* the message, a sealed memfd */
+  Link    *link;
+  guint32  serial;
+  char    *account_id;
+  gulong   cancelled_id;
 } SendData;
 
 static void
@@ -103,11 +96,6 @@ send_data_free (gpointer data)
 
   g_clear_pointer (&send->link, link_unref);
   g_free (send->account_id);
-  g_clear_object (&send->account);
-  g_free (send->envelope_from);
-  g_strfreev (send->recipients);
-  if (send->fd >= 0)
-    close (send->fd);
   g_free (send);
 }
 
@@ -124,15 +112,33 @@ agent_stopped_error (const GError *cause)
 }
 
 static void update_idle (EnvoiAgent *self);
-static void call_send (Link  *link,
-                       GTask *task);
+
+/* The send's task, no longer pending: the caller returns it. */
+static GTask *
+take_pending (Link    *link,
+              guint32  serial)
+{
+  gpointer task = NULL;
+  SendData *send;
+
+  if (!g_hash_table_steal_extended (link->pending, GUINT_TO_POINTER (serial), NULL, &task))
+    return NULL;
+
+  send = g_task_get_task_data (task);
+  if (send->cancelled_id != 0)
+    g_cancellable_disconnect (g_task_get_cancellable (task), send->cancelled_id);
+  send->cancelled_id = 0;
+  link->agent->in_flight--;
+
+  return task;
+}
 
 static void
 link_die (Link         *link,
           const GError *error)
 {
   EnvoiAgent *self = link->agent;
-  GTask *task;
+  GList *serials;
 
   if (link->dead)
     return;
@@ -141,97 +147,110 @@ link_die (Link         *link,
   if (self->link == link)
     self->link = NULL;
 
-  while ((task = g_queue_pop_head (&link->waiting)) != NULL)
-    {
-      self->in_flight--;
-      g_task_return_error (task, agent_stopped_error (error));
-      g_object_unref (task);
-    }
+  /* The agent sees the socket close and exits, if it has not already. */
+  g_signal_handlers_disconnect_by_data (link->channel, link);
+  envoi_agent_channel_close (link->channel);
 
-  if (link->connection != NULL)
+  serials = g_hash_table_get_keys (link->pending);
+  for (GList *l = serials; l != NULL; l = l->next)
     {
-      g_signal_handlers_disconnect_by_data (link->connection, link);
-      if (!g_dbus_connection_is_closed (link->connection))
-        g_dbus_connection_close (link->connection, NULL, NULL, NULL);
+      g_autoptr(GTask) task = take_pending (link, GPOINTER_TO_UINT (l->data));
+
+      g_task_return_error (task, agent_stopped_error (error));
     }
-  if (link->proxy != NULL)
-    g_signal_handlers_disconnect_by_data (link->proxy, self);
+  g_list_free (serials);
 
   update_idle (self);
   link_unref (link);  /* the reference of being alive */
 }
 
 static void
-sent_copy_failed_cb (EnvoiDBusTransport1 *proxy,
-                     const char          *account_id,
-                     const char          *reason,
-                     gpointer             user_data)
+answer (Link         *link,
+        guint32       serial,
+        const char   *reply,
+        GError       *error)
 {
-  EnvoiAgent *self = user_data;
+  g_autoptr(GTask) task = take_pending (link, serial);
+  SendData *send;
 
-  g_signal_emit (self, signals[SENT_COPY_FAILED], 0, account_id, reason);
+  if (task == NULL)
+    {
+      g_debug ("The delivery agent answered send %u, which it was not given", serial);
+      g_clear_error (&error);
+      return;
+    }
+
+  send = g_task_get_task_data (task);
+  if (error == NULL)
+    {
+      g_debug ("Sent: %s", reply);
+      g_task_return_boolean (task, TRUE);
+    }
+  else
+    {
+      /* Whatever became of the settings, the next send carries them again. */
+      g_hash_table_remove (link->generations, send->account_id);
+      g_task_return_error (task, error);
+    }
+
+  update_idle (link->agent);
 }
 
 static void
-closed_cb (GDBusConnection *connection,
-           gboolean         remote_peer_vanished,
-           GError          *error,
-           gpointer         user_data)
+frame_cb (EnvoiAgentChannel *channel,
+          const char        *kind,
+          GVariant          *body,
+          int                fd,
+          gpointer           user_data)
+{
+  Link *link = user_data;
+  const char *text, *account_id;
+  guint32 serial;
+
+  if (g_str_equal (kind, ENVOI_AGENT_SENT)
+      && g_variant_is_of_type (body, G_VARIANT_TYPE (ENVOI_AGENT_SENT_TYPE)))
+    {
+      g_variant_get (body, "(u&s)", &serial, &text);
+      answer (link, serial, text, NULL);
+    }
+  else if (g_str_equal (kind, ENVOI_AGENT_FAILED)
+           && g_variant_is_of_type (body, G_VARIANT_TYPE (ENVOI_AGENT_FAILED_TYPE)))
+    {
+      GError *error = envoi_agent_failure_from_variant (body, &serial);
+
+      answer (link, serial, NULL, error);
+    }
+  else if (g_str_equal (kind, ENVOI_AGENT_UNKNOWN_SETTINGS)
+           && g_variant_is_of_type (body, G_VARIANT_TYPE (ENVOI_AGENT_UNKNOWN_SETTINGS_TYPE)))
+    {
+      /* Settings that the agent did not have (it never should): the next attempt has them. */
+      g_variant_get (body, "(u)", &serial);
+      answer (link, serial, NULL, agent_stopped_error (NULL));
+    }
+  else if (g_str_equal (kind, ENVOI_AGENT_COPY_FAILED)
+           && g_variant_is_of_type (body, G_VARIANT_TYPE (ENVOI_AGENT_COPY_FAILED_TYPE)))
+    {
+      g_variant_get (body, "(&s&s)", &account_id, &text);
+      g_signal_emit (link->agent, signals[SENT_COPY_FAILED], 0, account_id, text);
+    }
+  else
+    {
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                             "An unknown frame, %s", kind);
+
+      /* Both ends ship together: this is a broken agent, whose answers cannot be trusted. */
+      g_warning ("The delivery agent sent an unknown frame, %s %s", kind,
+                 g_variant_get_type_string (body));
+      link_die (link, error);
+    }
+}
+
+static void
+closed_cb (EnvoiAgentChannel *channel,
+           const GError      *error,
+           gpointer           user_data)
 {
   link_die (user_data, error);
-}
-
-static void
-proxy_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(Link) link = user_data;
-  g_autoptr(GError) error = NULL;
-  GTask *task;
-
-  link->proxy = envoi_dbus_transport1_proxy_new_finish (result, &error);
-  if (link->proxy == NULL)
-    {
-      g_warning ("Could not talk to the delivery agent: %s", error->message);
-      link_die (link, error);
-      return;
-    }
-  if (link->dead)
-    return;
-
-  /* A big message to a slow server takes its time: the agent has its own timeouts. */
-  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (link->proxy), G_MAXINT);
-  g_signal_connect (link->proxy, "sent-copy-failed", G_CALLBACK (sent_copy_failed_cb), link->agent);
-
-  while ((task = g_queue_pop_head (&link->waiting)) != NULL)
-    call_send (link, task);
-}
-
-static void
-connection_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(Link) link = user_data;
-  g_autoptr(GError) error = NULL;
-
-  link->connection = g_dbus_connection_new_finish (result, &error);
-  if (link->connection == NULL)
-    {
-      g_warning ("Could not connect to the delivery agent: %s", error->message);
-      link_die (link, error);
-      return;
-    }
-  if (link->dead)
-    return;
-
-  g_signal_connect (link->connection, "closed", G_CALLBACK (closed_cb), link);
-  envoi_dbus_transport1_proxy_new (link->connection,
-                                   G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                   G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                   NULL, ENVOI_AGENT_OBJECT_PATH, NULL,
-                                   proxy_cb, link_ref (link));
 }
 
 static void
@@ -255,15 +274,15 @@ exited_cb (GObject      *source,
   link_die (link, NULL);
 }
 
-/* Starts an agent with one end of a socket pair; the handshake and the rest are async. */
+/* Starts an agent with one end of a socket pair. Frames can be sent at once: they wait in the
+ * socket until the agent reads them. */
 static Link *
 link_start (EnvoiAgent  *self,
             GError     **error)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketConnection) stream = NULL;
+  EnvoiAgentChannel *channel;
   Link *link;
   int sv[2];
 
@@ -280,25 +299,29 @@ link_start (EnvoiAgent  *self,
   g_subprocess_launcher_take_fd (launcher, sv[1], ENVOI_AGENT_SOCKET_FD);
   process = g_subprocess_launcher_spawn (launcher, error, self->path, NULL);
   g_clear_object (&launcher);  /* closes our copy of the agent's end */
-  if (process == NULL || !(socket = g_socket_new_from_fd (sv[0], error)))
+  if (process == NULL)
     {
       close (sv[0]);
       return NULL;
     }
-  stream = g_socket_connection_factory_create_connection (socket);
+  if (!(channel = envoi_agent_channel_new (sv[0], error)))
+    {
+      g_subprocess_force_exit (process);
+      return NULL;
+    }
 
   link = g_new0 (Link, 1);
   g_atomic_ref_count_init (&link->ref_count);  /* alive, until link_die() */
   link->agent = self;
   link->process = g_steal_pointer (&process);
-  g_queue_init (&link->waiting);
+  link->channel = channel;
+  link->pending = g_hash_table_new_full (NULL, NULL, NULL, g_object_unref);
   link->generations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_signal_connect (channel, "frame", G_CALLBACK (frame_cb), link);
+  g_signal_connect (channel, "closed", G_CALLBACK (closed_cb), link);
 
   g_debug ("Started the delivery agent, pid %s", g_subprocess_get_identifier (link->process));
   g_subprocess_wait_async (link->process, NULL, exited_cb, link_ref (link));
-  g_dbus_connection_new (G_IO_STREAM (stream), NULL,
-                         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
-                         NULL, NULL, connection_cb, link_ref (link));
 
   return link;
 }
@@ -326,136 +349,17 @@ update_idle (EnvoiAgent *self)
     self->idle_id = g_timeout_add_seconds (self->idle_timeout, idle_cb, self);
 }
 
+/* Runs where the cancellable is cancelled: the daemon's main thread, as everything here. The
+ * agent stops the send and answers it as cancelled. */
 static void
-cancel_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+cancelled_cb (GCancellable *cancellable,
+              gpointer      user_data)
 {
-  g_autoptr(GError) error = NULL;
+  SendData *send = user_data;
 
-  if (!envoi_dbus_transport1_call_cancel_finish (ENVOI_DBUS_TRANSPORT1 (source), result, &error))
-    g_debug ("Could not cancel in the delivery agent: %s", error->message);
-}
-
-static void
-send_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  EnvoiAgent *self = g_task_get_source_object (task);
-  SendData *send = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *remote_name = NULL;
-  g_autofree char *reply = NULL;
-
-  self->in_flight--;
-
-  if (envoi_dbus_transport1_call_send_finish (ENVOI_DBUS_TRANSPORT1 (source), &reply, NULL,
-                                              result, &error))
-    {
-      g_debug ("Sent: %s", reply);
-      g_task_return_boolean (task, TRUE);
-      update_idle (self);
-      return;
-    }
-
-  /* Whatever became of the settings, the next send carries them again. */
-  g_hash_table_remove (send->link->generations, send->account_id);
-  remote_name = g_dbus_error_get_remote_error (error);
-
-  if (g_strcmp0 (remote_name, ENVOI_AGENT_ERROR_UNKNOWN_SETTINGS) == 0)
-    {
-      /* Settings that the agent did not have (it never should): the next attempt has them. */
-      g_task_return_error (task, agent_stopped_error (error));
-    }
-  else if (remote_name != NULL)
-    {
-      /* The agent's own error, domain and code as it had them. */
-      g_dbus_error_strip_remote_error (error);
-      g_task_return_error (task, g_steal_pointer (&error));
-    }
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      /* D-Bus does not carry a cancellation: the agent must be told to stop. */
-      if (!send->link->dead)
-        envoi_dbus_transport1_call_cancel (send->link->proxy, send->account_id, NULL,
-                                           cancel_cb, NULL);
-      g_task_return_error (task, g_steal_pointer (&error));
-    }
-  else
-    g_task_return_error (task, agent_stopped_error (error));
-
-  update_idle (self);
-}
-
-static void
-call_send (Link  *link,
-           GTask *task)
-{
-  SendData *send = g_task_get_task_data (task);
-  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new_from_array (&send->fd, 1);
-  GVariant *account;
-
-  /* The settings go once per change and per agent, not with every message: the agent keeps
-   * them. A connection delivers in order, so the agent has them before the next send. */
-  if (GPOINTER_TO_UINT (g_hash_table_lookup (link->generations, send->account_id)) == send->generation)
-    account = g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
-  else
-    {
-      account = envoi_agent_account_to_variant (send->account);
-      g_hash_table_insert (link->generations, g_strdup (send->account_id),
-                           GUINT_TO_POINTER (send->generation));
-    }
-
-  send->fd = -1;  /* the list has it */
-  send->link = link_ref (link);
-  envoi_dbus_transport1_call_send (link->proxy, send->account_id, send->generation, account,
-                                   send->envelope_from,
-                                   (const char * const *) send->recipients,
-                                   g_variant_new_handle (0), fds,
-                                   g_task_get_cancellable (task), send_cb, task);
-}
-
-/* The message in a sealed memfd: the agent maps it, nothing is written to disk. */
-static int
-message_fd (GBytes  *message,
-            GError **error)
-{
-  gsize size;
-  const char *data = g_bytes_get_data (message, &size);
-  int fd = memfd_create ("envoi-message", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-  if (fd < 0)
-    goto fail;
-
-  while (size > 0)
-    {
-      gssize written = write (fd, data, size);
-
-      if (written < 0 && errno == EINTR)
-        continue;
-      if (written < 0)
-        goto fail;
-      data += written;
-      size -= written;
-    }
-
-  if (fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
-    goto fail;
-
-  return fd;
-
-fail:
-  {
-    int saved_errno = errno;
-
-    if (fd >= 0)
-      close (fd);
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                 "Could not pass the message to the delivery agent: %s", g_strerror (saved_errno));
-    return -1;
-  }
+  if (!send->link->dead)
+    envoi_agent_channel_send (send->link->channel, ENVOI_AGENT_CANCEL,
+                              g_variant_new (ENVOI_AGENT_CANCEL_TYPE, send->serial), -1);
 }
 
 static void
@@ -503,7 +407,6 @@ envoi_agent_init (EnvoiAgent *self)
     }
 
   self->idle_timeout = timeout != NULL ? MAX (1, atoi (timeout)) : DEFAULT_IDLE_TIMEOUT_SECONDS;
-  envoi_agent_register_errors ();
 }
 
 EnvoiAgent *
@@ -523,55 +426,71 @@ envoi_agent_send_async (EnvoiAgent          *self,
                         guint                generation,
                         const char          *envelope_from,
                         const char * const  *recipients,
-                        GBytes              *message,
+                        int                  message_fd,
+                        goffset              offset,
+                        gsize                length,
                         GCancellable        *cancellable,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
+  const char *account_id;
+  GVariant *settings;
   SendData *send;
+  Link *link;
 
   g_return_if_fail (ENVOI_IS_AGENT (self));
   g_return_if_fail (ENVOI_IS_ACCOUNT (account));
   g_return_if_fail (generation != 0);
   g_return_if_fail (envelope_from != NULL);
   g_return_if_fail (recipients != NULL);
-  g_return_if_fail (message != NULL);
+  g_return_if_fail (message_fd >= 0);
+  g_return_if_fail (offset >= 0);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, envoi_agent_send_async);
 
-  send = g_new0 (SendData, 1);
-  send->fd = -1;
-  g_task_set_task_data (task, send, send_data_free);
-  send->account_id = g_strdup (envoi_account_get_id (account));
-  send->account = g_object_ref (account);
-  send->generation = generation;
-  send->envelope_from = g_strdup (envelope_from);
-  send->recipients = g_strdupv ((char **) recipients);
-
-  if ((send->fd = message_fd (message, &error)) < 0)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
   if (self->link == NULL && !(self->link = link_start (self, &error)))
     {
+      close (message_fd);
       g_warning ("Could not start %s: %s", self->path, error->message);
       g_task_return_new_error (task, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TEMPORARY_FAILURE,
                                _("Could not start the sending process: %s"), error->message);
       return;
     }
+  link = self->link;
+  account_id = envoi_account_get_id (account);
+
+  send = g_new0 (SendData, 1);
+  send->link = link_ref (link);
+  send->account_id = g_strdup (account_id);
+  if (++self->last_serial == 0)
+    self->last_serial = 1;
+  send->serial = self->last_serial;
+  g_task_set_task_data (task, send, send_data_free);
+
+  /* The settings go once per change and per agent, not with every message: the agent keeps
+   * them. Frames arrive in order, so the agent has them before the next send. */
+  if (GPOINTER_TO_UINT (g_hash_table_lookup (link->generations, account_id)) == generation)
+    settings = g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
+  else
+    {
+      settings = envoi_agent_account_to_variant (account);
+      g_hash_table_insert (link->generations, g_strdup (account_id), GUINT_TO_POINTER (generation));
+    }
+
+  envoi_agent_channel_send (link->channel, ENVOI_AGENT_SEND,
+                            g_variant_new ("(usu@a{sv}s^astt)", send->serial, account_id,
+                                           generation, settings, envelope_from, recipients,
+                                           (guint64) offset, (guint64) length),
+                            message_fd);
 
   self->in_flight++;
   g_clear_handle_id (&self->idle_id, g_source_remove);
-
-  if (self->link->proxy != NULL)
-    call_send (self->link, g_steal_pointer (&task));
-  else
-    g_queue_push_tail (&self->link->waiting, g_steal_pointer (&task));
+  g_hash_table_insert (link->pending, GUINT_TO_POINTER (send->serial), g_object_ref (task));
+  if (cancellable != NULL)
+    send->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (cancelled_cb), send, NULL);
 }
 
 gboolean
@@ -584,17 +503,6 @@ envoi_agent_send_finish (EnvoiAgent    *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-static void
-reset_cb (GObject      *source,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!envoi_dbus_transport1_call_reset_finish (ENVOI_DBUS_TRANSPORT1 (source), result, &error))
-    g_debug ("Could not reset in the delivery agent: %s", error->message);
-}
-
 void
 envoi_agent_reset (EnvoiAgent *self,
                    const char *account_id)
@@ -602,7 +510,8 @@ envoi_agent_reset (EnvoiAgent *self,
   g_return_if_fail (ENVOI_IS_AGENT (self));
   g_return_if_fail (account_id != NULL);
 
-  /* An agent still starting knows nothing yet; none running, nothing to forget. */
-  if (self->link != NULL && self->link->proxy != NULL)
-    envoi_dbus_transport1_call_reset (self->link->proxy, account_id, NULL, reset_cb, NULL);
+  /* None running, nothing to forget. */
+  if (self->link != NULL)
+    envoi_agent_channel_send (self->link->channel, ENVOI_AGENT_RESET,
+                              g_variant_new (ENVOI_AGENT_RESET_TYPE, account_id), -1);
 }

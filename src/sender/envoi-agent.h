@@ -25,13 +25,17 @@ G_DECLARE_FINAL_TYPE (EnvoiAgent, envoi_agent, ENVOI, AGENT, GObject)
 EnvoiAgent *envoi_agent_get_default (void);
 
 /* @generation: the version of @account's settings, never 0: a new one whenever they change.
- * The agent is sent the settings only when it does not have that version yet. */
+ * The agent is sent the settings only when it does not have that version yet.
+ * @message_fd: taken; a read-only descriptor of a file holding the message at @offset, @length
+ * bytes long (the queue file: the agent reads it there, nothing is copied on the way). */
 void        envoi_agent_send_async  (EnvoiAgent          *self,
                                      EnvoiAccount        *account,
                                      guint                generation,
                                      const char          *envelope_from,
                                      const char * const  *recipients,
-                                     GBytes              *message,
+                                     int                  message_fd,
+                                     goffset              offset,
+                                     gsize                length,
                                      GCancellable        *cancellable,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data);

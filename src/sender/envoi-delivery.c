@@ -250,7 +250,9 @@ void
 envoi_delivery_send_async (EnvoiDelivery       *self,
                            const char          *envelope_from,
                            const char * const  *recipients,
-                           GBytes              *message,
+                           int                  message_fd,
+                           goffset              offset,
+                           gsize                length,
                            GCancellable        *cancellable,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
@@ -262,15 +264,15 @@ envoi_delivery_send_async (EnvoiDelivery       *self,
   g_return_if_fail (self->account != NULL);
   g_return_if_fail (envelope_from != NULL);
   g_return_if_fail (recipients != NULL);
-  g_return_if_fail (message != NULL);
+  g_return_if_fail (message_fd >= 0);
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, envoi_delivery_send_async);
 
   self->busy = TRUE;
   envoi_agent_send_async (envoi_agent_get_default (), self->account, self->generation,
-                          envelope_from, recipients, message, cancellable, send_cb,
-                          g_steal_pointer (&task));
+                          envelope_from, recipients, message_fd, offset, length, cancellable,
+                          send_cb, g_steal_pointer (&task));
 }
 
 gboolean

@@ -44,11 +44,14 @@ void           envoi_delivery_reset             (EnvoiDelivery       *self);
  * removed), which pauses the account, or in the ENVOI_GOA_ERROR domain when retrying later may
  * help (GOA not running, no network to renew the token). If the agent dies before it answers,
  * the send fails with ENVOI_SMTP_ERROR_TEMPORARY_FAILURE. @recipients already include the
- * account's always-Bcc address. */
+ * account's always-Bcc address. @message_fd: taken; the queue file, holding the message at
+ * @offset, @length bytes long (envoi_queue_open_message). */
 void           envoi_delivery_send_async        (EnvoiDelivery       *self,
                                                  const char          *envelope_from,
                                                  const char * const  *recipients,
-                                                 GBytes              *message,
+                                                 int                  message_fd,
+                                                 goffset              offset,
+                                                 gsize                length,
                                                  GCancellable        *cancellable,
                                                  GAsyncReadyCallback  callback,
                                                  gpointer             user_data);

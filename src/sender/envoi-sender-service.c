@@ -534,12 +534,15 @@ start_attempt (EnvoiSenderService *self,
                EnvoiQueueEntry    *entry)
 {
   EnvoiAccount *account = envoi_delivery_get_account (delivery);
-  g_autoptr(GBytes) message = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) recipients = NULL;
   Attempt *attempt;
+  goffset offset;
+  gsize length;
+  int fd;
 
-  if (!(message = envoi_queue_read_message (self->queue, entry, &error)))
+  /* The agent reads the message in the queue file itself: nothing is copied on the way. */
+  if ((fd = envoi_queue_open_message (self->queue, entry, &offset, &length, &error)) < 0)
     {
       g_object_ref (entry);
       fail_entry (self, delivery, entry, error->message);
@@ -559,7 +562,7 @@ start_attempt (EnvoiSenderService *self,
   envoi_delivery_send_async (delivery,
                              envoi_queue_entry_get_from (entry),
                              (const char * const *) recipients,
-                             message,
+                             fd, offset, length,
                              self->cancellable,
                              send_cb,
                              attempt);

@@ -7,9 +7,9 @@
  * the daemon, which mostly waits, maps none of it. postfix has the same shape: qmgr and smtp.
  *
  * It is started by envoi-sender only, with one end of a socket pair as file descriptor
- * ENVOI_AGENT_SOCKET_FD, and serves io.github.envoimail.Envoi.Transport1 over it (peer-to-peer
- * D-Bus). It ends when that socket closes: the daemon closes it after a while without messages,
- * and the kernel closes it when the daemon dies (PR_SET_PDEATHSIG makes sure as well).
+ * ENVOI_AGENT_SOCKET_FD, and answers the frames that envoi-agent-protocol.h describes on it. It
+ * ends when that socket closes: the daemon closes it after a while without messages, and the
+ * kernel closes it when the daemon dies (PR_SET_PDEATHSIG makes sure as well).
  */
 
 #define G_LOG_DOMAIN "envoi-transport"
@@ -18,71 +18,102 @@
 
 #include <glib/gi18n-lib.h>
 #include <glib-unix.h>
-#include <gio/gunixfdlist.h>
 
+#include <errno.h>
 #include <locale.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
 #include "envoi-agent-account.h"
+#include "envoi-agent-channel.h"
 #include "envoi-agent-protocol.h"
-#include "envoi-transport-dbus.h"
 
 typedef struct
 {
-  GMainLoop           *loop;
-  EnvoiDBusTransport1 *skeleton;
-  GHashTable          *accounts;       /* account id → EnvoiAgentAccount */
-  GHashTable          *generations;    /* account id → generation of its settings there */
-  GHashTable          *cancellables;   /* account id → GCancellable of its Send under way */
+  GMainLoop         *loop;
+  EnvoiAgentChannel *channel;
+  GHashTable        *accounts;       /* account id → EnvoiAgentAccount */
+  GHashTable        *generations;    /* account id → generation of its settings there */
+  GHashTable        *busy;           /* account id → its Sending under way */
+  GHashTable        *sendings;       /* serial → Sending under way, for cancelling */
 } Agent;
 
 typedef struct
 {
-  Agent                 *agent;
-  GDBusMethodInvocation *invocation;   /* completing it frees it */
-  char                  *account_id;
-  GCancellable          *cancellable;
+  Agent        *agent;
+  guint32       serial;
+  char         *account_id;
+  GCancellable *cancellable;
 } Sending;
 
 static void
 sending_free (Sending *sending)
 {
-  g_assert (sending->invocation == NULL);
-
-  /* Only its own entry: a Cancel then a new Send may have replaced it meanwhile. */
-  if (g_hash_table_lookup (sending->agent->cancellables, sending->account_id) == sending->cancellable)
-    g_hash_table_remove (sending->agent->cancellables, sending->account_id);
+  g_hash_table_remove (sending->agent->busy, sending->account_id);
+  g_hash_table_remove (sending->agent->sendings, GUINT_TO_POINTER (sending->serial));
   g_object_unref (sending->cancellable);
   g_free (sending->account_id);
   g_free (sending);
 }
 
-static GBytes *
-read_message (GUnixFDList  *fd_list,
-              GVariant     *handle,
-              GError      **error)
+static void
+send_failure (Agent        *agent,
+              guint32       serial,
+              const GError *error)
 {
-  g_autoptr(GMappedFile) mapped = NULL;
-  int fd;
+  envoi_agent_channel_send (agent->channel, ENVOI_AGENT_FAILED,
+                            envoi_agent_failure_to_variant (serial, error), -1);
+}
 
-  if (fd_list == NULL)
+/* The message is read whole before the send starts: the queue file is the daemon's, and the
+ * size limit (25 MiB by default) bounds what this holds. */
+static GBytes *
+read_message (int       fd,
+              guint64   offset,
+              guint64   length,
+              GError  **error)
+{
+  g_autofree guint8 *data = NULL;
+  gsize done = 0;
+
+  if (fd < 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "No message was passed");
       return NULL;
     }
+  if (length > G_MAXSIZE || offset > G_MAXINT64 - length)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "The message is too long");
+      return NULL;
+    }
 
-  fd = g_unix_fd_list_get (fd_list, g_variant_get_handle (handle), error);
-  if (fd < 0)
-    return NULL;
+  data = g_try_malloc (MAX (length, 1));
+  if (data == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "Out of memory");
+      return NULL;
+    }
 
-  mapped = g_mapped_file_new_from_fd (fd, FALSE, error);
-  close (fd);
-  if (mapped == NULL)
-    return NULL;
+  while (done < length)
+    {
+      gssize n = pread (fd, data + done, length - done, offset + done);
 
-  return g_mapped_file_get_bytes (mapped);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          int saved_errno = n < 0 ? errno : EIO;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                       "Could not read the message: %s",
+                       n < 0 ? g_strerror (saved_errno) : "the file is shorter than said");
+          return NULL;
+        }
+      done += n;
+    }
+
+  return g_bytes_new_take (g_steal_pointer (&data), length);
 }
 
 static void
@@ -91,22 +122,24 @@ send_cb (GObject      *source,
          gpointer      user_data)
 {
   Sending *sending = user_data;
+  Agent *agent = sending->agent;
   g_autoptr(GError) copy_error = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *reply = NULL;
 
   reply = envoi_agent_account_send_finish (ENVOI_AGENT_ACCOUNT (source), result, &copy_error, &error);
 
-  /* Before the reply, on the same connection: the daemon hears of it first. */
+  /* Before the answer, on the same socket: the daemon hears of it first. */
   if (copy_error != NULL)
-    envoi_dbus_transport1_emit_sent_copy_failed (sending->agent->skeleton, sending->account_id,
-                                                 copy_error->message);
+    envoi_agent_channel_send (agent->channel, ENVOI_AGENT_COPY_FAILED,
+                              g_variant_new (ENVOI_AGENT_COPY_FAILED_TYPE, sending->account_id,
+                                             copy_error->message), -1);
 
   if (reply != NULL)
-    envoi_dbus_transport1_complete_send (sending->agent->skeleton,
-                                         g_steal_pointer (&sending->invocation), NULL, reply);
+    envoi_agent_channel_send (agent->channel, ENVOI_AGENT_SENT,
+                              g_variant_new (ENVOI_AGENT_SENT_TYPE, sending->serial, reply), -1);
   else
-    g_dbus_method_invocation_return_gerror (g_steal_pointer (&sending->invocation), error);
+    send_failure (agent, sending->serial, error);
 
   sending_free (sending);
 }
@@ -156,103 +189,133 @@ lookup_account (Agent       *agent,
   return sender;
 }
 
-static gboolean
-handle_send_cb (EnvoiDBusTransport1   *skeleton,
-                GDBusMethodInvocation *invocation,
-                GUnixFDList           *fd_list,
-                const char            *account_id,
-                guint                  generation,
-                GVariant              *account_variant,
-                const char            *envelope_from,
-                const char * const    *recipients,
-                GVariant              *handle,
-                gpointer               user_data)
+static void
+handle_send (Agent    *agent,
+             GVariant *body,
+             int       fd)
 {
-  Agent *agent = user_data;
+  g_autoptr(GVariant) account_variant = NULL;
   g_autoptr(GBytes) message = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree const char **recipients = NULL;
+  const char *account_id, *envelope_from;
+  guint64 offset, length;
+  guint32 serial, generation;
   EnvoiAgentAccount *sender;
   Sending *sending;
+
+  g_variant_get (body, "(u&su@a{sv}&s^a&stt)", &serial, &account_id, &generation,
+                 &account_variant, &envelope_from, &recipients, &offset, &length);
 
   /* The settings first, even if this message goes no further: the next one may come without. */
   if (!(sender = lookup_account (agent, account_id, generation, account_variant, &error)))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        g_dbus_method_invocation_return_dbus_error (invocation, ENVOI_AGENT_ERROR_UNKNOWN_SETTINGS,
-                                                    error->message);
+        envoi_agent_channel_send (agent->channel, ENVOI_AGENT_UNKNOWN_SETTINGS,
+                                  g_variant_new (ENVOI_AGENT_UNKNOWN_SETTINGS_TYPE, serial), -1);
       else
-        g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+        send_failure (agent, serial, error);
+      return;
     }
 
-  if (!(message = read_message (fd_list, handle, &error)))
+  if (!(message = read_message (fd, offset, length, &error)))
     {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      send_failure (agent, serial, error);
+      return;
     }
 
-  if (g_hash_table_contains (agent->cancellables, account_id))
+  if (g_hash_table_contains (agent->busy, account_id)
+      || g_hash_table_contains (agent->sendings, GUINT_TO_POINTER (serial)))
     {
-      g_dbus_method_invocation_return_error (invocation, G_IO_ERROR, G_IO_ERROR_BUSY,
-                                             "A message of account %s is being sent", account_id);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+      g_set_error (&error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                   "A message of account %s is being sent", account_id);
+      send_failure (agent, serial, error);
+      return;
     }
 
   sending = g_new0 (Sending, 1);
   sending->agent = agent;
-  sending->invocation = invocation;
+  sending->serial = serial;
   sending->account_id = g_strdup (account_id);
   sending->cancellable = g_cancellable_new ();
-  g_hash_table_insert (agent->cancellables, g_strdup (account_id), g_object_ref (sending->cancellable));
+  g_hash_table_insert (agent->busy, sending->account_id, sending);
+  g_hash_table_insert (agent->sendings, GUINT_TO_POINTER (serial), sending);
 
   envoi_agent_account_send_async (sender, envelope_from, recipients, message,
                                   sending->cancellable, send_cb, sending);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_reset_cb (EnvoiDBusTransport1   *skeleton,
-                 GDBusMethodInvocation *invocation,
-                 const char            *account_id,
-                 gpointer               user_data)
-{
-  Agent *agent = user_data;
-  EnvoiAgentAccount *sender = g_hash_table_lookup (agent->accounts, account_id);
-
-  if (sender != NULL)
-    envoi_agent_account_reset (sender);
-  envoi_dbus_transport1_complete_reset (skeleton, invocation);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_cancel_cb (EnvoiDBusTransport1   *skeleton,
-                  GDBusMethodInvocation *invocation,
-                  const char            *account_id,
-                  gpointer               user_data)
-{
-  Agent *agent = user_data;
-  GCancellable *cancellable = g_hash_table_lookup (agent->cancellables, account_id);
-
-  if (cancellable != NULL)
-    g_cancellable_cancel (cancellable);
-  envoi_dbus_transport1_complete_cancel (skeleton, invocation);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
-closed_cb (GDBusConnection *connection,
-           gboolean         remote_peer_vanished,
-           GError          *error,
-           gpointer         user_data)
+frame_cb (EnvoiAgentChannel *channel,
+          const char        *kind,
+          GVariant          *body,
+          int                fd,
+          gpointer           user_data)
 {
   Agent *agent = user_data;
 
+  if (g_str_equal (kind, ENVOI_AGENT_SEND)
+      && g_variant_is_of_type (body, G_VARIANT_TYPE (ENVOI_AGENT_SEND_TYPE)))
+    {
+      handle_send (agent, body, fd);
+    }
+  else if (g_str_equal (kind, ENVOI_AGENT_RESET)
+           && g_variant_is_of_type (body, G_VARIANT_TYPE (ENVOI_AGENT_RESET_TYPE)))
+    {
+      const char *account_id;
+      EnvoiAgentAccount *sender;
+
+      g_variant_get (body, "(&s)", &account_id);
+      if ((sender = g_hash_table_lookup (agent->accounts, account_id)) != NULL)
+        envoi_agent_account_reset (sender);
+    }
+  else if (g_str_equal (kind, ENVOI_AGENT_CANCEL)
+           && g_variant_is_of_type (body, G_VARIANT_TYPE (ENVOI_AGENT_CANCEL_TYPE)))
+    {
+      Sending *sending;
+      guint32 serial;
+
+      /* A send already answered is not there any more: nothing to stop. */
+      g_variant_get (body, "(u)", &serial);
+      if ((sending = g_hash_table_lookup (agent->sendings, GUINT_TO_POINTER (serial))) != NULL)
+        g_cancellable_cancel (sending->cancellable);
+    }
+  else
+    {
+      /* Both ends ship together: a frame this end does not know is a broken daemon. */
+      g_warning ("An unknown frame, %s %s: exiting", kind, g_variant_get_type_string (body));
+      g_main_loop_quit (agent->loop);
+    }
+}
+
+static void
+closed_cb (EnvoiAgentChannel *channel,
+           const GError      *error,
+           gpointer           user_data)
+{
+  Agent *agent = user_data;
+
+  if (error != NULL)
+    g_warning ("The connection to the sender failed: %s", error->message);
   g_debug ("The sender closed the connection: exiting");
   g_main_loop_quit (agent->loop);
+}
+
+static void
+cancel_sending (gpointer key,
+                gpointer value,
+                gpointer user_data)
+{
+  Sending *sending = value;
+
+  g_cancellable_cancel (sending->cancellable);
+}
+
+/* Only wakes the loop up, so that the wait at exit sees its deadline. */
+static gboolean
+wake_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -265,30 +328,14 @@ quit_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static GDBusConnection *
-connect_to_sender (GError **error)
-{
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketConnection) stream = NULL;
-  g_autofree char *guid = g_dbus_generate_guid ();
-
-  if (!(socket = g_socket_new_from_fd (ENVOI_AGENT_SOCKET_FD, error)))
-    return NULL;
-  stream = g_socket_connection_factory_create_connection (socket);
-
-  return g_dbus_connection_new_sync (G_IO_STREAM (stream), guid,
-                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_SERVER |
-                                     G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
-                                     NULL, NULL, error);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
   Agent agent = { 0 };
+  gint64 deadline;
+  guint wake_id;
 
   /* Never outlive the daemon, even if the socket stayed open somewhere. */
   prctl (PR_SET_PDEATHSIG, SIGTERM);
@@ -298,7 +345,7 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  if (argc > 1 || !(connection = connect_to_sender (&error)))
+  if (argc > 1 || !(agent.channel = envoi_agent_channel_new (ENVOI_AGENT_SOCKET_FD, &error)))
     {
       g_printerr ("envoi-sender-transport: %s\n", _("This program is started by envoi-sender only."));
       if (error != NULL)
@@ -306,36 +353,33 @@ main (int   argc,
       return 64;
     }
 
-  envoi_agent_register_errors ();
-
   agent.loop = g_main_loop_new (NULL, FALSE);
   agent.accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   agent.generations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  agent.cancellables = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
-  agent.skeleton = envoi_dbus_transport1_skeleton_new ();
-  g_signal_connect (agent.skeleton, "handle-send", G_CALLBACK (handle_send_cb), &agent);
-  g_signal_connect (agent.skeleton, "handle-reset", G_CALLBACK (handle_reset_cb), &agent);
-  g_signal_connect (agent.skeleton, "handle-cancel", G_CALLBACK (handle_cancel_cb), &agent);
-  g_signal_connect (connection, "closed", G_CALLBACK (closed_cb), &agent);
+  agent.busy = g_hash_table_new (g_str_hash, g_str_equal);
+  agent.sendings = g_hash_table_new (NULL, NULL);
+  g_signal_connect (agent.channel, "frame", G_CALLBACK (frame_cb), &agent);
+  g_signal_connect (agent.channel, "closed", G_CALLBACK (closed_cb), &agent);
   g_unix_signal_add (SIGTERM, quit_cb, &agent);
   g_unix_signal_add (SIGINT, quit_cb, &agent);
 
-  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (agent.skeleton), connection,
-                                         ENVOI_AGENT_OBJECT_PATH, &error))
-    {
-      g_printerr ("envoi-sender-transport: %s\n", error->message);
-      return 71;
-    }
-  g_dbus_connection_start_message_processing (connection);
-
   g_main_loop_run (agent.loop);
 
-  /* Whatever is under way stops here: the daemon has already counted it as not sent. */
-  g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (agent.skeleton));
-  g_clear_object (&agent.skeleton);
-  g_clear_pointer (&agent.cancellables, g_hash_table_unref);
+  /* Whatever is under way stops here: the daemon has already counted it as not sent. Cancelling
+   * takes milliseconds; the bound is for a server that never answers. */
+  g_signal_handlers_disconnect_by_data (agent.channel, &agent);
+  envoi_agent_channel_close (agent.channel);
+  g_hash_table_foreach (agent.sendings, cancel_sending, NULL);
+  deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  wake_id = g_timeout_add (100, wake_cb, NULL);
+  while (g_hash_table_size (agent.sendings) > 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake_id);
+  g_clear_object (&agent.channel);
   g_clear_pointer (&agent.accounts, g_hash_table_unref);
   g_clear_pointer (&agent.generations, g_hash_table_unref);
+  g_clear_pointer (&agent.busy, g_hash_table_unref);
+  g_clear_pointer (&agent.sendings, g_hash_table_unref);
   g_clear_pointer (&agent.loop, g_main_loop_unref);
 
   return 0;
