@@ -886,8 +886,10 @@ list_ids (EnvoiQueue  *self,
       g_autofree char *env_name = NULL;
       g_autofree char *msg_name = NULL;
 
+      /* An empty array has no pdata, which bsearch() may not be given. */
       if (g_hash_table_contains (self->writing, id) ||
-          bsearch (&id, ids->pdata, ids->len, sizeof (gpointer), compare_ids) != NULL)
+          (ids->len > 0 &&
+           bsearch (&id, ids->pdata, ids->len, sizeof (gpointer), compare_ids) != NULL))
         continue;
 
       /* Listed after its message was read: look again before removing it. */
