@@ -792,6 +792,286 @@ test_window_recount (void)
   g_assert_false (g_file_test (late, G_FILE_TEST_EXISTS));
 }
 
+/* How many names in @dir end with @suffix (NULL: any name). */
+static guint
+count_names (const char *dir,
+             const char *suffix)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  g_assert_nonnull (listing);
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      if (suffix == NULL || g_str_has_suffix (name, suffix))
+        count++;
+    }
+
+  return count;
+}
+
+static gboolean
+is_listed (const char *dir,
+           const char *name)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *listed;
+
+  g_assert_nonnull (listing);
+  while ((listed = g_dir_read_name (listing)) != NULL)
+    {
+      if (g_str_equal (listed, name))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Nothing left of removed messages: `.removed/` is empty, and no state file is in the spool. */
+static gboolean
+removals_done (const char *dir)
+{
+  g_autofree char *removed = g_build_filename (dir, ".removed", NULL);
+
+  return count_names (removed, NULL) == 0 && count_names (dir, ".env") == 0;
+}
+
+/* Removed files are unlinked by a worker thread, whenever it gets to them: waits for it, a
+ * bounded time, iterating the main context as the daemon would. */
+static gboolean
+wait_for_removals (const char *dir)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!removals_done (dir) && g_get_monotonic_time () < deadline)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+
+  return removals_done (dir);
+}
+
+static void
+assert_not_queued (EnvoiQueue *queue,
+                   const char *id)
+{
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autoptr(GError) error = NULL;
+
+  entry = envoi_queue_load (queue, id, &error);
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND);
+  g_assert_null (entry);
+  g_clear_error (&error);
+  g_assert_false (envoi_queue_remove (queue, id, &error));
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND);
+}
+
+/* A removed message leaves the spool before envoi_queue_remove() returns; its files are
+ * unlinked later, in a worker thread. */
+static void
+test_remove (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *removed_dir = g_build_filename (dir, ".removed", NULL);
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiQueue) again = NULL;
+  g_autoptr(GPtrArray) ids = enqueue_many (queue, "acct", 3);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  EnvoiQueueEntry *entry;
+  struct stat st;
+
+  g_assert_cmpint (g_stat (removed_dir, &st), ==, 0);
+  g_assert_true (S_ISDIR (st.st_mode));
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+
+  /* One with its state written (ID.env), one failed, outside the window. */
+  entry = envoi_queue_lookup (queue, g_ptr_array_index (ids, 1));
+  envoi_queue_entry_set_attempts (entry, 2);
+  g_assert_true (envoi_queue_update (queue, entry, &error));
+  g_assert_no_error (error);
+  mark_failed (queue, envoi_queue_lookup (queue, g_ptr_array_index (ids, 2)));
+  g_assert_null (envoi_queue_lookup (queue, g_ptr_array_index (ids, 2)));
+  g_assert_cmpuint (count_names (dir, ".env"), ==, 2);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const char *id = g_ptr_array_index (ids, i);
+      g_autofree char *msg_name = g_strconcat (id, ".msg", NULL);
+
+      g_assert_true (is_listed (dir, msg_name));
+      g_assert_true (envoi_queue_remove (queue, id, &error));
+      g_assert_no_error (error);
+      /* Out of the spool now, whatever the worker thread has done. */
+      g_assert_false (is_listed (dir, msg_name));
+      assert_not_queued (queue, id);
+    }
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 0);
+  g_assert_true (envoi_queue_sync (queue, &error));
+  g_assert_no_error (error);
+
+  /* The files, and the state files, go. */
+  g_assert_true (wait_for_removals (dir));
+  g_assert_cmpuint (count_names (dir, ".msg"), ==, 0);
+
+  /* Nothing for the next start either; `.removed/` is nothing to a scan. */
+  again = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (envoi_queue_scan (again, &added, &damaged, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (added->len, ==, 0);
+  g_assert_cmpuint (damaged->len, ==, 0);
+  g_assert_cmpuint (envoi_queue_get_length (again), ==, 0);
+  list = envoi_queue_list (again);
+  g_assert_cmpuint (list->len, ==, 0);
+  for (guint i = 0; i < ids->len; i++)
+    assert_not_queued (again, g_ptr_array_index (ids, i));
+}
+
+/* Disposing of the queue waits for the unlinks under way. */
+static void
+test_remove_dispose (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GPtrArray) ids = enqueue_many (queue, "acct", 200);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < ids->len; i += 2)
+    {
+      g_autoptr(EnvoiQueueEntry) entry = envoi_queue_load (queue, g_ptr_array_index (ids, i), &error);
+
+      g_assert_no_error (error);
+      envoi_queue_entry_set_attempts (entry, 1);
+      g_assert_true (envoi_queue_update (queue, entry, &error));
+      g_assert_no_error (error);
+    }
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_assert_true (envoi_queue_remove (queue, g_ptr_array_index (ids, i), &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (envoi_queue_sync (queue, &error));
+  g_assert_no_error (error);
+
+  g_clear_object (&queue);
+  g_assert_true (removals_done (dir));
+  g_assert_cmpuint (count_names (dir, ".msg"), ==, 0);
+}
+
+/* What a process killed before its worker thread was done leaves: a message in `.removed/`
+ * (which must never come back) and its state file in the spool. The next queue opened there
+ * removes both. */
+static void
+test_remove_leftovers (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *other = make_dir ();
+  g_autofree char *removed_dir = g_build_filename (dir, ".removed", NULL);
+  g_autoptr(EnvoiQueue) writer = envoi_queue_new (other, NULL);
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(GPtrArray) ids = enqueue_many (writer, "acct", 2);
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      EnvoiQueueEntry *entry = envoi_queue_lookup (writer, g_ptr_array_index (ids, i));
+
+      envoi_queue_entry_set_attempts (entry, 1);
+      g_assert_true (envoi_queue_update (writer, entry, &error));
+      g_assert_no_error (error);
+    }
+
+  for (guint round = 0; round < 2; round++)
+    {
+      const char *id = g_ptr_array_index (ids, round);
+      g_autofree char *msg_from = g_strconcat (other, "/", id, ".msg", NULL);
+      g_autofree char *env_from = g_strconcat (other, "/", id, ".env", NULL);
+      g_autofree char *msg_to = g_strconcat (removed_dir, "/", id, ".msg", NULL);
+      g_autofree char *env_to = g_strconcat (dir, "/", id, ".env", NULL);
+      g_autofree char *junk = g_build_filename (removed_dir, "junk", NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (removed_dir, 0700), ==, 0);
+      g_assert_cmpint (g_rename (msg_from, msg_to), ==, 0);
+      g_assert_cmpint (g_rename (env_from, env_to), ==, 0);
+      write_file (removed_dir, "junk", "x");
+      g_assert_true (g_file_test (junk, G_FILE_TEST_IS_REGULAR));
+
+      queue = envoi_queue_new (dir, &error);
+      g_assert_no_error (error);
+
+      if (round == 0)
+        {
+          /* Not a message of the queue, not damaged either. */
+          g_assert_true (envoi_queue_scan (queue, &added, &damaged, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (added->len, ==, 0);
+          g_assert_cmpuint (damaged->len, ==, 0);
+          list = envoi_queue_list (queue);
+          g_assert_cmpuint (list->len, ==, 0);
+          g_assert_cmpuint (envoi_queue_get_length (queue), ==, 0);
+          assert_not_queued (queue, id);
+          g_assert_true (wait_for_removals (dir));
+        }
+      else
+        {
+          /* Not even scanned: disposing of the queue waits for the unlinking. */
+          g_clear_object (&queue);
+          g_assert_cmpuint (count_names (removed_dir, NULL), ==, 0);
+          /* The state file is the scan's to drop, as it always was. */
+          g_assert_cmpuint (count_names (dir, ".env"), ==, 1);
+          queue = envoi_queue_new (dir, NULL);
+          g_assert_true (envoi_queue_scan (queue, NULL, NULL, &error));
+          g_assert_no_error (error);
+          g_assert_true (removals_done (dir));
+        }
+      g_clear_object (&queue);
+    }
+}
+
+/* Without `.removed/` (a file is in the way), removal unlinks in place. */
+static void
+test_remove_in_place (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(EnvoiQueue) again = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+  EnvoiQueueEntry *entry;
+
+  write_file (dir, ".removed", "not a directory");
+  queue = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  ids = enqueue_many (queue, "acct", 2);
+  entry = envoi_queue_lookup (queue, g_ptr_array_index (ids, 0));
+  g_assert_true (envoi_queue_update (queue, entry, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_assert_true (envoi_queue_remove (queue, g_ptr_array_index (ids, i), &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpuint (count_names (dir, NULL), ==, 1);
+  assert_not_queued (queue, g_ptr_array_index (ids, 0));
+
+  again = envoi_queue_new (dir, NULL);
+  g_assert_true (envoi_queue_scan (again, &added, &damaged, &error));
+  g_assert_cmpuint (added->len, ==, 0);
+  g_assert_cmpuint (damaged->len, ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -810,6 +1090,10 @@ main (int   argc,
   g_test_add_func ("/envoi/queue/window-order", test_window_order);
   g_test_add_func ("/envoi/queue/window-failed", test_window_failed);
   g_test_add_func ("/envoi/queue/window-recount", test_window_recount);
+  g_test_add_func ("/envoi/queue/remove", test_remove);
+  g_test_add_func ("/envoi/queue/remove-dispose", test_remove_dispose);
+  g_test_add_func ("/envoi/queue/remove-leftovers", test_remove_leftovers);
+  g_test_add_func ("/envoi/queue/remove-in-place", test_remove_in_place);
 
   return g_test_run ();
 }

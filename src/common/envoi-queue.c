@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include "envoi-gmime-private.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -31,6 +32,10 @@
 #define FILE_MAGIC "ENVOI-QUEUE 1"
 #define MAX_HEADER_LINE 64
 #define DAMAGED_DIR "damaged"
+/* A removed message leaves the spool by a rename in here, and is unlinked by a worker thread:
+ * freeing a file's blocks is what takes time (a discard each on an SSD), not leaving the queue.
+ * Its name has neither suffix, so scans never look inside. */
+#define REMOVED_DIR ".removed"
 
 /* A temporary file is a submission still being written, or one whose writer died before
  * acknowledging it: only after this long is it removed. */
@@ -56,15 +61,17 @@ typedef struct
 
 struct _EnvoiQueue
 {
-  GObject     parent_instance;
+  GObject      parent_instance;
 
-  char       *directory;
-  int         dir_fd;
-  guint       window_size;
-  GHashTable *entries;  /* id → EnvoiQueueEntry: the resident messages only */
-  GHashTable *windows;  /* account id (interned) → Window */
-  GHashTable *writing;  /* ids being written by a submission in a worker thread */
-  char       *mark;     /* every file up to this id was counted when it was found */
+  char        *directory;
+  int          dir_fd;
+  int          removed_fd;  /* REMOVED_DIR, or -1: removals unlink in place */
+  GThreadPool *reaper;      /* one thread, which unlinks the removed files */
+  guint        window_size;
+  GHashTable  *entries;     /* id → EnvoiQueueEntry: the resident messages only */
+  GHashTable  *windows;     /* account id (interned) → Window */
+  GHashTable  *writing;     /* ids being written by a submission in a worker thread */
+  char        *mark;        /* every file up to this id was counted when it was found */
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiQueue, envoi_queue, G_TYPE_OBJECT)
@@ -240,6 +247,8 @@ envoi_queue_sync (EnvoiQueue  *self,
 {
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
 
+  /* Removals too: their rename takes the name out of this directory, and where the file lands
+   * does not matter to the queue. */
   if (fsync (self->dir_fd) != 0)
     return set_errno_error (error, errno, _("synchronize"), self->directory);
 
@@ -439,11 +448,160 @@ admit (EnvoiQueue      *self,
   return FALSE;
 }
 
+/* Removed files */
+
+/* A stream on REMOVED_DIR with a descriptor of its own, which the stream takes and moves. */
+static DIR *
+open_removed_stream (int removed_fd)
+{
+  int fd = openat (removed_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir;
+
+  if (fd < 0)
+    return NULL;
+
+  if (!(dir = fdopendir (fd)))
+    close (fd);
+
+  return dir;
+}
+
+/* The next name but “.” and “..”, or NULL. */
+static const char *
+next_name (DIR *dir)
+{
+  struct dirent *dirent;
+
+  while ((dirent = readdir (dir)) != NULL)
+    {
+      if (strcmp (dirent->d_name, ".") != 0 && strcmp (dirent->d_name, "..") != 0)
+        return dirent->d_name;
+    }
+
+  return NULL;
+}
+
+/* Unlinks everything in REMOVED_DIR: what a process that stopped before its reaper was done
+ * left there. */
+static void
+sweep_removed (int removed_fd)
+{
+  DIR *dir = open_removed_stream (removed_fd);
+  const char *name;
+
+  if (dir == NULL)
+    return;
+
+  while ((name = next_name (dir)) != NULL)
+    unlinkat (removed_fd, name, 0);
+
+  closedir (dir);
+}
+
+static gboolean
+has_leftovers (int removed_fd)
+{
+  DIR *dir = open_removed_stream (removed_fd);
+  gboolean found;
+
+  if (dir == NULL)
+    return FALSE;
+
+  found = next_name (dir) != NULL;
+  closedir (dir);
+
+  return found;
+}
+
+/* The reaper's thread: @data is the id of a removed message, or "" for a sweep. It reads only
+ * the two descriptors of @user_data, which finalize closes once the reaper is done. */
+static void
+reap_cb (gpointer data,
+         gpointer user_data)
+{
+  g_autofree char *id = data;
+  EnvoiQueue *self = user_data;
+  g_autofree char *msg_name = NULL;
+  g_autofree char *env_name = NULL;
+
+  if (*id == '\0')
+    {
+      sweep_removed (self->removed_fd);
+      return;
+    }
+
+  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  unlinkat (self->removed_fd, msg_name, 0);
+  /* Left in the spool until now: without its message it is nothing, and a scan drops it if a
+   * crash comes first. */
+  unlinkat (self->dir_fd, env_name, 0);
+}
+
+/* Where removed messages wait to be unlinked. Without it (a file of that name in the way, say),
+ * removals unlink in place, slower but just as correct. */
+static void
+open_removed (EnvoiQueue *self)
+{
+  if (mkdirat (self->dir_fd, REMOVED_DIR, 0700) != 0 && errno != EEXIST)
+    {
+      g_debug ("Could not create %s/%s: %s", self->directory, REMOVED_DIR, g_strerror (errno));
+      return;
+    }
+
+  self->removed_fd = openat (self->dir_fd, REMOVED_DIR,
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (self->removed_fd < 0)
+    {
+      g_debug ("Could not open %s/%s: %s", self->directory, REMOVED_DIR, g_strerror (errno));
+      return;
+    }
+
+  /* One thread: unlinks do not go faster side by side, and the order stays that of removal. */
+  self->reaper = g_thread_pool_new (reap_cb, self, 1, FALSE, NULL);
+
+  /* Only looked at here: envoi-sendmail opens the queue for each message, and then the
+   * directory is empty, with no thread to wake or wait for. */
+  if (has_leftovers (self->removed_fd))
+    g_thread_pool_push (self->reaper, g_strdup (""), NULL);
+}
+
+/* Takes ID.msg out of the spool at once; the reaper frees it, and ID.env, later. */
+static gboolean
+discard_files (EnvoiQueue  *self,
+               const char  *id,
+               GError     **error)
+{
+  g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+  g_autofree char *env_name = NULL;
+
+  /* Already gone is gone too; anything else (another file system there?) unlinks in place. */
+  if (self->reaper != NULL &&
+      (renameat (self->dir_fd, msg_name, self->removed_fd, msg_name) == 0 || errno == ENOENT))
+    {
+      g_thread_pool_push (self->reaper, g_strdup (id), NULL);
+      return TRUE;
+    }
+
+  if (unlinkat (self->dir_fd, msg_name, 0) != 0 && errno != ENOENT)
+    return set_errno_error (error, errno, _("remove"), msg_name);
+
+  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  unlinkat (self->dir_fd, env_name, 0);
+
+  return TRUE;
+}
+
 static void
 envoi_queue_finalize (GObject *object)
 {
   EnvoiQueue *self = ENVOI_QUEUE (object);
 
+  /* Every removal queued is carried out: the reaper uses the descriptors closed below. */
+  if (self->reaper != NULL)
+    g_thread_pool_free (g_steal_pointer (&self->reaper), FALSE, TRUE);
+  if (self->removed_fd >= 0)
+    close (self->removed_fd);
   if (self->dir_fd >= 0)
     close (self->dir_fd);
   g_clear_pointer (&self->entries, g_hash_table_unref);
@@ -469,6 +627,7 @@ envoi_queue_init (EnvoiQueue *self)
   const char *window_size = g_getenv ("ENVOI_QUEUE_WINDOW");
 
   self->dir_fd = -1;
+  self->removed_fd = -1;
   self->window_size = window_size != NULL
     ? CLAMP (g_ascii_strtoull (window_size, NULL, 10), 1, G_MAXINT) : DEFAULT_WINDOW_SIZE;
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
@@ -508,6 +667,8 @@ envoi_queue_new (const char  *directory,
   /* Messages are private: whatever made the directory, only its owner may enter it. */
   if (fstat (self->dir_fd, &st) == 0 && (st.st_mode & 0077) != 0)
     fchmod (self->dir_fd, 0700);
+
+  open_removed (self);
 
   return g_steal_pointer (&self);
 }
@@ -1450,8 +1611,6 @@ envoi_queue_remove (EnvoiQueue  *self,
                     GError     **error)
 {
   g_autoptr(EnvoiQueueEntry) entry = NULL;
-  g_autofree char *env_name = NULL;
-  g_autofree char *msg_name = NULL;
   gboolean resident;
   gboolean counted;
 
@@ -1470,16 +1629,15 @@ envoi_queue_remove (EnvoiQueue  *self,
   if (!resident)
     {
       g_autoptr(GError) local_error = NULL;
+      g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
       struct stat st;
 
-      msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
       if (fstatat (self->dir_fd, msg_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
         {
           g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND,
                        _("No queued message has the id “%s”"), id);
           return FALSE;
         }
-      g_clear_pointer (&msg_name, g_free);
       /* Not counted yet: the next scan will not find it, that is all. */
       if (counted)
         entry = load_entry (self, id, &local_error);
@@ -1487,14 +1645,10 @@ envoi_queue_remove (EnvoiQueue  *self,
   else
     entry = g_object_ref (g_hash_table_lookup (self->entries, id));
 
-  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
-  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-
   /* The message first: without it the entry is gone, and a state file left behind by a crash
    * here is removed by the next scan. */
-  if (unlinkat (self->dir_fd, msg_name, 0) != 0 && errno != ENOENT)
-    return set_errno_error (error, errno, _("remove"), msg_name);
-  unlinkat (self->dir_fd, env_name, 0);
+  if (!discard_files (self, id, error))
+    return FALSE;
 
   /* A damaged one cannot say which count it leaves: the next scan counts again. */
   if (entry != NULL)

@@ -155,9 +155,12 @@ gboolean         envoi_queue_update             (EnvoiQueue          *self,
 EnvoiQueueEntry *envoi_queue_retry              (EnvoiQueue          *self,
                                                  const char          *id,
                                                  GError             **error);
-/* Removes a delivered or cancelled message, resident or not. The directory is fsynced by envoi_queue_sync(),
- * which a caller removing many in a row runs once: a crash before it can only repeat a message,
- * never lose one. */
+/* Removes a delivered or cancelled message, resident or not: once this returns, no scan, list or
+ * later start finds it. The file is only renamed into `.removed/` here and unlinked in a worker
+ * thread, as freeing its blocks is the slow part; what a crash leaves there goes when the queue
+ * is next opened, and disposing of the queue waits for the unlinks under way. The directory is
+ * fsynced by envoi_queue_sync(), which a caller removing many in a row runs once: a crash before
+ * it can only repeat a message, never lose one. */
 gboolean         envoi_queue_remove             (EnvoiQueue          *self,
                                                  const char          *id,
                                                  GError             **error);

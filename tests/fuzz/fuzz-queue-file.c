@@ -22,7 +22,8 @@ static void
 remove_spool (void)
 {
   g_autofree char *damaged = g_build_filename (spool, "damaged", NULL);
-  const char *dirs[] = { damaged, spool };
+  g_autofree char *removed = g_build_filename (spool, ".removed", NULL);
+  const char *dirs[] = { damaged, removed, spool };
 
   for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
     {
@@ -42,7 +43,12 @@ remove_spool (void)
 static void
 cleanup_at_exit (void)
 {
+  g_autofree char *damaged = g_build_filename (spool, "damaged", NULL);
+  g_autofree char *removed = g_build_filename (spool, ".removed", NULL);
+
   remove_spool ();
+  g_rmdir (damaged);
+  g_rmdir (removed);
   g_rmdir (spool);
 }
 
