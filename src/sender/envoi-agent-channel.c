@@ -224,21 +224,26 @@ writable_cb (int          fd,
   return G_SOURCE_REMOVE;
 }
 
-/* Hands every whole frame read so far to the "frame" handlers. */
+/* Hands every whole frame read so far to the "frame" handlers, then drops their bytes at once:
+ * a read may hold many small frames. */
 static void
 dispatch_frames (EnvoiAgentChannel *self)
 {
-  while (!self->closed && self->in->len >= HEADER_SIZE)
+  gsize consumed = 0;
+  gboolean long_frame = FALSE;
+
+  while (!self->closed && self->in->len - consumed >= HEADER_SIZE)
     {
       g_autoptr(GVariant) frame = NULL;
       g_autoptr(GVariant) body = NULL;
       g_autoptr(GBytes) bytes = NULL;
+      const guint8 *start = self->in->data + consumed;
       const char *kind;
       guint32 length, flags;
       int fd = -1;
 
-      memcpy (&length, self->in->data, 4);
-      memcpy (&flags, self->in->data + 4, 4);
+      memcpy (&length, start, 4);
+      memcpy (&flags, start + 4, 4);
       length = GUINT32_FROM_LE (length);
       flags = GUINT32_FROM_LE (flags);
       if (length > MAX_FRAME || (flags & ~FLAG_FD) != 0)
@@ -246,8 +251,8 @@ dispatch_frames (EnvoiAgentChannel *self)
           protocol_error (self, "bad header");
           return;
         }
-      if (self->in->len - HEADER_SIZE < length)
-        return;
+      if (self->in->len - consumed - HEADER_SIZE < length)
+        break;
 
       if (flags & FLAG_FD)
         {
@@ -261,14 +266,28 @@ dispatch_frames (EnvoiAgentChannel *self)
           g_array_remove_index (self->in_fds, 0);
         }
 
-      bytes = g_bytes_new (self->in->data + HEADER_SIZE, length);
-      g_byte_array_remove_range (self->in, 0, HEADER_SIZE + length);
+      bytes = g_bytes_new (start + HEADER_SIZE, length);
+      consumed += HEADER_SIZE + length;
+      long_frame |= length > READ_SIZE;
       frame = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(sv)"), bytes, FALSE));
       g_variant_get (frame, "(&sv)", &kind, &body);
 
       g_signal_emit (self, signals[FRAME], 0, kind, body, fd);
       if (fd >= 0)
         close (fd);
+    }
+
+  /* Closing emptied the buffer already. */
+  if (self->closed || consumed == 0)
+    return;
+
+  g_byte_array_remove_range (self->in, 0, consumed);
+  /* A long recipient list grew the buffer: give the memory back rather than keep it for the
+   * life of the process. */
+  if (long_frame && self->in->len == 0)
+    {
+      g_byte_array_unref (self->in);
+      self->in = g_byte_array_new ();
     }
 }
 
