@@ -12,6 +12,7 @@
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
 #include "envoi-background.h"
+#include "envoi-incoming-group.h"
 #include "envoi-msmtp-transfer.h"
 #include "envoi-preset.h"
 #include "envoi-presets.h"
@@ -422,6 +423,119 @@ test_save_reopen_round_trip (void)
   }
 }
 
+/* The Secret Service refuses the IMAP password: its CreateItem call goes out without the secret,
+ * and the real keyring answers InvalidArgs (libsecret would take UnknownMethod for a missing
+ * collection and ask to create one). Runs in GDBus's thread. */
+static GDBusMessage *
+refuse_imap_item_filter (GDBusConnection *connection,
+                         GDBusMessage    *message,
+                         gboolean         incoming,
+                         gpointer         user_data)
+{
+  GVariant *body = g_dbus_message_get_body (message);
+  g_autoptr(GVariant) properties = NULL;
+  g_autoptr(GVariant) attributes = NULL;
+  const char *service = NULL;
+  GDBusMessage *refused;
+
+  if (incoming || body == NULL ||
+      g_strcmp0 (g_dbus_message_get_member (message), "CreateItem") != 0)
+    return message;
+
+  properties = g_variant_get_child_value (body, 0);
+  attributes = g_variant_lookup_value (properties, "org.freedesktop.Secret.Item.Attributes",
+                                       G_VARIANT_TYPE ("a{ss}"));
+  if (attributes == NULL || !g_variant_lookup (attributes, "service", "&s", &service) ||
+      g_strcmp0 (service, "imap") != 0)
+    return message;
+
+  refused = g_dbus_message_copy (message, NULL);
+  g_dbus_message_set_body (refused, g_variant_new_tuple (&properties, 1));
+  g_object_unref (message);
+  return refused;
+}
+
+/* A secret refused after another was stored: the one stored goes back to what it replaced, and
+ * no setting is written. */
+static void
+test_refused_secret_puts_back_the_others (void)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("dora-example-com");
+  g_autoptr(EnvoiSecretString) smtp = NULL;
+  g_autoptr(EnvoiSecretString) imap = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  EnvoiAccount *saved;
+  GtkWidget *dialog;
+  GtkWidget *incoming;
+  guint filter;
+  gint64 deadline;
+
+  reset_settings ();
+  g_object_set (account, "address", "dora@example.com", "host", "smtp.example.com", NULL);
+  envoi_secret_store_async (account, ENVOI_SERVICE_SMTP, "old-" ENVOI_TEST_PASSWORD, NULL,
+                            envoi_test_async_result_cb, &result);
+  g_assert_true (envoi_secret_store_finish (envoi_test_wait (&result), &error));
+  g_assert_no_error (error);
+  envoi_account_store_add (store, account);
+  saved = envoi_account_store_lookup (store, "dora-example-com");
+
+  dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, saved));
+  g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
+  gtk_window_present (GTK_WINDOW (dialog));
+  wait_for_saved_secret (dialog);
+  incoming = child (dialog, "incoming_group");
+  type (dialog, "password_row", "new-" ENVOI_TEST_PASSWORD);
+  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (incoming,
+                                                                      ENVOI_TYPE_INCOMING_GROUP,
+                                                                      "imap_host_row")),
+                         "imap.example.com");
+  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (incoming,
+                                                                      ENVOI_TYPE_INCOMING_GROUP,
+                                                                      "imap_password_row")),
+                         "imap-" ENVOI_TEST_PASSWORD);
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
+  g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
+                   ENVOI_FORM_EDITING);
+
+  /* The SMTP password is stored first, then the IMAP one is refused. */
+  filter = g_dbus_connection_add_filter (bus, refuse_imap_item_filter, NULL, NULL);
+  gtk_widget_activate_action (dialog, "dialog.save", NULL);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (dialog != NULL &&
+         envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)) == ENVOI_FORM_SAVING &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_dbus_connection_remove_filter (bus, filter);
+
+  g_assert_nonnull (dialog);
+  g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
+                   ENVOI_FORM_ERROR);
+  g_assert_cmpstr (envoi_account_get_imap_host (saved), ==, "");
+
+  /* Putting it back is not waited for by the dialog: wait for the keyring here. */
+  for (gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
+    {
+      g_clear_pointer (&smtp, envoi_secret_free);
+      smtp = envoi_test_lookup_secret (saved, ENVOI_SERVICE_SMTP);
+      if (g_strcmp0 (smtp, "old-" ENVOI_TEST_PASSWORD) == 0)
+        break;
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_assert_cmpstr (smtp, ==, "old-" ENVOI_TEST_PASSWORD);
+  imap = envoi_test_lookup_secret (saved, ENVOI_SERVICE_IMAP);
+  g_assert_null (imap);
+
+  /* Nothing left behind: the tests that follow count the store's accounts. */
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  envoi_account_store_remove (store, "dora-example-com");
+  g_clear_object (&result);
+  envoi_secret_clear_async ("dora-example-com", -1, NULL, envoi_test_async_result_cb, &result);
+  g_assert_true (envoi_secret_clear_finish (envoi_test_wait (&result), &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_closing_with_changes_asks (void)
 {
@@ -649,6 +763,8 @@ main (int   argc,
   g_test_add_func ("/envoi/dialog/security-moves-port", test_security_moves_port);
   g_test_add_func ("/envoi/dialog/presets-fill-the-form", test_presets_fill_the_form);
   g_test_add_func ("/envoi/dialog/save-reopen-round-trip", test_save_reopen_round_trip);
+  g_test_add_func ("/envoi/dialog/refused-secret-puts-back-the-others",
+                   test_refused_secret_puts_back_the_others);
   g_test_add_func ("/envoi/dialog/closing-with-changes-asks", test_closing_with_changes_asks);
   g_test_add_func ("/envoi/window/remove-clears-keyring", test_window_remove_clears_keyring);
   g_test_add_func ("/envoi/window/msmtp-import-export", test_msmtp_import_export);

@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-account-dialog.h"
+#include "envoi-account-saver.h"
 #include "envoi-field-message.h"
 #include "envoi-autoconfig-row.h"
 #include "envoi-goa.h"
@@ -68,8 +69,6 @@ struct _EnvoiAccountDialog
   char               *pending_pin;    /* a certificate trusted from the test, until Save */
   gboolean            closing;
   EnvoiFormState      state;
-  GQueue              secrets_to_store;   /* PendingSecret, stored one by one before the settings */
-  GQueue              secrets_stored;     /* PendingSecret: what each stored one replaced */
 
   GtkWidget          *field_rows[N_FIELDS];
   gboolean            field_invalid[N_FIELDS];
@@ -112,14 +111,6 @@ struct _EnvoiAccountDialog
   EnvoiTransportGroup *transport_group;
   EnvoiIncomingGroup *incoming_group;
 };
-
-typedef struct
-{
-  EnvoiService  service;
-  char         *secret;
-} PendingSecret;
-
-static void pending_secret_free (gpointer data);
 
 G_DEFINE_FINAL_TYPE (EnvoiAccountDialog, envoi_account_dialog, ADW_TYPE_WINDOW)
 
@@ -1105,118 +1096,8 @@ lookup_secret_cb (GObject      *source,
   update_form (self);
 }
 
-/* Saving: the keyring first, so a refused password leaves the settings as they were. */
-
-static void
-finish_save (EnvoiAccountDialog *self,
-             EnvoiAccount       *account)
-{
-  g_queue_clear_full (&self->secrets_stored, pending_secret_free);
-  if (self->is_new)
-    envoi_account_store_add (self->store, account);
-  else
-    envoi_account_save (account);
-
-  /* No login, or one through GOA: no password is kept. */
-  if ((envoi_account_get_auth_method (account) == ENVOI_AUTH_METHOD_NONE ||
-       envoi_goa_account_id_from_provider (envoi_account_get_provider (account)) != NULL) &&
-      self->has_saved_secret)
-    envoi_secret_clear_async (envoi_account_get_id (account), ENVOI_SERVICE_SMTP, NULL, NULL, NULL);
-
-  self->closing = TRUE;
-  gtk_window_destroy (GTK_WINDOW (self));
-}
-
-static void
-pending_secret_free (gpointer data)
-{
-  PendingSecret *pending = data;
-
-  envoi_secret_free (pending->secret);
-  g_free (pending);
-}
-
-static void
-queue_secret (EnvoiAccountDialog *self,
-              EnvoiService        service,
-              const char         *secret)
-{
-  PendingSecret *pending = g_new0 (PendingSecret, 1);
-
-  pending->service = service;
-  pending->secret = g_strdup (secret);
-  g_queue_push_tail (&self->secrets_to_store, pending);
-}
-
-/* What the keyring held for @service before this save: put back if a later secret is refused. */
-static char *
-dup_previous_secret (EnvoiAccountDialog *self,
-                     EnvoiService        service)
-{
-  switch (service)
-    {
-    case ENVOI_SERVICE_SMTP:
-      return g_strdup (self->saved_secret);
-    case ENVOI_SERVICE_POP3:
-    case ENVOI_SERVICE_IMAP:
-      return envoi_incoming_group_dup_saved_secret (self->incoming_group, service);
-    case ENVOI_SERVICE_HTTP:
-      return envoi_transport_group_dup_saved_key (self->transport_group);
-    default:
-      g_return_val_if_reached (NULL);
-    }
-}
-
-/* A later secret was refused: the ones already stored go back to what they replaced (stored
- * under the account as it was), or are cleared when there was none, so nothing is half-saved.
- * Best effort: the keyring that just refused may refuse this too, and the toast says so. */
-static void
-roll_back_secrets (EnvoiAccountDialog *self)
-{
-  PendingSecret *stored;
-
-  while ((stored = g_queue_pop_head (&self->secrets_stored)) != NULL)
-    {
-      if (stored->secret != NULL && !self->is_new)
-        envoi_secret_store_async (self->original, stored->service, stored->secret, NULL,
-                                  NULL, NULL);
-      else
-        envoi_secret_clear_async (envoi_account_get_id (g_object_get_data (G_OBJECT (self),
-                                                                            "rollback-account")),
-                                  stored->service, NULL, NULL, NULL);
-      pending_secret_free (stored);
-    }
-}
-
-static void store_secret_cb (GObject      *source,
-                             GAsyncResult *result,
-                             gpointer      user_data);
-
-/* Stores the next queued secret, or saves the settings once every one is stored. */
-static void
-store_next_secret (EnvoiAccountDialog *self,
-                   EnvoiAccount       *account)
-{
-  PendingSecret *pending = g_queue_pop_head (&self->secrets_to_store);
-
-  if (pending == NULL)
-    {
-      finish_save (self, account);
-      return;
-    }
-
-  g_object_set_data_full (G_OBJECT (self), "saving-account", g_object_ref (account),
-                          g_object_unref);
-  g_object_set_data_full (G_OBJECT (self), "rollback-account", g_object_ref (account),
-                          g_object_unref);
-  envoi_secret_store_async (account, pending->service, pending->secret, self->cancellable,
-                            store_secret_cb, g_object_ref (self));
-
-  /* Remember what this one replaces, in case a later one is refused. */
-  envoi_secret_free (pending->secret);
-  pending->secret = dup_previous_secret (self, pending->service);
-  g_queue_push_tail (&self->secrets_stored, pending);
-}
+/* Saving (envoi-account-saver.c): the keyring first, so a refused password leaves the settings
+ * as they were. */
 
 /* Nothing was written: the form stays as typed, and a toast says why until dismissed. */
 static void
@@ -1232,109 +1113,22 @@ show_save_failure (EnvoiAccountDialog *self,
 }
 
 static void
-store_secret_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+save_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
 {
   g_autoptr(EnvoiAccountDialog) self = user_data;
-  g_autoptr(EnvoiAccount) account = g_object_steal_data (G_OBJECT (self), "saving-account");
-  g_autoptr(GError) error = NULL;
-  g_autofree char *message = NULL;
-  PendingSecret *refused;
-
-  if (envoi_secret_store_finish (result, &error))
-    {
-      store_next_secret (self, account);
-      return;
-    }
-
-  /* The one refused wrote nothing; the ones before it are put back. */
-  refused = g_queue_pop_tail (&self->secrets_stored);
-  if (refused != NULL)
-    pending_secret_free (refused);
-  roll_back_secrets (self);
-  g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  /* Translators: %s says why the keyring refused the password */
-  message = g_strdup_printf (_("Nothing was saved: the password could not be stored. %s"),
-                             error->message);
-  show_save_failure (self, message);
-}
-
-/* The password of an online account, copied from GOA: stored first, then the others. */
-static void
-goa_password_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(EnvoiAccountDialog) self = user_data;
-  g_autoptr(EnvoiAccount) account = g_object_steal_data (G_OBJECT (self), "goa-saving-account");
-  g_autoptr(EnvoiSecretString) password = NULL;
   g_autoptr(GError) error = NULL;
 
-  password = envoi_goa_get_password_finish (result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  if (error != NULL)
+  if (envoi_account_saver_save_finish (ENVOI_ACCOUNT_SAVER (source), result, &error))
     {
-      g_autofree char *message = NULL;
-
-      g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
-      /* Translators: %s says why GNOME Online Accounts gave no password */
-      message = g_strdup_printf (_("Nothing was saved: the password could not be copied from "
-                                   "GNOME Online Accounts. %s"), error->message);
-      show_save_failure (self, message);
+      self->closing = TRUE;
+      gtk_window_destroy (GTK_WINDOW (self));
       return;
     }
 
-  if (password != NULL)
-    {
-      PendingSecret *pending = g_new0 (PendingSecret, 1);
-
-      pending->service = ENVOI_SERVICE_SMTP;
-      pending->secret = g_strdup (password);
-      g_queue_push_head (&self->secrets_to_store, pending);
-    }
-  store_next_secret (self, account);
-}
-
-static gboolean
-secret_attributes_changed (EnvoiAccount *a,
-                           EnvoiAccount *b)
-{
-  return g_strcmp0 (envoi_account_get_host (a), envoi_account_get_host (b)) != 0 ||
-         envoi_account_get_port (a) != envoi_account_get_port (b) ||
-         g_strcmp0 (envoi_account_get_login (a), envoi_account_get_login (b)) != 0;
-}
-
-/* A mailbox server's own password: the one typed, else the stored one when the item must
- * follow a new server or login (its attributes name them, for msmtp). */
-static void
-queue_mailbox_secret (EnvoiAccountDialog *self,
-                      EnvoiAccount       *account,
-                      EnvoiService        service)
-{
-  const char *typed = envoi_incoming_group_get_typed_secret (self->incoming_group, service);
-  g_autoptr(EnvoiSecretString) saved = NULL;
-  gboolean pop = service == ENVOI_SERVICE_POP3;
-
-  if (typed != NULL)
-    {
-      queue_secret (self, service, typed);
-      return;
-    }
-
-  saved = envoi_incoming_group_dup_saved_secret (self->incoming_group, service);
-  if (saved != NULL &&
-      (g_strcmp0 (pop ? envoi_account_get_pop_host (account) : envoi_account_get_imap_host (account),
-                  pop ? envoi_account_get_pop_host (self->original) : envoi_account_get_imap_host (self->original)) != 0 ||
-       (pop ? envoi_account_get_pop_port (account) : envoi_account_get_imap_port (account)) !=
-       (pop ? envoi_account_get_pop_port (self->original) : envoi_account_get_imap_port (self->original)) ||
-       g_strcmp0 (envoi_account_get_login (account), envoi_account_get_login (self->original)) != 0))
-    queue_secret (self, service, saved);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_save_failure (self, error->message);
 }
 
 static void
@@ -1344,9 +1138,11 @@ save_action (GtkWidget  *widget,
 {
   EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (widget);
   g_autoptr(EnvoiAccount) account = NULL;
-  EnvoiGoaAccount *goa_account;
+  g_autoptr(EnvoiAccountSaver) saver = NULL;
+  g_autoptr(EnvoiSecretString) pop = NULL;
+  g_autoptr(EnvoiSecretString) imap = NULL;
+  g_autoptr(EnvoiSecretString) key = NULL;
   const char *password;
-  const char *secret = NULL;
 
   self->show_all_errors = TRUE;
   envoi_transport_group_reveal_errors (self->transport_group);
@@ -1380,51 +1176,30 @@ save_action (GtkWidget  *widget,
       account = renamed;
     }
 
+  /* Each secret as typed, if it was, and as the keyring had it when the dialog opened. */
   password = text_of (self->password_row);
-  goa_account = goa_password_account (self);
-  if (signs_in_with_goa (self) ||
-      (goa_account != NULL && *password == '\0'))
-    secret = NULL;   /* GOA keeps the sign-in, or gives its password below */
-  else if (envoi_account_get_auth_method (account) != ENVOI_AUTH_METHOD_NONE)
-    {
-      if (*password != '\0')
-        secret = password;
-      else if (self->has_saved_secret && secret_attributes_changed (account, self->original))
-        secret = self->saved_secret;   /* the item follows the new server and login */
-    }
-
-  /* Every secret first, the SMTP one then the others: a refused one saves nothing. */
-  g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
-  g_queue_clear_full (&self->secrets_stored, pending_secret_free);
-  if (secret != NULL)
-    queue_secret (self, ENVOI_SERVICE_SMTP, secret);
-  if (envoi_account_get_pop_before_smtp (account))
-    queue_mailbox_secret (self, account, ENVOI_SERVICE_POP3);
-  if (*envoi_account_get_imap_host (account) != '\0')
-    queue_mailbox_secret (self, account, ENVOI_SERVICE_IMAP);
-  if (envoi_transport_group_get_typed_key (self->transport_group) != NULL)
-    queue_secret (self, ENVOI_SERVICE_HTTP,
-                  envoi_transport_group_get_typed_key (self->transport_group));
-
-  if (goa_account != NULL && *password == '\0' &&
-      envoi_account_get_auth_method (account) != ENVOI_AUTH_METHOD_NONE)
-    {
-      set_state (self, ENVOI_FORM_SAVING);
-      g_object_set_data_full (G_OBJECT (self), "goa-saving-account", g_object_ref (account),
-                              g_object_unref);
-      envoi_goa_get_password_async (NULL, goa_account, self->cancellable, goa_password_cb,
-                                    g_object_ref (self));
-      return;
-    }
-
-  if (g_queue_is_empty (&self->secrets_to_store))
-    {
-      finish_save (self, account);
-      return;
-    }
+  pop = envoi_incoming_group_dup_saved_secret (self->incoming_group, ENVOI_SERVICE_POP3);
+  imap = envoi_incoming_group_dup_saved_secret (self->incoming_group, ENVOI_SERVICE_IMAP);
+  key = envoi_transport_group_dup_saved_key (self->transport_group);
+  saver = envoi_account_saver_new (self->store, account, self->original, self->is_new);
+  envoi_account_saver_set_secret (saver, ENVOI_SERVICE_SMTP,
+                                  *password != '\0' ? password : NULL, self->saved_secret);
+  envoi_account_saver_set_secret (saver, ENVOI_SERVICE_POP3,
+                                  envoi_incoming_group_get_typed_secret (self->incoming_group,
+                                                                         ENVOI_SERVICE_POP3),
+                                  pop);
+  envoi_account_saver_set_secret (saver, ENVOI_SERVICE_IMAP,
+                                  envoi_incoming_group_get_typed_secret (self->incoming_group,
+                                                                         ENVOI_SERVICE_IMAP),
+                                  imap);
+  envoi_account_saver_set_secret (saver, ENVOI_SERVICE_HTTP,
+                                  envoi_transport_group_get_typed_key (self->transport_group),
+                                  key);
+  envoi_account_saver_set_goa_password_account (saver,
+                                                envoi_account_dialog_get_goa_password_account (self));
 
   set_state (self, ENVOI_FORM_SAVING);
-  store_next_secret (self, account);
+  envoi_account_saver_save_async (saver, self->cancellable, save_cb, g_object_ref (self));
 }
 
 static void
@@ -1556,8 +1331,6 @@ envoi_account_dialog_finalize (GObject *object)
   g_clear_pointer (&self->presets, g_ptr_array_unref);
   g_clear_object (&self->goa_choice);
   g_clear_pointer (&self->saved_secret, envoi_secret_free);
-  g_queue_clear_full (&self->secrets_to_store, pending_secret_free);
-  g_queue_clear_full (&self->secrets_stored, pending_secret_free);
   g_free (self->derived_host);
   g_free (self->derived_username);
   g_free (self->pending_pin);
