@@ -214,6 +214,21 @@ test_store (void)
 
     g_assert_cmpstr (envoi_account_get_address (gone), ==, "");
   }
+
+  /* An account added after a removal is written at once, as any other: another reader of the
+   * settings (the sender, the next start) sees it. */
+  {
+    g_autoptr(EnvoiAccount) third = envoi_account_new ("third-example-org");
+    g_autoptr(GSettings) reader = g_settings_new (ENVOI_APP_SCHEMA_ID);
+    g_auto(GStrv) listed = NULL;
+
+    g_object_set (third, "address", "third@example.org", NULL);
+    envoi_account_store_add (store, third);
+    g_settings_sync ();
+    listed = g_settings_get_strv (reader, "accounts");
+    g_assert_true (g_strv_contains ((const char * const *) listed, "third-example-org"));
+    g_assert_cmpuint (g_strv_length (listed), ==, 2);
+  }
 }
 
 static void

@@ -392,6 +392,7 @@ envoi_account_store_remove (EnvoiAccountStore *self,
 {
   g_auto(GStrv) ids = NULL;
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr(GSettings) batch = NULL;
   g_autofree char *default_id = NULL;
 
   g_return_if_fail (ENVOI_IS_ACCOUNT_STORE (self));
@@ -404,12 +405,15 @@ envoi_account_store_remove (EnvoiAccountStore *self,
   g_strfreev (ids);
   ids = g_strv_builder_end (builder);
 
-  g_settings_delay (self->settings);
-  g_settings_set_strv (self->settings, "accounts", (const char * const *) ids);
-  default_id = g_settings_get_string (self->settings, "default-account");
+  /* Both keys change together. Delay-apply mode cannot be left once entered, so it is taken on
+   * an object of its own: the store's stays immediate for every later add and change. */
+  batch = g_settings_new (ENVOI_APP_SCHEMA_ID);
+  g_settings_delay (batch);
+  g_settings_set_strv (batch, "accounts", (const char * const *) ids);
+  default_id = g_settings_get_string (batch, "default-account");
   if (g_strcmp0 (default_id, id) == 0)
-    g_settings_reset (self->settings, "default-account");
-  g_settings_apply (self->settings);
+    g_settings_reset (batch, "default-account");
+  g_settings_apply (batch);
 
   if (id_is_valid (id))
     envoi_account_reset_settings (id);
