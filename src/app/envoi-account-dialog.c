@@ -1084,9 +1084,13 @@ lookup_secret_cb (GObject      *source,
     {
       g_autofree char *message = NULL;
 
+      g_autofree char *escaped = NULL;
+
       /* Translators: %s says why the keyring could not be read */
       message = g_strdup_printf (_("The saved password could not be read: %s"), error->message);
-      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
+      /* A toast's title is markup; the keyring's words are plain text. */
+      escaped = g_markup_escape_text (message, -1);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (escaped));
     }
 
   self->secret_pending = FALSE;
@@ -1104,7 +1108,8 @@ static void
 show_save_failure (EnvoiAccountDialog *self,
                    const char         *message)
 {
-  AdwToast *toast = adw_toast_new (message);
+  g_autofree char *escaped = g_markup_escape_text (message, -1);  /* a toast's title is markup */
+  AdwToast *toast = adw_toast_new (escaped);
 
   set_state (self, ENVOI_FORM_ERROR);
   adw_toast_set_timeout (toast, 0);

@@ -263,6 +263,7 @@ clear_secrets_cb (GObject      *source,
   g_autoptr(EnvoiWindow) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
+  g_autofree char *escaped = NULL;
   AdwToast *toast;
 
   if (envoi_secret_clear_finish (result, &error))
@@ -278,8 +279,8 @@ clear_secrets_cb (GObject      *source,
   /* Translators: %s says why the keyring refused */
   message = g_strdup_printf (_("Account removed, but its password stays in the keyring: %s"),
                              error->message);
-  toast = adw_toast_new (NULL);
-  adw_toast_set_title (toast, message);
+  escaped = g_markup_escape_text (message, -1);  /* a toast's title is markup */
+  toast = adw_toast_new (escaped);
   adw_toast_set_timeout (toast, 0);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 }
@@ -591,8 +592,11 @@ message_call_cb (GObject      *source,
   reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
   if (reply == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
+      g_autofree char *escaped = NULL;
+
       g_dbus_error_strip_remote_error (error);
-      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+      escaped = g_markup_escape_text (error->message, -1);  /* a toast's title is markup */
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (escaped));
     }
 
   schedule_queue_refresh (self);
