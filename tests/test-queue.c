@@ -1072,6 +1072,287 @@ test_remove_in_place (void)
   g_assert_cmpuint (damaged->len, ==, 0);
 }
 
+/* Listing in a worker thread */
+
+typedef struct
+{
+  gboolean   done;
+  GPtrArray *list;
+  GError    *error;
+} Listing;
+
+static void
+listing_clear (Listing *listing)
+{
+  g_clear_pointer (&listing->list, g_ptr_array_unref);
+  g_clear_error (&listing->error);
+  listing->done = FALSE;
+}
+
+static void
+listed_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Listing *listing = user_data;
+
+  listing->list = envoi_queue_list_finish (ENVOI_QUEUE (source), result, &listing->error);
+  listing->done = TRUE;
+}
+
+static void
+wait_listed (Listing *listing)
+{
+  while (!listing->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* A FIFO in place of a message outside the window, with an id older than any other (the @n-th
+ * oldest): a listing waits for it in open() once it has read the directory, until
+ * release_fifo(). */
+static char *
+make_fifo (const char *dir,
+           guint       n)
+{
+  g_autofree char *name = g_strdup_printf ("%014x-0000f1f0.msg", n);
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+
+  return path;
+}
+
+/* Waits until the listing is inside open() on the FIFO (a writer may only open it then), and
+ * lets it go: it maps nothing there, and skips it as damaged. */
+static void
+release_fifo (const char *path)
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  int fd;
+
+  while ((fd = open (path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+    {
+      g_assert_cmpint (errno, ==, ENXIO);
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (1000);
+    }
+  close (fd);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
+static void
+assert_same_entry (EnvoiQueueEntry *a,
+                   EnvoiQueueEntry *b)
+{
+  g_assert_cmpstr (envoi_queue_entry_get_id (a), ==, envoi_queue_entry_get_id (b));
+  g_assert_cmpstr (envoi_queue_entry_get_account_id (a), ==, envoi_queue_entry_get_account_id (b));
+  g_assert_cmpstr (envoi_queue_entry_get_from (a), ==, envoi_queue_entry_get_from (b));
+  g_assert_cmpstrv (envoi_queue_entry_get_recipients (a), envoi_queue_entry_get_recipients (b));
+  g_assert_cmpint (envoi_queue_entry_get_state (a), ==, envoi_queue_entry_get_state (b));
+  g_assert_cmpuint (envoi_queue_entry_get_attempts (a), ==, envoi_queue_entry_get_attempts (b));
+  g_assert_cmpint (envoi_queue_entry_get_next_attempt (a), ==,
+                   envoi_queue_entry_get_next_attempt (b));
+  g_assert_cmpint (envoi_queue_entry_get_queued (a), ==, envoi_queue_entry_get_queued (b));
+  g_assert_cmpuint (envoi_queue_entry_get_size (a), ==, envoi_queue_entry_get_size (b));
+  g_assert_cmpstr (envoi_queue_entry_get_last_error (a), ==, envoi_queue_entry_get_last_error (b));
+}
+
+/* The list from the worker thread is the one envoi_queue_list() gives: the same ids in the same
+ * order, the resident entries as the live objects, the others with the state written on disk,
+ * the damaged file left out (and left in place for the next scan). */
+static void
+test_list_async (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) writer = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GPtrArray) ids = enqueue_many (writer, "acct", 20);
+  g_autoptr(GPtrArray) other = enqueue_many (writer, "other", 3);
+  g_autoptr(GPtrArray) resident = NULL;
+  g_autoptr(GPtrArray) sync = NULL;
+  g_autoptr(EnvoiQueueEntry) outside = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *damaged_name = NULL;
+  g_autofree char *damaged_path = NULL;
+  Listing listing = { 0 };
+  const char *failed_id = g_ptr_array_index (ids, 12);
+  const char *damaged_id = g_ptr_array_index (ids, 15);
+  EnvoiQueueEntry *entry;
+  guint live = 0;
+
+  g_assert_true (envoi_queue_scan (queue, &resident, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (resident->len, ==, 8 + 3);
+
+  /* A resident message tried once, and one outside the window given up: both have ID.env. */
+  entry = envoi_queue_lookup (queue, g_ptr_array_index (ids, 1));
+  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_DEFERRED);
+  envoi_queue_entry_set_attempts (entry, 1);
+  envoi_queue_entry_set_next_attempt (entry, g_get_real_time () + 60 * G_USEC_PER_SEC);
+  envoi_queue_entry_set_last_error (entry, "451 later");
+  g_assert_true (envoi_queue_update (queue, entry, &error));
+  g_assert_no_error (error);
+  outside = envoi_queue_load (queue, failed_id, &error);
+  g_assert_no_error (error);
+  g_assert_null (envoi_queue_lookup (queue, failed_id));
+  envoi_queue_entry_set_attempts (outside, 3);
+  mark_failed (queue, outside);
+
+  /* And a damaged one outside the window. */
+  damaged_name = g_strconcat (damaged_id, ".msg", NULL);
+  damaged_path = g_build_filename (dir, damaged_name, NULL);
+  write_file (dir, damaged_name, "Subj");
+
+  sync = envoi_queue_list (queue);
+  envoi_queue_list_async (queue, NULL, listed_cb, &listing);
+  wait_listed (&listing);
+  g_assert_no_error (listing.error);
+  g_assert_nonnull (listing.list);
+
+  g_assert_cmpuint (sync->len, ==, 20 + 3 - 1);
+  g_assert_cmpuint (listing.list->len, ==, sync->len);
+  for (guint i = 0; i < sync->len; i++)
+    {
+      EnvoiQueueEntry *a = g_ptr_array_index (sync, i);
+      EnvoiQueueEntry *b = g_ptr_array_index (listing.list, i);
+      EnvoiQueueEntry *resident_entry = envoi_queue_lookup (queue, envoi_queue_entry_get_id (a));
+
+      assert_same_entry (a, b);
+      g_assert_cmpstr (envoi_queue_entry_get_id (b), !=, damaged_id);
+      if (resident_entry != NULL)
+        {
+          g_assert_true (a == resident_entry);
+          g_assert_true (b == resident_entry);
+          live++;
+        }
+      else
+        g_assert_true (a != b);
+
+      if (g_str_equal (envoi_queue_entry_get_id (b), failed_id))
+        {
+          g_assert_cmpint (envoi_queue_entry_get_state (b), ==, ENVOI_QUEUE_STATE_FAILED);
+          g_assert_cmpuint (envoi_queue_entry_get_attempts (b), ==, 3);
+          g_assert_cmpstr (envoi_queue_entry_get_last_error (b), ==, "550 no");
+        }
+    }
+  g_assert_cmpuint (live, ==, 8 + 3);
+  g_assert_true (g_file_test (damaged_path, G_FILE_TEST_IS_REGULAR));
+
+  /* The order is the ids': the other account's three come last, as they were submitted last. */
+  for (guint i = 0; i < other->len; i++)
+    g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (listing.list, sync->len - 3 + i)),
+                     ==, g_ptr_array_index (other, i));
+
+  listing_clear (&listing);
+}
+
+/* While the worker reads the envelopes, the queue goes on: messages are removed, resident or
+ * not, and the caller lets the queue go. The listing holds what it needs; what it gives is
+ * alive, in order, without the messages removed before it read them; the queue goes once the
+ * listing is over. */
+static void
+test_list_async_dispose (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *fifo = NULL;
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GPtrArray) ids = enqueue_many (queue, "acct", 20);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GObject) still = NULL;
+  Listing listing = { 0 };
+  const guint removed[] = { 0, 1, 10, 11 };
+  GWeakRef weak;
+  gint64 end;
+
+  g_assert_cmpuint (envoi_queue_get_resident (queue), ==, 8);
+  fifo = make_fifo (dir, 1);
+  g_weak_ref_init (&weak, queue);
+
+  envoi_queue_list_async (queue, NULL, listed_cb, &listing);
+
+  /* Two resident, two outside the window. */
+  for (guint i = 0; i < G_N_ELEMENTS (removed); i++)
+    {
+      g_assert_true (envoi_queue_remove (queue, g_ptr_array_index (ids, removed[i]), &error));
+      g_assert_no_error (error);
+    }
+  g_clear_object (&queue);
+
+  release_fifo (fifo);
+  wait_listed (&listing);
+  g_assert_no_error (listing.error);
+
+  /* The resident ones removed may still be there (the listing holds them); the others were
+   * gone before the worker read them. */
+  g_assert_cmpuint (listing.list->len, >=, 20 - 4);
+  g_assert_cmpuint (listing.list->len, <=, 20 - 2);
+  for (guint i = 0, j = 0; i < listing.list->len; i++, j++)
+    {
+      EnvoiQueueEntry *entry = g_ptr_array_index (listing.list, i);
+      const char *id = envoi_queue_entry_get_id (entry);
+
+      while (j < ids->len && !g_str_equal (id, g_ptr_array_index (ids, j)))
+        j++;
+      g_assert_cmpuint (j, <, ids->len);
+      g_assert_cmpuint (j, !=, 10);
+      g_assert_cmpuint (j, !=, 11);
+      g_assert_cmpuint (envoi_queue_entry_get_attempts (entry), ==, 0);
+    }
+  listing_clear (&listing);
+
+  /* The task's last reference may go in its thread, just after the callback. */
+  end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while ((still = g_weak_ref_get (&weak)) != NULL)
+    {
+      g_clear_object (&still);
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (1000);
+    }
+  g_weak_ref_clear (&weak);
+}
+
+/* Cancelled before the worker starts or while it reads, the listing fails with
+ * G_IO_ERROR_CANCELLED. */
+static void
+test_list_async_cancel (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *fifo = NULL;
+  g_autofree char *second = NULL;
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GPtrArray) ids = enqueue_many (queue, "acct", 20);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Listing listing = { 0 };
+
+  g_cancellable_cancel (cancellable);
+  envoi_queue_list_async (queue, cancellable, listed_cb, &listing);
+  wait_listed (&listing);
+  g_assert_error (listing.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (listing.list);
+  listing_clear (&listing);
+
+  /* Cancelled once the worker is past the first FIFO, held by the second. */
+  g_clear_object (&cancellable);
+  cancellable = g_cancellable_new ();
+  fifo = make_fifo (dir, 1);
+  second = make_fifo (dir, 2);
+  envoi_queue_list_async (queue, cancellable, listed_cb, &listing);
+  release_fifo (fifo);
+  g_cancellable_cancel (cancellable);
+  release_fifo (second);
+  wait_listed (&listing);
+  g_assert_error (listing.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (listing.list);
+  listing_clear (&listing);
+
+  /* The queue is none the worse. */
+  envoi_queue_list_async (queue, NULL, listed_cb, &listing);
+  wait_listed (&listing);
+  g_assert_no_error (listing.error);
+  g_assert_cmpuint (listing.list->len, ==, ids->len);
+  listing_clear (&listing);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1094,6 +1375,9 @@ main (int   argc,
   g_test_add_func ("/envoi/queue/remove-dispose", test_remove_dispose);
   g_test_add_func ("/envoi/queue/remove-leftovers", test_remove_leftovers);
   g_test_add_func ("/envoi/queue/remove-in-place", test_remove_in_place);
+  g_test_add_func ("/envoi/queue/list-async", test_list_async);
+  g_test_add_func ("/envoi/queue/list-async-dispose", test_list_async_dispose);
+  g_test_add_func ("/envoi/queue/list-async-cancel", test_list_async_cancel);
 
   return g_test_run ();
 }

@@ -894,15 +894,17 @@ parse_header (const char  *data,
   return TRUE;
 }
 
+/* ID.msg of the spool in @directory, mapped, its header checked. It uses its arguments only, so
+ * that a listing may run it in a worker thread. */
 static GMappedFile *
-map_entry_file (EnvoiQueue  *self,
+map_entry_file (const char  *directory,
                 const char  *id,
                 gsize       *offset,
                 gsize       *env_length,
                 gsize       *msg_length,
                 GError     **error)
 {
-  g_autofree char *path = g_strconcat (self->directory, G_DIR_SEPARATOR_S, id, MSG_SUFFIX, NULL);
+  g_autofree char *path = g_strconcat (directory, G_DIR_SEPARATOR_S, id, MSG_SUFFIX, NULL);
   g_autoptr(GMappedFile) file = NULL;
 
   if (!(file = g_mapped_file_new (path, FALSE, error)))
@@ -915,9 +917,12 @@ map_entry_file (EnvoiQueue  *self,
   return g_steal_pointer (&file);
 }
 
-/* The envelope comes from ID.msg; ID.env, written when the state changed, overrides it. */
+/* The envelope comes from ID.msg; ID.env, written when the state changed, overrides it. The
+ * spool is @directory, open as @dir_fd; nothing else is used, so that a listing may run it in a
+ * worker thread. */
 static EnvoiQueueEntry *
-load_entry (EnvoiQueue  *self,
+load_entry (const char  *directory,
+            int          dir_fd,
             const char  *id,
             GError     **error)
 {
@@ -927,12 +932,12 @@ load_entry (EnvoiQueue  *self,
   g_autofree char *env_name = g_strconcat (id, ENV_SUFFIX, NULL);
   gsize offset, env_length, msg_length;
 
-  if (!(file = map_entry_file (self, id, &offset, &env_length, &msg_length, error)))
+  if (!(file = map_entry_file (directory, id, &offset, &env_length, &msg_length, error)))
     return NULL;
 
-  if (faccessat (self->dir_fd, env_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+  if (faccessat (dir_fd, env_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     {
-      g_autofree char *path = g_build_filename (self->directory, env_name, NULL);
+      g_autofree char *path = g_build_filename (directory, env_name, NULL);
 
       if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error))
         return NULL;
@@ -978,42 +983,47 @@ is_removed (const GError *error)
   return g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
 }
 
-/* The ids of the committed messages in the directory, sorted: names only, nothing is read. Those
- * being written by this queue are left out. With @tidy, also the housekeeping: orphaned temporary
- * files and state files left by a removal go, files with a bad name are moved aside. */
+/* What a look at the spool's names finds besides the messages: the scan's housekeeping. */
+typedef struct
+{
+  GPtrArray *temporary;  /* names of temporary files */
+  GPtrArray *states;     /* ids of the state files */
+  GPtrArray *bad;        /* names of message files whose id is not one */
+} Leftovers;
+
+/* The ids of the committed messages in @directory, sorted: names only, nothing is read. Those in
+ * @writing (may be NULL), being written by a submission, are left out. With @leftovers, also the
+ * other names a scan tidies. It uses its arguments only, so that a listing may run it in a worker
+ * thread. */
 static GPtrArray *
-list_ids (EnvoiQueue  *self,
-          gboolean     tidy,
-          GPtrArray   *damaged,
+read_ids (const char  *directory,
+          GHashTable  *writing,
+          Leftovers   *leftovers,
           GError     **error)
 {
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GDir) dir = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   const char *name;
 
-  if (!(dir = g_dir_open (self->directory, 0, error)))
+  if (!(dir = g_dir_open (directory, 0, error)))
     return NULL;
 
   while ((name = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *id = NULL;
-      struct stat st;
 
       if (g_str_has_prefix (name, TMP_PREFIX))
         {
-          /* A writer that died before renaming: it never acknowledged anything. */
-          if (tidy && fstatat (self->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-              now - st.st_mtime > ORPHAN_AGE_SECONDS)
-            unlinkat (self->dir_fd, name, 0);
+          if (leftovers != NULL)
+            g_ptr_array_add (leftovers->temporary, g_strdup (name));
           continue;
         }
 
       if (g_str_has_suffix (name, ENV_SUFFIX))
         {
-          if (tidy)
-            g_ptr_array_add (states, g_strndup (name, strlen (name) - strlen (ENV_SUFFIX)));
+          if (leftovers != NULL)
+            g_ptr_array_add (leftovers->states,
+                             g_strndup (name, strlen (name) - strlen (ENV_SUFFIX)));
           continue;
         }
 
@@ -1023,22 +1033,57 @@ list_ids (EnvoiQueue  *self,
       id = g_strndup (name, strlen (name) - strlen (MSG_SUFFIX));
       if (!envoi_queue_id_is_valid (id))
         {
-          if (tidy)
-            {
-              g_autoptr(GError) cause = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                                                             "not a queue file name");
-
-              g_ptr_array_add (damaged, damaged_error (name, cause));
-              quarantine (self, name);
-            }
+          if (leftovers != NULL)
+            g_ptr_array_add (leftovers->bad, g_strdup (name));
           continue;
         }
 
-      if (!g_hash_table_contains (self->writing, id))
+      if (writing == NULL || !g_hash_table_contains (writing, id))
         g_ptr_array_add (ids, g_steal_pointer (&id));
     }
 
   g_ptr_array_sort (ids, compare_ids);
+
+  return g_steal_pointer (&ids);
+}
+
+/* The ids for a scan, and its housekeeping: orphaned temporary files and state files left by a
+ * removal go, files with a bad name are moved aside. */
+static GPtrArray *
+list_ids (EnvoiQueue  *self,
+          GPtrArray   *damaged,
+          GError     **error)
+{
+  g_autoptr(GPtrArray) temporary = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
+  Leftovers leftovers = { temporary, states, bad };
+  g_autoptr(GPtrArray) ids = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (!(ids = read_ids (self->directory, self->writing, &leftovers, error)))
+    return NULL;
+
+  /* A writer that died before renaming: it never acknowledged anything. */
+  for (guint i = 0; i < temporary->len; i++)
+    {
+      const char *name = g_ptr_array_index (temporary, i);
+      struct stat st;
+
+      if (fstatat (self->dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          now - st.st_mtime > ORPHAN_AGE_SECONDS)
+        unlinkat (self->dir_fd, name, 0);
+    }
+
+  for (guint i = 0; i < bad->len; i++)
+    {
+      const char *name = g_ptr_array_index (bad, i);
+      g_autoptr(GError) cause = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                                                     "not a queue file name");
+
+      g_ptr_array_add (damaged, damaged_error (name, cause));
+      quarantine (self, name);
+    }
 
   /* The state of a message removed by a process that stopped before removing this. */
   for (guint i = 0; i < states->len; i++)
@@ -1071,7 +1116,7 @@ scan_entry (EnvoiQueue *self,
             GPtrArray  *damaged)
 {
   g_autoptr(GError) error = NULL;
-  EnvoiQueueEntry *entry = load_entry (self, id, &error);
+  EnvoiQueueEntry *entry = load_entry (self->directory, self->dir_fd, id, &error);
 
   if (entry == NULL && !is_removed (error))
     {
@@ -1183,7 +1228,7 @@ envoi_queue_scan (EnvoiQueue  *self,
 
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
 
-  if (!(ids = list_ids (self, TRUE, damaged_errors, error)))
+  if (!(ids = list_ids (self, damaged_errors, error)))
     return FALSE;
 
   /* Only the files above the mark are new, and are read. Below it, the files that are not
@@ -1317,7 +1362,7 @@ envoi_queue_load (EnvoiQueue  *self,
     return g_object_ref (entry);
 
   if (!envoi_queue_id_is_valid (id) || g_hash_table_contains (self->writing, id) ||
-      !(entry = load_entry (self, id, &local_error)))
+      !(entry = load_entry (self->directory, self->dir_fd, id, &local_error)))
     {
       if (local_error != NULL && !is_removed (local_error))
         g_propagate_error (error, g_steal_pointer (&local_error));
@@ -1330,42 +1375,189 @@ envoi_queue_load (EnvoiQueue  *self,
   return entry;
 }
 
-GPtrArray *
-envoi_queue_list (EnvoiQueue *self)
+/* Every committed message of the spool in @directory, open as @dir_fd, oldest first: the
+ * entries of @resident (id → entry) as they are, the others read from disk; damaged files are
+ * left to the next scan, the ids in @writing (may be NULL) left out. It uses its arguments only,
+ * so that a listing may run it in a worker thread with copies of its own. NULL when @cancellable
+ * is cancelled. */
+static GPtrArray *
+list_entries (const char   *directory,
+              int           dir_fd,
+              GHashTable   *resident,
+              GHashTable   *writing,
+              GCancellable *cancellable)
 {
   g_autoptr(GPtrArray) ids = NULL;
-  GPtrArray *list;
-
-  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+  g_autoptr(GPtrArray) list = NULL;
 
   /* Without the directory, at least what is resident. */
-  if (!(ids = list_ids (self, FALSE, NULL, NULL)))
+  if (!(ids = read_ids (directory, writing, NULL, NULL)))
     {
       GHashTableIter iter;
       gpointer value;
 
       list = g_ptr_array_new_with_free_func (g_object_unref);
-      g_hash_table_iter_init (&iter, self->entries);
+      g_hash_table_iter_init (&iter, resident);
       while (g_hash_table_iter_next (&iter, NULL, &value))
         g_ptr_array_add (list, g_object_ref (value));
       g_ptr_array_sort (list, compare_entries);
-      return list;
+      return g_steal_pointer (&list);
     }
 
   list = g_ptr_array_new_full (ids->len, g_object_unref);
   for (guint i = 0; i < ids->len; i++)
     {
       const char *id = g_ptr_array_index (ids, i);
-      EnvoiQueueEntry *entry = envoi_queue_lookup (self, id);
+      EnvoiQueueEntry *entry = g_hash_table_lookup (resident, id);
+
+      if (i % 256 == 0 && g_cancellable_is_cancelled (cancellable))
+        return NULL;
 
       /* Damaged ones are left to the next scan. */
       if (entry != NULL)
         g_ptr_array_add (list, g_object_ref (entry));
-      else if ((entry = load_entry (self, id, NULL)) != NULL)
+      else if ((entry = load_entry (directory, dir_fd, id, NULL)) != NULL)
         g_ptr_array_add (list, entry);
     }
 
-  return list;
+  return g_steal_pointer (&list);
+}
+
+GPtrArray *
+envoi_queue_list (EnvoiQueue *self)
+{
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+
+  return list_entries (self->directory, self->dir_fd, self->entries, self->writing, NULL);
+}
+
+/* What a listing's worker thread reads: copies taken when it starts, none of the queue's own. */
+typedef struct
+{
+  char       *directory;
+  int         dir_fd;     /* a duplicate of the queue's */
+  GHashTable *resident;   /* id → EnvoiQueueEntry (a reference): the windows as they were */
+  GHashTable *writing;    /* the ids being written then, or NULL */
+} ListData;
+
+static void
+list_data_free (gpointer user_data)
+{
+  ListData *data = user_data;
+
+  g_free (data->directory);
+  if (data->dir_fd >= 0)
+    close (data->dir_fd);
+  g_clear_pointer (&data->resident, g_hash_table_unref);
+  g_clear_pointer (&data->writing, g_hash_table_unref);
+  g_free (data);
+}
+
+static void
+list_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  ListData *data = task_data;
+  GPtrArray *list;
+
+  /* NULL only when cancelled. */
+  list = list_entries (data->directory, data->dir_fd, data->resident, data->writing, cancellable);
+  if (list != NULL)
+    g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
+  else if (!g_task_return_error_if_cancelled (task))
+    g_assert_not_reached ();
+}
+
+void
+envoi_queue_list_async (EnvoiQueue          *self,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GHashTableIter iter;
+  gpointer key, value;
+  ListData *data;
+
+  g_return_if_fail (ENVOI_IS_QUEUE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  /* The task holds the queue too, for _finish(); the thread needs none of it. */
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, envoi_queue_list_async);
+
+  data = g_new0 (ListData, 1);
+  g_task_set_task_data (task, data, list_data_free);
+  data->dir_fd = fcntl (self->dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (data->dir_fd < 0)
+    {
+      GError *error = NULL;
+
+      set_errno_error (&error, errno, _("open"), self->directory);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  data->directory = g_strdup (self->directory);
+  data->resident = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
+
+  /* The keys are the entries' ids, which never change. */
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (data->resident, key, g_object_ref (value));
+
+  if (g_hash_table_size (self->writing) > 0)
+    {
+      data->writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_iter_init (&iter, self->writing);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_hash_table_add (data->writing, g_strdup (key));
+    }
+
+  g_task_run_in_thread (task, list_thread);
+}
+
+GPtrArray *
+envoi_queue_list_finish (EnvoiQueue    *self,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_autoptr(GPtrArray) list = NULL;
+  gboolean writing;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == envoi_queue_list_async, NULL);
+
+  if (!(list = g_task_propagate_pointer (G_TASK (result), error)))
+    return NULL;
+
+  /* Back in the queue's thread: what became resident meanwhile is given as the live object, and
+   * a submission under way now is not committed yet. */
+  writing = g_hash_table_size (self->writing) > 0;
+  for (guint i = 0; i < list->len;)
+    {
+      EnvoiQueueEntry *entry = g_ptr_array_index (list, i);
+      const char *id = envoi_queue_entry_get_id (entry);
+      EnvoiQueueEntry *live = g_hash_table_lookup (self->entries, id);
+
+      if (live == NULL && writing && g_hash_table_contains (self->writing, id))
+        {
+          g_ptr_array_remove_index (list, i);
+          continue;
+        }
+
+      if (live != NULL && live != entry)
+        {
+          g_ptr_array_index (list, i) = g_object_ref (live);
+          g_object_unref (entry);
+        }
+      i++;
+    }
+
+  return g_steal_pointer (&list);
 }
 
 guint
@@ -1408,7 +1600,7 @@ envoi_queue_read_message (EnvoiQueue       *self,
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
   g_return_val_if_fail (ENVOI_IS_QUEUE_ENTRY (entry), NULL);
 
-  file = map_entry_file (self, envoi_queue_entry_get_id (entry), &offset, &env_length,
+  file = map_entry_file (self->directory, envoi_queue_entry_get_id (entry), &offset, &env_length,
                          &msg_length, error);
   if (file == NULL)
     return NULL;
@@ -1640,7 +1832,7 @@ envoi_queue_remove (EnvoiQueue  *self,
         }
       /* Not counted yet: the next scan will not find it, that is all. */
       if (counted)
-        entry = load_entry (self, id, &local_error);
+        entry = load_entry (self->directory, self->dir_fd, id, &local_error);
     }
   else
     entry = g_object_ref (g_hash_table_lookup (self->entries, id));

@@ -124,8 +124,24 @@ EnvoiQueueEntry *envoi_queue_load               (EnvoiQueue          *self,
                                                  const char          *id,
                                                  GError             **error);
 /* Every committed message, oldest first: the resident entries, and the others read from disk
- * for the moment, with the state written there. */
+ * for the moment, with the state written there. Damaged files are left out, for the next scan. */
 GPtrArray       *envoi_queue_list               (EnvoiQueue          *self);
+/* The same list, with the directory read and the envelopes outside the window parsed in a worker
+ * thread, which uses copies (the spool's path and descriptor, references to the resident entries,
+ * the ids being written) and nothing of the queue: the caller's thread goes on meanwhile, and
+ * the queue may be released before the listing is done (the task holds it until then). The
+ * result reflects the disk as the worker read it, put right in _finish(), in the queue's thread:
+ * every entry resident then is the live object, and a submission still being written is left
+ * out. A message removed while the listing runs may still appear: as the resident object it was
+ * (held, never freed) or as read before its removal; one added meanwhile may or may not. Fails
+ * only with G_IO_ERROR_CANCELLED, or when the spool's descriptor cannot be duplicated. */
+void             envoi_queue_list_async         (EnvoiQueue          *self,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+GPtrArray       *envoi_queue_list_finish        (EnvoiQueue          *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
 /* Every message known, resident or not. */
 guint            envoi_queue_get_length         (EnvoiQueue          *self);
 /* For the tests: how many entries are resident. */
