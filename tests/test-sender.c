@@ -16,9 +16,11 @@
 #include <gio/gunixfdmessage.h>
 #include <glib/gstdio.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "envoi-account.h"
@@ -1491,6 +1493,107 @@ test_window_failed (void)
   g_assert_cmpuint (count_messages ("sink"), ==, 19);
 }
 
+static gboolean
+one_sent_rest_waiting (gpointer data)
+{
+  return count_messages ("sink") >= 1 && count_state ("waiting-limit") == GPOINTER_TO_UINT (data);
+}
+
+typedef struct
+{
+  gboolean  done;
+  GVariant *list;
+  GError   *error;
+} ListReply;
+
+static void
+list_reply_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  ListReply *reply = user_data;
+
+  envoi_dbus_sender1_call_list_finish (ENVOI_DBUS_SENDER1 (source), &reply->list, result,
+                                       &reply->error);
+  reply->done = TRUE;
+}
+
+static gboolean
+list_replied (gpointer data)
+{
+  return ((ListReply *) data)->done;
+}
+
+/* List reads the messages outside the window in a worker thread, and the daemon goes on
+ * answering meanwhile. To hold the listing in the middle, without any timing: a FIFO in place of
+ * the oldest message outside the window, whose open() waits for a writer. GetUsage, sent after
+ * List, is answered while List cannot be; then the FIFO lets the listing go, and it skips it. */
+static void
+test_window_list_busy (void)
+{
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *queue_dir = envoi_queue_default_directory ();
+  g_autofree char *fifo = g_build_filename (queue_dir, "00000000000001-0000f1f0.msg", NULL);
+  ListReply reply = { 0 };
+  GVariantIter iter;
+  const char *id, *state;
+  guint hour = 0, day = 0, hourly = 0, daily = 0;
+  gint64 next_allowed = 0;
+  gint64 end;
+  guint listed = 0;
+  int fd;
+
+  reset ();
+  add_account ("yves", "sink", 1, NULL, NULL);
+  ids = spool_many ("yves", "someone@example.net", 200);
+
+  start_daemon ();
+  g_assert_true (wait_until (one_sent_rest_waiting, GUINT_TO_POINTER (199)));
+
+  /* Nothing scans the spool from here on (the limit holds every message), so only List reads
+   * the FIFO. */
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  p = proxy ();
+  g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (p), WAIT_SECONDS * 1000);
+  envoi_dbus_sender1_call_list (p, NULL, list_reply_cb, &reply);
+
+  envoi_dbus_sender1_call_get_usage_sync (p, "yves", &hour, &day, &hourly, &daily, &next_allowed,
+                                          NULL, &error);
+
+  /* The listing waits inside open() (a writer can open the FIFO only then): let it go. */
+  end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
+  while ((fd = open (fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+    {
+      g_assert_cmpint (errno, ==, ENXIO);
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (1000);
+    }
+  close (fd);
+  g_assert_cmpint (g_unlink (fifo), ==, 0);
+
+  /* Answered while the listing was held, before List's own answer. */
+  g_assert_no_error (error);
+  g_assert_false (reply.done);
+  g_assert_cmpuint (hour, ==, 1);
+  g_assert_cmpuint (hourly, ==, 1);
+  g_assert_cmpint (next_allowed, >, 0);
+
+  g_assert_true (wait_until (list_replied, &reply));
+  g_assert_no_error (reply.error);
+  g_variant_iter_init (&iter, reply.list);
+  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, NULL, &state, NULL, NULL, NULL,
+                              NULL, NULL, NULL))
+    {
+      g_assert_cmpstr (id, ==, g_ptr_array_index (ids, listed + 1));
+      g_assert_cmpstr (state, ==, "waiting-limit");
+      listed++;
+    }
+  g_assert_cmpuint (listed, ==, 199);
+  g_variant_unref (reply.list);
+}
+
 /* ---- The delivery agent (envoi-sender-transport) ------------------------------------------
  * The daemon keeps the queue and sends through an agent process it starts when there is mail:
  * libcurl, the keyring and GOA live there. */
@@ -2125,6 +2228,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/window-order", test_window_order);
   g_test_add_func ("/envoi/sender/window-limit", test_window_limit);
   g_test_add_func ("/envoi/sender/window-failed", test_window_failed);
+  g_test_add_func ("/envoi/sender/window-list-busy", test_window_list_busy);
   g_test_add_func ("/envoi/sender/damaged-file", test_damaged_file);
   g_test_add_func ("/envoi/sender/auth-failure-pauses", test_auth_failure_pauses);
   g_test_add_func ("/envoi/sender/missing-account", test_missing_account);

@@ -1128,16 +1128,45 @@ waiting_state (EnvoiSenderService  *self,
   return state;
 }
 
-static gboolean
-handle_list_cb (EnvoiSenderService    *self,
-                GDBusMethodInvocation *invocation,
-                EnvoiDBusSender1      *skeleton)
+typedef struct
 {
-  g_autoptr(GPtrArray) entries = envoi_queue_list (self->queue);
-  g_autoptr(GHashTable) allowed = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  EnvoiSenderService    *self;
+  GDBusMethodInvocation *invocation;
+} ListRequest;
+
+static void
+list_request_free (ListRequest *request)
+{
+  g_application_release (G_APPLICATION (request->self));
+  g_object_unref (request->self);
+  g_object_unref (request->invocation);
+  g_free (request);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ListRequest, list_request_free)
+
+/* Back on the main loop: the states of the messages outside the window come from the daemon's
+ * state of now, read here only. */
+static void
+list_ready_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(ListRequest) request = user_data;
+  EnvoiSenderService *self = request->self;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GHashTable) allowed = NULL;
+  g_autoptr(GError) error = NULL;
   gint64 now = g_get_real_time ();
   GVariantBuilder builder;
 
+  if (!(entries = envoi_queue_list_finish (ENVOI_QUEUE (source), result, &error)))
+    {
+      g_dbus_method_invocation_return_gerror (request->invocation, error);
+      return;
+    }
+
+  allowed = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssuxxsass)"));
   for (guint i = 0; i < entries->len; i++)
     {
@@ -1161,9 +1190,25 @@ handle_list_cb (EnvoiSenderService    *self,
                              last_error != NULL ? last_error : "");
     }
 
-  envoi_dbus_sender1_complete_list (skeleton, invocation, g_variant_builder_end (&builder));
+  envoi_dbus_sender1_complete_list (self->skeleton, request->invocation,
+                                    g_variant_builder_end (&builder));
   if (entries->len > 64)
     release_memory (self);
+}
+
+/* Reading thousands of envelopes from disk takes a while: a worker thread does it, and the main
+ * loop goes on delivering and answering meanwhile. The daemon stays until it has answered. */
+static gboolean
+handle_list_cb (EnvoiSenderService    *self,
+                GDBusMethodInvocation *invocation,
+                EnvoiDBusSender1      *skeleton)
+{
+  ListRequest *request = g_new0 (ListRequest, 1);
+
+  request->self = g_object_ref (self);
+  request->invocation = g_object_ref (invocation);
+  g_application_hold (G_APPLICATION (self));
+  envoi_queue_list_async (self->queue, self->cancellable, list_ready_cb, request);
 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
