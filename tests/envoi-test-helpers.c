@@ -3,7 +3,11 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include "envoi-test-helpers.h"
 
@@ -119,4 +123,20 @@ envoi_test_lookup_secret (EnvoiAccount *account,
   secret = envoi_secret_lookup_finish (envoi_test_wait (&result), &error);
   g_assert_no_error (error);
   return secret;
+}
+
+void
+envoi_test_release_fifo (const char *path)
+{
+  gint64 end = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  int fd;
+
+  while ((fd = open (path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+    {
+      g_assert_cmpint (errno, ==, ENXIO);
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (1000);
+    }
+  close (fd);
+  g_assert_cmpint (g_unlink (path), ==, 0);
 }

@@ -32,4 +32,9 @@ char         *envoi_test_lookup_secret          (EnvoiAccount *account,
 /* Ends the activated envoi-sender, if one runs, with SIGTERM, and waits until it is gone. */
 void          envoi_test_stop_sender_service    (void);
 
+/* A FIFO in the spool holds whoever reads the queue inside open() until a writer opens it; a
+ * writer can open it only then. Waits for that (at most 60 s), lets the reader go (it finds no
+ * message there) and removes the FIFO. */
+void          envoi_test_release_fifo           (const char   *path);
+
 G_END_DECLS

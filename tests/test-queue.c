@@ -1109,7 +1109,7 @@ wait_listed (Listing *listing)
 
 /* A FIFO in place of a message outside the window, with an id older than any other (the @n-th
  * oldest): a listing waits for it in open() once it has read the directory, until
- * release_fifo(). */
+ * envoi_test_release_fifo(). */
 static char *
 make_fifo (const char *dir,
            guint       n)
@@ -1120,24 +1120,6 @@ make_fifo (const char *dir,
   g_assert_cmpint (mkfifo (path, 0600), ==, 0);
 
   return path;
-}
-
-/* Waits until the listing is inside open() on the FIFO (a writer may only open it then), and
- * lets it go: it maps nothing there, and skips it as damaged. */
-static void
-release_fifo (const char *path)
-{
-  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-  int fd;
-
-  while ((fd = open (path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
-    {
-      g_assert_cmpint (errno, ==, ENXIO);
-      g_assert_cmpint (g_get_monotonic_time (), <, end);
-      g_usleep (1000);
-    }
-  close (fd);
-  g_assert_cmpint (g_unlink (path), ==, 0);
 }
 
 static void
@@ -1278,7 +1260,7 @@ test_list_async_dispose (void)
     }
   g_clear_object (&queue);
 
-  release_fifo (fifo);
+  envoi_test_release_fifo (fifo);
   wait_listed (&listing);
   g_assert_no_error (listing.error);
 
@@ -1337,9 +1319,9 @@ test_list_async_cancel (void)
   fifo = make_fifo (dir, 1);
   second = make_fifo (dir, 2);
   envoi_queue_list_async (queue, cancellable, listed_cb, &listing);
-  release_fifo (fifo);
+  envoi_test_release_fifo (fifo);
   g_cancellable_cancel (cancellable);
-  release_fifo (second);
+  envoi_test_release_fifo (second);
   wait_listed (&listing);
   g_assert_error (listing.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (listing.list);
