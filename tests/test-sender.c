@@ -1242,6 +1242,7 @@ write_service_file (void)
   g_autofree char *path = g_build_filename (dir, SENDER_BUS_NAME ".service", NULL);
   g_autofree char *contents = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
 
   /* The bus daemon's environment is not ours: pass what the daemon needs on its command line. */
   contents = g_strdup_printf ("[D-BUS Service]\n"
@@ -1257,9 +1258,10 @@ write_service_file (void)
   g_assert_no_error (error);
 
   /* Make the bus read it now rather than on its next scan. */
-  g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                               "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
-                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
 }
 
 /* ---- The queue's window: more messages than the daemon keeps in memory -------------------- */
