@@ -1235,6 +1235,19 @@ test_sendmail_fallback_other_version (void)
   fallback_with (TRUE);
 }
 
+/* Makes the bus read its service files now rather than on its next scan. */
+static void
+reload_bus_config (void)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
 static void
 write_service_file (void)
 {
@@ -1242,7 +1255,6 @@ write_service_file (void)
   g_autofree char *path = g_build_filename (dir, SENDER_BUS_NAME ".service", NULL);
   g_autofree char *contents = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
 
   /* The bus daemon's environment is not ours: pass what the daemon needs on its command line. */
   contents = g_strdup_printf ("[D-BUS Service]\n"
@@ -1257,11 +1269,7 @@ write_service_file (void)
   g_file_set_contents (path, contents, -1, &error);
   g_assert_no_error (error);
 
-  /* Make the bus read it now rather than on its next scan. */
-  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-  g_assert_no_error (error);
+  reload_bus_config ();
 }
 
 /* ---- The queue's window: more messages than the daemon keeps in memory -------------------- */
@@ -1773,9 +1781,7 @@ set_agent_idle_timeout (guint seconds)
   contents = g_strconcat (parts[0], env, parts[1], NULL);
   g_file_set_contents (path, contents, -1, &error);
   g_assert_no_error (error);
-  g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                               "org.freedesktop.DBus", "ReloadConfig", NULL, NULL,
-                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  reload_bus_config ();
 }
 
 /* With nothing to send the agent exits (here after 1 s); the next message starts a new one. */
