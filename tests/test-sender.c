@@ -1784,6 +1784,40 @@ set_agent_idle_timeout (guint seconds)
   reload_bus_config ();
 }
 
+/* Beyond what the delivery agent reads at once (256 KiB), the message is mapped from the queue
+ * file instead: it still arrives whole and in order. */
+static void
+test_agent_large_message (void)
+{
+  g_autoptr(GString) message = g_string_new ("Subject: large\n\n");
+  g_autoptr(GPtrArray) messages = NULL;
+  const char *to[] = { "someone@example.net", NULL };
+  Expect one = { "sink", 1 };
+  const guint n_lines = 100000;
+  g_autofree char *id = NULL;
+  const char *at;
+
+  reset ();
+  add_account ("lena", "sink", 50, NULL, NULL);
+  for (guint i = 0; i < n_lines; i++)
+    g_string_append_printf (message, "line %06u of a message of some 3 MiB\n", i);
+  id = submit_over_dbus (message->str, to);
+
+  g_assert_true (wait_until (has_messages, &one));
+  messages = read_messages ("sink");
+  g_assert_cmpuint (messages->len, ==, 2);
+  at = g_ptr_array_index (messages, 1);
+  for (guint i = 0; i < n_lines; i++)
+    {
+      char line[64];
+
+      g_snprintf (line, sizeof line, "line %06u of a message of some 3 MiB", i);
+      at = strstr (at, line);
+      g_assert_nonnull (at);
+    }
+  g_assert_true (wait_until (queue_empty, NULL));
+}
+
 /* With nothing to send the agent exits (here after 1 s); the next message starts a new one. */
 static void
 test_agent_idle_respawn (void)
@@ -2233,6 +2267,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/agent-daemon-maps-no-curl", test_agent_daemon_maps_no_curl);
   g_test_add_func ("/envoi/sender/agent-killed-mid-send", test_agent_killed_mid_send);
   g_test_add_func ("/envoi/sender/agent-idle-respawn", test_agent_idle_respawn);
+  g_test_add_func ("/envoi/sender/agent-large-message", test_agent_large_message);
   g_test_add_func ("/envoi/sender/goa-send", test_goa_send);
   g_test_add_func ("/envoi/sender/goa-token-refresh", test_goa_token_refresh);
   g_test_add_func ("/envoi/sender/goa-sign-in-needed", test_goa_sign_in_needed);

@@ -66,8 +66,34 @@ send_failure (Agent        *agent,
                             envoi_agent_failure_to_variant (serial, error), -1);
 }
 
-/* The message is read whole before the send starts: the queue file is the daemon's, and the
- * size limit (25 MiB by default) bounds what this holds. */
+/* Up to this size the message is read at once (a page-cache copy, cheaper than mapping and
+ * unmapping it in a threaded process); beyond, it is mapped, so that the main loop never waits
+ * for the disk: the pages are read as libcurl's thread sends them. */
+#define READ_AT_ONCE_MAX (256 * 1024)
+
+static GBytes *
+map_message (int       fd,
+             guint64   offset,
+             guint64   length,
+             GError  **error)
+{
+  g_autoptr(GMappedFile) mapped = NULL;
+  g_autoptr(GBytes) all = NULL;
+
+  if (!(mapped = g_mapped_file_new_from_fd (fd, FALSE, error)))
+    return NULL;
+  all = g_mapped_file_get_bytes (mapped);
+  if (offset + length > g_bytes_get_size (all))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "Could not read the message: the file is shorter than said");
+      return NULL;
+    }
+
+  return g_bytes_new_from_bytes (all, offset, length);
+}
+
+/* The queue file is the daemon's: the agent only reads the message's bytes in it. */
 static GBytes *
 read_message (int       fd,
               guint64   offset,
@@ -87,14 +113,10 @@ read_message (int       fd,
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "The message is too long");
       return NULL;
     }
+  if (length > READ_AT_ONCE_MAX)
+    return map_message (fd, offset, length, error);
 
-  data = g_try_malloc (MAX (length, 1));
-  if (data == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "Out of memory");
-      return NULL;
-    }
-
+  data = g_malloc (MAX (length, 1));
   while (done < length)
     {
       gssize n = pread (fd, data + done, length - done, offset + done);
