@@ -140,3 +140,20 @@ envoi_test_release_fifo (const char *path)
   close (fd);
   g_assert_cmpint (g_unlink (path), ==, 0);
 }
+
+guint
+envoi_test_count_files (const char *dir,
+                        const char *suffix)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  while (listing != NULL && (name = g_dir_read_name (listing)) != NULL)
+    {
+      if (suffix == NULL || g_str_has_suffix (name, suffix))
+        count++;
+    }
+
+  return count;
+}

@@ -37,4 +37,8 @@ void          envoi_test_stop_sender_service    (void);
  * message there) and removes the FIFO. */
 void          envoi_test_release_fifo           (const char   *path);
 
+/* How many names in @dir end with @suffix (NULL: any name); 0 when @dir does not exist. */
+guint         envoi_test_count_files            (const char   *dir,
+                                                 const char   *suffix);
+
 G_END_DECLS

@@ -792,25 +792,6 @@ test_window_recount (void)
   g_assert_false (g_file_test (late, G_FILE_TEST_EXISTS));
 }
 
-/* How many names in @dir end with @suffix (NULL: any name). */
-static guint
-count_names (const char *dir,
-             const char *suffix)
-{
-  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
-  const char *name;
-  guint count = 0;
-
-  g_assert_nonnull (listing);
-  while ((name = g_dir_read_name (listing)) != NULL)
-    {
-      if (suffix == NULL || g_str_has_suffix (name, suffix))
-        count++;
-    }
-
-  return count;
-}
-
 static gboolean
 is_listed (const char *dir,
            const char *name)
@@ -834,7 +815,7 @@ removals_done (const char *dir)
 {
   g_autofree char *removed = g_build_filename (dir, ".removed", NULL);
 
-  return count_names (removed, NULL) == 0 && count_names (dir, ".env") == 0;
+  return envoi_test_count_files (removed, NULL) == 0 && envoi_test_count_files (dir, ".env") == 0;
 }
 
 /* Removed files are unlinked by a worker thread, whenever it gets to them: waits for it, a
@@ -896,7 +877,7 @@ test_remove (void)
   g_assert_no_error (error);
   mark_failed (queue, envoi_queue_lookup (queue, g_ptr_array_index (ids, 2)));
   g_assert_null (envoi_queue_lookup (queue, g_ptr_array_index (ids, 2)));
-  g_assert_cmpuint (count_names (dir, ".env"), ==, 2);
+  g_assert_cmpuint (envoi_test_count_files (dir, ".env"), ==, 2);
 
   for (guint i = 0; i < ids->len; i++)
     {
@@ -916,7 +897,7 @@ test_remove (void)
 
   /* The files, and the state files, go. */
   g_assert_true (wait_for_removals (dir));
-  g_assert_cmpuint (count_names (dir, ".msg"), ==, 0);
+  g_assert_cmpuint (envoi_test_count_files (dir, ".msg"), ==, 0);
 
   /* Nothing for the next start either; `.removed/` is nothing to a scan. */
   again = envoi_queue_new (dir, &error);
@@ -961,7 +942,7 @@ test_remove_dispose (void)
 
   g_clear_object (&queue);
   g_assert_true (removals_done (dir));
-  g_assert_cmpuint (count_names (dir, ".msg"), ==, 0);
+  g_assert_cmpuint (envoi_test_count_files (dir, ".msg"), ==, 0);
 }
 
 /* What a process killed before its worker thread was done leaves: a message in `.removed/`
@@ -1025,9 +1006,9 @@ test_remove_leftovers (void)
         {
           /* Not even scanned: disposing of the queue waits for the unlinking. */
           g_clear_object (&queue);
-          g_assert_cmpuint (count_names (removed_dir, NULL), ==, 0);
+          g_assert_cmpuint (envoi_test_count_files (removed_dir, NULL), ==, 0);
           /* The state file is the scan's to drop, as it always was. */
-          g_assert_cmpuint (count_names (dir, ".env"), ==, 1);
+          g_assert_cmpuint (envoi_test_count_files (dir, ".env"), ==, 1);
           queue = envoi_queue_new (dir, NULL);
           g_assert_true (envoi_queue_scan (queue, NULL, NULL, &error));
           g_assert_no_error (error);
@@ -1063,7 +1044,7 @@ test_remove_in_place (void)
       g_assert_true (envoi_queue_remove (queue, g_ptr_array_index (ids, i), &error));
       g_assert_no_error (error);
     }
-  g_assert_cmpuint (count_names (dir, NULL), ==, 1);
+  g_assert_cmpuint (envoi_test_count_files (dir, NULL), ==, 1);
   assert_not_queued (queue, g_ptr_array_index (ids, 0));
 
   again = envoi_queue_new (dir, NULL);

@@ -1910,26 +1910,13 @@ goa_setup (const char *accepted_token,
   g_settings_sync ();
 }
 
-static guint
-count_files (const char *dir,
-             const char *suffix)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  guint count = 0;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    count += g_str_has_suffix (name, suffix);
-  return count;
-}
-
 static gboolean
 xoauth2_has_messages (gpointer data)
 {
   Expect *expect = data;
   g_autofree char *messages = g_build_filename (expect->listener, "messages", NULL);
 
-  return count_files (messages, ".eml") >= expect->count;
+  return envoi_test_count_files (messages, ".eml") >= expect->count;
 }
 
 static gboolean
