@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "envoi-account.h"
-#include "envoi-http-transport.h"
 #include "envoi-secret.h"
 
 G_DEFINE_QUARK (envoi-secret-error-quark, envoi_secret_error)
@@ -170,7 +169,7 @@ secret_op_new (EnvoiAccount *account,
     case ENVOI_SERVICE_HTTP:
       {
         /* The API's host, so that the item says where the key is for. */
-        g_autofree char *url = envoi_http_transport_dup_url (account);
+        g_autofree char *url = envoi_account_dup_http_url (account);
         g_autoptr(GUri) uri = url != NULL ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
 
         op->host = g_strdup (uri != NULL && g_uri_get_host (uri) != NULL ? g_uri_get_host (uri) : "");
