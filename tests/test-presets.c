@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "envoi-account.h"
+#include "envoi-preset-parser.h"
 #include "envoi-presets.h"
 #include "envoi-test-helpers.h"
 

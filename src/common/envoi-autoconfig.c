@@ -15,6 +15,7 @@
 #include "envoi-account.h"
 #include "envoi-account-store.h"
 #include "envoi-autoconfig.h"
+#include "envoi-preset-parser.h"
 #include "envoi-presets.h"
 
 /* The chain asks, in this order, and stops at the first answer with an encrypted server:

@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
+#include "envoi-preset-parser.h"
 #include "envoi-presets.h"
 #include "envoi-providers-resources.h"
 
