@@ -16,7 +16,7 @@
 #include "envoi-goa.h"
 #include "envoi-goa-choice.h"
 #include "envoi-incoming-group.h"
-#include "envoi-presets.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-secret.h"
 #include "envoi-test-panel.h"
 #include "envoi-test-run.h"
@@ -861,7 +861,7 @@ address_changed_cb (EnvoiAccountDialog *self)
   if (self->is_new && adw_combo_row_get_selected (self->provider_row) == 0 &&
       *text_of (self->host_row) == '\0')
     {
-      EnvoiPreset *preset = envoi_presets_lookup_address (text_of (self->address_row));
+      EnvoiPreset *preset = envoi_preset_catalog_lookup_address (text_of (self->address_row));
 
       for (guint i = 0; preset != NULL && i < self->presets->len; i++)
         if (g_ptr_array_index (self->presets, i) == preset)
@@ -1479,7 +1479,7 @@ static void
 envoi_account_dialog_init (EnvoiAccountDialog *self)
 {
   g_autoptr(GtkStringList) providers = gtk_string_list_new (NULL);
-  GListModel *builtin = envoi_presets_get_builtin ();
+  GListModel *builtin = envoi_preset_catalog_get_builtin ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
 

@@ -16,7 +16,7 @@
 #include "envoi-account-store.h"
 #include "envoi-autoconfig.h"
 #include "envoi-preset-parser.h"
-#include "envoi-presets.h"
+#include "envoi-preset-catalog.h"
 
 /* The chain asks, in this order, and stops at the first answer with an encrypted server:
  *
@@ -800,7 +800,7 @@ static void
 run_preset_stage (GTask *task)
 {
   Lookup *lookup = g_task_get_task_data (task);
-  EnvoiPreset *preset = envoi_presets_lookup_domain (lookup->domain);
+  EnvoiPreset *preset = envoi_preset_catalog_lookup_domain (lookup->domain);
   EnvoiAutoconfigResult *result = NULL;
   GError *error = NULL;
 
