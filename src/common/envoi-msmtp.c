@@ -996,71 +996,6 @@ msmtp_schema (void)
   return &schema;
 }
 
-static void
-lookup_retrieve_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SecretValue) value = NULL;
-  const char *text;
-
-  value = secret_retrievable_retrieve_secret_finish (SECRET_RETRIEVABLE (source), result, &error);
-  if (error != NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        /* Translators: %s says why the keyring could not be read. */
-        g_task_return_new_error (task, ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_FAILED,
-                                 _("Could not read msmtp's password from the keyring: %s"),
-                                 error->message);
-      return;
-    }
-
-  text = value != NULL ? secret_value_get_text (value) : NULL;
-  g_task_return_pointer (task, text != NULL ? g_strdup (text) : NULL,
-                         (GDestroyNotify) envoi_secret_free);
-}
-
-/* A search rather than secret_password_lookup(): the lookup path of libsecret 0.20 leaks the
- * reply it reads (valgrind), the search path does not. */
-static void
-lookup_search_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  GCancellable *cancellable;
-  GList *items;
-
-  items = secret_password_search_finish (result, &error);
-  if (error != NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        /* Translators: %s says why the keyring could not be read. */
-        g_task_return_new_error (task, ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_FAILED,
-                                 _("Could not read msmtp's password from the keyring: %s"),
-                                 error->message);
-      return;
-    }
-
-  if (items == NULL)
-    {
-      g_task_return_pointer (task, NULL, NULL);
-      return;
-    }
-
-  cancellable = g_task_get_cancellable (task);
-  secret_retrievable_retrieve_secret (items->data, cancellable, lookup_retrieve_cb,
-                                      g_steal_pointer (&task));
-  g_list_free_full (items, g_object_unref);
-}
-
 void
 envoi_msmtp_lookup_password_async (const char          *host,
                                    const char          *user,
@@ -1068,31 +1003,24 @@ envoi_msmtp_lookup_password_async (const char          *host,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (host != NULL);
   g_return_if_fail (user != NULL);
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, envoi_msmtp_lookup_password_async);
 
   attributes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   g_hash_table_insert (attributes, (char *) "host", g_strdup (host));
   g_hash_table_insert (attributes, (char *) "service", g_strdup ("smtp"));
   g_hash_table_insert (attributes, (char *) "user", g_strdup (user));
 
-  secret_password_searchv (msmtp_schema (), attributes, SECRET_SEARCH_UNLOCK, cancellable,
-                           lookup_search_cb, g_steal_pointer (&task));
+  envoi_secret_search_async (msmtp_schema (), attributes, cancellable, callback, user_data);
 }
 
 char *
 envoi_msmtp_lookup_password_finish (GAsyncResult  *result,
                                     GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return envoi_secret_search_finish (result, error);
 }
 
 /* ---- import ------------------------------------------------------------------------------- */
