@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "envoi-account.h"
+#include "envoi-account-import.h"
 #include "envoi-account-store.h"
 #include "envoi-goa.h"
 #include "envoi-secret.h"
@@ -461,19 +462,7 @@ import_data_free (ImportData *data)
 }
 
 static void
-import_save (ImportData *data)
-{
-  g_autoptr(EnvoiAccount) values = envoi_goa_account_to_envoi (data->goa_account);
-  const char *address = envoi_account_get_address (values);
-  g_autofree char *id = NULL;
-
-  id = envoi_account_store_make_id (data->store, *address != '\0' ? address : data->goa_account->smtp_host);
-  data->account = envoi_account_copy_as (values, id);
-  envoi_account_store_add (data->store, data->account);
-}
-
-static void
-import_store_cb (GObject      *source,
+import_added_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
@@ -481,14 +470,26 @@ import_store_cb (GObject      *source,
   ImportData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!envoi_secret_store_finish (result, &error))
+  data->account = envoi_account_import_finish (result, &data->password_imported, &error);
+  if (data->account == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
-  data->password_imported = TRUE;
   g_task_return_boolean (task, TRUE);
+}
+
+/* Takes @task. */
+static void
+import_add (GTask      *task,
+            const char *password)
+{
+  ImportData *data = g_task_get_task_data (task);
+  g_autoptr(EnvoiAccount) values = envoi_goa_account_to_envoi (data->goa_account);
+
+  envoi_account_import_async (data->store, values, password, g_task_get_cancellable (task),
+                              import_added_cb, task);
 }
 
 static void
@@ -498,7 +499,6 @@ import_password_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(EnvoiSecretString) password = NULL;
-  ImportData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
   password = envoi_goa_get_password_finish (result, &error);
@@ -508,15 +508,7 @@ import_password_cb (GObject      *source,
       return;
     }
 
-  import_save (data);
-  if (password == NULL)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-
-  envoi_secret_store_async (data->account, ENVOI_SERVICE_SMTP, password,
-                            g_task_get_cancellable (task), import_store_cb, g_object_ref (task));
+  import_add (g_steal_pointer (&task), password);
 }
 
 static void
@@ -615,8 +607,7 @@ envoi_goa_import_async (GDBusConnection     *bus,
 
   if (goa_account->oauth2 || !goa_account->smtp_use_auth)
     {
-      import_save (data);
-      g_task_return_boolean (task, TRUE);
+      import_add (g_steal_pointer (&task), NULL);
       return;
     }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "envoi-account.h"
+#include "envoi-account-import.h"
 #include "envoi-account-store.h"
 #include "envoi-msmtp.h"
 #include "envoi-secret.h"
@@ -1065,7 +1066,7 @@ import_return (GTask *task)
 }
 
 static void
-import_store_cb (GObject      *source,
+import_added_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
@@ -1073,13 +1074,13 @@ import_store_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   ImportData *data = g_task_get_task_data (task);
 
-  if (!envoi_secret_store_finish (result, &error))
+  data->account = envoi_account_import_finish (result, &data->password_imported, &error);
+  if (data->account == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  data->password_imported = TRUE;
   import_return (task);
 }
 
@@ -1090,22 +1091,9 @@ import_with_password (GTask      *task,
   EnvoiMsmtpConfig *self = g_task_get_source_object (task);
   ImportData *data = g_task_get_task_data (task);
   Entry *entry = g_ptr_array_index (self->entries, GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "index")));
-  const char *address = envoi_account_get_address (entry->account);
-  g_autofree char *id = NULL;
 
-  id = envoi_account_store_make_id (data->store,
-                                    *address != '\0' ? address : envoi_account_get_host (entry->account));
-  data->account = envoi_account_copy_as (entry->account, id);
-  envoi_account_store_add (data->store, data->account);
-
-  if (password == NULL || *password == '\0')
-    {
-      import_return (task);
-      return;
-    }
-
-  envoi_secret_store_async (data->account, ENVOI_SERVICE_SMTP, password,
-                            g_task_get_cancellable (task), import_store_cb, g_object_ref (task));
+  envoi_account_import_async (data->store, entry->account, password,
+                              g_task_get_cancellable (task), import_added_cb, g_object_ref (task));
 }
 
 static void
