@@ -14,26 +14,13 @@
 #include "envoi-account-import.h"
 #include "envoi-secret.h"
 
-typedef struct
-{
-  EnvoiAccount *account;   /* the added one */
-  gboolean      password_imported;
-} ImportData;
-
-static void
-import_data_free (ImportData *data)
-{
-  g_clear_object (&data->account);
-  g_free (data);
-}
-
 static void
 store_cb (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  ImportData *data = g_task_get_task_data (task);
+  EnvoiAccount *account = g_object_get_data (G_OBJECT (task), "account");
   GError *error = NULL;
 
   if (!envoi_secret_store_finish (result, &error))
@@ -42,8 +29,8 @@ store_cb (GObject      *source,
       return;
     }
 
-  data->password_imported = TRUE;
-  g_task_return_boolean (task, TRUE);
+  g_object_set_data (G_OBJECT (task), "password-imported", GINT_TO_POINTER (TRUE));
+  g_task_return_pointer (task, g_object_ref (account), g_object_unref);
 }
 
 void
@@ -55,31 +42,30 @@ envoi_account_import_async (EnvoiAccountStore   *store,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(EnvoiAccount) account = NULL;
   g_autofree char *id = NULL;
   const char *address;
-  ImportData *data;
 
   g_return_if_fail (ENVOI_IS_ACCOUNT_STORE (store));
   g_return_if_fail (ENVOI_IS_ACCOUNT (values));
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, envoi_account_import_async);
-  data = g_new0 (ImportData, 1);
-  g_task_set_task_data (task, data, (GDestroyNotify) import_data_free);
 
   address = envoi_account_get_address (values);
   id = envoi_account_store_make_id (store, *address != '\0' ? address
                                                             : envoi_account_get_host (values));
-  data->account = envoi_account_copy_as (values, id);
-  envoi_account_store_add (store, data->account);
+  account = envoi_account_copy_as (values, id);
+  envoi_account_store_add (store, account);
 
   if (password == NULL || *password == '\0')
     {
-      g_task_return_boolean (task, TRUE);
+      g_task_return_pointer (task, g_steal_pointer (&account), g_object_unref);
       return;
     }
 
-  envoi_secret_store_async (data->account, ENVOI_SERVICE_SMTP, password, cancellable,
+  g_object_set_data_full (G_OBJECT (task), "account", g_object_ref (account), g_object_unref);
+  envoi_secret_store_async (account, ENVOI_SERVICE_SMTP, password, cancellable,
                             store_cb, g_steal_pointer (&task));
 }
 
@@ -88,15 +74,12 @@ envoi_account_import_finish (GAsyncResult  *result,
                              gboolean      *password_imported,
                              GError       **error)
 {
-  ImportData *data;
+  EnvoiAccount *account;
 
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
 
-  if (!g_task_propagate_boolean (G_TASK (result), error))
-    return NULL;
-
-  data = g_task_get_task_data (G_TASK (result));
-  if (password_imported != NULL)
-    *password_imported = data->password_imported;
-  return g_object_ref (data->account);
+  account = g_task_propagate_pointer (G_TASK (result), error);
+  if (account != NULL && password_imported != NULL)
+    *password_imported = g_object_get_data (G_OBJECT (result), "password-imported") != NULL;
+  return account;
 }
