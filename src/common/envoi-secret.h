@@ -48,6 +48,15 @@ void      envoi_secret_lookup_async  (EnvoiAccount         *account,
 char     *envoi_secret_lookup_finish (GAsyncResult         *result,
                                       GError              **error);
 
+/* The first item with @attributes under @schema, read (see envoi-secret.c). */
+void      envoi_secret_search_async  (const SecretSchema   *schema,
+                                      GHashTable           *attributes,
+                                      GCancellable         *cancellable,
+                                      GAsyncReadyCallback   callback,
+                                      gpointer              user_data);
+char     *envoi_secret_search_finish (GAsyncResult         *result,
+                                      GError              **error);
+
 /* Clears the account's items for one service, or for all of them with service < 0. */
 void      envoi_secret_clear_async   (const char           *account_id,
                                       int                   service,
