@@ -78,7 +78,7 @@ envoi_history_record_to_variant (const EnvoiHistoryRecord *self)
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  return g_variant_new ("(xxssss^asstus)",
+  return g_variant_new ("(xxssss^assstus)",
                         self->id, self->time,
                         self->queue_id ? self->queue_id : "",
                         self->account_id ? self->account_id : "",
@@ -100,7 +100,7 @@ envoi_history_record_from_variant (GVariant *variant)
   g_return_val_if_fail (g_variant_is_of_type (variant, G_VARIANT_TYPE (ENVOI_HISTORY_RECORD_VARIANT_TYPE)), NULL);
 
   self = g_new0 (EnvoiHistoryRecord, 1);
-  g_variant_get (variant, "(xxssss^asstus)",
+  g_variant_get (variant, "(xxssss^assstus)",
                  &self->id, &self->time, &self->queue_id, &self->account_id, &self->outcome,
                  &self->from, &self->recipients, &self->subject, &self->message_id,
                  &self->size, &self->attempts, &self->reply);
