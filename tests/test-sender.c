@@ -2510,6 +2510,61 @@ test_history_killed (void)
     g_assert_false (g_str_has_prefix (name, "history.db.damaged"));
 }
 
+/* A message sent with the suite's password (AUTH PLAIN): its record holds the server's reply
+ * and nothing of the password. The history is kept in the session's scratch directory, so the
+ * secret canary scan after the suite (tests/check-canary.py) reads it whatever later tests do. */
+static void
+test_history_no_secret (void)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("mona");
+  g_autofree char *err = NULL;
+  g_autofree char *state = state_dir ();
+  g_autofree char *kept = g_build_filename (envoi_test_env ("ENVOI_TEST_DIR"), "history-kept", NULL);
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint files = 0;
+
+  reset ();
+  g_object_set (account,
+                "address", "mona@example.org",
+                "host", "127.0.0.1",
+                "port", (guint) envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"),
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_PLAIN,
+                "username", ENVOI_TEST_USER,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+  store_password (account, ENVOI_TEST_PASSWORD);
+
+  g_assert_cmpint (run_sendmail ("Subject: with a password\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (1)));
+  all = history ("");
+  g_assert_cmpstr (((EnvoiHistoryRecord *) all->pdata[0])->outcome, ==, "sent");
+  g_assert_true (g_str_has_prefix (((EnvoiHistoryRecord *) all->pdata[0])->reply, "250"));
+
+  /* As it is on disk once the daemon has left. */
+  stop_daemon (SIGTERM);
+  g_assert_cmpint (g_mkdir_with_parents (kept, 0700), ==, 0);
+  dir = g_dir_open (state, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (state, name, NULL);
+      g_autofree char *to = g_build_filename (kept, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (!g_str_has_prefix (name, "history.db"))
+        continue;
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_null (g_strstr_len (contents, length, ENVOI_TEST_PASSWORD));
+      g_assert_true (g_file_set_contents (to, contents, length, NULL));
+      files++;
+    }
+  g_assert_cmpuint (files, >=, 1);
+}
+
 /* 12,000 records with the default limits: the newest 10,000 stay. 11,997 are written the way
  * the daemon writes them, three more by the daemon itself, with the settings' defaults. */
 static void
@@ -2620,6 +2675,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/history-sent-and-failed", test_history_sent_and_failed);
   g_test_add_func ("/envoi/sender/history-killed", test_history_killed);
   g_test_add_func ("/envoi/sender/history-bounded", test_history_bounded);
+  g_test_add_func ("/envoi/sender/history-no-secret", test_history_no_secret);
 
   status = g_test_run ();
 
