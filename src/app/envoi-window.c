@@ -12,6 +12,7 @@
 #include "envoi-account.h"
 #include "envoi-account-dialog.h"
 #include "envoi-background.h"
+#include "envoi-history-view.h"
 #include "envoi-msmtp-transfer.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
@@ -41,6 +42,8 @@ struct _EnvoiWindow
   GtkListBox           *account_list;
   AdwPreferencesGroup  *queue_group;
   GtkListBox           *queue_list;
+  AdwViewStack         *view_stack;
+  EnvoiHistoryView     *history_view;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiWindow, envoi_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -573,6 +576,7 @@ proxy_ready_cb (GObject      *source,
     }
 
   self->sender = sender;
+  envoi_history_view_set_sender (self->history_view, sender);
   g_signal_connect_object (sender, "message-changed", G_CALLBACK (schedule_queue_refresh), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (sender, "usage-changed", G_CALLBACK (usage_changed_cb), self,
@@ -642,6 +646,7 @@ envoi_window_class_init (EnvoiWindowClass *klass)
 
   object_class->dispose = envoi_window_dispose;
 
+  g_type_ensure (ENVOI_TYPE_HISTORY_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, toast_overlay);
@@ -649,6 +654,8 @@ envoi_window_class_init (EnvoiWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, account_list);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, queue_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, queue_list);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, history_view);
 
   gtk_widget_class_install_action (widget_class, "window.add-account", NULL, add_account_action);
   gtk_widget_class_install_action (widget_class, "window.edit-account", "s", edit_account_action);
@@ -699,4 +706,15 @@ envoi_window_new (EnvoiApplication *application)
                                         proxy_ready_cb, g_object_ref (self));
 
   return self;
+}
+
+/* Shows the History view; returns it (for tests and screenshots). */
+EnvoiHistoryView *
+envoi_window_show_history (EnvoiWindow *self)
+{
+  g_return_val_if_fail (ENVOI_IS_WINDOW (self), NULL);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "history");
+
+  return self->history_view;
 }
