@@ -150,6 +150,8 @@ test_queue_shows_refusal_and_cancel (void)
   /* 550 fails the message at once: the window shows it, the reason and the two buttons. */
   g_assert_true (wait_until (refused_message_shown, window));
   g_assert_nonnull (strstr (first_queue_subtitle (window), "550"));
+  /* What the message is: its Subject, read by the sender (Describe), and when it was queued. */
+  g_assert_nonnull (strstr (first_queue_subtitle (window), "“refused” · queued "));
   row = gtk_widget_get_first_child (template_child (window, "queue_list"));
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==,
                    "nobody@example.org");

@@ -33,6 +33,7 @@ struct _EnvoiHistoryView
   GtkSearchEntry   *search_entry;
   GtkStack         *stack;
   GtkListBox       *list;
+  AdwStatusPage    *error_page;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiHistoryView, envoi_history_view, GTK_TYPE_WIDGET)
@@ -331,10 +332,23 @@ history_cb (GObject      *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
-      g_dbus_error_strip_remote_error (error);
       g_ptr_array_set_size (self->records, 0);
       show (self, NULL);
-      toast (self, error->message);
+      /* Said where the history would be, not in a toast: the view may not even be shown. */
+      if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
+        adw_status_page_set_description (self->error_page,
+                                         _("The background sender is not installed: other programs cannot "
+                                           "send mail through Envoi until it is."));
+      else
+        {
+          g_autofree char *message = NULL;
+
+          g_dbus_error_strip_remote_error (error);
+          /* Translators: %s says why the background sender could not be reached */
+          message = g_strdup_printf (_("The background sender cannot be reached: %s"), error->message);
+          adw_status_page_set_description (self->error_page, message);
+        }
+      gtk_stack_set_visible_child_name (self->stack, "error");
       return;
     }
 
@@ -491,6 +505,7 @@ envoi_history_view_class_init (EnvoiHistoryViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiHistoryView, search_entry);
   gtk_widget_class_bind_template_child (widget_class, EnvoiHistoryView, stack);
   gtk_widget_class_bind_template_child (widget_class, EnvoiHistoryView, list);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiHistoryView, error_page);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
 
   gtk_widget_class_install_action (widget_class, "history.send-again", "s", send_again_action);

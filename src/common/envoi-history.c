@@ -432,22 +432,26 @@ has_empty_line (GByteArray *data)
   return FALSE;
 }
 
-/* The Subject (decoded) and Message-ID of the message in @fd, from its header alone. */
-static void
-read_headers (Job *job)
+gboolean
+envoi_history_read_headers (int       fd,
+                            goffset   offset,
+                            gsize     length,
+                            char    **subject,
+                            char    **message_id)
 {
   g_autoptr(GByteArray) data = g_byte_array_new ();
   g_autoptr(GMimeStream) stream = NULL;
   g_autoptr(GMimeParser) parser = NULL;
   g_autoptr(GMimeMessage) message = NULL;
-  gsize limit = MIN (job->length, MAX_HEADER_BYTES);
+  gsize limit = MIN (length, MAX_HEADER_BYTES);
   guint8 buffer[8192];
   const char *value;
 
+  g_return_val_if_fail (fd >= 0, FALSE);
+
   while (data->len < limit)
     {
-      ssize_t n = pread (job->fd, buffer, MIN (sizeof buffer, limit - data->len),
-                         job->fd_offset + data->len);
+      ssize_t n = pread (fd, buffer, MIN (sizeof buffer, limit - data->len), offset + data->len);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -460,23 +464,41 @@ read_headers (Job *job)
     }
 
   if (data->len == 0)
-    return;
+    return FALSE;
 
   stream = g_mime_stream_mem_new_with_byte_array (g_steal_pointer (&data));
   parser = g_mime_parser_new_with_stream (stream);
   message = g_mime_parser_construct_message (parser, NULL);
   if (message == NULL)
+    return FALSE;
+
+  if (subject != NULL)
+    *subject = (value = g_mime_message_get_subject (message)) != NULL ? g_utf8_make_valid (value, -1) : NULL;
+  if (message_id != NULL)
+    *message_id = (value = g_mime_message_get_message_id (message)) != NULL ? g_utf8_make_valid (value, -1) : NULL;
+
+  return TRUE;
+}
+
+/* The Subject (decoded) and Message-ID of the message in @fd, from its header alone. */
+static void
+read_headers (Job *job)
+{
+  g_autofree char *subject = NULL;
+  g_autofree char *message_id = NULL;
+
+  if (!envoi_history_read_headers (job->fd, job->fd_offset, job->length, &subject, &message_id))
     return;
 
-  if (*job->record->subject == '\0' && (value = g_mime_message_get_subject (message)) != NULL)
+  if (*job->record->subject == '\0' && subject != NULL)
     {
       g_free (job->record->subject);
-      job->record->subject = g_utf8_make_valid (value, -1);
+      job->record->subject = g_steal_pointer (&subject);
     }
-  if (*job->record->message_id == '\0' && (value = g_mime_message_get_message_id (message)) != NULL)
+  if (*job->record->message_id == '\0' && message_id != NULL)
     {
       g_free (job->record->message_id);
-      job->record->message_id = g_utf8_make_valid (value, -1);
+      job->record->message_id = g_steal_pointer (&message_id);
     }
 }
 

@@ -82,4 +82,12 @@ GPtrArray          *envoi_history_read          (const char          *path,
                                                  const char          *search,
                                                  GError             **error);
 
+/* The Subject (decoded) and Message-ID of the message at @offset in @fd, from its header
+ * alone (read with pread: the file position is left alone). Blocks: for a worker thread. */
+gboolean            envoi_history_read_headers  (int                  fd,
+                                                 goffset              offset,
+                                                 gsize                length,
+                                                 char               **subject,
+                                                 char               **message_id);
+
 G_END_DECLS

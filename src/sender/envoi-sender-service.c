@@ -324,6 +324,76 @@ history_ready_cb (GObject      *source,
   g_free (request);
 }
 
+/* Describe: the Subject and Message-ID of queued messages, read in a worker thread. */
+
+static void
+describe_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  EnvoiSenderService *self = source_object;
+  const char * const *ids = task_data;
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sa{sv}}"));
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(EnvoiQueueEntry) entry = NULL;
+      g_autofree char *subject = NULL;
+      g_autofree char *message_id = NULL;
+      GVariantBuilder details;
+      goffset offset;
+      gsize length;
+      int fd;
+      const char *none[] = { NULL };
+
+      if (!envoi_queue_id_is_valid (ids[i]))
+        continue;
+      entry = envoi_queue_entry_new (ids[i], "", "", none);
+      if ((fd = envoi_queue_open_message (self->queue, entry, &offset, &length, NULL)) < 0)
+        continue;
+      envoi_history_read_headers (fd, offset, length, &subject, &message_id);
+      close (fd);
+
+      g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&details, "{sv}", "subject", g_variant_new_string (subject ? subject : ""));
+      g_variant_builder_add (&details, "{sv}", "message-id", g_variant_new_string (message_id ? message_id : ""));
+      g_variant_builder_add (&builder, "{s@a{sv}}", ids[i], g_variant_builder_end (&details));
+    }
+
+  g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&builder)),
+                         (GDestroyNotify) g_variant_unref);
+}
+
+static void
+describe_ready_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  EnvoiSenderService *self = ENVOI_SENDER_SERVICE (source);
+  g_autoptr(GVariant) details = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  envoi_dbus_sender1_complete_describe (self->skeleton, invocation, details);
+  g_application_release (G_APPLICATION (self));
+}
+
+static gboolean
+handle_describe_cb (EnvoiSenderService    *self,
+                    GDBusMethodInvocation *invocation,
+                    const char * const    *ids,
+                    EnvoiDBusSender1      *skeleton)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, describe_ready_cb, g_object_ref (invocation));
+
+  g_application_hold (G_APPLICATION (self));
+  g_task_set_task_data (task, g_strdupv ((char **) ids), (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, describe_thread);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* Read by the history's worker thread: the main loop goes on delivering meanwhile. */
 static gboolean
 handle_history_cb (EnvoiSenderService    *self,
@@ -1697,6 +1767,7 @@ envoi_sender_service_init (EnvoiSenderService *self)
   g_signal_connect_object (self->skeleton, "handle-flush", G_CALLBACK (handle_flush_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->skeleton, "handle-get-usage", G_CALLBACK (handle_get_usage_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->skeleton, "handle-history", G_CALLBACK (handle_history_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-describe", G_CALLBACK (handle_describe_cb), self, G_CONNECT_SWAPPED);
 }
 
 EnvoiSenderService *
