@@ -22,6 +22,8 @@
 /* The headers are read up to here: a Subject further down is not looked for. */
 #define MAX_HEADER_BYTES (256 * 1024)
 #define SCHEMA_VERSION 1
+/* How long a record may wait for others to share its transaction. */
+#define BATCH_DELAY_MS 20
 
 typedef enum
 {
@@ -679,13 +681,28 @@ worker (gpointer data)
       g_autoptr(GPtrArray) adds = g_ptr_array_new ();
       Job *job = g_async_queue_pop (self->jobs);
 
-      do
+      gint64 deadline = g_get_monotonic_time () + BATCH_DELAY_MS * 1000;
+      gboolean waiting = job->kind == JOB_ADD;
+
+      /* A record waits a little for others, so that a burst is written in few transactions
+       * (each one an fsync); a query or a flush does not wait. */
+      for (;;)
         {
+          gint64 left;
+
           g_ptr_array_add (batch, job);
           if (job->kind == JOB_ADD)
             g_ptr_array_add (adds, job);
+          else
+            waiting = FALSE;
+
+          if ((job = g_async_queue_try_pop (self->jobs)) != NULL)
+            continue;
+          left = deadline - g_get_monotonic_time ();
+          if (!waiting || left <= 0 ||
+              (job = g_async_queue_timeout_pop (self->jobs, left)) == NULL)
+            break;
         }
-      while ((job = g_async_queue_try_pop (self->jobs)) != NULL);
 
       /* Writes first: a query or a flush asked after them sees them. */
       if (adds->len > 0)
