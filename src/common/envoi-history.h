@@ -32,7 +32,7 @@ G_DECLARE_FINAL_TYPE (EnvoiHistory, envoi_history, ENVOI, HISTORY, GObject)
  * a torn write is rolled back by SQLite, and a damaged file is set aside (renamed
  * `history.db.damaged-TIME`) and a new one begun, never fatal. One worker thread owns the
  * connection and does all the reading and writing, so nothing here blocks the caller's
- * thread; records that come together are written in one transaction. */
+ * thread; records that come within 20 ms of each other are written in one transaction. */
 EnvoiHistory       *envoi_history_new           (const char          *path);
 char               *envoi_history_default_path  (void);
 const char         *envoi_history_get_path      (EnvoiHistory        *self);
