@@ -447,6 +447,18 @@ send_again_action (GtkWidget  *widget,
                                  send_again_cb, g_object_ref (self));
 }
 
+/* Shown again: the ages ("5 minutes ago") have moved on, and the queue may have changed. */
+static void
+envoi_history_view_map (GtkWidget *widget)
+{
+  EnvoiHistoryView *self = ENVOI_HISTORY_VIEW (widget);
+
+  GTK_WIDGET_CLASS (envoi_history_view_parent_class)->map (widget);
+
+  if (self->sender != NULL)
+    schedule_refresh (self);
+}
+
 static void
 envoi_history_view_dispose (GObject *object)
 {
@@ -493,6 +505,8 @@ envoi_history_view_class_init (EnvoiHistoryViewClass *klass)
 
   object_class->dispose = envoi_history_view_dispose;
   object_class->get_property = envoi_history_view_get_property;
+
+  widget_class->map = envoi_history_view_map;
 
   properties[PROP_LOADING] =
     g_param_spec_boolean ("loading", NULL, NULL, FALSE,
