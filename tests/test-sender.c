@@ -2565,6 +2565,59 @@ test_history_no_secret (void)
   g_assert_cmpuint (files, >=, 1);
 }
 
+static gboolean
+one_deferred (gpointer data)
+{
+  return count_state ("deferred") >= 1;
+}
+
+/* A message cancelled while it waits leaves a "cancelled" record with the reason it waited. */
+static void
+test_history_cancelled (void)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("nina");
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *id = NULL;
+  EnvoiHistoryRecord *record;
+
+  reset ();
+  /* Nothing listens on port 1: refused, a temporary failure, tried again in a minute. */
+  g_object_set (account,
+                "address", "nina@example.org",
+                "host", "127.0.0.1",
+                "port", (guint) 1,
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_NONE,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+
+  g_assert_cmpint (run_sendmail ("Subject: never mind\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (one_deferred, NULL));
+
+  p = proxy ();
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get_child (list, 0, "(s&s&suxx&s^a&s&s)", &id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+  envoi_dbus_sender1_call_cancel_sync (p, id, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (1)));
+  all = history ("");
+  g_assert_cmpuint (all->len, ==, 1);
+  record = all->pdata[0];
+  g_assert_cmpstr (record->outcome, ==, "cancelled");
+  g_assert_cmpstr (record->queue_id, ==, id);
+  g_assert_cmpstr (record->subject, ==, "never mind");
+  g_assert_cmpstr (record->account_id, ==, "nina");
+  g_assert_cmpstr (record->reply, !=, "");
+  g_assert_cmpuint (record->attempts, >=, 1);
+}
+
 /* 12,000 records with the default limits: the newest 10,000 stay. 11,997 are written the way
  * the daemon writes them, three more by the daemon itself, with the settings' defaults. */
 static void
@@ -2676,6 +2729,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/history-killed", test_history_killed);
   g_test_add_func ("/envoi/sender/history-bounded", test_history_bounded);
   g_test_add_func ("/envoi/sender/history-no-secret", test_history_no_secret);
+  g_test_add_func ("/envoi/sender/history-cancelled", test_history_cancelled);
 
   status = g_test_run ();
 
