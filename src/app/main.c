@@ -9,6 +9,7 @@
 #include <locale.h>
 
 #include "envoi-application.h"
+#include "envoi-runtime.h"
 
 int
 main (int   argc,
@@ -18,6 +19,7 @@ main (int   argc,
   const char *localedir = g_getenv ("ENVOI_LOCALEDIR");
 
   /* ENVOI_LOCALEDIR lets `make run` and the tests use the catalogues of the build tree. */
+  envoi_runtime_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -28,6 +28,7 @@
 #include "envoi-agent-account.h"
 #include "envoi-agent-channel.h"
 #include "envoi-agent-protocol.h"
+#include "envoi-runtime.h"
 
 typedef struct
 {
@@ -362,6 +363,7 @@ main (int   argc,
   /* Never outlive the daemon, even if the socket stayed open somewhere. */
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 
+  envoi_runtime_init ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ENVOI_LOCALEDIR") ? g_getenv ("ENVOI_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

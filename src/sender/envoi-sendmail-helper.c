@@ -29,6 +29,7 @@
 
 #include "envoi-account-store.h"
 #include "envoi-queue.h"
+#include "envoi-runtime.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
 #include "envoi-sendmail-options.h"
@@ -237,8 +238,15 @@ submit (EnvoiSendmailOptions *options)
     return envoi_sendmail_fail (exit_code_for (error), "%s", error->message);
   g_ptr_array_remove_index (options->recipients, options->recipients->len - 1);
 
-  /* Queued and durable: from here on the message will go, whatever happens to the nudge. */
-  if (!nudge_daemon () && !start_daemon (&error))
+  /* Queued and durable: from here on the message will go, whatever happens to the nudge.
+   * With no session bus at all nobody is logged in (a nightly job): the sender starts at the
+   * next login, as the spool holds mail, and that is no news for the job's output. */
+  if (nudge_daemon ())
+    return EX_OK;
+
+  if (!envoi_runtime_session_bus_exists ())
+    g_debug ("No session bus: the message waits for the next login");
+  else if (!start_daemon (&error))
     {
       g_dbus_error_strip_remote_error (error);
       g_printerr ("envoi-sendmail: %s\n",
@@ -314,6 +322,7 @@ main (int   argc,
   EnvoiSendmailOptions options = { .mode = ENVOI_SENDMAIL_MODE_SEND, .recipients = recipients };
   g_autofree char *message = NULL;
 
+  envoi_runtime_init ();
   envoi_sendmail_init_locale ();
 
   /* Registers the daemon's D-Bus error names: its errors come back in the queue's domain. */

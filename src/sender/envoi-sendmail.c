@@ -31,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "envoi-runtime.h"
 #include "envoi-sendmail-options.h"
 #include "envoi-submit-protocol.h"
 #include "envoi-size-limit.h"
@@ -307,6 +308,8 @@ main (int   argc,
   EnvoiSendmailOptions options = { .mode = ENVOI_SENDMAIL_MODE_SEND, .recipients = recipients };
   g_autofree char *message = NULL;
 
+  /* Before anything looks for the socket; the helper inherits what it exports. */
+  envoi_runtime_init ();
   envoi_sendmail_init_locale ();
 
   if (envoi_sendmail_parse_options (argc, argv, &options, &message) != ENVOI_SENDMAIL_PARSE_OK ||

@@ -12,6 +12,7 @@
 #include <locale.h>
 #include <unistd.h>
 
+#include "envoi-runtime.h"
 #include "envoi-sender-service.h"
 
 static gboolean
@@ -47,6 +48,10 @@ main (int   argc,
       execv ("/proc/self/exe", argv);
       g_unsetenv ("G_SLICE");  /* no /proc: carry on as we are */
     }
+
+  /* Started from a session without XDG_RUNTIME_DIR or a bus address: the same sockets and bus
+   * as envoi-sendmail finds. */
+  envoi_runtime_init ();
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ENVOI_LOCALEDIR") ? g_getenv ("ENVOI_LOCALEDIR") : LOCALEDIR);
