@@ -192,13 +192,15 @@ delivered_within() {
   done
 }
 
-# Runs the installed envoi-sendmail as cron would, the message from a pipe; sets rc.
+# Runs the installed envoi-sendmail as Debian's cron does (its flags, its environment), the
+# message from a pipe; sets rc.
 cron_sendmail() {
   local token=$1
   shift
   rc=0
   printf 'Subject: %s\nFrom: cron@example.org\n\nfrom cron: %s\n' "$token" "$token" |
-    env -i "${system_env[@]}" "$sendmail" -i "$@" >"$work/$token.out" 2>"$work/$token.err" || rc=$?
+    env -i "${system_env[@]}" "$sendmail" -FCronDaemon -i -B8BITMIME -oem "$@" \
+      >"$work/$token.out" 2>"$work/$token.err" || rc=$?
 }
 
 expect_quiet_success() {

@@ -62,6 +62,8 @@ struct _EnvoiSenderService
   guint              sync_id;
   guint              idle_id;
   guint              scan_id;
+  gboolean           scanning;     /* an envoi_queue_scan_async() under way */
+  gboolean           scan_again;   /* and another one asked for meanwhile */
   guint              trim_id;
   guint              trims_left;
   guint              idle_timeout;
@@ -242,18 +244,10 @@ add_entry (EnvoiSenderService *self,
 }
 
 static void
-scan_queue (EnvoiSenderService *self)
+take_scan (EnvoiSenderService *self,
+           GPtrArray          *added,
+           GPtrArray          *damaged)
 {
-  g_autoptr(GPtrArray) added = NULL;
-  g_autoptr(GPtrArray) damaged = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!envoi_queue_scan (self->queue, &added, &damaged, &error))
-    {
-      g_warning ("%s", error->message);
-      return;
-    }
-
   for (guint i = 0; i < damaged->len; i++)
     log_event (self, "-", "-", "damaged", ((GError *) g_ptr_array_index (damaged, i))->message);
 
@@ -268,13 +262,71 @@ scan_queue (EnvoiSenderService *self)
     release_memory (self);
 }
 
+static void
+scan_queue (EnvoiSenderService *self)
+{
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!envoi_queue_scan (self->queue, &added, &damaged, &error))
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+
+  take_scan (self, added, damaged);
+}
+
+static void start_scan (EnvoiSenderService *self);
+
+static void
+scan_ready_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(EnvoiSenderService) self = user_data;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->scanning = FALSE;
+  if (!envoi_queue_scan_finish (ENVOI_QUEUE (source), result, &added, &damaged, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("%s", error->message);
+      return;
+    }
+
+  take_scan (self, added, damaged);
+  if (self->scan_again)
+    start_scan (self);
+}
+
+/* The scan of a nudge or of the spool watch: the listing and the reading of the new files in a
+ * worker thread, so that a long spool does not stall the main loop. One at a time; one asked for
+ * meanwhile follows it, as it may have missed what caused it. */
+static void
+start_scan (EnvoiSenderService *self)
+{
+  if (self->scanning)
+    {
+      self->scan_again = TRUE;
+      return;
+    }
+
+  self->scanning = TRUE;
+  self->scan_again = FALSE;
+  envoi_queue_scan_async (self->queue, self->cancellable, scan_ready_cb, g_object_ref (self));
+}
+
 static gboolean
 scan_idle_cb (gpointer user_data)
 {
   EnvoiSenderService *self = user_data;
 
   self->scan_id = 0;
-  scan_queue (self);
+  start_scan (self);
 
   return G_SOURCE_REMOVE;
 }
