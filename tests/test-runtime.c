@@ -125,7 +125,8 @@ test_systemd_dir_checks (void)
     g_assert_null (dir);
 }
 
-/* The guard of `envoi-sender --if-queued`: a committed message, not a temporary file. */
+/* The guard of `envoi-sender --if-queued`: a committed message that may still go, not a
+ * temporary file, nor one that failed for good. */
 static void
 test_spool_guard (void)
 {
@@ -146,6 +147,10 @@ test_spool_guard (void)
       g_assert_true (g_file_set_contents (env, "x", 1, NULL));
       g_assert_false (envoi_autostart_spool_holds_mail ());
       g_assert_true (g_file_set_contents (msg, "x", 1, NULL));
+      g_assert_true (envoi_autostart_spool_holds_mail ());
+      g_assert_true (g_file_set_contents (env, "[State]\nstate=failed\n", -1, NULL));
+      g_assert_false (envoi_autostart_spool_holds_mail ());
+      g_assert_true (g_file_set_contents (env, "[State]\nstate=deferred\n", -1, NULL));
       g_assert_true (envoi_autostart_spool_holds_mail ());
 
       g_unlink (msg);

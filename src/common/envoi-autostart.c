@@ -12,8 +12,30 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "envoi-autostart.h"
 #include "envoi-queue.h"
+#include "envoi-queue-entry.h"
+
+/* A message that failed for good keeps its file for the window to show, with state=failed in
+ * its ID.env (a state change always writes that file): nothing to send at login. */
+static gboolean
+has_failed (const char *directory,
+            const char *msg_name)
+{
+  g_autofree char *id = g_strndup (msg_name, strlen (msg_name) - strlen (".msg"));
+  g_autofree char *env_name = g_strconcat (id, ".env", NULL);
+  g_autofree char *path = g_build_filename (directory, env_name, NULL);
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autofree char *state = NULL;
+
+  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, NULL))
+    return FALSE;
+  state = g_key_file_get_string (keyfile, "State", "state", NULL);
+
+  return g_strcmp0 (state, envoi_queue_state_to_string (ENVOI_QUEUE_STATE_FAILED)) == 0;
+}
 
 gboolean
 envoi_autostart_spool_holds_mail (void)
@@ -24,7 +46,7 @@ envoi_autostart_spool_holds_mail (void)
 
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
     {
-      if (name[0] != '.' && g_str_has_suffix (name, ".msg"))
+      if (name[0] != '.' && g_str_has_suffix (name, ".msg") && !has_failed (directory, name))
         return TRUE;
     }
 

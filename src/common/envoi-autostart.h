@@ -9,7 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* Whether a committed message (ID.msg) is in the default spool: names only, nothing is read.
+/* Whether a message that may still go is in the default spool: an ID.msg whose ID.env, if
+ * any, does not say it failed for good.
  * The guard of `envoi-sender --if-queued`, which the login unit, the XDG autostart entry and the
  * Background portal's autostart run. */
 gboolean   envoi_autostart_spool_holds_mail  (void);
