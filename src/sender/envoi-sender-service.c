@@ -52,6 +52,7 @@ struct _EnvoiSenderService
   GSocket           *nudge;
   GSource           *nudge_source;
   GFileMonitor      *spool_monitor;
+  GHashTable        *spool_seen;     /* ids of the messages the watch saw land since its scan */
   guint              spool_scan_id;
   int                autostart;  /* asked of the Background portal: -1 not yet, else the value */
   EnvoiSubmitSocket *submit;
@@ -850,9 +851,20 @@ static gboolean
 spool_scan_cb (gpointer user_data)
 {
   EnvoiSenderService *self = user_data;
+  GHashTableIter iter;
+  gpointer id;
+  gboolean unknown = FALSE;
 
   self->spool_scan_id = 0;
-  queue_scan (self);
+
+  /* What came through the submit socket is resident by now: no scan for those. */
+  g_hash_table_iter_init (&iter, self->spool_seen);
+  while (!unknown && g_hash_table_iter_next (&iter, &id, NULL))
+    unknown = envoi_queue_lookup (self->queue, id) == NULL;
+  g_hash_table_remove_all (self->spool_seen);
+
+  if (unknown)
+    queue_scan (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -879,6 +891,7 @@ spool_changed_cb (EnvoiSenderService *self,
   if (name == NULL || name[0] == '.' || !g_str_has_suffix (name, ".msg"))
     return;
 
+  g_hash_table_add (self->spool_seen, g_strndup (name, strlen (name) - strlen (".msg")));
   if (self->spool_scan_id == 0)
     self->spool_scan_id = g_timeout_add (SPOOL_SCAN_DELAY_MS, spool_scan_cb, self);
 }
@@ -909,6 +922,7 @@ static void
 close_spool_monitor (EnvoiSenderService *self)
 {
   g_clear_handle_id (&self->spool_scan_id, g_source_remove);
+  g_hash_table_remove_all (self->spool_seen);
   if (self->spool_monitor != NULL)
     {
       g_file_monitor_cancel (self->spool_monitor);
@@ -1660,6 +1674,7 @@ envoi_sender_service_dispose (GObject *object)
   EnvoiSenderService *self = ENVOI_SENDER_SERVICE (object);
 
   g_clear_pointer (&self->deliveries, g_hash_table_unref);
+  g_clear_pointer (&self->spool_seen, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->submit);
   g_clear_object (&self->store);
@@ -1696,6 +1711,7 @@ envoi_sender_service_init (EnvoiSenderService *self)
 {
   self->log_fd = -1;
   self->autostart = -1;
+  self->spool_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->deliveries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->skeleton = envoi_dbus_sender1_skeleton_new ();
