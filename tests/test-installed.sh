@@ -259,6 +259,15 @@ sleep 1
 ! grep -lqs -- "$token" "$ENVOI_TEST_SMTP_MESSAGES"/plain/*.eml || fail "$token: sent with nobody logged in?"
 echo "ok 3 - logged out: exit 0, stderr empty, the message on disk"
 
+# The queue from a terminal with nobody logged in: read from the spool, no sender started.
+waiting_id=$(basename "$(grep -ls -- "$token" "$spool"/*.msg)" .msg)
+rc=0
+env -i "${system_env[@]}" "$sendmail" -bp >"$work/bp.out" 2>"$work/bp.err" || rc=$?
+[ "$rc" = 0 ] && [ ! -s "$work/bp.err" ] || { cat "$work/bp.err" >&2; fail "-bp logged out: exit $rc"; }
+grep -q "^$waiting_id .* queued  *cron  <cron@example.org> . someone@example.org" "$work/bp.out" ||
+  { cat "$work/bp.out" >&2; fail "-bp logged out does not list $waiting_id"; }
+echo "ok 3b - logged out: envoi-sendmail -bp lists the waiting message"
+
 # A job of a user with no account (root's, typically): exit 78 and the reason.
 mkdir -p "$work/noaccount"
 rc=0
