@@ -17,7 +17,8 @@
 #  1. sender running: delivered within 5 s, exit 0, nothing on stderr (the submit socket);
 #  2. bus, no sender: the same (the helper finds the bus and activates the sender);
 #  3. logged out (no bus, no sender, no keyring): exit 0, nothing on stderr, the message on
-#     disk; a job of a user without an account gets exit 78 and the reason;
+#     disk, and `envoi-sendmail -bp` lists it from the spool; a job of a user without an
+#     account gets exit 78 and the reason;
 #  4. log in: a bus, the keyring, then the installed autostart entry's Exec= and the enabled
 #     login unit's ExecStart=, nothing else: delivered within 30 s;
 #  5. a message moved into the spool by hand, no nudge: delivered within 2 s.
@@ -266,7 +267,7 @@ env -i "${system_env[@]}" "$sendmail" -bp >"$work/bp.out" 2>"$work/bp.err" || rc
 [ "$rc" = 0 ] && [ ! -s "$work/bp.err" ] || { cat "$work/bp.err" >&2; fail "-bp logged out: exit $rc"; }
 grep -q "^$waiting_id .* queued  *cron  <cron@example.org> . someone@example.org" "$work/bp.out" ||
   { cat "$work/bp.out" >&2; fail "-bp logged out does not list $waiting_id"; }
-echo "ok 3b - logged out: envoi-sendmail -bp lists the waiting message"
+echo "ok 4 - logged out: envoi-sendmail -bp lists the waiting message"
 
 # A job of a user with no account (root's, typically): exit 78 and the reason.
 mkdir -p "$work/noaccount"
@@ -275,7 +276,7 @@ printf 'Subject: x\n\nx\n' | env -i "${system_env[@]}" HOME="$work/noaccount" \
   "$sendmail" -i someone@example.org 2>"$work/noaccount.err" || rc=$?
 [ "$rc" = 78 ] || fail "no account: exit $rc instead of 78"
 grep -q "No mail account is set up" "$work/noaccount.err" || fail "no account: no reason given"
-echo "ok 4 - no account: exit 78, $(cat "$work/noaccount.err")"
+echo "ok 5 - no account: exit 78, $(cat "$work/noaccount.err")"
 
 # --- 4. Logging in ------------------------------------------------------------------------
 start_bus
@@ -299,7 +300,7 @@ env -i "${session_env[@]}" sh -c "exec $dest$unit_exec" >"$work/unit.log" 2>&1 &
 pids+=($!)
 
 delivered_within "$token" 30 "$start" || { cat "$work/autostart.log" "$work/unit.log" >&2; fail "$token: not delivered within 30 s of the login"; }
-echo "ok 5 - login: autostart entry and login unit, delivered"
+echo "ok 6 - login: autostart entry and login unit, delivered"
 
 # --- 5. The spool is watched ------------------------------------------------------------
 # A message written into another user's spool (nobody logged in there, so nothing nudged),
@@ -318,6 +319,6 @@ file=$(grep -ls -- "$token" "$other"/.local/share/envoi/queue/*.msg) || fail "$t
 start=$(now)
 mv "$file" "$spool/"
 delivered_within "$token" 2 "$start" || fail "$token: a message moved into the spool was not picked up within 2 s"
-echo "ok 6 - spool watched: a message moved in by hand delivered"
+echo "ok 7 - spool watched: a message moved in by hand delivered"
 
-echo "1..6"
+echo "1..7"
