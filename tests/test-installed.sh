@@ -42,6 +42,7 @@ uid=$(id -u)
 user=$(id -un)
 run=/run/user/$uid
 made_run=""
+made_parent=""
 work=$(mktemp -d "${TMPDIR:-/tmp}/envoi-installed.XXXXXX")
 pids=()
 lock_fd=""
@@ -60,12 +61,18 @@ cleanup() {
   else
     rm -rf "$run/envoi" "$run/bus" "$run/keyring"
   fi
+  [ -z "$made_parent" ] || rmdir /run/user 2>/dev/null || true
   if [ -z "${ENVOI_TEST_KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
 }
 trap cleanup EXIT
 
+# A machine without logind may have no /run/user at all (the mount point, or the parent of what
+# we create, goes again at the end).
+if [ ! -d /run/user ]; then
+  mkdir -m 0755 /run/user 2>/dev/null || { echo "cannot create /run/user: skipped"; exit 77; }
+  made_parent=1
+fi
 if [ "$mode" = namespace ]; then
-  mkdir -p /run/user
   mount -t tmpfs -o mode=0755 envoi-test /run/user
   mkdir -m 0700 "$run"
 else
