@@ -108,5 +108,14 @@ main (int   argc,
   g_unix_signal_add (SIGTERM, quit_cb, service);
   g_unix_signal_add (SIGINT, quit_cb, service);
 
+  /* At login the bus may have started one meanwhile (a program submitted mail): that one sends. */
+  if (if_queued && !g_application_register (G_APPLICATION (service), NULL, &error))
+    {
+      if (sender_running ())
+        return 0;
+      g_printerr ("envoi-sender: %s\n", error->message);
+      return 1;
+    }
+
   return g_application_run (G_APPLICATION (service), 1, argv);
 }
