@@ -302,11 +302,24 @@ unit_exec=$(exec_line ExecStart "$unit")
 [ -n "$autostart_exec" ] && [ -n "$unit_exec" ] || fail "no command in the autostart entry or the unit"
 # What the session manager and systemd would run, from DESTDIR.
 env -i "${session_env[@]}" sh -c "exec $dest$autostart_exec" >"$work/autostart.log" 2>&1 &
-pids+=($!)
+autostart_pid=$!
+pids+=("$autostart_pid")
 env -i "${session_env[@]}" sh -c "exec $dest$unit_exec" >"$work/unit.log" 2>&1 &
-pids+=($!)
+unit_pid=$!
+pids+=("$unit_pid")
 
 delivered_within "$token" 30 "$start" || { cat "$work/autostart.log" "$work/unit.log" >&2; fail "$token: not delivered within 30 s of the login"; }
+# Where both run (they should not: the entry is hidden under systemd), one sends and the other
+# gives way at once, quietly.
+running=$(sender_pid)
+for pid in "$autostart_pid" "$unit_pid"; do
+  [ "$pid" = "$running" ] && continue
+  status=0
+  wait "$pid" || status=$?
+  [ "$status" = 0 ] || fail "the second sender at login exited $status"
+done
+[ ! -s "$work/autostart.log" ] && [ ! -s "$work/unit.log" ] ||
+  { cat "$work/autostart.log" "$work/unit.log" >&2; fail "the senders started at login wrote errors"; }
 echo "ok 6 - login: autostart entry and login unit, delivered"
 
 # --- 5. The spool is watched ------------------------------------------------------------
