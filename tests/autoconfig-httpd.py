@@ -97,13 +97,14 @@ def _smtp_port(name, default):
 
 QUICK = config("quick.test", [("localhost", _smtp_port("TLS", "465"), "SSL", "password-cleartext")],
                username="%EMAILLOCALPART%")
+QUICK_STALL = config("quickstall.test", [("localhost", _smtp_port("STALL", "465"), "SSL",
+                                         "password-cleartext")], username="%EMAILLOCALPART%")
 ANSWERS.update({
     ("ispdb.test", "/v1.1/quick.test"): QUICK,
     ("127.0.0.1", "/v1.1/quick.test"): QUICK,
     # Signing in never ends: the listener accepts and stays silent.
-    ("ispdb.test", "/v1.1/quickstall.test"):
-        config("quickstall.test", [("localhost", _smtp_port("STALL", "465"), "SSL",
-                                    "password-cleartext")], username="%EMAILLOCALPART%"),
+    ("ispdb.test", "/v1.1/quickstall.test"): QUICK_STALL,
+    ("127.0.0.1", "/v1.1/quickstall.test"): QUICK_STALL,
     # The most secure server is closed (port 1): the next one, STARTTLS, signs in.
     ("ispdb.test", "/v1.1/quickfallback.test"):
         config("quickfallback.test", [("localhost", _smtp_port("STARTTLS", "587"), "STARTTLS",

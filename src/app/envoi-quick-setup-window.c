@@ -142,6 +142,10 @@ show_error (EnvoiQuickSetupWindow *self,
       else
         hint = envoi_smtp_error_dup_hint (error, account);
       show_problem (self, envoi_smtp_error_get_title (error), error->message, hint);
+      /* A refused login is most often a mistyped password: the cursor goes there. */
+      if (error->code == ENVOI_SMTP_ERROR_AUTH_FAILED ||
+          error->code == ENVOI_SMTP_ERROR_APP_PASSWORD_REQUIRED)
+        gtk_widget_grab_focus (GTK_WIDGET (self->password_row));
       return;
     }
 
