@@ -13,6 +13,7 @@
 
 #include "autoconfig-httpd.h"
 #include "envoi-account-store.h"
+#include "envoi-presets.h"
 #include "envoi-quick-setup.h"
 #include "envoi-test-helpers.h"
 
@@ -398,6 +399,46 @@ test_cancel_sign_in (void)
   assert_nothing_saved ();
 }
 
+/* A refused password gets the advice of a built-in preset; other failures, and presets that
+ * came from the network, the connection test's hint. */
+static void
+test_hints (void)
+{
+  g_autoptr(EnvoiPreset) gmail = envoi_presets_lookup_id ("gmail");
+  g_autoptr(GError) auth = g_error_new_literal (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_AUTH_FAILED, "x");
+  g_autoptr(GError) app = g_error_new_literal (ENVOI_SMTP_ERROR,
+                                               ENVOI_SMTP_ERROR_APP_PASSWORD_REQUIRED, "x");
+  g_autoptr(GError) refused = g_error_new_literal (ENVOI_SMTP_ERROR,
+                                                   ENVOI_SMTP_ERROR_CONNECTION_REFUSED, "x");
+  g_autofree char *generic_auth = envoi_smtp_error_dup_hint (auth, NULL);
+  g_autofree char *generic_refused = envoi_smtp_error_dup_hint (refused, NULL);
+  g_autofree char *hint = NULL;
+  g_autoptr(EnvoiQuickSetup) setup = make_setup ();
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (gmail);
+  hint = envoi_quick_setup_dup_hint_for (gmail, auth, NULL);
+  g_assert_cmpstr (hint, ==, "Check the password. This provider needs: "
+                             "An app password (16 letters) from your Google Account.");
+  g_clear_pointer (&hint, g_free);
+  hint = envoi_quick_setup_dup_hint_for (gmail, app, NULL);
+  g_assert_nonnull (strstr (hint, "An app password (16 letters)"));
+  g_clear_pointer (&hint, g_free);
+  hint = envoi_quick_setup_dup_hint_for (gmail, refused, NULL);
+  g_assert_cmpstr (hint, ==, generic_refused);
+  g_clear_pointer (&hint, g_free);
+  hint = envoi_quick_setup_dup_hint_for (NULL, auth, NULL);
+  g_assert_cmpstr (hint, ==, generic_auth);
+  g_clear_pointer (&hint, g_free);
+
+  /* Settings from the ISPDB: the generic advice, with the account tried. */
+  account = run (setup, "envoi-test@quick.test", "not-the-password", &error);
+  g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_AUTH_FAILED);
+  hint = envoi_quick_setup_dup_hint (setup, error);
+  g_assert_cmpstr (hint, ==, generic_auth);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -416,6 +457,7 @@ main (int   argc,
   g_test_add_func ("/envoi/quick-setup/nothing-found", test_nothing_found);
   g_test_add_func ("/envoi/quick-setup/cancel-lookup", test_cancel_lookup);
   g_test_add_func ("/envoi/quick-setup/cancel-sign-in", test_cancel_sign_in);
+  g_test_add_func ("/envoi/quick-setup/hints", test_hints);
 
   ret = g_test_run ();
   autoconfig_httpd_stop (&httpd);

@@ -127,20 +127,10 @@ static void
 show_error (EnvoiQuickSetupWindow *self,
             const GError          *error)
 {
-  EnvoiPreset *preset = envoi_quick_setup_get_preset (self->setup);
-  EnvoiAccount *account = envoi_quick_setup_get_account (self->setup);
-
   if (error->domain == ENVOI_SMTP_ERROR)
     {
-      g_autofree char *hint = NULL;
-      const char *advice = preset != NULL ? envoi_preset_get_password_hint (preset) : NULL;
+      g_autofree char *hint = envoi_quick_setup_dup_hint (self->setup, error);
 
-      if ((error->code == ENVOI_SMTP_ERROR_AUTH_FAILED ||
-           error->code == ENVOI_SMTP_ERROR_APP_PASSWORD_REQUIRED) &&
-          advice != NULL && *advice != '\0')
-        hint = g_strdup (advice);
-      else
-        hint = envoi_smtp_error_dup_hint (error, account);
       show_problem (self, envoi_smtp_error_get_title (error), error->message, hint);
       /* A refused login is most often a mistyped password: the cursor goes there. */
       if (error->code == ENVOI_SMTP_ERROR_AUTH_FAILED ||

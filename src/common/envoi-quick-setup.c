@@ -33,6 +33,7 @@ struct _EnvoiQuickSetup
   EnvoiQuickSetupStep   step;
   char                 *status;
   EnvoiPreset          *preset;    /* where the settings came from */
+  gboolean              builtin;   /* …and it is one of Envoi's own presets */
   EnvoiAccount         *account;   /* the last one tried */
   gboolean              running;
 };
@@ -263,6 +264,7 @@ lookup_cb (GObject      *source,
     }
 
   g_set_object (&self->preset, envoi_autoconfig_result_get_preset (run->result));
+  self->builtin = envoi_autoconfig_result_get_source (run->result) == ENVOI_AUTOCONFIG_SOURCE_PRESET;
   run->candidates = make_candidates (run);
   if (run->candidates->len == 0)
     {
@@ -428,6 +430,7 @@ envoi_quick_setup_run_async (EnvoiQuickSetup     *self,
   g_task_set_task_data (task, run, run_free);
 
   self->running = TRUE;
+  self->builtin = FALSE;
   g_clear_object (&self->preset);
   g_clear_object (&self->account);
   at = strrchr (run->address, '@');
@@ -498,4 +501,43 @@ envoi_quick_setup_is_running (EnvoiQuickSetup *self)
   g_return_val_if_fail (ENVOI_IS_QUICK_SETUP (self), FALSE);
 
   return self->running;
+}
+
+/**
+ * envoi_quick_setup_dup_hint_for:
+ * @builtin_preset: (nullable): a preset built into Envoi; never one read from the network,
+ *   whose words would then speak for Envoi about the password
+ *
+ * Returns: (transfer full): one sentence saying what to do about @error
+ */
+char *
+envoi_quick_setup_dup_hint_for (EnvoiPreset  *builtin_preset,
+                                const GError *error,
+                                EnvoiAccount *account)
+{
+  const char *advice;
+
+  g_return_val_if_fail (builtin_preset == NULL || ENVOI_IS_PRESET (builtin_preset), NULL);
+  g_return_val_if_fail (error != NULL, NULL);
+
+  advice = builtin_preset != NULL ? envoi_preset_get_password_hint (builtin_preset) : NULL;
+  if (g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_AUTH_FAILED) ||
+      g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_APP_PASSWORD_REQUIRED))
+    if (advice != NULL && *advice != '\0')
+      /* Translators: advice after a refused password; %s is the provider's own advice, such
+       * as “An app password (16 letters) from your Google Account” */
+      return g_strdup_printf (_("Check the password. This provider needs: %s."), advice);
+
+  return envoi_smtp_error_dup_hint (error, account);
+}
+
+char *
+envoi_quick_setup_dup_hint (EnvoiQuickSetup *self,
+                            const GError    *error)
+{
+  g_return_val_if_fail (ENVOI_IS_QUICK_SETUP (self), NULL);
+  g_return_val_if_fail (error != NULL, NULL);
+
+  return envoi_quick_setup_dup_hint_for (self->builtin ? self->preset : NULL, error,
+                                         self->account);
 }

@@ -56,4 +56,13 @@ EnvoiPreset         *envoi_quick_setup_get_preset  (EnvoiQuickSetup  *self);
 EnvoiAccount        *envoi_quick_setup_get_account (EnvoiQuickSetup  *self);
 gboolean             envoi_quick_setup_is_running  (EnvoiQuickSetup  *self);
 
+/* The fix to show with @error: for a refused password, the advice of a preset built into
+ * Envoi (an app password…), else the connection test's hint for the error's class. */
+char                *envoi_quick_setup_dup_hint    (EnvoiQuickSetup  *self,
+                                                    const GError     *error);
+/* The same, given the built-in preset (or %NULL) and the account tried (or %NULL). */
+char                *envoi_quick_setup_dup_hint_for (EnvoiPreset     *builtin_preset,
+                                                     const GError    *error,
+                                                     EnvoiAccount    *account);
+
 G_END_DECLS
