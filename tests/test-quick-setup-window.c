@@ -14,6 +14,7 @@
 #include "envoi-account-dialog.h"
 #include "envoi-quick-setup-window.h"
 #include "envoi-secret.h"
+#include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
 
 static AutoconfigHttpd httpd;
@@ -59,9 +60,15 @@ start (const char *address,
        const char *password)
 {
   EnvoiQuickSetupWindow *window = envoi_quick_setup_window_new (NULL, store);
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
 
   gtk_window_present (GTK_WINDOW (window));
+  /* A button activates only once realized, as a person sees it. */
+  while (!gtk_widget_get_mapped (GTK_WIDGET (child (window, "continue_button"))))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      iterate ();
+    }
   gtk_editable_set_text (GTK_EDITABLE (child (window, "name_row")), "Test Person");
   gtk_editable_set_text (GTK_EDITABLE (child (window, "address_row")), address);
   gtk_editable_set_text (GTK_EDITABLE (child (window, "password_row")), password);
@@ -219,6 +226,76 @@ test_ready (void)
   envoi_account_store_remove (store, "envoi-test-quick-test");
 }
 
+static const char *
+goa_row_title (EnvoiQuickSetupWindow *window,
+               int                    index)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (child (window, "goa_list"), index);
+
+  g_assert_nonnull (row);
+  return adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row));
+}
+
+/* The online accounts of Settings, the one whose address is typed first; choosing a password
+ * one adds it with GOA's server and password, no password typed. */
+static void
+test_online_accounts (void)
+{
+  EnvoiQuickSetupWindow *window;
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  g_autofree char *secret = NULL;
+  EnvoiAccount *saved;
+
+  if (!envoi_test_goa_available ())
+    {
+      g_test_skip ("goa-daemon is not installed");
+      return;
+    }
+  envoi_test_goa_clear ();
+  envoi_test_goa_add_password_account ("account_1700000300_0", "envoi-test", "alice@example.fr",
+                                       envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"),
+                                       ENVOI_TEST_PASSWORD);
+  envoi_test_goa_add_oauth2_account ("account_1700000300_1", "google", "bob@gmail.com",
+                                     "ya29.unused", NULL, 3600);
+  envoi_test_goa_start ();
+
+  window = envoi_quick_setup_window_new (NULL, store);
+  gtk_window_present (GTK_WINDOW (window));
+  while (gtk_list_box_get_row_at_index (child (window, "goa_list"), 1) == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      iterate ();
+    }
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (child (window, "goa_group"))));
+  g_assert_cmpstr (goa_row_title (window, 0), ==, "alice@example.fr");
+
+  gtk_editable_set_text (GTK_EDITABLE (child (window, "address_row")), "bob@gmail.com");
+  iterate ();
+  g_assert_cmpstr (goa_row_title (window, 0), ==, "bob@gmail.com");
+  gtk_editable_set_text (GTK_EDITABLE (child (window, "address_row")), "alice@example.fr");
+  iterate ();
+  g_assert_cmpstr (goa_row_title (window, 0), ==, "alice@example.fr");
+
+  g_signal_emit_by_name (child (window, "goa_list"), "row-activated",
+                         gtk_list_box_get_row_at_index (child (window, "goa_list"), 0));
+  while (!g_str_equal (page_of (window), "ready"))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_false (problem_shown (window));
+      iterate ();
+    }
+  saved = envoi_quick_setup_window_get_account (window);
+  g_assert_cmpstr (envoi_account_get_address (saved), ==, "alice@example.fr");
+  g_assert_cmpuint (envoi_account_get_port (saved), ==,
+                    envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"));
+  secret = envoi_test_lookup_secret (saved, ENVOI_SERVICE_SMTP);
+  g_assert_cmpstr (secret, ==, ENVOI_TEST_PASSWORD);
+  envoi_account_store_remove (store, envoi_account_get_id (saved));
+  gtk_window_destroy (GTK_WINDOW (window));
+  envoi_test_goa_stop ();
+  envoi_test_goa_clear ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -243,6 +320,7 @@ main (int   argc,
                    test_nothing_found_then_manual);
   g_test_add_func ("/envoi/quick-setup-window/cancel", test_cancel);
   g_test_add_func ("/envoi/quick-setup-window/ready", test_ready);
+  g_test_add_func ("/envoi/quick-setup-window/online-accounts", test_online_accounts);
 
   ret = g_test_run ();
   g_clear_object (&store);
