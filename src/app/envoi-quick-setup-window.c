@@ -59,6 +59,13 @@ struct _EnvoiQuickSetupWindow
 
 G_DEFINE_FINAL_TYPE (EnvoiQuickSetupWindow, envoi_quick_setup_window, ADW_TYPE_WINDOW)
 
+/* Closed: what still comes back has nothing left to show. */
+static gboolean
+is_closed (EnvoiQuickSetupWindow *self)
+{
+  return g_cancellable_is_cancelled (self->cancellable);
+}
+
 static char *
 stripped_text_of (AdwEntryRow *row)
 {
@@ -207,12 +214,16 @@ save_cb (GObject      *source,
   self->saving = FALSE;
   if (!envoi_account_saver_save_finish (ENVOI_ACCOUNT_SAVER (source), result, &error))
     {
+      if (is_closed (self))
+        return;
       g_clear_object (&self->account);
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         show_problem (self, _("The Account Could Not Be Saved"), error->message, NULL);
       update_actions (self);
       return;
     }
+  if (is_closed (self))
+    return;
 
   show_ready (self);
 }
@@ -230,6 +241,8 @@ run_cb (GObject      *source,
   g_autofree char *id = NULL;
 
   tested = envoi_quick_setup_run_finish (ENVOI_QUICK_SETUP (source), result, &error);
+  if (is_closed (self))
+    return;
   g_clear_object (&self->run_cancellable);
   if (tested == NULL)
     {
@@ -343,7 +356,7 @@ send_test_cb (GObject      *source,
 
   reply = envoi_smtp_client_send_finish (ENVOI_SMTP_CLIENT (source), result, &error);
   self->sending = FALSE;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (is_closed (self))
     return;
   if (reply == NULL)
     {
@@ -413,6 +426,11 @@ goa_import_cb (GObject      *source,
 
   self->saving = FALSE;
   account = envoi_goa_import_finish (result, NULL, &error);
+  if (is_closed (self))
+    {
+      g_clear_object (&account);
+      return;
+    }
   if (account == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -469,6 +487,8 @@ goa_list_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   self->goa_accounts = envoi_goa_list_accounts_finish (result, &error);
+  if (is_closed (self))
+    return;
   if (self->goa_accounts == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -501,6 +521,17 @@ address_changed_cb (EnvoiQuickSetupWindow *self)
 }
 
 /* ---- GObject ------------------------------------------------------------------------------ */
+
+/* Destroyed: a callback may still hold the window, so the work stops here, not in dispose. */
+static void
+envoi_quick_setup_window_unrealize (GtkWidget *widget)
+{
+  EnvoiQuickSetupWindow *self = ENVOI_QUICK_SETUP_WINDOW (widget);
+
+  g_cancellable_cancel (self->cancellable);
+
+  GTK_WIDGET_CLASS (envoi_quick_setup_window_parent_class)->unrealize (widget);
+}
 
 static void
 envoi_quick_setup_window_dispose (GObject *object)
@@ -539,6 +570,7 @@ envoi_quick_setup_window_class_init (EnvoiQuickSetupWindowClass *klass)
 
   object_class->dispose = envoi_quick_setup_window_dispose;
   object_class->finalize = envoi_quick_setup_window_finalize;
+  widget_class->unrealize = envoi_quick_setup_window_unrealize;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-quick-setup-window.ui");
