@@ -251,8 +251,33 @@ test_ready (void)
   g_assert_cmpstr (secret, ==, ENVOI_TEST_PASSWORD);
   g_assert_cmpstr (adw_status_page_get_description (child (window, "ready_page")), ==,
                    "Ready: mail is sent through localhost (SSL/TLS)");
+
+  /* Send Test Email: one message to the account's own address, through that server. */
+  {
+    g_autofree char *dir = g_build_filename (envoi_test_env ("ENVOI_TEST_SMTP_MESSAGES"), "tls", NULL);
+    guint before = envoi_test_count_files (dir, ".eml");
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "setup.send-test", NULL));
+    deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+    while (g_strcmp0 (gtk_label_get_text (child (window, "test_label")),
+                      "A test email was sent to envoi-test@quick.test.") != 0)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        iterate ();
+      }
+    g_assert_cmpuint (envoi_test_count_files (dir, ".eml"), ==, before + 1);
+  }
   gtk_window_destroy (GTK_WINDOW (window));
   envoi_account_store_remove (store, "envoi-test-quick-test");
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GError) error = NULL;
+
+    envoi_secret_clear_async ("envoi-test-quick-test", ENVOI_SERVICE_SMTP, NULL,
+                              envoi_test_async_result_cb, &result);
+    g_assert_true (envoi_secret_clear_finish (envoi_test_wait (&result), &error));
+    g_assert_no_error (error);
+  }
 }
 
 static const char *
