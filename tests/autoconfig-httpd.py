@@ -105,6 +105,10 @@ ANSWERS.update({
     # Signing in never ends: the listener accepts and stays silent.
     ("ispdb.test", "/v1.1/quickstall.test"): QUICK_STALL,
     ("127.0.0.1", "/v1.1/quickstall.test"): QUICK_STALL,
+    # A certificate of its own (self-signed): to be trusted by its key.
+    ("127.0.0.1", "/v1.1/quickuntrusted.test"):
+        config("quickuntrusted.test", [("localhost", _smtp_port("UNTRUSTED", "465"), "SSL",
+                                        "password-cleartext")], username="%EMAILLOCALPART%"),
     # The most secure server is closed (port 1): the next one, STARTTLS, signs in.
     ("ispdb.test", "/v1.1/quickfallback.test"):
         config("quickfallback.test", [("localhost", _smtp_port("STARTTLS", "587"), "STARTTLS",

@@ -130,6 +130,45 @@ test_wrong_password (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* A certificate of its own: its key is shown; trusting it signs in and saves the account
+ * with that key pinned. */
+static void
+test_untrusted_certificate (void)
+{
+  EnvoiQuickSetupWindow *window = start ("envoi-test@quickuntrusted.test", ENVOI_TEST_PASSWORD);
+  const char *pin = envoi_test_env ("ENVOI_TEST_SMTP_UNTRUSTED_PIN");
+  gint64 deadline;
+  EnvoiAccount *saved;
+  g_autofree char *id = NULL;
+
+  wait_until_form_shows_problem (window);
+  g_assert_cmpstr (gtk_label_get_text (child (window, "problem_title")), ==, "Certificate not trusted");
+  g_assert_cmpstr (gtk_label_get_text (child (window, "fingerprint_label")), ==, pin);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (child (window, "trust_button"))));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "setup.trust", NULL));
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!g_str_equal (page_of (window), "ready"))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_false (problem_shown (window) && g_str_equal (page_of (window), "form"));
+      iterate ();
+    }
+  saved = envoi_quick_setup_window_get_account (window);
+  g_assert_cmpstr (envoi_account_get_pinned_key (saved), ==, pin);
+  id = g_strdup (envoi_account_get_id (saved));
+  g_assert_cmpstr (envoi_account_get_pinned_key (envoi_account_store_lookup (store, id)), ==, pin);
+  gtk_window_destroy (GTK_WINDOW (window));
+  envoi_account_store_remove (store, id);
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+
+    envoi_secret_clear_async (id, ENVOI_SERVICE_SMTP, NULL, envoi_test_async_result_cb, &result);
+    g_assert_true (envoi_secret_clear_finish (envoi_test_wait (&result), NULL));
+  }
+}
+
 /* Nothing found: Set Up Manually is the way on, and it carries what was typed. */
 static void
 test_nothing_found_then_manual (void)
@@ -372,6 +411,7 @@ main (int   argc,
   g_test_add_func ("/envoi/quick-setup-window/wrong-password", test_wrong_password);
   g_test_add_func ("/envoi/quick-setup-window/nothing-found-then-manual",
                    test_nothing_found_then_manual);
+  g_test_add_func ("/envoi/quick-setup-window/untrusted-certificate", test_untrusted_certificate);
   g_test_add_func ("/envoi/quick-setup-window/cancel", test_cancel);
   g_test_add_func ("/envoi/quick-setup-window/close-while-running", test_close_while_running);
   g_test_add_func ("/envoi/quick-setup-window/ready", test_ready);

@@ -44,6 +44,8 @@ struct _EnvoiQuickSetupWindow
   GtkLabel          *problem_title;
   GtkLabel          *problem_message;
   GtkLabel          *problem_hint;
+  GtkLabel          *fingerprint_label;
+  GtkWidget         *trust_button;
   AdwEntryRow       *name_row;
   AdwEntryRow       *address_row;
   AdwEntryRow       *password_row;
@@ -124,6 +126,8 @@ show_problem (EnvoiQuickSetupWindow *self,
   set_label (self->problem_title, title);
   set_label (self->problem_message, message);
   set_label (self->problem_hint, hint);
+  set_label (self->fingerprint_label, NULL);
+  gtk_widget_set_visible (self->trust_button, FALSE);
   gtk_widget_set_visible (self->problem_box, TRUE);
   show_page (self, "form");
 }
@@ -139,6 +143,18 @@ show_error (EnvoiQuickSetupWindow *self,
       g_autofree char *hint = envoi_quick_setup_dup_hint (self->setup, error);
 
       show_problem (self, envoi_smtp_error_get_title (error), error->message, hint);
+      /* A certificate of its own (a home server, a bridge): its key, to compare and trust. */
+      if (error->code == ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED)
+        {
+          EnvoiSmtpReport *report = envoi_quick_setup_get_report (self->setup);
+          const char *pin = report != NULL ? envoi_smtp_report_get_certificate_pin (report) : NULL;
+
+          if (pin != NULL && *pin != '\0')
+            {
+              set_label (self->fingerprint_label, pin);
+              gtk_widget_set_visible (self->trust_button, TRUE);
+            }
+        }
       /* A refused login is most often a mistyped password: the cursor goes there. */
       if (error->code == ENVOI_SMTP_ERROR_AUTH_FAILED ||
           error->code == ENVOI_SMTP_ERROR_APP_PASSWORD_REQUIRED)
@@ -306,6 +322,24 @@ continue_action (GtkWidget  *widget,
                                self->run_cancellable, run_cb, g_object_ref (self));
   show_page (self, "progress");
   update_actions (self);
+}
+
+/* The certificate just shown is trusted for its server, and Continue runs again. */
+static void
+trust_action (GtkWidget  *widget,
+              const char *action_name,
+              GVariant   *parameter)
+{
+  EnvoiQuickSetupWindow *self = ENVOI_QUICK_SETUP_WINDOW (widget);
+  EnvoiSmtpReport *report = envoi_quick_setup_get_report (self->setup);
+  EnvoiAccount *account = envoi_quick_setup_get_account (self->setup);
+  const char *pin = report != NULL ? envoi_smtp_report_get_certificate_pin (report) : NULL;
+
+  if (account == NULL || pin == NULL || *pin == '\0' || envoi_quick_setup_is_running (self->setup))
+    return;
+
+  envoi_quick_setup_trust_certificate (self->setup, envoi_account_get_host (account), pin);
+  gtk_widget_activate_action (widget, "setup.continue", NULL);
 }
 
 static void
@@ -579,6 +613,8 @@ envoi_quick_setup_window_class_init (EnvoiQuickSetupWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiQuickSetupWindow, problem_title);
   gtk_widget_class_bind_template_child (widget_class, EnvoiQuickSetupWindow, problem_message);
   gtk_widget_class_bind_template_child (widget_class, EnvoiQuickSetupWindow, problem_hint);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiQuickSetupWindow, fingerprint_label);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiQuickSetupWindow, trust_button);
   gtk_widget_class_bind_template_child (widget_class, EnvoiQuickSetupWindow, name_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiQuickSetupWindow, address_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiQuickSetupWindow, password_row);
@@ -595,6 +631,7 @@ envoi_quick_setup_window_class_init (EnvoiQuickSetupWindowClass *klass)
 
   gtk_widget_class_install_action (widget_class, "setup.continue", NULL, continue_action);
   gtk_widget_class_install_action (widget_class, "setup.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "setup.trust", NULL, trust_action);
   gtk_widget_class_install_action (widget_class, "setup.manual", NULL, manual_action);
   gtk_widget_class_install_action (widget_class, "setup.done", NULL, done_action);
   gtk_widget_class_install_action (widget_class, "setup.send-test", NULL, send_test_action);

@@ -35,6 +35,9 @@ struct _EnvoiQuickSetup
   EnvoiPreset          *preset;    /* where the settings came from */
   gboolean              builtin;   /* …and it is one of Envoi's own presets */
   EnvoiAccount         *account;   /* the last one tried */
+  EnvoiSmtpReport      *report;    /* what its sign-in saw, when it failed */
+  char                 *trusted_host;  /* a certificate the person chose to trust… */
+  char                 *trusted_pin;   /* …and its key */
   gboolean              running;
 };
 
@@ -162,6 +165,14 @@ test_cb (GObject      *source,
       return;
     }
 
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      EnvoiQuickSetup *self = g_task_get_source_object (task);
+
+      g_clear_pointer (&self->report, envoi_smtp_report_unref);
+      if (envoi_smtp_client_get_report (client, result) != NULL)
+        self->report = envoi_smtp_report_ref (envoi_smtp_client_get_report (client, result));
+    }
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || is_final_error (error))
     {
       finish (task, NULL, g_steal_pointer (&error));
@@ -202,7 +213,8 @@ try_next (GTask *task)
 
 /* One account per usable server of the answer, most secure first (the answer is ranked). */
 static GPtrArray *
-make_candidates (Run *run)
+make_candidates (EnvoiQuickSetup *self,
+                 Run             *run)
 {
   GPtrArray *candidates = g_ptr_array_new_with_free_func (g_object_unref);
   GPtrArray *servers = envoi_autoconfig_result_get_servers (run->result);
@@ -239,6 +251,8 @@ make_candidates (Run *run)
                                                                    : method,
                     "username", username != NULL ? username : "",
                     NULL);
+      if (self->trusted_host != NULL && g_ascii_strcasecmp (host, self->trusted_host) == 0)
+        g_object_set (account, "pinned-key", self->trusted_pin, NULL);
       g_ptr_array_add (candidates, account);
     }
 
@@ -265,7 +279,7 @@ lookup_cb (GObject      *source,
 
   g_set_object (&self->preset, envoi_autoconfig_result_get_preset (run->result));
   self->builtin = envoi_autoconfig_result_get_source (run->result) == ENVOI_AUTOCONFIG_SOURCE_PRESET;
-  run->candidates = make_candidates (run);
+  run->candidates = make_candidates (self, run);
   if (run->candidates->len == 0)
     {
       finish (task, NULL,
@@ -288,6 +302,7 @@ envoi_quick_setup_dispose (GObject *object)
   g_clear_object (&self->autoconfig);
   g_clear_object (&self->preset);
   g_clear_object (&self->account);
+  g_clear_pointer (&self->report, envoi_smtp_report_unref);
 
   G_OBJECT_CLASS (envoi_quick_setup_parent_class)->dispose (object);
 }
@@ -298,6 +313,8 @@ envoi_quick_setup_finalize (GObject *object)
   EnvoiQuickSetup *self = ENVOI_QUICK_SETUP (object);
 
   g_free (self->status);
+  g_free (self->trusted_host);
+  g_free (self->trusted_pin);
 
   G_OBJECT_CLASS (envoi_quick_setup_parent_class)->finalize (object);
 }
@@ -433,6 +450,7 @@ envoi_quick_setup_run_async (EnvoiQuickSetup     *self,
   self->builtin = FALSE;
   g_clear_object (&self->preset);
   g_clear_object (&self->account);
+  g_clear_pointer (&self->report, envoi_smtp_report_unref);
   at = strrchr (run->address, '@');
   set_step (self, ENVOI_QUICK_SETUP_STEP_LOOKING_UP,
             /* Translators: progress of the account setup; %s is a domain such as example.org */
@@ -540,4 +558,35 @@ envoi_quick_setup_dup_hint (EnvoiQuickSetup *self,
 
   return envoi_quick_setup_dup_hint_for (self->builtin ? self->preset : NULL, error,
                                          self->account);
+}
+
+/* Returns: (nullable): what the last failed sign-in saw (the certificate, the replies) */
+EnvoiSmtpReport *
+envoi_quick_setup_get_report (EnvoiQuickSetup *self)
+{
+  g_return_val_if_fail (ENVOI_IS_QUICK_SETUP (self), NULL);
+
+  return self->report;
+}
+
+/**
+ * envoi_quick_setup_trust_certificate:
+ * @host: the server whose certificate was not trusted
+ * @pin: its key, as the report gave it (sha256//…)
+ *
+ * From the next run on, signing in to @host accepts the certificate with this key, and the
+ * account that comes back keeps it (`pinned-key`). Only after the person chose to.
+ */
+void
+envoi_quick_setup_trust_certificate (EnvoiQuickSetup *self,
+                                     const char      *host,
+                                     const char      *pin)
+{
+  g_return_if_fail (ENVOI_IS_QUICK_SETUP (self));
+  g_return_if_fail (host != NULL && pin != NULL && *pin != '\0');
+
+  g_free (self->trusted_host);
+  self->trusted_host = g_strdup (host);
+  g_free (self->trusted_pin);
+  self->trusted_pin = g_strdup (pin);
 }

@@ -10,6 +10,7 @@
 #include "envoi-account.h"
 #include "envoi-autoconfig.h"
 #include "envoi-preset.h"
+#include "envoi-smtp-client.h"
 
 G_BEGIN_DECLS
 
@@ -55,6 +56,10 @@ const char          *envoi_quick_setup_get_status  (EnvoiQuickSetup  *self);
 EnvoiPreset         *envoi_quick_setup_get_preset  (EnvoiQuickSetup  *self);
 EnvoiAccount        *envoi_quick_setup_get_account (EnvoiQuickSetup  *self);
 gboolean             envoi_quick_setup_is_running  (EnvoiQuickSetup  *self);
+EnvoiSmtpReport     *envoi_quick_setup_get_report  (EnvoiQuickSetup  *self);
+void                 envoi_quick_setup_trust_certificate (EnvoiQuickSetup *self,
+                                                          const char      *host,
+                                                          const char      *pin);
 
 /* The fix to show with @error: for a refused password, the advice of a preset built into
  * Envoi (an app password…), else the connection test's hint for the error's class. */
