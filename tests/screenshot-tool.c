@@ -232,7 +232,9 @@ quick_setup_scene (EnvoiAccountStore *store,
     }
 
   quick_type (window, "address_row", g_str_equal (scene, "quick-progress")
-                                     ? "envoi-test@quickstall.test" : "envoi-test@quick.test");
+                                     ? "envoi-test@quickstall.test"
+                                     : g_str_equal (scene, "quick-untrusted")
+                                     ? "envoi-test@quickuntrusted.test" : "envoi-test@quick.test");
   quick_type (window, "password_row", g_str_equal (scene, "quick-ready")
                                       ? ENVOI_TEST_PASSWORD : "abcd efgh ijkl mnop");
   gtk_widget_activate_action (window, "setup.continue", NULL);
@@ -246,7 +248,7 @@ quick_setup_scene (EnvoiAccountStore *store,
              g_get_monotonic_time () < end)
         g_main_context_iteration (NULL, TRUE);
     }
-  else if (g_str_equal (scene, "quick-failure"))
+  else if (g_str_equal (scene, "quick-failure") || g_str_equal (scene, "quick-untrusted"))
     quick_wait_for (window, "form");
   else
     quick_wait_for (window, "ready");
@@ -269,7 +271,7 @@ main (int   argc,
     {
       g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
                   "|dialog-incoming|dialog-http|dialog-goa|quick-first|quick-progress|quick-failure"
-                  "|quick-ready OUTPUT.png\n", argv[0]);
+                  "|quick-untrusted|quick-ready OUTPUT.png\n", argv[0]);
       return 64;
     }
   scene = argv[1];

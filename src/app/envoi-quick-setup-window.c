@@ -151,6 +151,9 @@ show_error (EnvoiQuickSetupWindow *self,
 
           if (pin != NULL && *pin != '\0')
             {
+              /* The key alone, to compare character by character: the message would say
+               * it a second time, as the test panel's facts do not. */
+              set_label (self->problem_message, NULL);
               set_label (self->fingerprint_label, pin);
               gtk_widget_set_visible (self->trust_button, TRUE);
             }
