@@ -83,9 +83,14 @@ def press_button(root, name):
     press(button)
 
 
+app_process = None
+
+
 def open_quick_setup(root):
     # The header bar's button, found afresh: GTK 4.8 may drop nodes of a window whose
     # dialog just closed from the tree it first gave.
+    if app_process is not None and app_process.poll() is not None:
+        fail("envoi ended with status %s" % app_process.poll())
     press_button(common.app_root() or root, "Add Account")
     return wait_for("the quick setup's address field",
                     lambda: find(root, pyatspi.ROLE_TEXT, "Email Address"))
@@ -102,7 +107,9 @@ def main():
     httpd, env = start_ispdb()
     gsettings_app("set", "io.github.envoimail.Envoi", "ispdb-url",
                   "http://127.0.0.1:%s/v1.1/" % env["AUTOCONFIG_HTTP_PORT"])
+    global app_process
     app = common.App(envoi)
+    app_process = app.process
     try:
         run(app, env)
     finally:
@@ -151,9 +158,15 @@ def run(app, env):
         fail("the quick setup did not give way to the dialog")
     print("ok 3 - Set Up Manually opens the dialog with the address and the password")
 
-    # Leave it without saving.
+    # Leave it without saving, and start again: GTK 4.8's AT-SPI code can lose the window's
+    # nodes once a dialog over it has closed (a critical about a NULL object path), as
+    # test-atspi.py found too, so the next step begins in a fresh start.
     press_button(root, "Cancel")
     wait_for("the dialog to close", lambda: find(root, pyatspi.ROLE_TEXT, "Server") is None)
+    global app_process
+    app.quit()
+    app.process = app_process = common.App(sys.argv[1]).process
+    root = wait_for("envoi on the accessibility bus again", common.app_root)
 
     # 3. The right password: saved within 30 s, with the server the ISPDB named.
     open_quick_setup(root)
