@@ -33,7 +33,8 @@ import time
 
 DOMAINS = ["good", "wellknown", "ispdb-only", "mailhost", "mx", "malformed", "huge", "chunked",
            "redirect", "evil", "slow", "socket", "hop", "plainonly", "plainthensrv", "srv",
-           "widget", "srv587", "srvdot", "probe", "cancel", "total"]
+           "widget", "srv587", "srvdot", "probe", "cancel", "total", "quick", "quickstall",
+           "quickfallback"]
 
 
 def config(domain, servers, username="%EMAILADDRESS%", extra=""):
@@ -86,6 +87,35 @@ ANSWERS = {
         config("widget.test", [("localhost", int(os.environ.get("ENVOI_TEST_SMTP_TLS_PORT", "465")),
                                 "SSL", "password-cleartext")]),
 }
+
+# The quick setup (tests/test-quick-setup.c, tests/test-atspi-quick-setup.py): the session's SMTP
+# listeners, with the test user as the address's local part. The app asks the ISPDB at
+# http://127.0.0.1:PORT/v1.1/ (its `ispdb-url` setting), hence the second host.
+def _smtp_port(name, default):
+    return int(os.environ.get("ENVOI_TEST_SMTP_%s_PORT" % name, default))
+
+
+QUICK = config("quick.test", [("localhost", _smtp_port("TLS", "465"), "SSL", "password-cleartext")],
+               username="%EMAILLOCALPART%")
+QUICK_STALL = config("quickstall.test", [("localhost", _smtp_port("STALL", "465"), "SSL",
+                                         "password-cleartext")], username="%EMAILLOCALPART%")
+ANSWERS.update({
+    ("ispdb.test", "/v1.1/quick.test"): QUICK,
+    ("127.0.0.1", "/v1.1/quick.test"): QUICK,
+    # Signing in never ends: the listener accepts and stays silent.
+    ("ispdb.test", "/v1.1/quickstall.test"): QUICK_STALL,
+    ("127.0.0.1", "/v1.1/quickstall.test"): QUICK_STALL,
+    # A certificate of its own (self-signed): to be trusted by its key.
+    ("127.0.0.1", "/v1.1/quickuntrusted.test"):
+        config("quickuntrusted.test", [("localhost", _smtp_port("UNTRUSTED", "465"), "SSL",
+                                        "password-cleartext")], username="%EMAILLOCALPART%"),
+    # The most secure server is closed (port 1): the next one, STARTTLS, signs in.
+    ("ispdb.test", "/v1.1/quickfallback.test"):
+        config("quickfallback.test", [("localhost", _smtp_port("STARTTLS", "587"), "STARTTLS",
+                                       "password-cleartext"),
+                                      ("localhost", 1, "SSL", "password-cleartext")],
+               username="%EMAILLOCALPART%"),
+})
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
