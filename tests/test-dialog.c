@@ -539,13 +539,22 @@ test_refused_secret_puts_back_the_others (void)
 static void
 test_closing_with_changes_asks (void)
 {
+  g_autoptr(GSettings) settings = g_settings_new (ENVOI_APP_SCHEMA_ID);
+  g_auto(GStrv) accounts_before = g_settings_get_strv (settings, "accounts");
+  g_auto(GStrv) accounts_after = NULL;
+  guint accounts_in_store = g_list_model_get_n_items (G_LIST_MODEL (store));
   GtkWidget *dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
   GListModel *toplevels = gtk_window_get_toplevels ();
+  g_autoptr(EnvoiAccount) bob = envoi_account_new ("bob-example-com");
+  g_autoptr(EnvoiSecretString) secret = NULL;
   guint before;
 
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
   gtk_window_present (GTK_WINDOW (dialog));
+  /* A form that could be saved, so that a discard that saves would show. */
+  fill_valid (dialog);
   type (dialog, "address_row", "bob@example.com");
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
 
   before = g_list_model_get_n_items (toplevels);
   gtk_window_close (GTK_WINDOW (dialog));
@@ -564,8 +573,14 @@ test_closing_with_changes_asks (void)
     }
 
   wait_destroyed (&dialog);
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==,
-                    g_list_model_get_n_items (G_LIST_MODEL (store)));
+
+  /* The settings and the keyring are as they were before the dialog opened. */
+  accounts_after = g_settings_get_strv (settings, "accounts");
+  g_assert_cmpstrv (accounts_after, accounts_before);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, accounts_in_store);
+  g_assert_null (envoi_account_store_lookup (store, "bob-example-com"));
+  secret = envoi_test_lookup_secret (bob, ENVOI_SERVICE_SMTP);
+  g_assert_null (secret);
 }
 
 static void
