@@ -541,6 +541,160 @@ test_temporary_then_success (void)
   g_assert_cmpuint (count_messages ("flaky"), ==, 1);
 }
 
+/* The retry policy with small settings: the delay doubles from retry-initial-delay, stops at
+ * retry-max-delay, and a message whose next attempt would come later than retry-expiry after it
+ * was queued fails with "Gave up after N attempts". retry-expiry is at least 60 s (the schema),
+ * so the message is queued as if RETRY_WINDOW s before the expiry. The daemon wakes on whole
+ * seconds, so the delays it chose are read exactly: each deferral's next attempt (List) against
+ * the time the server saw that attempt (DIR/defer/attempts); and each retry comes no earlier than
+ * its next attempt. With the ±20 % jitter the delays are 0.8–1.2 s, 1.6–2.4 s, then 1.6–2.4 s
+ * again (capped; doubling again would give 3.2–4.8 s); the window leaves room for at least three
+ * deferrals, however late each wake-up (up to 2 s). */
+#define RETRY_INITIAL 1
+#define RETRY_MAX     2
+#define RETRY_EXPIRY  60
+#define RETRY_WINDOW  12
+
+static gint64 *
+read_attempt_times (guint *n_times)
+{
+  g_autofree char *dir = listener_dir ("defer");
+  g_autofree char *path = g_build_filename (dir, "attempts", NULL);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) lines = NULL;
+  GArray *times = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  if (g_file_get_contents (path, &contents, NULL, NULL))
+    {
+      lines = g_strsplit (contents, "\n", -1);
+      for (guint i = 0; lines[i] != NULL && *lines[i] != '\0'; i++)
+        {
+          gint64 usec = (gint64) (g_ascii_strtod (lines[i], NULL) * G_USEC_PER_SEC);
+
+          g_array_append_val (times, usec);
+        }
+    }
+  *n_times = times->len;
+
+  return (gint64 *) g_array_free (times, FALSE);
+}
+
+static void
+test_retry_policy (void)
+{
+  GSettings *settings = envoi_account_store_get_settings (h.store);
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: never\n\nhello\n", 21);
+  const char *to[] = { "someone@example.net", NULL };
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree gint64 *times = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *env_path = NULL;
+  EnvoiQueueEntry *entry;
+  g_autofree char *log = NULL;
+  g_autofree char *gave_up = NULL;
+  g_autofree char *last_error = NULL;
+  gint64 next_attempt[16] = { 0 };   /* by the number of attempts made */
+  gint64 queued;
+  gint64 end;
+  guint n_times = 0;
+  guint attempts = 0;
+  gboolean failed = FALSE;
+
+  reset ();
+  clear_listener ("defer");
+  g_settings_set_uint (settings, "retry-initial-delay", RETRY_INITIAL);
+  g_settings_set_uint (settings, "retry-max-delay", RETRY_MAX);
+  g_settings_set_uint (settings, "retry-expiry", RETRY_EXPIRY);
+  g_settings_sync ();
+  add_account ("dave", "defer", 50, NULL, NULL);
+
+  /* Written while no daemon runs, queued RETRY_EXPIRY - RETRY_WINDOW seconds ago. */
+  queue = envoi_queue_new (NULL, &error);
+  g_assert_no_error (error);
+  id = envoi_queue_enqueue (queue, "dave", "dave@example.org", to, message, &error);
+  g_assert_no_error (error);
+  entry = envoi_queue_lookup (queue, id);
+  g_assert_nonnull (entry);
+  queued = g_get_real_time () - (RETRY_EXPIRY - RETRY_WINDOW) * G_USEC_PER_SEC;
+  envoi_queue_entry_set_queued (entry, queued);
+  g_assert_true (envoi_queue_update (queue, entry, &error));
+  g_assert_no_error (error);
+  env_path = g_strdup_printf ("%s/%s.env", envoi_queue_get_directory (queue), id);
+  g_clear_object (&queue);
+  start_daemon ();
+
+  /* Every deferral lasts at least 0.8 s: polling the message's state file, which the daemon
+   * writes at once, catches each next attempt (D-Bus gives it in whole seconds). */
+  end = g_get_monotonic_time () + (RETRY_WINDOW + WAIT_SECONDS) * G_USEC_PER_SEC;
+  while (!failed)
+    {
+      g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+      g_autofree char *state = NULL;
+      guint entry_attempts;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      if (g_key_file_load_from_file (keyfile, env_path, G_KEY_FILE_NONE, NULL) &&
+          (state = g_key_file_get_string (keyfile, "State", "state", NULL)) != NULL)
+        {
+          entry_attempts = g_key_file_get_uint64 (keyfile, "State", "attempts", NULL);
+          g_assert_cmpint (g_key_file_get_int64 (keyfile, "State", "queued", NULL), ==, queued);
+          if (g_str_equal (state, "deferred"))
+            {
+              g_assert_cmpuint (entry_attempts, <, G_N_ELEMENTS (next_attempt));
+              next_attempt[entry_attempts] = g_key_file_get_int64 (keyfile, "State", "next-attempt",
+                                                                   NULL);
+            }
+          else if (g_str_equal (state, "failed"))
+            {
+              attempts = entry_attempts;
+              last_error = g_key_file_get_string (keyfile, "State", "last-error", NULL);
+              failed = TRUE;
+            }
+        }
+      g_usleep (20 * 1000);
+    }
+
+  /* Attempted once per deferral and once more; every deferral seen. */
+  times = read_attempt_times (&n_times);
+  g_assert_cmpuint (n_times, ==, attempts);
+  g_assert_cmpuint (attempts, >=, 4);
+  for (guint k = 1; k < attempts; k++)
+    {
+      gint64 delay = next_attempt[k] - times[k - 1];
+      gint64 nominal = MIN ((gint64) RETRY_INITIAL << (k - 1), RETRY_MAX) * G_USEC_PER_SEC;
+
+      g_test_message ("attempt %u at %+.3f s, next %.3f s later", k,
+                      (times[k - 1] - queued) / (double) G_USEC_PER_SEC,
+                      delay / (double) G_USEC_PER_SEC);
+      g_assert_cmpint (next_attempt[k], !=, 0);
+      /* ±20 %, and a little for the time between the server's reply and the daemon's clock. */
+      g_assert_cmpint (delay, >=, nominal * 8 / 10);
+      g_assert_cmpint (delay, <=, nominal * 12 / 10 + G_USEC_PER_SEC / 4);
+      /* Retried when due, not before. */
+      g_assert_cmpint (times[k], >=, next_attempt[k] - G_USEC_PER_SEC / 100);
+      /* Deferred only while the next attempt is within the expiry. */
+      g_assert_cmpint (next_attempt[k] - queued, <=, RETRY_EXPIRY * G_USEC_PER_SEC);
+    }
+
+  /* Given up on the last attempt, because the next would come after the expiry: not sooner
+   * than the longest delay allows. */
+  g_assert_cmpint (times[attempts - 1] - queued, >,
+                   RETRY_EXPIRY * G_USEC_PER_SEC - RETRY_MAX * G_USEC_PER_SEC * 12 / 10);
+  g_assert_cmpint (times[attempts - 1] - queued, <=, (RETRY_EXPIRY + 2) * G_USEC_PER_SEC);
+  gave_up = g_strdup_printf ("Gave up after %u attempts: ", attempts);
+  g_assert_true (g_str_has_prefix (last_error, gave_up));
+  g_assert_nonnull (strstr (last_error, "451"));
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " failed Gave up after"));
+  g_assert_cmpuint (count_messages ("defer"), ==, 0);
+
+  g_settings_reset (settings, "retry-max-delay");
+  g_settings_reset (settings, "retry-expiry");
+  g_settings_sync ();
+  reset ();
+}
+
 static gboolean
 has_failed (gpointer data)
 {
@@ -2251,6 +2405,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/sendmail-fallback-no-answer", test_sendmail_fallback_no_answer);
   g_test_add_func ("/envoi/sender/sendmail-fallback-other-version", test_sendmail_fallback_other_version);
   g_test_add_func ("/envoi/sender/temporary-then-success", test_temporary_then_success);
+  g_test_add_func ("/envoi/sender/retry-policy", test_retry_policy);
   g_test_add_func ("/envoi/sender/permanent-failure", test_permanent_failure);
   g_test_add_func ("/envoi/sender/limit", test_limit);
   g_test_add_func ("/envoi/sender/crash-in-burst", test_crash_in_burst);
