@@ -2025,7 +2025,9 @@ finish_message (GMimeMessage *message,
  * out as a broken line (found by fuzzing). Such a message is refused rather than sent as
  * something no server or reader can parse. Twice: a garbled header can read back once and
  * come out broken the second time (found by fuzzing too), and the prepared form is what gets
- * read back for every retry. */
+ * read back for every retry. And the second round must give the same bytes: a folded header
+ * GMime writes out without its line end swallows the next header ("To: "a\r\n b"From: …"), which
+ * reads back, but as a message that has lost its From and gets another (found by fuzzing). */
 static GBytes *
 finish_checked_message (GMimeMessage  *message,
                         const char    *envelope_from,
@@ -2043,7 +2045,7 @@ finish_checked_message (GMimeMessage  *message,
       check_again = parse_message (again, NULL);
     }
 
-  if (check_again == NULL)
+  if (check_again == NULL || !g_bytes_equal (again, prepared))
     {
       g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
                            _("The message has a malformed header line"));
