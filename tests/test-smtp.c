@@ -355,6 +355,32 @@ test_error_texts (void)
   }
 }
 
+/* No 4 characters in a row of the password's base64, wherever it sits in an encoded blob: for
+ * each alignment, the characters that depend on the password's bits alone (its "core"). */
+static void
+assert_no_password_base64 (const char *text)
+{
+  gsize n = strlen (ENVOI_TEST_PASSWORD);
+
+  for (gsize k = 0; k < 3; k++)
+    {
+      g_autofree guchar *buffer = g_malloc0 (k + n);
+      g_autofree char *encoded = NULL;
+      gsize start = (8 * k + 5) / 6;       /* the first character made of the password's bits */
+      gsize end = 8 * (k + n) / 6;        /* after the last one */
+
+      memcpy (buffer + k, ENVOI_TEST_PASSWORD, n);
+      encoded = g_base64_encode (buffer, k + n);
+      for (gsize i = start; i + 4 <= end; i++)
+        {
+          g_autofree char *run = g_strndup (encoded + i, 4);
+
+          if (strstr (text, run) != NULL)
+            g_error ("“%s” (alignment %" G_GSIZE_FORMAT ") survives in: %s", run, k, text);
+        }
+    }
+}
+
 static void
 test_transcript_redaction (void)
 {
@@ -417,6 +443,7 @@ test_transcript_redaction (void)
   g_assert_null (strstr (text, user64));
   g_assert_null (strstr (text, pass64));
   g_assert_null (strstr (text, escaped));
+  assert_no_password_base64 (text);
   /* What is not secret stays readable. */
   g_assert_nonnull (strstr (text, "C: AUTH PLAIN [credentials removed]\n"));
   g_assert_nonnull (strstr (text, "C: AUTH LOGIN\n"));
@@ -441,6 +468,7 @@ test_transcript_redaction (void)
       g_assert_cmpstr (redacted, !=, embedded);
       /* The middle of the blob is gone: at most 8 characters of it remain on each side. */
       g_assert_null (strstr (redacted, encoded));
+      assert_no_password_base64 (redacted);
     }
 
   g_assert_cmpint (envoi_smtp_transcript_get_stage (transcript), ==, ENVOI_SMTP_STAGE_MAIL);
