@@ -953,6 +953,21 @@ store_password (EnvoiAccount *account,
 
 /* A wrong password pauses the account (every other message would fail the same way) until its
  * settings change; then the same message goes, with the password from the keyring. */
+/* The AUTH commands the shared listeners have received so far. */
+static guint
+count_smtp_auth_lines (void)
+{
+  g_autofree char *contents = NULL;
+  guint count = 0;
+
+  if (!g_file_get_contents (envoi_test_env ("ENVOI_TEST_SMTP_LOG"), &contents, NULL, NULL))
+    return 0;
+  for (const char *at = contents; (at = strstr (at, " >> AUTH ")) != NULL; at++)
+    count++;
+
+  return count;
+}
+
 static void
 test_auth_failure_pauses (void)
 {
@@ -960,6 +975,7 @@ test_auth_failure_pauses (void)
   g_autofree char *err = NULL;
   g_autofree char *log = NULL;
   g_autofree char *plain_dir = NULL;
+  guint auth_lines;
   guint before;
 
   reset ();
@@ -984,11 +1000,26 @@ test_auth_failure_pauses (void)
       before++;
   }
 
+  /* A retry would come after a second or two: the pause must last beyond that. */
+  g_settings_set_uint (envoi_account_store_get_settings (h.store), "retry-initial-delay", 1);
+  g_settings_sync ();
+
   g_assert_cmpint (run_sendmail ("Subject: paused\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
   g_assert_true (wait_until (has_paused, NULL));
+  auth_lines = count_smtp_auth_lines ();
+  g_assert_cmpuint (auth_lines, >, 0);
+  for (gint64 end = g_get_monotonic_time () + 4 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (50 * 1000);
+    }
   log = read_log ();
   g_assert_nonnull (strstr (log, " paused "));
-  g_assert_cmpuint (count_state (NULL), ==, 1);
+  g_assert_null (strstr (strstr (log, " paused ") + 1, " paused "));   /* paused once */
+  g_assert_null (strstr (log, " deferred "));
+  g_assert_cmpuint (count_state ("paused"), ==, 1);
+  g_assert_cmpuint (count_smtp_auth_lines (), ==, auth_lines);        /* no new login */
 
   /* The right password, then a settings change: the account goes again. */
   store_password (account, ENVOI_TEST_PASSWORD);
@@ -1918,6 +1949,20 @@ test_agent_killed_mid_send (void)
   messages = read_messages ("slow");
   g_assert_cmpuint (messages->len / 2, >=, 5);
   g_assert_cmpuint (messages->len / 2, <=, 6);
+
+  /* The usage ledger counts the five messages sent, not the attempt the agent died in. */
+  {
+    g_autoptr(EnvoiDBusSender1) p = proxy ();
+    g_autoptr(GError) error = NULL;
+    guint hour, day, hourly, daily;
+    gint64 next;
+
+    envoi_dbus_sender1_call_get_usage_sync (p, "heidi", &hour, &day, &hourly, &daily, &next, NULL,
+                                            &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (hour, ==, 5);
+    g_assert_cmpuint (day, ==, 5);
+  }
 }
 
 /* The daemon's service file, with ENVOI_TRANSPORT_IDLE_TIMEOUT=@seconds added to its
