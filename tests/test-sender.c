@@ -728,6 +728,46 @@ has_failed (gpointer data)
   return count_state ("failed") >= GPOINTER_TO_UINT (data);
 }
 
+/* tests/notification-server.py, owning org.freedesktop.Notifications on the session bus until
+ * stop_notification_server(); every notification it gets is a JSON line of *out (free it). */
+static GSubprocess *
+start_notification_server (char **out)
+{
+  g_autofree char *script = g_test_build_filename (G_TEST_DIST, "notification-server.py", NULL);
+  g_autofree char *ready = NULL;
+  g_autoptr(GError) error = NULL;
+  GSubprocess *server;
+
+  *out = g_build_filename (envoi_test_env ("ENVOI_TEST_DIR"), "notifications.jsonl", NULL);
+  ready = g_strconcat (*out, ".ready", NULL);
+  g_unlink (*out);
+  g_unlink (ready);
+  server = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "/usr/bin/python3", script,
+                             "--out", *out, NULL);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 2400 && !g_file_test (ready, G_FILE_TEST_EXISTS); i++)
+    g_usleep (25 * 1000);
+  g_assert_true (g_file_test (ready, G_FILE_TEST_EXISTS));
+
+  return server;
+}
+
+static void
+stop_notification_server (GSubprocess *server)
+{
+  g_subprocess_force_exit (server);
+  g_subprocess_wait (server, NULL, NULL);
+  g_object_unref (server);
+}
+
+static gboolean
+has_notification (gpointer data)
+{
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (data, &contents, NULL, NULL) && *contents != '\0';
+}
+
 static void
 test_permanent_failure (void)
 {
@@ -740,12 +780,29 @@ test_permanent_failure (void)
   g_autofree char *id = NULL;
   Expect expect = { "reject", 1 };
   const char *state, *last_error;
+  g_autofree char *notifications_path = NULL;
+  g_autofree char *notified = NULL;
+  GSubprocess *notifications;
 
   reset ();
   add_account ("carol", "reject", 50, NULL, "postmaster@example.org");
+  notifications = start_notification_server (&notifications_path);
 
   g_assert_cmpint (run_sendmail ("Subject: doomed\n\nhello\n", &err, "bad-user@example.net", NULL), ==, 0);
   g_assert_true (wait_until (has_failed, GUINT_TO_POINTER (1)));
+
+  /* The desktop was told, once: the notification server got it, with the recipient and the
+   * server's reason, at high urgency (2, "critical", is GNotification's URGENT only). */
+  g_assert_true (wait_until (has_notification, notifications_path));
+  g_assert_true (g_file_get_contents (notifications_path, &notified, NULL, NULL));
+  g_test_message ("notified: %s", notified);
+  g_assert_true (g_str_has_suffix (notified, "\n"));
+  g_assert_true (strchr (notified, '\n') == notified + strlen (notified) - 1);
+  g_assert_nonnull (strstr (notified, "\"summary\": \"A message could not be sent\""));
+  g_assert_nonnull (strstr (notified, "\"body\": \"The message to bad-user@example.net could not be sent: "));
+  g_assert_nonnull (strstr (notified, "550"));
+  g_assert_nonnull (strstr (notified, "\"urgency\": 1"));
+  stop_notification_server (notifications);
 
   p = proxy ();
   envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
