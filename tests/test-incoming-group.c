@@ -371,7 +371,7 @@ test_http_round_trip (void)
 
   type (dialog, "domain_row", "mg.example.org");
   choose (dialog, "region_row", ENVOI_MAILGUN_REGION_EU);
-  type (dialog, "key_row", "key-" ENVOI_TEST_PASSWORD);
+  type (dialog, "key_row", "key-" ENVOI_TEST_API_KEY);
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
                    ENVOI_FORM_EDITING);
@@ -389,7 +389,7 @@ test_http_round_trip (void)
   g_assert_cmpstr (region, ==, "eu");
   g_assert_cmpstr (domain, ==, "mg.example.org");
   key = envoi_test_lookup_secret (saved, ENVOI_SERVICE_HTTP);
-  g_assert_cmpstr (key, ==, "key-" ENVOI_TEST_PASSWORD);
+  g_assert_cmpstr (key, ==, "key-" ENVOI_TEST_API_KEY);
 
   dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, h.store, saved));
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
@@ -397,7 +397,7 @@ test_http_round_trip (void)
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (find (dialog, "transport_row"))), ==,
                     ENVOI_TRANSPORT_HTTP_MAILGUN);
   wait_for_hint (dialog, "key_row");
-  g_assert_nonnull (strstr (reason (dialog, "key_row"), "••••p4ss"));
+  g_assert_nonnull (strstr (reason (dialog, "key_row"), "••••nvoi"));
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
                    ENVOI_FORM_EDITING);
   gtk_widget_activate_action (dialog, "dialog.cancel", NULL);
@@ -507,7 +507,7 @@ test_validation (void)
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_false (is_invalid (dialog, "url_row"));
   g_assert_true (is_invalid (dialog, "key_row"));
-  type (dialog, "key_row", ENVOI_TEST_PASSWORD);
+  type (dialog, "key_row", ENVOI_TEST_API_KEY);
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
                    ENVOI_FORM_EDITING);
@@ -660,7 +660,7 @@ test_panel_http_send (void)
   type (dialog, "address_row", "envoi-test@example.org");
   choose (dialog, "transport_row", ENVOI_TRANSPORT_HTTP_POST);
   type (dialog, "url_row", url);
-  type (dialog, "key_row", ENVOI_TEST_PASSWORD);
+  type (dialog, "key_row", ENVOI_TEST_API_KEY);
   type (dialog, "recipient_row", "someone@example.net");
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,

@@ -2164,8 +2164,8 @@ test_agent_idle_respawn (void)
 #define GOA_ID       "account_1700000000_7"
 #define GOA_PROVIDER "google"
 #define GOA_USER     "oauth-user@example.com"
-#define GOA_TOKEN_A  "ya29.sender-token-a"
-#define GOA_TOKEN_B  "ya29.sender-token-b"
+#define GOA_TOKEN_A  ENVOI_TEST_OAUTH_TOKEN "-sender-a"
+#define GOA_TOKEN_B  ENVOI_TEST_OAUTH_TOKEN "-sender-b"
 #define SIGN_IN_HINT "Sign in again in Settings → Online Accounts."
 
 typedef struct
