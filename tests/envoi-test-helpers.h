@@ -22,6 +22,9 @@ G_BEGIN_DECLS
 #define ENVOI_TEST_OAUTH_TOKEN "ya29.Canary-oauth-Tk8r"
 /* And the HTTP transports' API key, the only one tests/http-sink.py accepts. */
 #define ENVOI_TEST_API_KEY "Canary-apikey-Hx3m-envoi"
+/* And the mailbox passwords, the only ones tests/dovecot.py accepts, each for its protocol. */
+#define ENVOI_TEST_POP_PASSWORD  "Canary-pop3-Wd5v-envoi"
+#define ENVOI_TEST_IMAP_PASSWORD "Canary-imap-Qm2j-envoi"
 
 guint16       envoi_test_env_port        (const char      *variable);
 const char   *envoi_test_env             (const char      *variable);

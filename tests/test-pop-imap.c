@@ -267,7 +267,7 @@ test_pop3_login (void)
     {
       g_autoptr(EnvoiAccount) account = mailbox_account ("pop", securities[i]);
       g_autoptr(EnvoiMailboxClient) client = envoi_mailbox_client_new (account, ENVOI_SERVICE_POP3,
-                                                                       ENVOI_TEST_PASSWORD);
+                                                                       ENVOI_TEST_POP_PASSWORD);
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
       g_autofree char *before = dovecot_log ();
@@ -280,7 +280,7 @@ test_pop3_login (void)
 
       transcript = envoi_mailbox_client_get_transcript (client, result);
       g_test_message ("%s", transcript);
-      g_assert_null (strstr (transcript, ENVOI_TEST_PASSWORD));
+      g_assert_null (strstr (transcript, ENVOI_TEST_POP_PASSWORD));
       g_assert_nonnull (strstr (transcript, "+OK"));
 
       after = dovecot_log ();
@@ -301,7 +301,7 @@ test_imap_list (void)
     {
       g_autoptr(EnvoiAccount) account = mailbox_account ("imap", securities[i]);
       g_autoptr(EnvoiMailboxClient) client = envoi_mailbox_client_new (account, ENVOI_SERVICE_IMAP,
-                                                                       ENVOI_TEST_PASSWORD);
+                                                                       ENVOI_TEST_IMAP_PASSWORD);
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
       g_autofree char *sent = NULL;
@@ -314,7 +314,7 @@ test_imap_list (void)
       g_assert_true (g_strv_contains ((const char * const *) folders, env ("ENVOI_TEST_DOVECOT_SENT")));
       /* Found by its \Sent flag, not by the setting ("Sent"). */
       g_assert_cmpstr (sent, ==, env ("ENVOI_TEST_DOVECOT_SENT"));
-      g_assert_null (strstr (envoi_mailbox_client_get_transcript (client, result), ENVOI_TEST_PASSWORD));
+      g_assert_null (strstr (envoi_mailbox_client_get_transcript (client, result), ENVOI_TEST_IMAP_PASSWORD));
     }
 }
 
@@ -325,7 +325,7 @@ test_imap_append (void)
     {
       g_autoptr(EnvoiAccount) account = mailbox_account ("imap", securities[i]);
       g_autoptr(EnvoiMailboxClient) client = envoi_mailbox_client_new (account, ENVOI_SERVICE_IMAP,
-                                                                       ENVOI_TEST_PASSWORD);
+                                                                       ENVOI_TEST_IMAP_PASSWORD);
       g_autofree char *subject = g_strdup_printf ("append-%u-%" G_GINT64_FORMAT, i, g_get_real_time ());
       g_autofree char *text = g_strdup_printf ("From: envoi-test@example.org\nTo: a@example.net\n"
                                                "Subject: %s\n\nA line\n.leading dot\n", subject);
@@ -381,7 +381,7 @@ test_plaintext_refused (void)
 
   /* Not loopback and not encrypted: Envoi does not even connect. */
   g_object_set (account, "pop-host", "pop.example.invalid", NULL);
-  client = envoi_mailbox_client_new (account, ENVOI_SERVICE_POP3, ENVOI_TEST_PASSWORD);
+  client = envoi_mailbox_client_new (account, ENVOI_SERVICE_POP3, ENVOI_TEST_POP_PASSWORD);
   envoi_mailbox_client_login_async (client, NULL, envoi_test_async_result_cb, &result);
   g_assert_false (envoi_mailbox_client_login_finish (client, envoi_test_wait (&result), &error));
   g_assert_error (error, ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_PLAINTEXT_PASSWORD_REFUSED);
@@ -564,8 +564,8 @@ test_sender_pop_then_copy (void)
   guint before = count_popauth ();
   gsize mark;
 
-  store_secret (account, ENVOI_SERVICE_POP3, ENVOI_TEST_PASSWORD);
-  store_secret (account, ENVOI_SERVICE_IMAP, ENVOI_TEST_PASSWORD);
+  store_secret (account, ENVOI_SERVICE_POP3, ENVOI_TEST_POP_PASSWORD);
+  store_secret (account, ENVOI_SERVICE_IMAP, ENVOI_TEST_IMAP_PASSWORD);
   mark_popauth ();
   mark = strlen (dovecot = dovecot_log ());
   g_clear_pointer (&dovecot, g_free);
@@ -608,7 +608,7 @@ test_sender_copy_wrong_password (void)
   g_autofree char *stored = NULL;
   guint before = count_popauth ();
 
-  store_secret (account, ENVOI_SERVICE_POP3, ENVOI_TEST_PASSWORD);
+  store_secret (account, ENVOI_SERVICE_POP3, ENVOI_TEST_POP_PASSWORD);
   store_secret (account, ENVOI_SERVICE_IMAP, "Wrong-Imap-Password");
   mark_popauth ();
 
