@@ -17,7 +17,9 @@
 #   AUTOCONFIG_HTTPS_PORT   the HTTPS listener
 #   AUTOCONFIG_HTTP_PORT    the plain HTTP listener (same answers)
 #   AUTOCONFIG_CA_FILE      the CA that signed the certificate
-#   AUTOCONFIG_LOG          one line per request: "<host> <path>"
+#   AUTOCONFIG_LOG          one line per request: "<host> <path>"; after a streamed answer
+#                           (huge, chunked), "<host> streamed <bytes>": what the client took
+#                           before it hung up (plus what the sockets' buffers held)
 #
 # Every request not listed below gets 404.
 
@@ -152,16 +154,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(size))
             self.end_headers()
-            self.stream(size)
+            self.stream(host, size)
             return
         if host == "autoconfig.chunked.test":
-            # 10 MB with no length: refused as it arrives.
+            # 64 MiB with no length: refused as it arrives. A client that read on would take it
+            # all, far beyond what the sockets' buffers hold.
             self.send_response(200)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
-            self.stream(10 * 1024 * 1024)
+            self.stream(host, 64 * 1024 * 1024)
             return
         if host == "autoconfig.slow.test":
             time.sleep(30)
@@ -184,7 +187,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self.send_body(200, body)
 
-    def stream(self, size):
+    def stream(self, host, size):
         chunk = b"<!-- " + b"x" * 65526 + b" -->\n"
         sent = 0
         try:
@@ -194,6 +197,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             pass
+        with open(self.server.log_path, "a") as log:
+            log.write("%s streamed %d\n" % (host, sent))
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -353,9 +353,9 @@ main (int   argc,
 
   app = envoi_application_new ();
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  /* Non-unique, so the primary instance: registering runs "startup". */
   if (!g_application_register (G_APPLICATION (app), NULL, &error))
     g_error ("%s", error->message);
-  g_signal_emit_by_name (app, "startup");
   store = envoi_application_get_account_store (app);
 
   if (g_str_has_prefix (scene, "quick"))
