@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "envoi-account.h"
+#include "envoi-account-check.h"
 #include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
 #include "envoi-http-transport.h"
@@ -303,6 +304,13 @@ run_send (EnvoiHttpTransport *self,
       return;
     }
   host = g_uri_get_host (uri);
+
+  /* The last guard before libcurl: the envelope goes into header lines and form fields. */
+  if (!envoi_account_check_envelope (op->envelope_from, (const char * const *) op->recipients, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
 
   if (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0
       && !envoi_host_is_loopback (host)

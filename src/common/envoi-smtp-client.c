@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "envoi-account.h"
+#include "envoi-account-check.h"
 #include "envoi-message.h"
 #include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
@@ -991,6 +992,15 @@ run_operation (EnvoiSmtpClient *self,
 
   if (g_task_return_error_if_cancelled (task))
     return;
+
+  /* The last guard before libcurl: CURLOPT_MAIL_FROM and _RCPT go out as command lines. */
+  if (op->kind == OPERATION_SEND
+      && !envoi_account_check_envelope (op->envelope_from, (const char * const *) op->recipients, &error))
+    {
+      op->report = report_new (transcript, NULL);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
 
   if (refuse_plaintext_password (self, &error))
     {
