@@ -176,6 +176,43 @@ test_post_success (void)
   g_assert_null (strstr (transcript, ENVOI_TEST_PASSWORD));
 }
 
+/* An envelope with CR/LF would become header lines of its own ("X-Envoi-Rcpt-To: a\r\nX-Evil:
+ * 1"): refused before libcurl, and nothing reaches the server. */
+static void
+test_envelope_injection (void)
+{
+  const char *hostile[][3] = {
+    { "someone@example.net\r\nX-Injected: 1", NULL, NULL },
+    { "someone@example.net", "archive@example.org\nX-Injected: 1", NULL },
+    { "some\x1bone@example.net", NULL, NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
+    {
+      g_autoptr(EnvoiAccount) account = http_account (ENVOI_TRANSPORT_HTTP_POST, "/post/ok");
+      g_autoptr(EnvoiHttpTransport) transport = envoi_http_transport_new (account, ENVOI_TEST_PASSWORD);
+      g_autoptr(GBytes) message = g_bytes_new_static (message_text, strlen (message_text));
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *body = NULL;
+      g_autofree char *meta = NULL;
+      g_autofree char *reply = NULL;
+      guint before = last_stored (&body, &meta);
+
+      envoi_http_transport_send_async (transport, "envoi-test@example.org", hostile[i], message,
+                                       NULL, envoi_test_async_result_cb, &result);
+      reply = envoi_http_transport_send_finish (transport, envoi_test_wait (&result), &error);
+      g_assert_null (reply);
+      g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_RECIPIENT_REJECTED);
+      g_assert_null (strchr (error->message, '\n'));
+      g_assert_null (strchr (error->message, '\x1b'));
+
+      g_clear_pointer (&body, g_free);
+      g_clear_pointer (&meta, g_free);
+      g_assert_cmpuint (last_stored (&body, &meta), ==, before);
+    }
+}
+
 static void
 test_unauthorized (void)
 {
@@ -352,6 +389,7 @@ main (int   argc,
   g_test_add_func ("/envoi/http/mailgun-success", test_mailgun_success);
   g_test_add_func ("/envoi/http/post-success", test_post_success);
   g_test_add_func ("/envoi/http/unauthorized", test_unauthorized);
+  g_test_add_func ("/envoi/http/hostile/envelope-injection", test_envelope_injection);
   g_test_add_data_func ("/envoi/http/429-then-success", "/post/429-once", test_temporary_then_success);
   g_test_add_data_func ("/envoi/http/500-then-success", "/post/500-once", test_temporary_then_success);
   g_test_add_func ("/envoi/http/rejected", test_rejected);
