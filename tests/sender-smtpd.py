@@ -23,6 +23,7 @@
 #             drop-mid-data  closes the connection once half the body (MAIL FROM's SIZE=) is in
 #             early-reply    answers "250" once half the body is in, then "554" after its end
 #             bad-utf8       answers RCPT with a 451 whose text is not valid UTF-8
+#             huge-ehlo      answers EHLO with a 10 MB line
 
 import argparse
 import asyncio
@@ -134,6 +135,8 @@ class Hostile:
                 self.log(connection, line.rstrip(b"\r\n"))
                 verb = line[:4].upper()
                 if verb in (b"EHLO", b"HELO"):
+                    if self.take_fault("huge-ehlo"):
+                        say(b"250-" + b"x" * (10 * 1024 * 1024))
                     say(b"250-localhost\r\n250-8BITMIME\r\n250 SIZE 100000000")
                 elif verb == b"MAIL":
                     arg = line[10:].strip()

@@ -2488,6 +2488,36 @@ test_hostile_drop_mid_data (void)
   g_assert_cmpuint (count_commands ("MAIL FROM:<>"), ==, 0);
 }
 
+/* A 10 MB EHLO reply, which libcurl refuses: the server misbehaved once, the message is
+ * deferred, not failed with "The server answered: 220". */
+static void
+test_hostile_huge_reply (void)
+{
+  const char *to[] = { "someone@example.net", NULL };
+  g_autofree char *id = NULL;
+  g_autofree char *log = NULL;
+
+  reset ();
+  g_settings_set_uint (envoi_account_store_get_settings (h.store), "retry-initial-delay", 1);
+  g_settings_sync ();
+  add_account ("karl", "hostile", 50, NULL, "postmaster@example.org");
+  set_hostile_mode ("huge-ehlo");
+  start_daemon ();
+  id = submit_over_dbus ("Subject: huge\n\nhello\n", to);
+
+  g_assert_true (wait_until (failed_or_empty, NULL));
+  g_assert_cmpuint (count_state ("failed"), ==, 0);
+  g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
+  g_assert_true (hostile_mode_used (NULL));
+
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " deferred "));
+  g_assert_null (strstr (log, " failed "));
+  g_assert_null (strstr (log, "The server answered"));
+  g_assert_cmpuint (count_messages ("hostile"), ==, 1);
+  g_assert_cmpuint (count_commands ("MAIL FROM:<>"), ==, 0);
+}
+
 /* The server answers 250 before the body has ended and 554 after it: the late reply must not
  * be taken for the answer to the next message. */
 static void
@@ -2700,6 +2730,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/hostile/spool-envelope", test_hostile_spool_envelope);
   g_test_add_func ("/envoi/sender/hostile/drop-mid-data", test_hostile_drop_mid_data);
   g_test_add_func ("/envoi/sender/hostile/early-reply", test_hostile_early_reply);
+  g_test_add_func ("/envoi/sender/hostile/huge-reply", test_hostile_huge_reply);
   g_test_add_func ("/envoi/sender/hostile/reply-encoding", test_hostile_reply_encoding);
   g_test_add_func ("/envoi/sender/hostile/host-setting", test_hostile_host_setting);
 
