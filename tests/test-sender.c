@@ -2601,7 +2601,6 @@ test_hostile_host_setting (void)
   GSettings *settings = envoi_account_store_get_settings (h.store);
   const char *accounts[] = { "empty", NULL };
   g_autofree char *err = NULL;
-  g_autofree char *listing = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
     {
@@ -2633,6 +2632,14 @@ test_hostile_host_setting (void)
   g_settings_set_strv (settings, "accounts", accounts);
   g_settings_sync ();
   envoi_account_reset_settings ("empty");
+  g_assert_cmpint (run_sendmail ("Subject: nobody\n\nhello\n", &err, "someone@example.net", NULL), ==, 78);
+  g_assert_nonnull (strstr (err, "no email address"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+  g_assert_cmpuint (count_state (NULL), ==, 0);
+
+  /* The same through the running daemon's submit socket. */
+  start_daemon ();
+  g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_sendmail ("Subject: nobody\n\nhello\n", &err, "someone@example.net", NULL), ==, 78);
   g_assert_nonnull (strstr (err, "no email address"));
   g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
