@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "envoi-account.h"
-#include "envoi-account-store.h"
 #include "envoi-account-check.h"
+#include "envoi-account-store.h"
 #include "envoi-queue.h"
 #include "envoi-size-limit.h"
 
