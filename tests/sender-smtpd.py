@@ -22,6 +22,7 @@
 #           removed when the fault has happened; without it the server behaves):
 #             drop-mid-data  closes the connection once half the body (MAIL FROM's SIZE=) is in
 #             early-reply    answers "250" once half the body is in, then "554" after its end
+#                            (and logs "LATE REPLY SENT")
 #             bad-utf8       answers RCPT with a 451 whose text is not valid UTF-8
 #             huge-ehlo      answers EHLO with a 10 MB line
 
@@ -179,6 +180,8 @@ class Hostile:
                                 await writer.drain()
                     if late:
                         say(b"554 5.0.0 Rejected late")
+                        await writer.drain()
+                        self.log(connection, b"LATE REPLY SENT")
                     else:
                         self.save(sender, recipients, bytes(body))
                         say(b"250 2.0.0 OK: queued as %d" % self.count)

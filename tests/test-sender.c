@@ -2518,6 +2518,12 @@ test_hostile_huge_reply (void)
   g_assert_cmpuint (count_commands ("MAIL FROM:<>"), ==, 0);
 }
 
+static gboolean
+late_reply_sent (gpointer data)
+{
+  return count_commands ("LATE REPLY SENT") == 1;
+}
+
 /* The server answers 250 before the body has ended and 554 after it: the late reply must not
  * be taken for the answer to the next message. */
 static void
@@ -2539,6 +2545,7 @@ test_hostile_early_reply (void)
   id1 = submit_over_dbus (first, to);
   g_assert_true (wait_until (failed_or_empty, NULL));
   g_assert_true (hostile_mode_used (NULL));
+  g_assert_true (wait_until (late_reply_sent, NULL));
 
   /* The second message comes once the late reply is there. */
   id2 = submit_over_dbus (second, to);
