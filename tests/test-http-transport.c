@@ -344,6 +344,22 @@ test_sender_delivers (void)
   envoi_test_stop_sender_service ();
 }
 
+/* Whether any request the sink stored holds @text. */
+static gboolean
+sink_stored (const char *text)
+{
+  for (guint i = 1; ; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%u.body", h.dir, i);
+      g_autofree char *body = NULL;
+
+      if (!g_file_get_contents (path, &body, NULL, NULL))
+        return FALSE;
+      if (strstr (body, text) != NULL)
+        return TRUE;
+    }
+}
+
 static char *
 list_queue (void)
 {
@@ -406,8 +422,22 @@ test_sender_reply_encoding (void)
   g_assert_true (g_utf8_validate (listing, -1, NULL));
   g_assert_nonnull (strstr (listing, "HTTP 503 {\"error\": \"overloaded \xef\xbf\xbd\xef\xbf\xbd caf\xef\xbf\xbd \\x1b[31m\"}"));
   g_assert_null (strchr (listing, '\x1b'));
+  /* Other tests of the session may have left messages (the first to go then gets the 503):
+   * every line is an entry or, just after it, the entry's one-line reason. */
   lines = g_strsplit (listing, "\n", -1);
-  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (*lines[i] == '\0')
+        continue;
+      if (g_str_has_prefix (lines[i], "    "))
+        {
+          g_assert_cmpuint (i, >, 0);
+          g_assert_true (g_ascii_isxdigit (lines[i - 1][0]));
+          continue;
+        }
+      g_assert_true (g_ascii_isxdigit (lines[i][0]));
+      g_assert_nonnull (strstr (lines[i], "  http  "));
+    }
 
   /* Flushed, it goes: the second answer is 200. */
   g_clear_object (&sendmail);
@@ -416,7 +446,7 @@ test_sender_reply_encoding (void)
   g_assert_no_error (error);
   g_assert_true (g_subprocess_wait_check (sendmail, NULL, &error));
   g_assert_no_error (error);
-  for (guint i = 0; i < 60 * 50 && !(arrived = sink_has (subject)); i++)
+  for (guint i = 0; i < 30 * 50 && !(arrived = sink_stored (subject)); i++)
     g_usleep (20 * 1000);
   g_assert_true (arrived);
 
