@@ -436,7 +436,6 @@ test_sender_reply_encoding (void)
           continue;
         }
       g_assert_true (g_ascii_isxdigit (lines[i][0]));
-      g_assert_nonnull (strstr (lines[i], "  http  "));
     }
 
   /* Flushed, it goes: the second answer is 200. */

@@ -2185,6 +2185,25 @@ test_goa_account_removed (void)
 
 /* Hostile settings and misbehaving servers (tests/sender-smtpd.py's "hostile" listener) */
 
+/* Whether a line of the delivery log ("stamp id account event detail") has @event: the
+ * detail is free text, and may well hold the word. */
+static gboolean
+log_has_event (const char *log,
+               const char *event)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 5);
+
+      if (g_strv_length (fields) >= 4 && g_str_equal (fields[3], event))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 static char *
 hostile_commands (void)
 {
@@ -2468,15 +2487,19 @@ test_hostile_drop_mid_data (void)
   id = submit_over_dbus (message, to);
 
   g_assert_true (wait_until (failed_or_empty, NULL));
+  log = read_log ();
+  g_test_message ("%s", log);
   g_assert_cmpuint (count_state ("failed"), ==, 0);
   g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
   g_assert_true (hostile_mode_used (NULL));
   g_assert_nonnull (strstr (hostile_commands (), "DROPPED"));
 
+  g_free (log);
   log = read_log ();
+  g_test_message ("%s", log);
   g_assert_nonnull (strstr (log, " deferred "));
   g_assert_null (strstr (log, "354"));
-  g_assert_null (strstr (log, " failed "));
+  g_assert_false (log_has_event (log, "failed"));
   g_assert_nonnull (strstr (log, " sent"));
 
   /* Delivered once, whole, and no failure notice (MAIL FROM:<>) ever went. */
@@ -2512,7 +2535,7 @@ test_hostile_huge_reply (void)
 
   log = read_log ();
   g_assert_nonnull (strstr (log, " deferred "));
-  g_assert_null (strstr (log, " failed "));
+  g_assert_false (log_has_event (log, "failed"));
   g_assert_null (strstr (log, "The server answered"));
   g_assert_cmpuint (count_messages ("hostile"), ==, 1);
   g_assert_cmpuint (count_commands ("MAIL FROM:<>"), ==, 0);
@@ -2555,7 +2578,7 @@ test_hostile_early_reply (void)
 
   log = read_log ();
   g_assert_null (strstr (log, "554"));
-  g_assert_null (strstr (log, " failed "));
+  g_assert_false (log_has_event (log, "failed"));
 
   saved = read_messages ("hostile");
   g_assert_cmpuint (saved->len, ==, 2);
@@ -2616,7 +2639,7 @@ test_hostile_host_setting (void)
 
       reset ();
       add_account ("judy", "hostile", 50, NULL, NULL);
-      start_daemon ();
+      /* Written before the daemon starts: it reads the bad value, not a change in flight. */
       {
         g_autoptr(EnvoiAccount) account = envoi_account_load ("judy");
 
@@ -2624,6 +2647,7 @@ test_hostile_host_setting (void)
         envoi_account_save (account);
         g_settings_sync ();
       }
+      start_daemon ();
       id = submit_over_dbus ("Subject: host\n\nhello\n", to);
 
       g_assert_true (wait_until (has_paused_with_reason, (gpointer) "The server name “smtp"));
