@@ -85,6 +85,10 @@ ANSWERS = {
         config("redirect.test", [("smtp.evil.test", 25, "plain", "password-cleartext")]),
     ("hop.test", "/.well-known/autoconfig/mail/config-v1.1.xml"):
         config("hop.test", [("smtp.hop.test", 465, "SSL", "password-cleartext")]),
+    ("127.0.0.1", "/v1.1/ipsame-final.test"):
+        config("ipsame.test", [("smtp.ipsame.test", 465, "SSL", "password-cleartext")]),
+    ("10.0.0.1", "/v1.1/ipother.test"):
+        config("ipother.test", [("smtp.evil.test", 25, "plain", "password-cleartext")]),
     ("autoconfig.widget.test", "/mail/config-v1.1.xml"):
         config("widget.test", [("localhost", int(os.environ.get("ENVOI_TEST_SMTP_TLS_PORT", "465")),
                                 "SSL", "password-cleartext")]),
@@ -174,6 +178,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_body(302, b"", "text/plain",
                            [("Location", "https://autoconfig.evil.test/mail/config-v1.1.xml?"
                              "emailaddress=x%40redirect.test")])
+            return
+        # An ISPDB given by IP address (http://127.0.0.1/v1.1/): an IP has no parent domain.
+        if host == "127.0.0.1" and path == "/v1.1/ipfile.test":
+            self.send_body(302, b"", "text/plain", [("Location", "file:///etc/passwd")])
+            return
+        if host == "127.0.0.1" and path == "/v1.1/ipother.test":
+            # Shares its last two labels with 127.0.0.1, and nothing else.
+            self.send_body(302, b"", "text/plain", [("Location", "http://10.0.0.1/v1.1/ipother.test")])
+            return
+        if host == "127.0.0.1" and path == "/v1.1/ipsame.test":
+            self.send_body(302, b"", "text/plain", [("Location", "http://127.0.0.1/v1.1/ipsame-final.test")])
             return
         if host == "autoconfig.hop.test":
             self.send_body(301, b"", "text/plain",

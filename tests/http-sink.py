@@ -18,6 +18,7 @@
 #   POST /post/429-once               429 the first time (per path), then like /post/ok
 #   POST /post/500-once               500 the first time (per path), then like /post/ok
 #   POST /post/400                    always 400
+#   POST /post/503-badutf8-once       503 the first time, its body not UTF-8 and with an ESC
 # A wrong or missing key gets 401 everywhere.
 
 import argparse
@@ -106,6 +107,14 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(429, {"error": "slow down"})
             if self.path == "/post/500-once" and first:
                 return self.reply(500, {"error": "internal"})
+            if self.path == "/post/503-badutf8-once" and first:
+                body = b'{"error": "overloaded \xff\xfe caf\xe9 \x1b[31m"}'
+                self.send_response(503)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             meta = [("type", self.headers.get("Content-Type", ""))]
             meta += [("from", v) for v in self.headers.get_all("X-Envoi-Mail-From", [])]
             meta += [("rcpt", v) for v in self.headers.get_all("X-Envoi-Rcpt-To", [])]

@@ -18,6 +18,15 @@
 #   reject  answers 550 5.1.1 to recipients whose local part starts with "bad", accepts others
 #   defer   answers 451 4.3.0 to every RCPT, and appends the time of each (seconds since the
 #           epoch, to the microsecond) to DIR/defer/attempts: the attempts as the server saw them
+#   hostile a hand-written SMTP server that logs every command line it reads, as received, to
+#           DIR/hostile/commands.log (one "<connection>: <line>" a line, "<connection>: CONNECT"
+#           when a client connects) and misbehaves once as DIR/hostile/mode says (the file is
+#           removed when the fault has happened; without it the server behaves):
+#             drop-mid-data  closes the connection once half the body (MAIL FROM's SIZE=) is in
+#             early-reply    answers "250" once half the body is in, then "554" after its end
+#                            (and logs "LATE REPLY SENT")
+#             bad-utf8       answers RCPT with a 451 whose text is not valid UTF-8
+#             huge-ehlo      answers EHLO with a 10 MB line
 
 import argparse
 import asyncio
@@ -80,6 +89,127 @@ class Handler:
         return "250 2.0.0 OK: queued as %d" % self.count
 
 
+class Hostile:
+    """A raw SMTP server, so that it can do what aiosmtpd will not."""
+
+    def __init__(self, d):
+        self.dir = os.path.join(d, "hostile")
+        os.makedirs(self.dir, exist_ok=True)
+        self.count = 0
+        self.connections = 0
+
+    def log(self, connection, line):
+        with open(os.path.join(self.dir, "commands.log"), "ab") as f:
+            f.write(b"%d: %s\n" % (connection, line))
+
+    def take_fault(self, name):
+        path = os.path.join(self.dir, "mode")
+        try:
+            with open(path, encoding="ascii") as f:
+                mode = f.read().strip()
+        except FileNotFoundError:
+            return False
+        if mode != name:
+            return False
+        os.unlink(path)
+        return True
+
+    def save(self, sender, recipients, body):
+        self.count += 1
+        base = os.path.join(self.dir, str(self.count))
+        with open(base + ".envelope.tmp", "wb") as f:
+            f.write(b"MAIL FROM:<%s>\n" % sender)
+            for rcpt in recipients:
+                f.write(b"RCPT TO:<%s>\n" % rcpt)
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(body)
+        os.rename(base + ".envelope.tmp", base + ".envelope")
+        os.rename(base + ".eml.tmp", base + ".eml")
+
+    async def serve(self, reader, writer):
+        self.connections += 1
+        connection = self.connections
+        self.log(connection, b"CONNECT")
+        sender, recipients, size = b"", [], 0
+
+        def say(text):
+            writer.write(text + b"\r\n")
+
+        say(b"220 localhost hostile test server")
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                self.log(connection, line.rstrip(b"\r\n"))
+                verb = line[:4].upper()
+                if verb in (b"EHLO", b"HELO"):
+                    if self.take_fault("huge-ehlo"):
+                        say(b"250-" + b"x" * (10 * 1024 * 1024))
+                    say(b"250-localhost\r\n250-8BITMIME\r\n250 SIZE 100000000")
+                elif verb == b"MAIL":
+                    arg = line[10:].strip()
+                    sender = arg[1:arg.index(b">")] if b">" in arg else arg
+                    size = 0
+                    for param in arg.split()[1:]:
+                        if param.upper().startswith(b"SIZE="):
+                            size = int(param[5:])
+                    recipients = []
+                    say(b"250 2.1.0 OK")
+                elif verb == b"RCPT":
+                    if self.take_fault("bad-utf8"):
+                        say(b"451 4.3.0 Temporarily unavailable \xff\xfe caf\xe9 \x1b[31m")
+                        continue
+                    arg = line[8:].strip()
+                    recipients.append(arg[1:arg.index(b">")] if b">" in arg else arg)
+                    say(b"250 2.1.5 OK")
+                elif verb == b"DATA":
+                    say(b"354 go ahead")
+                    await writer.drain()
+                    body = bytearray()
+                    early = False
+                    drop = self.take_fault("drop-mid-data")
+                    late = self.take_fault("early-reply")
+                    while True:
+                        chunk = await reader.readline()
+                        if not chunk:
+                            return
+                        if chunk == b".\r\n":
+                            break
+                        body += chunk[1:] if chunk.startswith(b"..") else chunk
+                        if size and len(body) >= size // 2:
+                            if drop:
+                                self.log(connection, b"DROPPED")
+                                writer.transport.abort()
+                                return
+                            if late and not early:
+                                early = True
+                                say(b"250 2.0.0 OK early")
+                                await writer.drain()
+                    if late:
+                        say(b"554 5.0.0 Rejected late")
+                        await writer.drain()
+                        self.log(connection, b"LATE REPLY SENT")
+                    else:
+                        self.save(sender, recipients, bytes(body))
+                        say(b"250 2.0.0 OK: queued as %d" % self.count)
+                elif verb == b"RSET":
+                    sender, recipients = b"", []
+                    say(b"250 2.0.0 OK")
+                elif verb == b"NOOP":
+                    say(b"250 2.0.0 OK")
+                elif verb == b"QUIT":
+                    say(b"221 2.0.0 Bye")
+                    await writer.drain()
+                    writer.close()
+                    return
+                else:
+                    say(b"502 5.5.2 Command not recognized")
+                await writer.drain()
+        except (ConnectionError, ValueError):
+            return
+
+
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dir", required=True)
@@ -101,6 +231,11 @@ async def main():
         server = await loop.create_server(factory, "127.0.0.1", 0)
         servers.append(server)
         ports.append("%s %d\n" % (name, server.sockets[0].getsockname()[1]))
+
+    hostile = Hostile(d)
+    server = await asyncio.start_server(hostile.serve, "127.0.0.1", 0, limit=1 << 20)
+    servers.append(server)
+    ports.append("hostile %d\n" % server.sockets[0].getsockname()[1])
 
     with open(os.path.join(d, "ports.tmp"), "w") as f:
         f.writelines(ports)

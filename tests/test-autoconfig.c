@@ -789,6 +789,69 @@ test_same_domain_redirect (void)
   g_assert_cmpuint (problems->len, ==, 0);
 }
 
+static const GError *
+find_problem (GPtrArray *problems,
+              gint       code)
+{
+  for (guint i = 0; problems != NULL && i < problems->len; i++)
+    {
+      const GError *problem = g_ptr_array_index (problems, i);
+
+      if (g_error_matches (problem, ENVOI_AUTOCONFIG_ERROR, code))
+        return problem;
+    }
+
+  return NULL;
+}
+
+/* An ISPDB given by IP address: an IP has no parent domain ("0.1" is not one), so a redirect
+ * may only go to the same address, and the message names what was refused. */
+static void
+test_ip_ispdb_redirect (void)
+{
+  g_autoptr(EnvoiAutoconfig) autoconfig = make_autoconfig ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) problems = NULL;
+  g_autoptr(EnvoiAutoconfigResult) result = NULL;
+  const GError *problem;
+
+  g_object_set (autoconfig, "ispdb-url", "http://127.0.0.1/v1.1/", NULL);
+
+  /* Out of the web altogether. */
+  result = lookup (autoconfig, "a@ipfile.test", &problems, &error);
+  g_assert_null (result);
+  g_clear_error (&error);
+  problem = find_problem (problems, ENVOI_AUTOCONFIG_ERROR_REDIRECTED);
+  g_assert_cmpstr (problem != NULL ? problem->message : NULL, ==,
+                   "127.0.0.1 redirected to file:///etc/passwd, outside 127.0.0.1; the redirect "
+                   "was not followed");
+  g_clear_pointer (&problems, g_ptr_array_unref);
+
+  /* Another address that ends like it. */
+  result = lookup (autoconfig, "a@ipother.test", &problems, &error);
+  g_assert_null (result);
+  g_clear_error (&error);
+  problem = find_problem (problems, ENVOI_AUTOCONFIG_ERROR_REDIRECTED);
+  g_assert_cmpstr (problem != NULL ? problem->message : NULL, ==,
+                   "127.0.0.1 redirected to 10.0.0.1, outside 127.0.0.1; the redirect was not "
+                   "followed");
+  g_assert_false (was_host_requested ("10.0.0.1"));
+  g_clear_pointer (&problems, g_ptr_array_unref);
+
+  /* The same address: followed. */
+  result = lookup (autoconfig, "a@ipsame.test", &problems, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  g_assert_cmpstr (envoi_autoconfig_result_get_url (result), ==,
+                   "http://127.0.0.1/v1.1/ipsame-final.test");
+  g_assert_null (find_problem (problems, ENVOI_AUTOCONFIG_ERROR_REDIRECTED));
+
+  /* Nor does an address have a registrable domain. */
+  g_assert_null (envoi_autoconfig_registrable_domain ("127.0.0.1"));
+  g_assert_null (envoi_autoconfig_registrable_domain ("::1"));
+  g_assert_null (envoi_autoconfig_registrable_domain ("[2001:db8::1]"));
+}
+
 static void
 test_slow_stage (void)
 {
@@ -960,6 +1023,7 @@ main (int   argc,
   g_test_add_func ("/envoi/autoconfig/hostile/unknown-socket-type", test_unknown_socket_type);
   g_test_add_func ("/envoi/autoconfig/hostile/cross-domain-redirect", test_cross_domain_redirect);
   g_test_add_func ("/envoi/autoconfig/same-domain-redirect", test_same_domain_redirect);
+  g_test_add_func ("/envoi/autoconfig/hostile/ip-ispdb-redirect", test_ip_ispdb_redirect);
   g_test_add_func ("/envoi/autoconfig/hostile/slow-stage", test_slow_stage);
   g_test_add_func ("/envoi/autoconfig/total-timeout", test_total_timeout);
   g_test_add_func ("/envoi/autoconfig/cancel", test_cancel);

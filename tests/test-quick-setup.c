@@ -174,13 +174,27 @@ log_mentions (const char *host)
   return strstr (contents, host) != NULL;
 }
 
-/* How many of this machine's TCP connections to loopback @port are established, both ends
- * counted (/proc/net/tcp and tcp6: "sl local rem st …", ports in hex). */
+/* How many of this process's TCP connections to loopback @port are established
+ * (/proc/net/tcp and tcp6: "sl local rem st …", ports in hex). */
 static guint
 count_established (guint16 port)
 {
   const char *files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+  g_autoptr(GHashTable) own = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GDir) fds = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
   guint count = 0;
+
+  /* Only this process's own connections: other tests of the session may use the same server
+   * at the same time. A socket's inode ties /proc/net/tcp to our descriptors. */
+  while (fds != NULL && (name = g_dir_read_name (fds)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/fd", name, NULL);
+      g_autofree char *target = g_file_read_link (path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:["))
+        g_hash_table_add (own, g_strndup (target + 8, strlen (target) - 9));
+    }
 
   for (guint f = 0; f < G_N_ELEMENTS (files); f++)
     {
@@ -194,19 +208,18 @@ count_established (guint16 port)
         {
           g_auto(GStrv) fields = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
           g_autoptr(GPtrArray) words = g_ptr_array_new ();
+          const char *colon;
 
           for (guint j = 0; fields[j] != NULL; j++)
             if (*fields[j] != '\0')
               g_ptr_array_add (words, fields[j]);
-          if (words->len < 4 || g_strcmp0 (g_ptr_array_index (words, 3), "01") != 0)
+          /* sl local remote state … inode (the tenth word) */
+          if (words->len < 10 || g_strcmp0 (g_ptr_array_index (words, 3), "01") != 0 ||
+              !g_hash_table_contains (own, g_ptr_array_index (words, 9)))
             continue;
-          for (guint j = 1; j <= 2; j++)
-            {
-              const char *colon = strrchr (g_ptr_array_index (words, j), ':');
-
-              if (colon != NULL && g_ascii_strtoull (colon + 1, NULL, 16) == port)
-                count++;
-            }
+          colon = strrchr (g_ptr_array_index (words, 2), ':');
+          if (colon != NULL && g_ascii_strtoull (colon + 1, NULL, 16) == port)
+            count++;
         }
     }
   return count;

@@ -425,7 +425,7 @@ reset (void)
   g_autofree char *queue = envoi_queue_default_directory ();
   g_autofree char *state = state_dir ();
   GSettings *settings = envoi_account_store_get_settings (h.store);
-  const char *listeners[] = { "sink", "slow", "flaky", "reject" };
+  const char *listeners[] = { "sink", "slow", "flaky", "reject", "hostile" };
 
   stop_daemon (SIGTERM);
   keep_for_canary (queue);
@@ -2475,6 +2475,501 @@ test_goa_account_removed (void)
 
 /* ---- end of the issue 9 block ------------------------------------------------------------- */
 
+
+/* Hostile settings and misbehaving servers (tests/sender-smtpd.py's "hostile" listener) */
+
+/* Whether a line of the delivery log ("stamp id account event detail") has @event: the
+ * detail is free text, and may well hold the word. */
+static gboolean
+log_has_event (const char *log,
+               const char *event)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 5);
+
+      if (g_strv_length (fields) >= 4 && g_str_equal (fields[3], event))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static char *
+hostile_commands (void)
+{
+  g_autofree char *dir = listener_dir ("hostile");
+  g_autofree char *path = g_build_filename (dir, "commands.log", NULL);
+  char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return g_strdup ("");
+
+  return contents;
+}
+
+/* How many command lines the server read that start with @prefix (after "<connection>: "). */
+static guint
+count_commands (const char *prefix)
+{
+  g_autofree char *log = hostile_commands ();
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+  guint count = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *colon = strstr (lines[i], ": ");
+
+      if (colon != NULL && g_ascii_strncasecmp (colon + 2, prefix, strlen (prefix)) == 0)
+        count++;
+    }
+
+  return count;
+}
+
+static void
+set_hostile_mode (const char *mode)
+{
+  g_autofree char *dir = listener_dir ("hostile");
+  g_autofree char *path = g_build_filename (dir, "mode", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, mode, -1, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+hostile_mode_used (gpointer data)
+{
+  g_autofree char *dir = listener_dir ("hostile");
+  g_autofree char *path = g_build_filename (dir, "mode", NULL);
+
+  return !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static gboolean
+has_deferred (gpointer data)
+{
+  return count_state ("deferred") >= 1;
+}
+
+static char *
+first_last_error (void)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *last_error = NULL;
+
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  if (g_variant_n_children (list) == 0)
+    return NULL;
+  g_variant_get_child (list, 0, "(&s&s&suxx&s^a&s&s)", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                       NULL, &last_error);
+
+  return g_strdup (last_error);
+}
+
+static gboolean
+has_paused_with_reason (gpointer data)
+{
+  g_autofree char *reason = NULL;
+
+  if (count_state ("paused") < 1)
+    return FALSE;
+  reason = first_last_error ();
+
+  return reason != NULL && strstr (reason, data) != NULL;
+}
+
+/* Every line of `envoi-sendmail -bp`: an entry line, then at most one reason line. */
+static void
+assert_listing_one_line_per_reason (const char *expected)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, h.sendmail, "-bp", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_utf8_validate (out, -1, NULL));
+
+  lines = g_strsplit (out, "\n", -1);
+  /* One entry: its line, its reason, and the empty string after the last newline. */
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_true (g_str_has_prefix (lines[1], "    "));
+  g_assert_nonnull (strstr (lines[1], expected));
+  for (const char *c = out; *c != '\0'; c++)
+    g_assert_true (*c == '\n' || (guchar) *c >= 0x20);
+}
+
+/* A Bcc setting with CR/LF (written past the dialog) must not become a second RCPT TO, nor a
+ * control character reach the server: the account waits, saying which setting is wrong. */
+static void
+test_hostile_bcc (void)
+{
+  const char *bccs[] = {
+    "archive@example.org\r\nRCPT TO:<victim@example.net>",
+    "archive@example.org>\r\nRCPT TO:<victim@example.net",
+    "arch\x1bive@example.org",
+  };
+  const char *to[] = { "someone@example.net", NULL };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bccs); i++)
+    {
+      g_autofree char *message = g_strdup_printf ("Subject: bcc %u\n\nhello\n", i);
+      g_autofree char *id = NULL;
+      g_autofree char *reason = NULL;
+
+      reset ();
+      add_account ("mallory", "hostile", 50, bccs[i], NULL);
+      start_daemon ();
+      id = submit_over_dbus (message, to);
+
+      g_assert_true (wait_until (has_paused_with_reason, (gpointer) "Bcc"));
+      reason = first_last_error ();
+      g_assert_nonnull (strstr (reason, "ive@example.org"));
+      g_assert_null (strchr (reason, '\n'));
+      g_assert_null (strchr (reason, '\r'));
+      g_assert_null (strchr (reason, '\x1b'));
+      assert_listing_one_line_per_reason ("Bcc");
+
+      /* Nothing reached the server. */
+      g_assert_cmpuint (count_commands ("RCPT"), ==, 0);
+      g_assert_cmpuint (count_messages ("hostile"), ==, 0);
+
+      /* Corrected, the message goes, with one RCPT TO per real recipient. */
+      add_account ("mallory", "hostile", 50, "archive@example.org", NULL);
+      g_assert_true (wait_until (queue_empty, NULL));
+      g_assert_cmpuint (count_commands ("RCPT TO:"), ==, 2);
+      g_assert_cmpuint (count_commands ("RCPT TO:<someone@example.net>"), ==, 1);
+      g_assert_cmpuint (count_commands ("RCPT TO:<archive@example.org>"), ==, 1);
+      g_free (reason);
+      reason = hostile_commands ();
+      g_assert_null (strstr (reason, "victim"));
+    }
+}
+
+/* A spool envelope with CR/LF in a recipient is damaged, not sent. */
+static void
+test_hostile_spool_envelope (void)
+{
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) message = g_bytes_new_static ("Subject: spool\n\nhello\n", 22);
+  const char *to[] = { "someone@example.net", NULL };
+  const char *hostile[] = {
+    "someone@example.net\r\nRCPT TO:<victim@example.net>",
+    "someone@example.net>\nRCPT TO:<victim@example.net",
+  };
+  g_autofree char *good = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *commands = NULL;
+  char *bad[G_N_ELEMENTS (hostile) + 1] = { NULL, };
+
+  reset ();
+  add_account ("trudy", "hostile", 50, NULL, NULL);
+
+  queue = envoi_queue_new (NULL, &error);
+  g_assert_no_error (error);
+  good = envoi_queue_enqueue (queue, "trudy", "trudy@example.org", to, message, &error);
+  g_assert_no_error (error);
+
+  /* Each bad one has a state file that says what a good one would, but for its recipients; the
+   * good one gets a state file written the same way, to show that the way is right. */
+  for (guint i = 0; i <= G_N_ELEMENTS (hostile); i++)
+    {
+      g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+      const char *recipients[] = { i < G_N_ELEMENTS (hostile) ? hostile[i] : to[0], NULL };
+      g_autofree char *env = NULL;
+      const char *id;
+
+      if (i < G_N_ELEMENTS (hostile))
+        {
+          bad[i] = envoi_queue_enqueue (queue, "trudy", "trudy@example.org", to, message, &error);
+          g_assert_no_error (error);
+          id = bad[i];
+        }
+      else
+        id = good;
+
+      g_key_file_set_string (keyfile, "Envelope", "account", "trudy");
+      g_key_file_set_string (keyfile, "Envelope", "from", "trudy@example.org");
+      g_key_file_set_string_list (keyfile, "Envelope", "recipients", recipients, 1);
+      g_key_file_set_string (keyfile, "State", "state", "queued");
+      g_key_file_set_uint64 (keyfile, "State", "size", 22);
+      g_key_file_set_int64 (keyfile, "State", "queued", g_get_real_time () / G_USEC_PER_SEC);
+      env = g_strdup_printf ("%s/%s.env", envoi_queue_get_directory (queue), id);
+      g_assert_true (g_key_file_save_to_file (keyfile, env, &error));
+      g_assert_no_error (error);
+    }
+  g_clear_object (&queue);
+
+  start_daemon ();
+  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_cmpuint (count_messages ("hostile"), ==, 1);
+
+  /* The server's log: exactly one RCPT TO, for the one real recipient. */
+  commands = hostile_commands ();
+  g_assert_cmpuint (count_commands ("RCPT TO:"), ==, 1);
+  g_assert_cmpuint (count_commands ("RCPT TO:<someone@example.net>"), ==, 1);
+  g_assert_null (strstr (commands, "victim"));
+
+  queue = envoi_queue_new (NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
+    {
+      g_autofree char *moved = g_strdup_printf ("%s/damaged/%s.env", envoi_queue_get_directory (queue), bad[i]);
+
+      g_assert_true (g_file_test (moved, G_FILE_TEST_EXISTS));
+      g_free (bad[i]);
+    }
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " damaged "));
+}
+
+static gboolean
+hostile_delivered_and_empty (gpointer data)
+{
+  return count_messages ("hostile") >= GPOINTER_TO_UINT (data) && count_state (NULL) == 0;
+}
+
+static gboolean
+failed_or_empty (gpointer data)
+{
+  return count_state ("failed") > 0 || count_state (NULL) == 0;
+}
+
+/* A big message, so that "half the body" is a point in the middle of the transfer. */
+static char *
+big_message (const char *subject)
+{
+  GString *message = g_string_new (NULL);
+
+  g_string_append_printf (message, "Subject: %s\n\n", subject);
+  for (guint i = 0; i < 8000; i++)
+    g_string_append_printf (message, "line %u of a message long enough to be cut in half\n", i);
+
+  return g_string_free (message, FALSE);
+}
+
+/* The server drops the connection halfway through the body: a lost connection, deferred and
+ * retried, not a failure with "The server answered: 354". */
+static void
+test_hostile_drop_mid_data (void)
+{
+  g_autofree char *message = big_message ("cut in half");
+  g_autofree char *log = NULL;
+  g_autoptr(GPtrArray) saved = NULL;
+  const char *to[] = { "someone@example.net", NULL };
+  g_autofree char *id = NULL;
+
+  reset ();
+  g_settings_set_uint (envoi_account_store_get_settings (h.store), "retry-initial-delay", 1);
+  g_settings_sync ();
+  add_account ("grace", "hostile", 50, NULL, "postmaster@example.org");
+  set_hostile_mode ("drop-mid-data");
+  start_daemon ();
+  g_assert_cmpuint (strlen (message), <=, 64 * 1024 * 8);
+  id = submit_over_dbus (message, to);
+
+  g_assert_true (wait_until (failed_or_empty, NULL));
+  log = read_log ();
+  g_test_message ("%s", log);
+  g_assert_cmpuint (count_state ("failed"), ==, 0);
+  g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
+  g_assert_true (hostile_mode_used (NULL));
+  g_assert_nonnull (strstr (hostile_commands (), "DROPPED"));
+
+  g_free (log);
+  log = read_log ();
+  g_test_message ("%s", log);
+  g_assert_nonnull (strstr (log, " deferred "));
+  g_assert_null (strstr (log, "354"));
+  g_assert_false (log_has_event (log, "failed"));
+  g_assert_nonnull (strstr (log, " sent"));
+
+  /* Delivered once, whole, and no failure notice (MAIL FROM:<>) ever went. */
+  g_assert_cmpuint (count_messages ("hostile"), ==, 1);
+  saved = read_messages ("hostile");
+  g_assert_cmpstr (g_ptr_array_index (saved, 0), ==,
+                   "MAIL FROM:<grace@example.org>\nRCPT TO:<someone@example.net>\n");
+  g_assert_nonnull (strstr (g_ptr_array_index (saved, 1), "line 7999 of a message"));
+  g_assert_cmpuint (count_commands ("MAIL FROM:<>"), ==, 0);
+}
+
+/* A 10 MB EHLO reply, which libcurl refuses: the server misbehaved once, the message is
+ * deferred, not failed with "The server answered: 220". */
+static void
+test_hostile_huge_reply (void)
+{
+  const char *to[] = { "someone@example.net", NULL };
+  g_autofree char *id = NULL;
+  g_autofree char *log = NULL;
+
+  reset ();
+  g_settings_set_uint (envoi_account_store_get_settings (h.store), "retry-initial-delay", 1);
+  g_settings_sync ();
+  add_account ("karl", "hostile", 50, NULL, "postmaster@example.org");
+  set_hostile_mode ("huge-ehlo");
+  start_daemon ();
+  id = submit_over_dbus ("Subject: huge\n\nhello\n", to);
+
+  g_assert_true (wait_until (failed_or_empty, NULL));
+  g_assert_cmpuint (count_state ("failed"), ==, 0);
+  g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
+  g_assert_true (hostile_mode_used (NULL));
+
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " deferred "));
+  g_assert_false (log_has_event (log, "failed"));
+  g_assert_null (strstr (log, "The server answered"));
+  g_assert_cmpuint (count_messages ("hostile"), ==, 1);
+  g_assert_cmpuint (count_commands ("MAIL FROM:<>"), ==, 0);
+}
+
+static gboolean
+late_reply_sent (gpointer data)
+{
+  return count_commands ("LATE REPLY SENT") == 1;
+}
+
+/* The server answers 250 before the body has ended and 554 after it: the late reply must not
+ * be taken for the answer to the next message. */
+static void
+test_hostile_early_reply (void)
+{
+  g_autofree char *first = big_message ("first");
+  g_autofree char *second = big_message ("second");
+  g_autofree char *log = NULL;
+  g_autoptr(GPtrArray) saved = NULL;
+  const char *to[] = { "someone@example.net", NULL };
+  g_autofree char *id1 = NULL;
+  g_autofree char *id2 = NULL;
+
+  reset ();
+  add_account ("heidi", "hostile", 50, NULL, "postmaster@example.org");
+  set_hostile_mode ("early-reply");
+  start_daemon ();
+
+  id1 = submit_over_dbus (first, to);
+  g_assert_true (wait_until (failed_or_empty, NULL));
+  g_assert_true (hostile_mode_used (NULL));
+  g_assert_true (wait_until (late_reply_sent, NULL));
+
+  /* The second message comes once the late reply is there. */
+  id2 = submit_over_dbus (second, to);
+  g_assert_true (wait_until (failed_or_empty, NULL));
+  g_assert_cmpuint (count_state ("failed"), ==, 0);
+  g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
+
+  log = read_log ();
+  g_assert_null (strstr (log, "554"));
+  g_assert_false (log_has_event (log, "failed"));
+
+  saved = read_messages ("hostile");
+  g_assert_cmpuint (saved->len, ==, 2);
+  g_assert_nonnull (strstr (g_ptr_array_index (saved, 1), "Subject: second"));
+  /* On a connection of its own. */
+  g_assert_cmpuint (count_commands ("CONNECT"), ==, 2);
+  g_assert_cmpuint (count_commands ("MAIL FROM:<>"), ==, 0);
+}
+
+/* A reply that is not UTF-8, with a control character: the reason keeps the server's words,
+ * made valid and one line, all the way to D-Bus and envoi-sendmail -bp. */
+static void
+test_hostile_reply_encoding (void)
+{
+  const char *to[] = { "someone@example.net", NULL };
+  g_autofree char *id = NULL;
+  g_autofree char *reason = NULL;
+  g_autofree char *log = NULL;
+
+  reset ();
+  g_settings_set_uint (envoi_account_store_get_settings (h.store), "retry-initial-delay", 3600);
+  g_settings_sync ();
+  add_account ("ivan", "hostile", 50, NULL, NULL);
+  set_hostile_mode ("bad-utf8");
+  start_daemon ();
+  id = submit_over_dbus ("Subject: encoding\n\nhello\n", to);
+
+  g_assert_true (wait_until (hostile_mode_used, NULL));
+  g_assert_true (wait_until (has_deferred, NULL));
+  reason = first_last_error ();
+  g_assert_true (g_utf8_validate (reason, -1, NULL));
+  g_assert_nonnull (strstr (reason, "451 4.3.0 Temporarily unavailable \xef\xbf\xbd"));
+  g_assert_nonnull (strstr (reason, "caf\xef\xbf\xbd"));
+  g_assert_nonnull (strstr (reason, "\\x1b[31m"));
+  g_assert_null (strchr (reason, '\x1b'));
+  assert_listing_one_line_per_reason ("Temporarily unavailable");
+
+  log = read_log ();
+  g_assert_true (g_utf8_validate (log, -1, NULL));
+  g_assert_nonnull (strstr (log, "caf\xef\xbf\xbd"));
+}
+
+/* A server name with CR/LF or a space, an account listed with no settings: the account waits
+ * with a reason that names the setting; one without an address takes no mail. */
+static void
+test_hostile_host_setting (void)
+{
+  const char *hosts[] = { "smtp.example.org\r\nX-Injected: 1", "smtp example.org" };
+  const char *to[] = { "someone@example.net", NULL };
+  GSettings *settings = envoi_account_store_get_settings (h.store);
+  const char *accounts[] = { "empty", NULL };
+  g_autofree char *err = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_autofree char *id = NULL;
+      g_autofree char *reason = NULL;
+
+      reset ();
+      add_account ("judy", "hostile", 50, NULL, NULL);
+      /* Written before the daemon starts: it reads the bad value, not a change in flight. */
+      {
+        g_autoptr(EnvoiAccount) account = envoi_account_load ("judy");
+
+        g_object_set (account, "host", hosts[i], NULL);
+        envoi_account_save (account);
+        g_settings_sync ();
+      }
+      start_daemon ();
+      id = submit_over_dbus ("Subject: host\n\nhello\n", to);
+
+      g_assert_true (wait_until (has_paused_with_reason, (gpointer) "The server name “smtp"));
+      reason = first_last_error ();
+      g_assert_nonnull (strstr (reason, "is not valid"));
+      g_assert_null (strstr (reason, "URL"));
+      assert_listing_one_line_per_reason ("The server name");
+      g_assert_cmpuint (count_state ("failed"), ==, 0);
+    }
+
+  /* Listed, with nothing set: no address, so no mail at all, and the reason says why. */
+  reset ();
+  g_settings_set_strv (settings, "accounts", accounts);
+  g_settings_sync ();
+  envoi_account_reset_settings ("empty");
+  g_assert_cmpint (run_sendmail ("Subject: nobody\n\nhello\n", &err, "someone@example.net", NULL), ==, 78);
+  g_assert_nonnull (strstr (err, "no email address"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+  g_assert_cmpuint (count_state (NULL), ==, 0);
+
+  /* The same through the running daemon's submit socket. */
+  start_daemon ();
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail ("Subject: nobody\n\nhello\n", &err, "someone@example.net", NULL), ==, 78);
+  g_assert_nonnull (strstr (err, "no email address"));
+  g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
+  g_assert_cmpuint (count_state (NULL), ==, 0);
+}
+
 static void
 start_smtpd (void)
 {
@@ -3031,6 +3526,13 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/history-bounded", test_history_bounded);
   g_test_add_func ("/envoi/sender/history-no-secret", test_history_no_secret);
   g_test_add_func ("/envoi/sender/history-cancelled", test_history_cancelled);
+  g_test_add_func ("/envoi/sender/hostile/bcc", test_hostile_bcc);
+  g_test_add_func ("/envoi/sender/hostile/spool-envelope", test_hostile_spool_envelope);
+  g_test_add_func ("/envoi/sender/hostile/drop-mid-data", test_hostile_drop_mid_data);
+  g_test_add_func ("/envoi/sender/hostile/early-reply", test_hostile_early_reply);
+  g_test_add_func ("/envoi/sender/hostile/huge-reply", test_hostile_huge_reply);
+  g_test_add_func ("/envoi/sender/hostile/reply-encoding", test_hostile_reply_encoding);
+  g_test_add_func ("/envoi/sender/hostile/host-setting", test_hostile_host_setting);
 
   status = g_test_run ();
 

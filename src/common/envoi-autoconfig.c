@@ -147,7 +147,24 @@ lookup_free (gpointer data)
   g_free (lookup);
 }
 
-/* Whether @host is @domain or one of its subdomains. */
+/* Whether @text is an IP address, IPv6 with or without its brackets. */
+static gboolean
+is_ip_address (const char *text)
+{
+  gsize len = strlen (text);
+
+  if (len > 2 && text[0] == '[' && text[len - 1] == ']')
+    {
+      g_autofree char *inner = g_strndup (text + 1, len - 2);
+
+      return g_hostname_is_ip_address (inner);
+    }
+
+  return g_hostname_is_ip_address (text);
+}
+
+/* Whether @host is @domain or one of its subdomains. An IP address has no subdomains: it is
+ * compared whole. */
 static gboolean
 host_in_domain (const char *host,
                 const char *domain)
@@ -157,6 +174,9 @@ host_in_domain (const char *host,
 
   if (g_ascii_strcasecmp (host, domain) == 0)
     return TRUE;
+
+  if (is_ip_address (domain) || is_ip_address (host))
+    return FALSE;
 
   return host_len > domain_len
          && host[host_len - domain_len - 1] == '.'
@@ -171,7 +191,7 @@ host_in_domain (const char *host,
  * system's list when installed, else the one built into libpsl): example.co.uk.
  *
  * Returns: (transfer full) (nullable): the registrable domain, or %NULL if @host is itself a
- *   public suffix or not a host name
+ *   public suffix, an IP address (which has no parent domain) or not a host name
  */
 char *
 envoi_autoconfig_registrable_domain (const char *host)
@@ -183,6 +203,10 @@ envoi_autoconfig_registrable_domain (const char *host)
   gsize len;
 
   g_return_val_if_fail (host != NULL, NULL);
+
+  /* libpsl would take the last two labels of 127.0.0.1 for its domain, "0.1". */
+  if (is_ip_address (host))
+    return NULL;
 
   if (g_once_init_enter (&initialized))
     {
@@ -554,10 +578,12 @@ fetch_thread (GTask        *task,
       /* Redirects are followed by hand: only inside the domain asked, never from HTTPS to
        * HTTP, and only a few times. */
       target = g_uri_parse (location, G_URI_FLAGS_NONE, NULL);
-      if (target == NULL || g_uri_get_host (target) == NULL
+      if (target == NULL || g_uri_get_host (target) == NULL || *g_uri_get_host (target) == '\0'
           || !host_in_domain (g_uri_get_host (target), fetch->allowed_domain))
         {
+          /* file:///etc/passwd has an empty host: then the whole address says where. */
           g_autofree char *target_host = target != NULL && g_uri_get_host (target) != NULL
+                                         && *g_uri_get_host (target) != '\0'
                                            ? g_strdup (g_uri_get_host (target))
                                            : g_strdup (location);
 

@@ -24,6 +24,8 @@
 #include <curl/curl.h>
 
 #include "envoi-account.h"
+#include "envoi-account-check.h"
+#include "envoi-curl-error.h"
 #include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
 #include "envoi-http-transport.h"
@@ -188,37 +190,35 @@ error_from_curl (EnvoiHttpTransport *self,
                                                          *error_buffer != '\0' ? error_buffer
                                                                                : curl_easy_strerror (code));
 
-  switch (code)
+  /* The HTTP status is read only when the transfer completed: here the server refused nothing. */
+  switch (envoi_curl_classify (code, FALSE))
     {
-    case CURLE_ABORTED_BY_CALLBACK:
+    case ENVOI_CURL_FAULT_CANCELLED:
       return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
-    case CURLE_COULDNT_RESOLVE_HOST:
+    case ENVOI_CURL_FAULT_HOST_NOT_FOUND:
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_HOST_NOT_FOUND,
                           _("The server “%s” was not found."), host);
-    case CURLE_COULDNT_CONNECT:
+    case ENVOI_CURL_FAULT_CONNECTION_REFUSED:
       /* Translators: %s is a host name, the second %s a technical detail. */
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_REFUSED,
                           _("Could not connect to %s (%s)."), host, detail);
-    case CURLE_OPERATION_TIMEDOUT:
+    case ENVOI_CURL_FAULT_TIMEOUT:
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT,
                           _("%s did not answer within %u seconds."), host,
                           envoi_account_get_timeout (self->account));
-    case CURLE_SSL_CONNECT_ERROR:
+    case ENVOI_CURL_FAULT_TLS_HANDSHAKE:
       /* Translators: %s is a host name, the second %s a technical detail. */
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TLS_HANDSHAKE_FAILED,
                           _("The secure connection to %s failed (%s)."), host, detail);
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
+    case ENVOI_CURL_FAULT_CERTIFICATE:
       /* Translators: %s is a host name, the second %s a technical detail. */
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED,
                           _("The certificate of %s is not trusted (%s)."), host, detail);
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
+    case ENVOI_CURL_FAULT_CONNECTION_LOST:
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_LOST,
                           _("The connection to the server was lost (%s)."), detail);
+    case ENVOI_CURL_FAULT_REFUSED:
+    case ENVOI_CURL_FAULT_OTHER:
     default:
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_FAILED,
                           _("Talking to the server failed: %s"), detail);
@@ -260,6 +260,13 @@ run_send (EnvoiHttpTransport *self,
       return;
     }
   host = g_uri_get_host (uri);
+
+  /* The last guard before libcurl: the envelope goes into header lines and form fields. */
+  if (!envoi_account_check_envelope (op->envelope_from, (const char * const *) op->recipients, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
 
   if (g_strcmp0 (g_uri_get_scheme (uri), "https") != 0
       && !envoi_host_is_loopback (host)

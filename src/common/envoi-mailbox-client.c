@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 
 #include "envoi-account.h"
+#include "envoi-curl-error.h"
 #include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
 #include "envoi-mailbox-client.h"
@@ -413,6 +414,29 @@ setup_easy (EnvoiMailboxClient *self,
     }
 }
 
+/* A POP3 "-ERR", an IMAP tagged "NO" or "BAD": the server said no. */
+static gboolean
+is_refusal (EnvoiMailboxClient *self,
+            const char         *line)
+{
+  g_autofree char *word = NULL;
+  const char *space;
+
+  if (line == NULL)
+    return FALSE;
+
+  if (self->service == ENVOI_SERVICE_POP3)
+    return g_str_has_prefix (line, "-ERR");
+
+  /* "A001 NO …": the status is the word after the tag. */
+  space = strchr (line, ' ');
+  if (space == NULL)
+    return FALSE;
+  word = g_strndup (space + 1, strcspn (space + 1, " "));
+
+  return g_ascii_strcasecmp (word, "NO") == 0 || g_ascii_strcasecmp (word, "BAD") == 0;
+}
+
 static GError *
 error_from_curl (EnvoiMailboxClient *self,
                  Operation          *op,
@@ -427,42 +451,9 @@ error_from_curl (EnvoiMailboxClient *self,
                                                                                : curl_easy_strerror (code));
   const char *reply = op->last_line != NULL ? op->last_line : detail;
 
+  /* The protocol's own cases first. */
   switch (code)
     {
-    case CURLE_ABORTED_BY_CALLBACK:
-      return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
-
-    case CURLE_COULDNT_RESOLVE_HOST:
-      /* Translators: the first %s is POP3 or IMAP, the second a host name. */
-      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_HOST_NOT_FOUND,
-                          _("The %s server “%s” was not found."), protocol, host);
-
-    case CURLE_COULDNT_CONNECT:
-      /* Translators: the first %s is POP3 or IMAP, the second a host name, %u a port number. */
-      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_CONNECTION_REFUSED,
-                          _("Could not connect to the %s server %s on port %u."), protocol, host, port);
-
-    case CURLE_OPERATION_TIMEDOUT:
-      /* Translators: the first %s is POP3 or IMAP, the second a host name, %u a number of seconds. */
-      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_TIMEOUT,
-                          _("The %s server %s did not answer within %u seconds."),
-                          protocol, host, envoi_account_get_timeout (self->account));
-
-    case CURLE_SSL_CONNECT_ERROR:
-      /* Translators: the first %s is POP3 or IMAP, the second a host name, the last a detail. */
-      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_TLS_HANDSHAKE_FAILED,
-                          _("The secure connection to the %s server %s failed (%s)."),
-                          protocol, host, detail);
-
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-      /* Translators: the first %s is POP3 or IMAP, the second a host name, the last a detail. */
-      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_CERTIFICATE_UNTRUSTED,
-                          _("The certificate of the %s server %s is not trusted (%s)."),
-                          protocol, host, detail);
-
     case CURLE_USE_SSL_FAILED:
       /* Translators: the first %s is POP3 or IMAP, the second a host name, %u a port number. */
       return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_STARTTLS_NOT_OFFERED,
@@ -477,24 +468,56 @@ error_from_curl (EnvoiMailboxClient *self,
                           _("The %s server %s refused the login: %s"), protocol, host, reply);
 
     case CURLE_UPLOAD_FAILED:
-      if (op->kind == OPERATION_APPEND)
+      if (op->kind == OPERATION_APPEND && is_refusal (self, op->last_line))
         /* Translators: %s is a host name, the second %s the server's reply. */
         return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_APPEND_REJECTED,
                             _("The IMAP server %s did not store the copy: %s"), host, reply);
-      G_GNUC_FALLTHROUGH;
+      break;
 
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_PARTIAL_FILE:
-      if (op->last_line == NULL || code == CURLE_SEND_ERROR || code == CURLE_RECV_ERROR
-          || code == CURLE_GOT_NOTHING)
-        /* Translators: the first %s is POP3 or IMAP, the last a technical detail. */
-        return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_CONNECTION_LOST,
-                            _("The connection to the %s server was lost (%s)."), protocol, detail);
-      G_GNUC_FALLTHROUGH;
+    default:
+      break;
+    }
 
+  switch (envoi_curl_classify (code, is_refusal (self, op->last_line)))
+    {
+    case ENVOI_CURL_FAULT_CANCELLED:
+      return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
+
+    case ENVOI_CURL_FAULT_HOST_NOT_FOUND:
+      /* Translators: the first %s is POP3 or IMAP, the second a host name. */
+      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_HOST_NOT_FOUND,
+                          _("The %s server “%s” was not found."), protocol, host);
+
+    case ENVOI_CURL_FAULT_CONNECTION_REFUSED:
+      /* Translators: the first %s is POP3 or IMAP, the second a host name, %u a port number. */
+      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_CONNECTION_REFUSED,
+                          _("Could not connect to the %s server %s on port %u."), protocol, host, port);
+
+    case ENVOI_CURL_FAULT_TIMEOUT:
+      /* Translators: the first %s is POP3 or IMAP, the second a host name, %u a number of seconds. */
+      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_TIMEOUT,
+                          _("The %s server %s did not answer within %u seconds."),
+                          protocol, host, envoi_account_get_timeout (self->account));
+
+    case ENVOI_CURL_FAULT_TLS_HANDSHAKE:
+      /* Translators: the first %s is POP3 or IMAP, the second a host name, the last a detail. */
+      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_TLS_HANDSHAKE_FAILED,
+                          _("The secure connection to the %s server %s failed (%s)."),
+                          protocol, host, detail);
+
+    case ENVOI_CURL_FAULT_CERTIFICATE:
+      /* Translators: the first %s is POP3 or IMAP, the second a host name, the last a detail. */
+      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_CERTIFICATE_UNTRUSTED,
+                          _("The certificate of the %s server %s is not trusted (%s)."),
+                          protocol, host, detail);
+
+    case ENVOI_CURL_FAULT_CONNECTION_LOST:
+      /* Translators: the first %s is POP3 or IMAP, the last a technical detail. */
+      return g_error_new (ENVOI_MAILBOX_ERROR, ENVOI_MAILBOX_ERROR_CONNECTION_LOST,
+                          _("The connection to the %s server was lost (%s)."), protocol, detail);
+
+    case ENVOI_CURL_FAULT_REFUSED:
+    case ENVOI_CURL_FAULT_OTHER:
     default:
       /* Translators: the first %s is POP3 or IMAP, the second a host name, the last the
        * server's reply or a technical detail. */

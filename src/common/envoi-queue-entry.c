@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-queue-entry.h"
+#include "envoi-reason.h"
 
 /* The daemon holds one for each message in an account's window (envoi-queue.h), and List one
  * for each queued message for a moment. Times are microseconds of wall-clock time
@@ -222,7 +223,9 @@ envoi_queue_entry_set_last_error (EnvoiQueueEntry *self,
   if (message != NULL && *message == '\0')
     message = NULL;
   g_free (self->last_error);
-  self->last_error = g_strdup (message);
+  /* Stored in the spool, sent over D-Bus, printed by envoi-sendmail -bp: valid UTF-8 and
+   * one line, whatever a server or a setting put in it. */
+  self->last_error = envoi_reason_sanitize (message);
 }
 
 guint64

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "envoi-account.h"
+#include "envoi-account-check.h"
 #include "envoi-account-store.h"
 #include "envoi-message-private.h"
 #include "envoi-queue.h"
@@ -299,6 +300,25 @@ entry_from_keyfile (const char  *id,
       g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                            "empty account or recipients");
       return NULL;
+    }
+
+  /* Read from disk is input like any other: the envelope goes to the server as SMTP commands,
+   * so it passes the checks of envoi_queue_enqueue() again. A file that fails them is damaged
+   * and set aside. */
+  if (*from != '\0' && !address_is_valid (from))
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                           "invalid sender address in the envelope");
+      return NULL;
+    }
+  for (guint i = 0; recipients[i] != NULL; i++)
+    {
+      if (!address_is_valid (recipients[i]))
+        {
+          g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                               "invalid recipient address in the envelope");
+          return NULL;
+        }
     }
 
   entry = envoi_queue_entry_new (id, account, from, (const char * const *) recipients);
@@ -2126,6 +2146,7 @@ prepare_submission (EnvoiAccountStore   *store,
   g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GBytes) prepared = NULL;
   g_autofree char *header_from = NULL;
+  g_autoptr(GError) invalid = NULL;
   EnvoiAccount *account = NULL;
   const char *sender;
 
@@ -2164,6 +2185,14 @@ prepare_submission (EnvoiAccountStore   *store,
                                _("No mail account is set up: add one in Envoi"));
           return NULL;
         }
+    }
+
+  /* An account without a usable address of its own takes no mail: it would go out with an
+   * empty sender. */
+  if (!envoi_account_check_address (account, &invalid))
+    {
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT, invalid->message);
+      return NULL;
     }
 
   sender = envelope_from != NULL && *envelope_from != '\0'

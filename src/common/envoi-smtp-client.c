@@ -19,7 +19,9 @@
 #include <curl/curl.h>
 
 #include "envoi-account.h"
+#include "envoi-account-check.h"
 #include "envoi-message.h"
+#include "envoi-curl-error.h"
 #include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
 #include "envoi-preset-catalog.h"
@@ -420,6 +422,32 @@ connection_free (Connection *connection)
   g_free (connection);
 }
 
+/* Between two messages the server has nothing to say: bytes (or the end of the stream) waiting
+ * on an idle connection answer nothing that was asked, such as a late reply to a body the
+ * server had already answered. Such a connection is out of step and must not carry another
+ * message: its next reply would be taken for the answer to the wrong command. */
+static gboolean
+connection_is_out_of_step (Connection *connection)
+{
+  for (guint i = 0; i < connection->sockets->len; i++)
+    {
+      GPollFD fd = { g_array_index (connection->sockets, curl_socket_t, i), G_IO_IN, 0 };
+
+      if (g_poll (&fd, 1, 0) > 0 && fd.revents != 0)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Closes without saying QUIT: on a connection out of step, the answer would be another's. */
+static void
+connection_drop (Connection *connection)
+{
+  envoi_curl_sockets_shutdown (connection->sockets);
+  connection_free (connection);
+}
+
 static int
 debug_cb (CURL          *easy,
           curl_infotype  type,
@@ -800,56 +828,9 @@ error_from_curl (CURLcode             code,
 
   curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &response);
 
+  /* SMTP's own cases first. */
   switch (code)
     {
-    case CURLE_ABORTED_BY_CALLBACK:
-      return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
-
-    case CURLE_COULDNT_RESOLVE_HOST:
-      /* Translators: %s is a host name such as smtp.example.com. */
-      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_HOST_NOT_FOUND,
-                          _("The server “%s” was not found."), host);
-
-    case CURLE_COULDNT_CONNECT:
-      /* Translators: %s is a host name, %u a port number. */
-      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_REFUSED,
-                          _("Could not connect to %s on port %u."), host, port);
-
-    case CURLE_OPERATION_TIMEDOUT:
-      /* Translators: %s is a host name, %u a port number, %u a number of seconds. */
-      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT,
-                          _("%s on port %u did not answer within %u seconds."),
-                          host, port, envoi_account_get_timeout (account));
-
-    case CURLE_SSL_CONNECT_ERROR:
-      /* Translators: %s is a host name, %u a port number, the last %s a technical detail. */
-      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TLS_HANDSHAKE_FAILED,
-                          _("The secure connection to %s on port %u failed (%s)."), host, port, detail);
-
-    case CURLE_PEER_FAILED_VERIFICATION:
-      if (is_name_mismatch (easy, error_buffer))
-        /* Translators: %s is a host name, the second %s the certificate's subject. */
-        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_NAME_MISMATCH,
-                            _("The certificate of the server is not valid for the name “%s” (it is for “%s”)."),
-                            host, certificate->subject != NULL ? certificate->subject : "?");
-      G_GNUC_FALLTHROUGH;
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-      if (code == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
-        /* Translators: %s is a host name, the second %s a key fingerprint (sha256//…). */
-        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED,
-                            _("The certificate of %s has changed since you trusted it: its key fingerprint is now %s."),
-                            host, certificate->pin != NULL ? certificate->pin : "?");
-      /* Translators: %s is a host name; then the certificate's subject, its issuer and its key
-       * fingerprint (sha256//…). */
-      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED,
-                          _("The certificate of %s is not trusted. Subject: %s. Issuer: %s. Key fingerprint: %s."),
-                          host,
-                          certificate->subject != NULL ? certificate->subject : "?",
-                          certificate->issuer != NULL ? certificate->issuer : "?",
-                          certificate->pin != NULL ? certificate->pin : "?");
-
     case CURLE_USE_SSL_FAILED:
       /* Translators: %s is a host name, %u a port number. */
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_STARTTLS_NOT_OFFERED,
@@ -868,23 +849,68 @@ error_from_curl (CURLcode             code,
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_MECHANISM_NOT_OFFERED,
                           _("The server offers no authentication method that can be used (%s)."), detail);
 
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_WEIRD_SERVER_REPLY:
-    case CURLE_GOT_NOTHING:
-    case CURLE_UPLOAD_FAILED:
-    case CURLE_READ_ERROR:
-    case CURLE_PARTIAL_FILE:
-      /* No reply code: the network failed, not the server. */
-      if (response == 0)
-        /* Translators: %s is a technical detail. */
-        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_LOST,
-                            _("The connection to the server was lost (%s)."), detail);
+    default:
+      break;
+    }
+
+  /* A reply of 400 or more is a refusal; anything else the server said last ("354 go ahead",
+   * a greeting) is not an answer to a transfer that broke off. */
+  switch (envoi_curl_classify (code, response >= 400))
+    {
+    case ENVOI_CURL_FAULT_CANCELLED:
+      return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
+
+    case ENVOI_CURL_FAULT_HOST_NOT_FOUND:
+      /* Translators: %s is a host name such as smtp.example.com. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_HOST_NOT_FOUND,
+                          _("The server “%s” was not found."), host);
+
+    case ENVOI_CURL_FAULT_CONNECTION_REFUSED:
+      /* Translators: %s is a host name, %u a port number. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_REFUSED,
+                          _("Could not connect to %s on port %u."), host, port);
+
+    case ENVOI_CURL_FAULT_TIMEOUT:
+      /* Translators: %s is a host name, %u a port number, %u a number of seconds. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TIMEOUT,
+                          _("%s on port %u did not answer within %u seconds."),
+                          host, port, envoi_account_get_timeout (account));
+
+    case ENVOI_CURL_FAULT_TLS_HANDSHAKE:
+      /* Translators: %s is a host name, %u a port number, the last %s a technical detail. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_TLS_HANDSHAKE_FAILED,
+                          _("The secure connection to %s on port %u failed (%s)."), host, port, detail);
+
+    case ENVOI_CURL_FAULT_CERTIFICATE:
+      if (code == CURLE_PEER_FAILED_VERIFICATION && is_name_mismatch (easy, error_buffer))
+        /* Translators: %s is a host name, the second %s the certificate's subject. */
+        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_NAME_MISMATCH,
+                            _("The certificate of the server is not valid for the name “%s” (it is for “%s”)."),
+                            host, certificate->subject != NULL ? certificate->subject : "?");
+      if (code == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+        /* Translators: %s is a host name, the second %s a key fingerprint (sha256//…). */
+        return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED,
+                            _("The certificate of %s has changed since you trusted it: its key fingerprint is now %s."),
+                            host, certificate->pin != NULL ? certificate->pin : "?");
+      /* Translators: %s is a host name; then the certificate's subject, its issuer and its key
+       * fingerprint (sha256//…). */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED,
+                          _("The certificate of %s is not trusted. Subject: %s. Issuer: %s. Key fingerprint: %s."),
+                          host,
+                          certificate->subject != NULL ? certificate->subject : "?",
+                          certificate->issuer != NULL ? certificate->issuer : "?",
+                          certificate->pin != NULL ? certificate->pin : "?");
+
+    case ENVOI_CURL_FAULT_CONNECTION_LOST:
+      /* Translators: %s is a technical detail. */
+      return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CONNECTION_LOST,
+                          _("The connection to the server was lost (%s)."), detail);
+
+    case ENVOI_CURL_FAULT_REFUSED:
       return error_from_reply (stage, response, reply);
 
+    case ENVOI_CURL_FAULT_OTHER:
     default:
-      if (response >= 400)
-        return error_from_reply (stage, response, reply);
       /* Translators: %s is a technical detail from the mail library. */
       return g_error_new (ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_FAILED,
                           _("Talking to the server failed: %s"), detail);
@@ -993,6 +1019,15 @@ run_operation (EnvoiSmtpClient *self,
   if (g_task_return_error_if_cancelled (task))
     return;
 
+  /* The last guard before libcurl: CURLOPT_MAIL_FROM and _RCPT go out as command lines. */
+  if (op->kind == OPERATION_SEND
+      && !envoi_account_check_envelope (op->envelope_from, (const char * const *) op->recipients, &error))
+    {
+      op->report = report_new (transcript, NULL);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
   if (refuse_plaintext_password (self, &error))
     {
       op->report = report_new (transcript, NULL);
@@ -1007,6 +1042,12 @@ run_operation (EnvoiSmtpClient *self,
     }
   else
     {
+      if (self->connection != NULL && connection_is_out_of_step (self->connection))
+        {
+          g_debug ("The connection to %s is out of step: opening a new one",
+                   envoi_account_get_host (self->account));
+          g_clear_pointer (&self->connection, connection_drop);
+        }
       if (self->connection == NULL)
         self->connection = connection_new ();
       connection = self->connection;
@@ -1058,6 +1099,11 @@ run_operation (EnvoiSmtpClient *self,
       curl_multi_remove_handle (connection->multi, easy);
       curl_easy_setopt (easy, CURLOPT_MAIL_RCPT, NULL);
       curl_slist_free_all (recipients);
+
+      /* After a failure, or with replies already waiting, where the conversation stands is
+       * unknown: the next message gets a new connection. */
+      if (code != CURLE_OK || connection_is_out_of_step (connection))
+        g_clear_pointer (&self->connection, connection_drop);
     }
 
   op->report = report_new (transcript, &certificate);

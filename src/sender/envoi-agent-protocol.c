@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include "envoi-agent-protocol.h"
+#include "envoi-reason.h"
 
 static GVariant *
 value_to_variant (const GValue *value)
@@ -132,10 +133,14 @@ GVariant *
 envoi_agent_failure_to_variant (guint32       serial,
                                 const GError *error)
 {
+  g_autofree char *reason = NULL;
+
   g_return_val_if_fail (error != NULL, NULL);
 
+  /* A server's reply may be in any encoding, or none: a GVariant string is UTF-8. */
+  reason = envoi_reason_sanitize (error->message);
   return g_variant_new (ENVOI_AGENT_FAILED_TYPE, serial, g_quark_to_string (error->domain),
-                        error->code, error->message);
+                        error->code, reason);
 }
 
 GError *

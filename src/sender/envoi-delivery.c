@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <glib/gi18n-lib.h>
 
+#include "envoi-account-check.h"
 #include "envoi-agent.h"
 #include "envoi-delivery.h"
 
@@ -24,6 +25,8 @@ struct _EnvoiDelivery
   GQueue           pending;     /* EnvoiQueueEntry, oldest first */
   gint64           blocked_until;
   guint            generation;  /* of the account's settings, for the agent; never 0 */
+  guint            checked_generation;  /* the generation whose settings were checked */
+  GError          *settings_error;      /* what was wrong with them, or NULL */
   guint            busy : 1;
   guint            paused : 1;
 };
@@ -129,6 +132,7 @@ envoi_delivery_dispose (GObject *object)
 
   g_queue_clear_full (&self->pending, g_object_unref);
   replace_account (self, NULL);
+  g_clear_error (&self->settings_error);
 
   G_OBJECT_CLASS (envoi_delivery_parent_class)->dispose (object);
 }
@@ -146,6 +150,7 @@ envoi_delivery_init (EnvoiDelivery *self)
 {
   g_queue_init (&self->pending);
   self->generation = 1;
+  self->checked_generation = 0;
   g_signal_connect_object (envoi_agent_get_default (), "sent-copy-failed",
                            G_CALLBACK (sent_copy_failed_cb), self, 0);
 }
@@ -199,6 +204,30 @@ envoi_delivery_get_busy (EnvoiDelivery *self)
   g_return_val_if_fail (ENVOI_IS_DELIVERY (self), FALSE);
 
   return self->busy;
+}
+
+gboolean
+envoi_delivery_check_account (EnvoiDelivery  *self,
+                              GError        **error)
+{
+  g_return_val_if_fail (ENVOI_IS_DELIVERY (self), FALSE);
+  g_return_val_if_fail (self->account != NULL, FALSE);
+
+  /* Once for each change of the settings, not once per message. */
+  if (self->checked_generation != self->generation)
+    {
+      g_clear_error (&self->settings_error);
+      envoi_account_check_settings (self->account, &self->settings_error);
+      self->checked_generation = self->generation;
+    }
+
+  if (self->settings_error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->settings_error));
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 gboolean

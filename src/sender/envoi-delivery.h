@@ -26,6 +26,8 @@ void           envoi_delivery_set_account       (EnvoiDelivery       *self,
 GQueue        *envoi_delivery_get_pending       (EnvoiDelivery       *self);
 gboolean       envoi_delivery_get_busy          (EnvoiDelivery       *self);
 gboolean       envoi_delivery_get_paused        (EnvoiDelivery       *self);
+gboolean       envoi_delivery_check_account     (EnvoiDelivery       *self,
+                                                 GError             **error);
 void           envoi_delivery_set_paused        (EnvoiDelivery       *self,
                                                  gboolean             paused);
 gint64         envoi_delivery_get_blocked_until (EnvoiDelivery       *self);

@@ -28,6 +28,7 @@
 #include "envoi-history.h"
 #include "envoi-ledger.h"
 #include "envoi-queue.h"
+#include "envoi-reason.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
 #include "envoi-smtp-error.h"
@@ -92,10 +93,9 @@ log_event (EnvoiSenderService *self,
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *stamp = g_date_time_format_iso8601 (now);
-  g_autofree char *clean = g_strdup (detail != NULL ? detail : "");
+  g_autofree char *clean = envoi_reason_sanitize (detail != NULL ? detail : "");
   g_autofree char *line = NULL;
 
-  g_strdelimit (clean, "\r\n", ' ');
   line = g_strdup_printf ("%s %s %s %s %s\n", stamp, id, account_id, event, clean);
   if (self->log_fd >= 0 && write (self->log_fd, line, strlen (line)) < 0)
     g_debug ("Could not write the delivery log: %s", g_strerror (errno));
@@ -899,6 +899,7 @@ schedule_cb (gpointer user_data)
       EnvoiAccount *account = envoi_delivery_get_account (delivery);
       GQueue *pending = envoi_delivery_get_pending (delivery);
       EnvoiQueueEntry *due = NULL;
+      g_autoptr(GError) invalid = NULL;
       gint64 allowed;
 
       if (envoi_delivery_get_busy (delivery) || pending->length == 0)
@@ -916,6 +917,22 @@ schedule_cb (gpointer user_data)
 
       if (envoi_delivery_get_paused (delivery))
         continue;
+
+      /* A setting that cannot be right (written past the dialog) holds the account's mail,
+       * saying which; fixing it changes the account and brings the messages back here. */
+      if (!envoi_delivery_check_account (delivery, &invalid))
+        {
+          for (GList *l = pending->head; l != NULL; l = l->next)
+            {
+              gboolean changed = g_strcmp0 (envoi_queue_entry_get_last_error (l->data), invalid->message) != 0
+                                 || envoi_queue_entry_get_state (l->data) != ENVOI_QUEUE_STATE_PAUSED;
+
+              envoi_queue_entry_set_last_error (l->data, invalid->message);
+              set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, changed);
+            }
+          g_clear_error (&invalid);
+          continue;
+        }
 
       if (envoi_delivery_get_blocked_until (delivery) > now)
         {

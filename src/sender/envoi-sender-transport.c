@@ -27,6 +27,7 @@
 #include "envoi-agent-account.h"
 #include "envoi-agent-channel.h"
 #include "envoi-agent-protocol.h"
+#include "envoi-reason.h"
 #include "envoi-startup.h"
 
 typedef struct
@@ -152,14 +153,23 @@ send_cb (GObject      *source,
   reply = envoi_agent_account_send_finish (ENVOI_AGENT_ACCOUNT (source), result, &copy_error, &error);
 
   /* Before the answer, on the same socket: the daemon hears of it first. */
+  /* A server's words go into GVariant strings: valid UTF-8, one line. */
   if (copy_error != NULL)
-    envoi_agent_channel_send (agent->channel, ENVOI_AGENT_COPY_FAILED,
-                              g_variant_new (ENVOI_AGENT_COPY_FAILED_TYPE, sending->account_id,
-                                             copy_error->message), -1);
+    {
+      g_autofree char *reason = envoi_reason_sanitize (copy_error->message);
+
+      envoi_agent_channel_send (agent->channel, ENVOI_AGENT_COPY_FAILED,
+                                g_variant_new (ENVOI_AGENT_COPY_FAILED_TYPE, sending->account_id,
+                                               reason), -1);
+    }
 
   if (reply != NULL)
-    envoi_agent_channel_send (agent->channel, ENVOI_AGENT_SENT,
-                              g_variant_new (ENVOI_AGENT_SENT_TYPE, sending->serial, reply), -1);
+    {
+      g_autofree char *clean = envoi_reason_sanitize (reply);
+
+      envoi_agent_channel_send (agent->channel, ENVOI_AGENT_SENT,
+                                g_variant_new (ENVOI_AGENT_SENT_TYPE, sending->serial, clean), -1);
+    }
   else
     send_failure (agent, sending->serial, error);
 

@@ -30,6 +30,7 @@
 #include "envoi-account-store.h"
 #include "envoi-history.h"
 #include "envoi-queue.h"
+#include "envoi-reason.h"
 #include "envoi-runtime.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
@@ -312,11 +313,16 @@ print_message (const char         *id,
 {
   g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (queued);
   g_autofree char *stamp = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
-  g_autofree char *to = g_strjoinv (", ", (char **) recipients);
+  g_autofree char *joined = g_strjoinv (", ", (char **) recipients);
+  /* One line each, whatever the spool or a server put in them. */
+  g_autofree char *to = envoi_reason_sanitize (joined);
+  g_autofree char *clean_account = envoi_reason_sanitize (account);
+  g_autofree char *clean_from = envoi_reason_sanitize (from);
+  g_autofree char *reason = envoi_reason_sanitize (last_error != NULL ? last_error : "");
 
-  g_print ("%s  %s  %-13s %s  <%s> → %s\n", id, stamp, state, account, from, to);
-  if (last_error != NULL && *last_error != '\0')
-    g_print ("    %s\n", last_error);
+  g_print ("%s  %s  %-13s %s  <%s> → %s\n", id, stamp, state, clean_account, clean_from, to);
+  if (*reason != '\0')
+    g_print ("    %s\n", reason);
 }
 
 /* Nobody logged in (no session bus, as over ssh without a user session): the spool as it is on
