@@ -2182,6 +2182,48 @@ test_goa_account_removed (void)
 
 /* ---- end of the issue 9 block ------------------------------------------------------------- */
 
+/* ---- issue 16: resuming by itself, long lines, clean header arguments ----------------- */
+
+/* -F and -f end up in header fields and in the envelope: a line break there would add a header
+ * (an injected Bcc) or an SMTP command. They are refused with EX_USAGE and a reason, and nothing
+ * is queued. */
+static void
+test_header_arguments (void)
+{
+  g_autofree char *queue = envoi_queue_default_directory ();
+  struct
+  {
+    const char *option;
+    const char *value;
+  } cases[] = {
+    { "-F", "Eve\r\nBcc: victim@example.net" },
+    { "-F", "Eve\nX-Injected: yes" },
+    { "-F", "Tab\tName" },
+    { "-f", "eve@example.org\r\nRCPT TO:<victim@example.net>" },
+    { "-f", "eve@example.org\n" },
+  };
+
+  reset ();
+  add_account ("alice", "sink", 50, NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *err = NULL;
+      int status;
+
+      status = run_sendmail ("Subject: injected\n\nhello\n", &err, cases[i].option,
+                             cases[i].value, "someone@example.net", NULL);
+      g_assert_cmpint (status, ==, 64);
+      assert_one_line (err);
+      g_assert_nonnull (strstr (err, "control character"));
+      g_assert_nonnull (strstr (err, cases[i].option));
+      g_assert_cmpuint (envoi_test_count_files (queue, NULL), ==, 0);
+    }
+  g_assert_cmpuint (count_messages ("sink"), ==, 0);
+}
+
+/* ---- end of the issue 16 block ------------------------------------------------------------ */
+
 static void
 start_smtpd (void)
 {
@@ -2269,6 +2311,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/goa-token-refresh", test_goa_token_refresh);
   g_test_add_func ("/envoi/sender/goa-sign-in-needed", test_goa_sign_in_needed);
   g_test_add_func ("/envoi/sender/goa-account-removed", test_goa_account_removed);
+  g_test_add_func ("/envoi/sender/header-arguments", test_header_arguments);
 
   status = g_test_run ();
 
