@@ -26,6 +26,8 @@
 
 #include "envoi-account.h"
 #include "envoi-account-store.h"
+#include "envoi-gmime-private.h"
+#include "envoi-message.h"
 #include "envoi-queue.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
@@ -2217,9 +2219,171 @@ test_header_arguments (void)
       assert_one_line (err);
       g_assert_nonnull (strstr (err, "control character"));
       g_assert_nonnull (strstr (err, cases[i].option));
-      g_assert_cmpuint (envoi_test_count_files (queue, NULL), ==, 0);
+      g_assert_cmpuint (envoi_test_count_files (queue, ".msg") + envoi_test_count_files (queue, ".env"), ==, 0);
     }
   g_assert_cmpuint (count_messages ("sink"), ==, 0);
+}
+
+/* envoi-sendmail reading @input from a file: for messages larger than a pipe holds. */
+static int
+run_sendmail_file (const char  *input,
+                   gsize        length,
+                   char       **err,
+                   const char  *first_arg,
+                   ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *path = g_build_filename (envoi_test_env ("ENVOI_TEST_DIR"), "input.eml", NULL);
+  const char *arg;
+  va_list args;
+
+  g_assert_true (g_file_set_contents (path, input, length, &error));
+  g_ptr_array_add (argv, (char *) h.sendmail);
+  va_start (args, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, path);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_unlink (path);
+
+  return g_subprocess_get_exit_status (process);
+}
+
+/* The first text part of @raw, decoded from its transfer encoding, line ends as LF. */
+static char *
+decoded_text (const char *raw)
+{
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  g_autoptr(GMimeMessage) message = NULL;
+  g_autoptr(GMimeStream) out = NULL;
+  GMimeObject *part;
+  GByteArray *bytes;
+  GString *text;
+
+  envoi_message_init ();
+  stream = g_mime_stream_mem_new_with_buffer (raw, strlen (raw));
+  parser = g_mime_parser_new_with_stream (stream);
+  out = g_mime_stream_mem_new ();
+  message = g_mime_parser_construct_message (parser, NULL);
+  g_assert_nonnull (message);
+  part = g_mime_message_get_body (message);
+  g_assert_true (GMIME_IS_TEXT_PART (part));
+  g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (GMIME_PART (part)), out);
+  bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
+  text = g_string_new_len ((const char *) bytes->data, bytes->len);
+  g_string_replace (text, "\r\n", "\n", 0);
+
+  return g_string_free (text, FALSE);
+}
+
+static gsize
+longest_line (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  gsize longest = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    longest = MAX (longest, strlen (lines[i]) - (g_str_has_suffix (lines[i], "\r") ? 1 : 0));
+
+  return longest;
+}
+
+/* Logs, CSV and one-line JSON from scripts: lines far over the 998 octets SMTP allows (the
+ * sink, aiosmtpd, answers "500 Line too long" to such a line, as real servers do). They are
+ * re-encoded as the message is prepared and arrive intact, plain or MIME, ASCII or UTF-8. */
+static void
+test_long_lines (void)
+{
+  struct
+  {
+    gsize       characters;
+    const char *unit;     /* repeated up to the number of characters */
+    gboolean    mime;     /* a multipart/mixed message, the line in its text/plain part */
+  } cases[] = {
+    { 5000, "a", FALSE },
+    { 5000, "\xc3\xa9", FALSE },            /* é */
+    { 100000, "0123456789,", FALSE },
+    { 100000, "\xe6\x97\xa5\xe6\x9c\xac", FALSE },  /* 日本 */
+    { 100000, "{\"k\":\"\xc3\xa9\"}", TRUE },
+  };
+
+  reset ();
+  add_account ("alice", "sink", 500, NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) line = g_string_new (NULL);
+      g_autoptr(GString) message = g_string_new (NULL);
+      g_autoptr(GPtrArray) delivered = NULL;
+      g_autofree char *body = NULL;
+      g_autofree char *decoded = NULL;
+      g_autofree char *err = NULL;
+      Expect expect = { "sink", 1 };
+      glong units = g_utf8_strlen (cases[i].unit, -1);
+
+      clear_listener ("sink");
+      for (gsize n = 0; n < cases[i].characters; n += units)
+        g_string_append (line, cases[i].unit);
+      g_assert_cmpuint (line->len, >, 998);
+      body = g_strdup_printf ("first line\n%s\nlast line\n", line->str);
+
+      g_string_append_printf (message, "From: alice@example.org\nTo: someone@example.net\n"
+                              "Subject: long line %u\n", i);
+      if (cases[i].mime)
+        g_string_append_printf (message, "MIME-Version: 1.0\n"
+                                "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+                                "--b\nContent-Type: text/plain; charset=utf-8\n"
+                                "Content-Transfer-Encoding: 8bit\n\n%s\n--b--\n", body);
+      else
+        g_string_append_printf (message, "\n%s", body);
+
+      g_assert_cmpint (run_sendmail_file (message->str, message->len, &err, "-t", NULL), ==, 0);
+      g_assert_cmpstr (err, ==, "");
+      g_assert_true (wait_until (has_messages, &expect));
+      g_assert_true (wait_until (queue_empty, NULL));
+
+      delivered = read_messages ("sink");
+      g_assert_cmpuint (delivered->len, ==, 2);
+      g_assert_cmpuint (longest_line (g_ptr_array_index (delivered, 1)), <=, 998);
+      decoded = decoded_text (g_ptr_array_index (delivered, 1));
+      g_assert_cmpuint (strlen (decoded), ==, strlen (body));
+      g_assert_true (g_str_equal (decoded, body));
+      if (!cases[i].mime && !g_str_is_ascii (body))
+        g_assert_nonnull (strstr (g_ptr_array_index (delivered, 1), "charset=utf-8"));
+    }
+}
+
+/* A line that no encoding can shorten (a header without a space to fold at) cannot be sent:
+ * it is refused at once with EX_DATAERR and a reason, rather than accepted and lost. */
+static void
+test_long_line_refused (void)
+{
+  g_autofree char *queue = envoi_queue_default_directory ();
+  g_autofree char *token = g_strnfill (3000, 'x');
+  g_autofree char *message = g_strdup_printf ("To: someone@example.net\nSubject: refused\n"
+                                              "X-Token: %s\n\nhello\n", token);
+  g_autofree char *err = NULL;
+
+  reset ();
+  add_account ("alice", "sink", 50, NULL, NULL);
+
+  g_assert_cmpint (run_sendmail_file (message, strlen (message), &err, "-t", NULL), ==, 65);
+  assert_one_line (err);
+  g_assert_nonnull (strstr (err, "998"));
+  g_assert_cmpuint (envoi_test_count_files (queue, ".msg") + envoi_test_count_files (queue, ".env"), ==, 0);
 }
 
 /* ---- end of the issue 16 block ------------------------------------------------------------ */
@@ -2312,6 +2476,8 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/goa-sign-in-needed", test_goa_sign_in_needed);
   g_test_add_func ("/envoi/sender/goa-account-removed", test_goa_account_removed);
   g_test_add_func ("/envoi/sender/header-arguments", test_header_arguments);
+  g_test_add_func ("/envoi/sender/long-lines", test_long_lines);
+  g_test_add_func ("/envoi/sender/long-line-refused", test_long_line_refused);
 
   status = g_test_run ();
 

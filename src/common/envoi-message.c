@@ -324,3 +324,153 @@ envoi_message_normalize_crlf (GBytes *message)
 
   return g_byte_array_free_to_bytes (out);
 }
+
+#define SMTP_MAX_LINE 998
+
+static gsize
+longest_line (const guint8 *data,
+              gsize         length)
+{
+  gsize longest = 0;
+  gsize start = 0;
+
+  for (gsize i = 0; i <= length; i++)
+    {
+      if (i == length || data[i] == '\n')
+        {
+          gsize end = i;
+
+          if (end > start && data[end - 1] == '\r')
+            end--;
+          longest = MAX (longest, end - start);
+          start = i + 1;
+        }
+    }
+
+  return longest;
+}
+
+/**
+ * envoi_message_longest_line:
+ * @message: a message as written to the spool
+ *
+ * Returns: the length of its longest line in octets, without the line ending
+ */
+gsize
+envoi_message_longest_line (GBytes *message)
+{
+  gsize length;
+  const guint8 *data;
+
+  g_return_val_if_fail (message != NULL, 0);
+
+  data = g_bytes_get_data (message, &length);
+
+  return longest_line (data, length);
+}
+
+/* The content of @part as it would be written (still encoded), in memory. */
+static GByteArray *
+part_raw_content (GMimePart *part)
+{
+  GMimeDataWrapper *content = g_mime_part_get_content (part);
+  g_autoptr(GMimeStream) memory = NULL;
+  GByteArray *bytes;
+
+  if (content == NULL)
+    return NULL;
+
+  bytes = g_byte_array_new ();
+  memory = g_mime_stream_mem_new_with_byte_array (bytes);
+  g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (memory), FALSE);
+  g_mime_stream_reset (g_mime_data_wrapper_get_stream (content));
+  g_mime_stream_write_to_stream (g_mime_data_wrapper_get_stream (content), memory);
+  g_mime_stream_reset (g_mime_data_wrapper_get_stream (content));
+
+  return bytes;
+}
+
+typedef struct
+{
+  GMimeMessage *message;
+  guint         encoded;
+} EncodeLongLines;
+
+static void
+encode_long_lines_cb (GMimeObject *parent,
+                      GMimeObject *object,
+                      gpointer     user_data)
+{
+  EncodeLongLines *data = user_data;
+  GMimePart *part;
+  GMimeContentType *type;
+  GMimeContentEncoding encoding;
+  g_autoptr(GByteArray) raw = NULL;
+  gboolean text;
+
+  if (!GMIME_IS_PART (object))
+    return;
+
+  part = GMIME_PART (object);
+  encoding = g_mime_part_get_content_encoding (part);
+  /* Already wrapped by their encoders. */
+  if (encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+      encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+      encoding == GMIME_CONTENT_ENCODING_UUENCODE)
+    return;
+
+  raw = part_raw_content (part);
+  if (raw == NULL || longest_line (raw->data, raw->len) <= SMTP_MAX_LINE)
+    return;
+
+  type = g_mime_object_get_content_type (object);
+  text = type == NULL || g_mime_content_type_is_type (type, "text", "*");
+
+  /* A message without MIME headers is text/plain in US-ASCII to its reader: it says what it is
+   * now, since its body is about to be encoded. */
+  if (g_mime_message_get_mime_part (data->message) == object &&
+      g_mime_object_get_header (GMIME_OBJECT (data->message), "Content-Type") == NULL)
+    {
+      gboolean ascii = TRUE;
+
+      for (guint i = 0; i < raw->len && ascii; i++)
+        ascii = raw->data[i] < 0x80;
+      if (ascii)
+        g_mime_object_set_content_type_parameter (object, "charset", "us-ascii");
+      else if (g_utf8_validate ((const char *) raw->data, raw->len, NULL))
+        g_mime_object_set_content_type_parameter (object, "charset", "utf-8");
+      else
+        g_mime_object_set_content_type_parameter (object, "charset", "unknown-8bit");
+    }
+  if (g_mime_object_get_header (GMIME_OBJECT (data->message), "MIME-Version") == NULL)
+    g_mime_object_set_header (GMIME_OBJECT (data->message), "MIME-Version", "1.0", NULL);
+
+  /* GMime decodes the content from the encoding it came in and encodes it in this one as it
+   * writes the part: the decoded content stays the same, octet for octet. */
+  g_mime_part_set_content_encoding (part, text ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+                                               : GMIME_CONTENT_ENCODING_BASE64);
+  data->encoded++;
+}
+
+/**
+ * envoi_message_encode_long_lines:
+ * @message: a parsed message, changed in place
+ *
+ * A script's log, CSV or one-line JSON easily has a line over the 998 octets SMTP allows, and a
+ * server refuses such a message ("500 Line too long") after it was accepted for delivery: the
+ * part is re-encoded instead, as the message is prepared, so that it arrives intact.
+ *
+ * Returns: the number of parts re-encoded
+ */
+guint
+envoi_message_encode_long_lines (GMimeMessage *message)
+{
+  EncodeLongLines data = { message, 0 };
+
+  g_return_val_if_fail (GMIME_IS_MESSAGE (message), 0);
+
+  /* Every leaf, the message's own body included, inside multiparts and all. */
+  g_mime_message_foreach (message, encode_long_lines_cb, &data);
+
+  return data.encoded;
+}

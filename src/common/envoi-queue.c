@@ -20,6 +20,7 @@
 
 #include "envoi-account.h"
 #include "envoi-account-store.h"
+#include "envoi-message.h"
 #include "envoi-queue.h"
 #include "envoi-size-limit.h"
 
@@ -2032,11 +2033,15 @@ finish_checked_message (GMimeMessage  *message,
                         const char    *full_name,
                         GError       **error)
 {
-  g_autoptr(GBytes) prepared = finish_message (message, envelope_from, full_name);
-  g_autoptr(GMimeMessage) check = parse_message (prepared, NULL);
+  g_autoptr(GBytes) prepared = NULL;
+  g_autoptr(GMimeMessage) check = NULL;
   g_autoptr(GBytes) again = NULL;
   g_autoptr(GMimeMessage) check_again = NULL;
 
+  /* A line over 998 octets is refused by servers once the message is accepted (issue 16). */
+  envoi_message_encode_long_lines (message);
+  prepared = finish_message (message, envelope_from, full_name);
+  check = parse_message (prepared, NULL);
   if (check != NULL)
     {
       again = finish_message (check, envelope_from, full_name);
@@ -2047,6 +2052,14 @@ finish_checked_message (GMimeMessage  *message,
     {
       g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
                            _("The message has a malformed header line"));
+      return NULL;
+    }
+
+  if (envoi_message_longest_line (prepared) > 998)
+    {
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                           _("The message has a line longer than the 998 bytes mail servers "
+                             "accept, in a place where it cannot be re-encoded"));
       return NULL;
     }
 
