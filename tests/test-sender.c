@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "envoi-account.h"
+#include "envoi-account-saver.h"
 #include "envoi-account-store.h"
 #include "envoi-gmime-private.h"
 #include "envoi-message.h"
@@ -1260,6 +1261,9 @@ reload_bus_config (void)
   g_assert_no_error (error);
 }
 
+/* Put before the daemon's command in its .service file (issue 16 turns the keyring watch off). */
+static const char *service_env = "";
+
 static void
 write_service_file (void)
 {
@@ -1273,10 +1277,11 @@ write_service_file (void)
                               "Name=%s\n"
                               "Exec=/usr/bin/env G_DEBUG=fatal-criticals GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
                               "XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s XDG_STATE_HOME=%s "
-                              "XDG_RUNTIME_DIR=%s ENVOI_SENDER_IDLE_TIMEOUT=30 ENVOI_QUEUE_WINDOW=%u %s\n",
+                              "XDG_RUNTIME_DIR=%s ENVOI_SENDER_IDLE_TIMEOUT=30 ENVOI_QUEUE_WINDOW=%u %s%s\n",
                               SENDER_BUS_NAME, g_getenv ("GSETTINGS_SCHEMA_DIR"),
                               g_get_user_config_dir (), g_get_user_data_dir (),
-                              g_get_user_state_dir (), g_get_user_runtime_dir (), WINDOW, h.daemon);
+                              g_get_user_state_dir (), g_get_user_runtime_dir (), WINDOW,
+                              service_env, h.daemon);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_file_set_contents (path, contents, -1, &error);
   g_assert_no_error (error);
@@ -2386,6 +2391,352 @@ test_long_line_refused (void)
   g_assert_cmpuint (envoi_test_count_files (queue, ".msg") + envoi_test_count_files (queue, ".env"), ==, 0);
 }
 
+/* Resuming by itself. The account logs in with PLAIN on the session's plain listener (smtpd.py),
+ * which takes ENVOI_TEST_USER / ENVOI_TEST_PASSWORD only. */
+
+#define RESUME_SECONDS 10
+
+/* Polls as wait_until() does, but fails after @seconds: a bound that the feature promises. */
+static gboolean
+wait_within (Condition condition,
+             gpointer  data,
+             guint     seconds)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 end = start + seconds * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (20 * 1000);
+    }
+  g_test_message ("done after %.2f s", (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+
+  return TRUE;
+}
+
+/* The daemon with or without its keyring watch: without it, only the route under test can
+ * resume the account. Stops the daemon; the next call starts the new one. */
+static void
+set_keyring_watch (gboolean on)
+{
+  stop_daemon (SIGTERM);
+  service_env = on ? "" : "ENVOI_SENDER_WATCH_KEYRING=0 ";
+  write_service_file ();
+}
+
+static char *
+plain_messages_dir (void)
+{
+  return g_build_filename (envoi_test_env ("ENVOI_TEST_SMTP_MESSAGES"), "plain", NULL);
+}
+
+static guint
+plain_delivered (void)
+{
+  g_autofree char *dir = plain_messages_dir ();
+
+  return envoi_test_count_files (dir, ".eml");
+}
+
+typedef struct
+{
+  guint before;
+} Delivered;
+
+static gboolean
+plain_one_more_and_empty (gpointer data)
+{
+  Delivered *delivered = data;
+
+  return plain_delivered () > delivered->before && count_state (NULL) == 0;
+}
+
+static EnvoiAccount *
+add_plain_account (const char *id,
+                   const char *password)
+{
+  EnvoiAccount *account = envoi_account_new (id);
+  g_autofree char *address = g_strdup_printf ("%s@example.org", id);
+
+  g_object_set (account,
+                "address", address,
+                "host", "127.0.0.1",
+                "port", (guint) envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"),
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_PLAIN,
+                "username", ENVOI_TEST_USER,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+  if (password != NULL)
+    store_password (account, password);
+
+  return account;
+}
+
+static gboolean
+has_waiting_keyring (gpointer data)
+{
+  g_autofree char *last_error = NULL;
+  g_autofree char *state = only_entry (&last_error);
+
+  return g_str_equal (state, "paused") && strstr (last_error, "keyring") != NULL;
+}
+
+/* A message of @account refused for its password: paused, with the server's reason. */
+static void
+send_and_pause (void)
+{
+  g_autofree char *err = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *last_error = NULL;
+
+  g_assert_cmpint (run_sendmail ("Subject: resume\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_paused, NULL));
+  state = only_entry (&last_error);
+  g_assert_cmpstr (state, ==, "paused");
+  g_assert_cmpstr (last_error, !=, "");
+  g_assert_null (strstr (last_error, "keyring"));
+}
+
+/* secret-tool, as another program would: the same attributes as Envoi's item, replacing it. */
+static void
+secret_tool_store (EnvoiAccount *account,
+                   const char   *password)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = g_strdup_printf ("%u", envoi_account_get_port (account));
+  g_autoptr(GBytes) input = g_bytes_new (password, strlen (password));
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error,
+                              "secret-tool", "store", "--label=Envoi test",
+                              "xdg:schema", ENVOI_SECRET_SCHEMA_NAME,
+                              "account", envoi_account_get_id (account), "service", "smtp",
+                              "host", "127.0.0.1", "user", ENVOI_TEST_USER, "port", port, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate (process, input, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+}
+
+/* Wrong password: paused with the reason. The right one stored by another program: delivered
+ * within RESUME_SECONDS, with no other nudge (the keyring's ItemCreated/ItemChanged). */
+static void
+test_resume_keyring_item (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (TRUE);
+  account = add_plain_account ("ivan", "not-the-password");
+  send_and_pause ();
+
+  /* Nothing changes by itself meanwhile. */
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (has_paused (NULL));
+
+  delivered.before = plain_delivered ();
+  secret_tool_store (account, ENVOI_TEST_PASSWORD);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+}
+
+static void
+saver_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (envoi_account_saver_save_finish (ENVOI_ACCOUNT_SAVER (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* The account dialog's Save with only the password changed, through the dialog's own saver:
+ * no setting changes, and the keyring watch is off, so only the dialog's word to the sender
+ * (ResumeAccount) can resume the account. */
+static void
+test_resume_dialog_save (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(EnvoiAccount) edited = NULL;
+  g_autoptr(EnvoiAccountSaver) saver = NULL;
+  gboolean saved = FALSE;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (FALSE);
+  account = add_plain_account ("judy", "not-the-password");
+  send_and_pause ();
+
+  edited = envoi_account_copy (account);
+  saver = envoi_account_saver_new (h.store, edited, account, FALSE);
+  envoi_account_saver_set_secret (saver, ENVOI_SERVICE_SMTP, ENVOI_TEST_PASSWORD, "not-the-password");
+  delivered.before = plain_delivered ();
+  envoi_account_saver_save_async (saver, NULL, saver_cb, &saved);
+  g_assert_true (wait_until (is_true, &saved));
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  set_keyring_watch (TRUE);
+}
+
+/* envoi-sendmail -q after the password was fixed where the sender does not hear of it (the
+ * keyring watch is off): paused accounts are tried again too. */
+static void
+test_resume_flush (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autofree char *err = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (FALSE);
+  account = add_plain_account ("kate", "not-the-password");
+  send_and_pause ();
+
+  store_password (account, ENVOI_TEST_PASSWORD);
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (has_paused (NULL));
+
+  delivered.before = plain_delivered ();
+  g_assert_cmpint (run_sendmail ("", &err, "-q", NULL), ==, 0);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  set_keyring_watch (TRUE);
+}
+
+static void
+lock_keyring (void)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                       "org.freedesktop.Secret.Service", "Lock",
+                                       g_variant_new_parsed ("([objectpath '/org/freedesktop/secrets/collection/login'],)"),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+keyring_is_locked (void)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.secrets",
+                                       "/org/freedesktop/secrets/collection/login",
+                                       "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", "org.freedesktop.Secret.Collection", "Locked"),
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+
+  return g_variant_get_boolean (value);
+}
+
+static void
+put_uint32 (GByteArray *packet,
+            guint32     value)
+{
+  guint32 be = GUINT32_TO_BE (value);
+
+  g_byte_array_append (packet, (const guint8 *) &be, 4);
+}
+
+/* Unlocks the login keyring the way a login or the screen lock does: pam_gnome_keyring hands
+ * the password to the running daemon over its control socket (gnome-keyring's
+ * daemon/control protocol: a credentials byte, then [length][op UNLOCK = 1][password]).
+ * gnome-keyring emits no D-Bus signal for it. */
+static void
+unlock_keyring (void)
+{
+  g_autofree char *password = NULL;
+  g_autofree char *path = g_build_filename (g_get_user_runtime_dir (), "keyring", "control", NULL);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GByteArray) packet = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  GOutputStream *out;
+  GInputStream *in;
+  guint32 reply[2];
+  gsize length;
+
+  g_assert_true (g_file_get_contents (envoi_test_env ("ENVOI_TEST_KEYRING_PASSWORD_FILE"),
+                                      &password, &length, &error));
+  g_assert_no_error (error);
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+
+  g_byte_array_append (packet, (const guint8 *) "", 1);  /* the credentials byte */
+  put_uint32 (packet, 4 + 4 + 4 + length);
+  put_uint32 (packet, 1);
+  put_uint32 (packet, length);
+  g_byte_array_append (packet, (const guint8 *) password, length);
+  g_assert_true (g_output_stream_write_all (out, packet->data, packet->len, NULL, NULL, &error));
+  g_assert_no_error (error);
+  memset (packet->data, 0, packet->len);
+  memset (password, 0, length);
+
+  g_assert_true (g_input_stream_read_all (in, reply, sizeof reply, &length, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, sizeof reply);
+  g_assert_cmpuint (GUINT32_FROM_BE (reply[1]), ==, 0);
+  g_assert_false (keyring_is_locked ());
+}
+
+/* The keyring locked (the Secret Service's Lock): the message waits, "Waiting for the keyring
+ * to be unlocked", neither failed nor "sending"; unlocked: delivered within RESUME_SECONDS. */
+static void
+test_keyring_locked (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *log = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (TRUE);
+  account = add_plain_account ("leo", ENVOI_TEST_PASSWORD);
+  lock_keyring ();
+  g_assert_true (keyring_is_locked ());
+
+  delivered.before = plain_delivered ();
+  g_assert_cmpint (run_sendmail ("Subject: locked\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_waiting_keyring, NULL));
+
+  /* It stays so: no failure, no "sending" left behind, nothing sent. */
+  for (guint i = 0; i < 10; i++)
+    {
+      g_usleep (G_USEC_PER_SEC / 5);
+      g_assert_true (has_waiting_keyring (NULL));
+    }
+  g_assert_cmpuint (count_state ("failed"), ==, 0);
+  g_assert_cmpuint (plain_delivered (), ==, delivered.before);
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " waiting-keyring"));
+  g_assert_null (strstr (log, " failed "));
+
+  unlock_keyring ();
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+}
+
 /* ---- end of the issue 16 block ------------------------------------------------------------ */
 
 static void
@@ -2478,6 +2829,10 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/header-arguments", test_header_arguments);
   g_test_add_func ("/envoi/sender/long-lines", test_long_lines);
   g_test_add_func ("/envoi/sender/long-line-refused", test_long_line_refused);
+  g_test_add_func ("/envoi/sender/resume-keyring-item", test_resume_keyring_item);
+  g_test_add_func ("/envoi/sender/resume-dialog-save", test_resume_dialog_save);
+  g_test_add_func ("/envoi/sender/resume-flush", test_resume_flush);
+  g_test_add_func ("/envoi/sender/keyring-locked", test_keyring_locked);
 
   status = g_test_run ();
 

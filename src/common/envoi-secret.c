@@ -420,24 +420,32 @@ lookup_search_cb (GObject      *source,
       return;
     }
 
+  /* Found without unlocking (envoi_secret_lookup_no_prompt_async): the keyring is locked. */
+  if (SECRET_IS_ITEM (items->data) && secret_item_get_locked (items->data))
+    {
+      g_list_free_full (items, g_object_unref);
+      g_task_return_new_error (task, ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_LOCKED,
+                               _("The keyring is locked. Unlock it and try again."));
+      return;
+    }
+
   cancellable = g_task_get_cancellable (task);
   secret_retrievable_retrieve_secret (items->data, cancellable,
                                       lookup_retrieve_cb, g_steal_pointer (&task));
   g_list_free_full (items, g_object_unref);
 }
 
-void
-envoi_secret_lookup_async (EnvoiAccount        *account,
-                           EnvoiService         service,
-                           GCancellable        *cancellable,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
+static void
+lookup_with_flags (EnvoiAccount        *account,
+                   EnvoiService         service,
+                   SecretSearchFlags    flags,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GHashTable) attributes = NULL;
   SecretOp *op;
-
-  g_return_if_fail (ENVOI_IS_ACCOUNT (account));
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, envoi_secret_lookup_async);
@@ -447,8 +455,32 @@ envoi_secret_lookup_async (EnvoiAccount        *account,
   secret_op_free (op);
 
   secret_password_searchv (envoi_secret_get_schema (), attributes,
-                           SECRET_SEARCH_UNLOCK, cancellable,
+                           flags, cancellable,
                            lookup_search_cb, g_steal_pointer (&task));
+}
+
+void
+envoi_secret_lookup_async (EnvoiAccount        *account,
+                           EnvoiService         service,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (ENVOI_IS_ACCOUNT (account));
+
+  lookup_with_flags (account, service, SECRET_SEARCH_UNLOCK, cancellable, callback, user_data);
+}
+
+void
+envoi_secret_lookup_no_prompt_async (EnvoiAccount        *account,
+                                     EnvoiService         service,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_return_if_fail (ENVOI_IS_ACCOUNT (account));
+
+  lookup_with_flags (account, service, SECRET_SEARCH_NONE, cancellable, callback, user_data);
 }
 
 char *
