@@ -74,9 +74,9 @@ G_DEFINE_FINAL_TYPE (EnvoiSenderService, envoi_sender_service, G_TYPE_APPLICATIO
 
 static void schedule (EnvoiSenderService *self);
 static void update_idle (EnvoiSenderService *self);
-static gboolean keyring_locked (EnvoiSenderService *self, const GError *error, guint unlocks);
+static gboolean keyring_locked (const GError *error);
 static void wait_for_keyring (EnvoiSenderService *self, EnvoiDelivery *delivery,
-                              EnvoiQueueEntry *entry);
+                              EnvoiQueueEntry *entry, guint unlocks);
 static void resume_delivery (EnvoiSenderService *self, EnvoiDelivery *delivery, const char *why);
 static guint keyring_unlocks (EnvoiSenderService *self);
 
@@ -454,9 +454,9 @@ send_cb (GObject      *source,
     {
       set_state (self, entry, ENVOI_QUEUE_STATE_QUEUED, FALSE);
     }
-  else if (keyring_locked (self, error, attempt->unlocks))
+  else if (keyring_locked (error))
     {
-      wait_for_keyring (self, delivery, entry);
+      wait_for_keyring (self, delivery, entry, attempt->unlocks);
     }
   else if (error->domain == ENVOI_SMTP_ERROR && envoi_smtp_error_should_pause_account (error))
     {
@@ -973,23 +973,21 @@ keyring_unlocks (EnvoiSenderService *self)
 
 /* The agent could not read the password because the keyring is locked. The agent never asks
  * to unlock it (a prompt from a background sender, at any hour, or one that no one can
- * answer, would leave the message "sending" for good): the account waits for the unlock. If
- * the keyring was unlocked while the agent was looking, there is nothing to wait for. */
+ * answer, would leave the message "sending" for good): the account waits for the unlock. */
 static gboolean
-keyring_locked (EnvoiSenderService *self,
-                const GError       *error,
-                guint               unlocks)
+keyring_locked (const GError *error)
 {
   GQuark domain = g_quark_try_string ("envoi-secret-error-quark");
 
-  return domain != 0 && error->domain == domain && error->code == ENVOI_SECRET_ERROR_LOCKED &&
-         unlocks == keyring_unlocks (self);
+  return domain != 0 && error->domain == domain && error->code == ENVOI_SECRET_ERROR_LOCKED;
 }
 
+/* @unlocks: the keyring's unlocks when the attempt started. */
 static void
 wait_for_keyring (EnvoiSenderService *self,
                   EnvoiDelivery      *delivery,
-                  EnvoiQueueEntry    *entry)
+                  EnvoiQueueEntry    *entry,
+                  guint               unlocks)
 {
   const char *reason = _("Waiting for the keyring to be unlocked");
 
@@ -1004,7 +1002,11 @@ wait_for_keyring (EnvoiSenderService *self,
     }
   log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
              "waiting-keyring", NULL);
-  if (self->keyring != NULL)
+
+  /* Unlocked while the agent was looking: nothing to wait for. */
+  if (unlocks != keyring_unlocks (self))
+    resume_delivery (self, delivery, "keyring unlocked");
+  else if (self->keyring != NULL)
     envoi_keyring_watch_wait_for_unlock (self->keyring);
 }
 
