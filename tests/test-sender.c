@@ -2737,6 +2737,71 @@ test_keyring_locked (void)
   g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
 }
 
+/* Retry in the window, after the password was fixed where the sender does not hear of it: the
+ * paused account goes again, with the password read afresh. */
+static void
+test_resume_retry (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (FALSE);
+  account = add_plain_account ("mia", "not-the-password");
+  send_and_pause ();
+
+  store_password (account, ENVOI_TEST_PASSWORD);
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (has_paused (NULL));
+
+  delivered.before = plain_delivered ();
+  id = only_entry_id ();
+  p = proxy ();
+  envoi_dbus_sender1_call_retry_sync (p, id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  set_keyring_watch (TRUE);
+}
+
+/* A new keyring daemon that takes over unlocked, as at a new login: `gnome-keyring-daemon
+ * --replace --unlock` with the session's password. (Without --replace, --unlock starts a
+ * second daemon beside the running one, which cannot take the bus name, and unlocks nothing
+ * that the session sees.) Last of all: the session's keyring daemon is another one after it. */
+static void
+test_keyring_unlocked_by_new_daemon (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (TRUE);
+  account = add_plain_account ("nina", ENVOI_TEST_PASSWORD);
+  lock_keyring ();
+
+  delivered.before = plain_delivered ();
+  g_assert_cmpint (run_sendmail ("Subject: locked\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_waiting_keyring, NULL));
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_stdin_file_path (launcher,
+                                             envoi_test_env ("ENVOI_TEST_KEYRING_PASSWORD_FILE"));
+  process = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--replace",
+                                         "--unlock", "--components=secrets", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+}
+
 /* ---- end of the issue 16 block ------------------------------------------------------------ */
 
 static void
@@ -2833,6 +2898,9 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/resume-dialog-save", test_resume_dialog_save);
   g_test_add_func ("/envoi/sender/resume-flush", test_resume_flush);
   g_test_add_func ("/envoi/sender/keyring-locked", test_keyring_locked);
+  g_test_add_func ("/envoi/sender/resume-retry", test_resume_retry);
+  /* Last: it replaces the session's keyring daemon. */
+  g_test_add_func ("/envoi/sender/keyring-unlocked-by-new-daemon", test_keyring_unlocked_by_new_daemon);
 
   status = g_test_run ();
 
