@@ -2503,10 +2503,12 @@ send_and_pause (void)
   g_assert_null (strstr (last_error, "keyring"));
 }
 
-/* secret-tool, as another program would: the same attributes as Envoi's item, replacing it. */
+/* secret-tool, as another program would: with @full, the same attributes as Envoi's item,
+ * replacing it; else only those Envoi looks up by, a new item. */
 static void
 secret_tool_store (EnvoiAccount *account,
-                   const char   *password)
+                   const char   *password,
+                   gboolean      full)
 {
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
@@ -2517,11 +2519,92 @@ secret_tool_store (EnvoiAccount *account,
                               "secret-tool", "store", "--label=Envoi test",
                               "xdg:schema", ENVOI_SECRET_SCHEMA_NAME,
                               "account", envoi_account_get_id (account), "service", "smtp",
-                              "host", "127.0.0.1", "user", ENVOI_TEST_USER, "port", port, NULL);
+                              full ? "host" : NULL, "127.0.0.1", "user", ENVOI_TEST_USER,
+                              "port", port, NULL);
   g_assert_no_error (error);
   g_assert_true (g_subprocess_communicate (process, input, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (g_subprocess_get_successful (process));
+}
+
+static void
+secret_tool_clear (EnvoiAccount *account)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "secret-tool", "clear",
+                              "xdg:schema", ENVOI_SECRET_SCHEMA_NAME,
+                              "account", envoi_account_get_id (account), NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static GVariant *
+secret_service_call (const char         *path,
+                     const char         *interface,
+                     const char         *method,
+                     GVariant           *parameters,
+                     const GVariantType *reply_type)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply;
+
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.secrets", path, interface, method,
+                                       parameters, reply_type, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  g_assert_no_error (error);
+
+  return reply;
+}
+
+/* Changes the secret of the account's one SMTP item in place, over the Secret Service's own
+ * interface (Item.SetSecret in a plain session, then its label), as a keyring editor does. */
+static void
+set_item_secret (EnvoiAccount *account,
+                 const char   *password)
+{
+  g_autoptr(GVariant) session = NULL;
+  g_autoptr(GVariant) found = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariantIter) unlocked = NULL;
+  GVariantBuilder attributes;
+  const char *session_path = NULL;
+  const char *item = NULL;
+
+  session = secret_service_call ("/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                                 "OpenSession", g_variant_new ("(sv)", "plain", g_variant_new_string ("")),
+                                 G_VARIANT_TYPE ("(vo)"));
+  g_variant_get (session, "(v&o)", NULL, &session_path);
+
+  g_variant_builder_init (&attributes, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_builder_add (&attributes, "{ss}", "account", envoi_account_get_id (account));
+  g_variant_builder_add (&attributes, "{ss}", "service", "smtp");
+  found = secret_service_call ("/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                               "SearchItems", g_variant_new ("(a{ss})", &attributes),
+                               G_VARIANT_TYPE ("(aoao)"));
+  g_variant_get (found, "(ao@ao)", &unlocked, NULL);
+  g_assert_cmpuint (g_variant_iter_n_children (unlocked), ==, 1);
+  g_assert_true (g_variant_iter_next (unlocked, "&o", &item));
+
+  reply = secret_service_call (item, "org.freedesktop.Secret.Item", "SetSecret",
+                               g_variant_new ("((o@ay@ays))", session_path,
+                                              g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "", 0, 1),
+                                              g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, password,
+                                                                         strlen (password), 1),
+                                              "text/plain"),
+                               NULL);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = secret_service_call (session_path, "org.freedesktop.Secret.Session", "Close", NULL, NULL);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* gnome-keyring 42 says ItemChanged for the item's properties, not for SetSecret alone: an
+   * editor that saves the item's label with it, as Seahorse's properties dialog does. */
+  reply = secret_service_call (item, "org.freedesktop.DBus.Properties", "Set",
+                               g_variant_new ("(ssv)", "org.freedesktop.Secret.Item", "Label",
+                                              g_variant_new_string ("Envoi test, edited")),
+                               NULL);
 }
 
 /* Wrong password: paused with the reason. The right one stored by another program: delivered
@@ -2542,7 +2625,25 @@ test_resume_keyring_item (void)
   g_assert_true (has_paused (NULL));
 
   delivered.before = plain_delivered ();
-  secret_tool_store (account, ENVOI_TEST_PASSWORD);
+  secret_tool_store (account, ENVOI_TEST_PASSWORD, TRUE);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  /* Again with a new item (ItemCreated): the old one removed, the new one with only the
+   * attributes Envoi looks up by. The agent had kept the old session: it must log in again. */
+  store_password (account, "not-the-password");
+  send_and_pause ();
+  secret_tool_clear (account);
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_assert_true (has_paused (NULL));
+  delivered.before = plain_delivered ();
+  secret_tool_store (account, ENVOI_TEST_PASSWORD, FALSE);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  /* Once more with the item's secret edited in place (ItemChanged), as Seahorse does. */
+  store_password (account, "not-the-password");
+  send_and_pause ();
+  delivered.before = plain_delivered ();
+  set_item_secret (account, ENVOI_TEST_PASSWORD);
   g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
 }
 
