@@ -323,6 +323,47 @@ test_long_lines (void)
       g_object_unref (message);
     }
 
+  /* Headers: formatted afresh, folded, the same once read back. */
+  {
+    g_autoptr(GString) subject = g_string_new (NULL);
+    g_autoptr(GString) to = g_string_new (NULL);
+    g_autofree char *token = g_strnfill (3000, 'x');
+    g_autofree char *raw = NULL;
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GBytes) written = NULL;
+    GMimeMessage *message;
+    GMimeMessage *again;
+    GMimeStream *stream;
+    GByteArray *array;
+    g_autofree char *to_before = NULL;
+    g_autofree char *to_after = NULL;
+
+    for (guint i = 0; i < 300; i++)
+      g_string_append (subject, i == 0 ? "word" : " word");
+    for (guint i = 0; i < 100; i++)
+      g_string_append_printf (to, "%sRecipient %u <r%u@example.net>", i == 0 ? "" : ", ", i, i);
+    raw = g_strdup_printf ("Subject: %s\nTo: %s\nX-Token: %s\n\nhello\n", subject->str, to->str, token);
+    bytes = g_bytes_new (raw, strlen (raw));
+    message = parse (bytes);
+    to_before = internet_address_list_to_string (g_mime_message_get_to (message), NULL, FALSE);
+    g_assert_cmpuint (envoi_message_encode_long_lines (message), ==, 3);
+
+    stream = g_mime_stream_mem_new ();
+    g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, stream);
+    array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+    written = g_bytes_new (array->data, array->len);
+    g_object_unref (stream);
+    g_assert_cmpuint (envoi_message_longest_line (written), <=, 998);
+
+    again = parse (written);
+    g_assert_cmpstr (g_mime_message_get_subject (again), ==, subject->str);
+    g_assert_cmpstr (g_mime_object_get_header (GMIME_OBJECT (again), "X-Token"), ==, token);
+    to_after = internet_address_list_to_string (g_mime_message_get_to (again), NULL, FALSE);
+    g_assert_cmpstr (to_after, ==, to_before);
+    g_object_unref (again);
+    g_object_unref (message);
+  }
+
   {
     g_autoptr(GBytes) lines = g_bytes_new_static ("ab\r\nabcd\nabc", 12);
 

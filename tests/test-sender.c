@@ -2371,15 +2371,19 @@ test_long_lines (void)
     }
 }
 
-/* A line that no encoding can shorten (a header without a space to fold at) cannot be sent:
- * it is refused at once with EX_DATAERR and a reason, rather than accepted and lost. */
+/* A line that no encoding shortens (in the preamble of a multipart, which is no part's
+ * content) cannot be sent: it is refused at once with EX_DATAERR and a reason, rather than
+ * accepted and lost. */
 static void
 test_long_line_refused (void)
 {
   g_autofree char *queue = envoi_queue_default_directory ();
   g_autofree char *token = g_strnfill (3000, 'x');
   g_autofree char *message = g_strdup_printf ("To: someone@example.net\nSubject: refused\n"
-                                              "X-Token: %s\n\nhello\n", token);
+                                              "MIME-Version: 1.0\n"
+                                              "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+                                              "%s\n--b\nContent-Type: text/plain\n\nhello\n--b--\n",
+                                              token);
   g_autofree char *err = NULL;
 
   reset ();

@@ -396,6 +396,31 @@ typedef struct
   guint         encoded;
 } EncodeLongLines;
 
+/* GMime writes a parsed header back as it came: one with a line too long is formatted afresh,
+ * which folds it where it can (between words, between addresses). Its value stays the same. */
+static void
+fold_long_headers (GMimeObject     *object,
+                   EncodeLongLines *data)
+{
+  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
+  int n = headers != NULL ? g_mime_header_list_get_count (headers) : 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+      const char *name = g_mime_header_get_name (header);
+      const char *raw = g_mime_header_get_raw_value (header);
+      g_autofree char *value = NULL;
+
+      if (raw == NULL || strlen (name) + 1 + longest_line ((const guint8 *) raw, strlen (raw)) <= SMTP_MAX_LINE)
+        continue;
+
+      value = g_strdup (g_mime_header_get_value (header));
+      g_mime_header_set_value (header, NULL, value, "utf-8");
+      data->encoded++;
+    }
+}
+
 static void
 encode_long_lines_cb (GMimeObject *parent,
                       GMimeObject *object,
@@ -408,6 +433,7 @@ encode_long_lines_cb (GMimeObject *parent,
   g_autoptr(GByteArray) raw = NULL;
   gboolean text;
 
+  fold_long_headers (object, data);
   if (!GMIME_IS_PART (object))
     return;
 
@@ -469,7 +495,9 @@ envoi_message_encode_long_lines (GMimeMessage *message)
 
   g_return_val_if_fail (GMIME_IS_MESSAGE (message), 0);
 
-  /* Every leaf, the message's own body included, inside multiparts and all. */
+  /* The message's headers, then every part, the message's own body included, inside
+   * multiparts and all. */
+  fold_long_headers (GMIME_OBJECT (message), &data);
   g_mime_message_foreach (message, encode_long_lines_cb, &data);
 
   return data.encoded;

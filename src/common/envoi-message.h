@@ -32,7 +32,8 @@ gsize    envoi_message_longest_line        (GBytes        *message);
 /* Re-encodes every part of @message whose content has a line longer than
  * SMTP allows, so that the decoded content stays the same: quoted-printable for text,
  * base64 for anything else. A message that is not MIME becomes MIME (MIME-Version, and
- * text/plain in UTF-8 when its text is UTF-8). Returns how many parts were re-encoded. */
+ * text/plain in UTF-8 when its text is UTF-8). A header with a line that long is formatted
+ * afresh, which folds it where it can. Returns how many parts and headers were changed. */
 guint    envoi_message_encode_long_lines   (struct _GMimeMessage *message);
 
 G_END_DECLS
