@@ -364,6 +364,30 @@ test_long_lines (void)
     g_object_unref (message);
   }
 
+  /* A forwarded message (message/rfc822) is a part too. */
+  {
+    g_autofree char *line = g_strnfill (2000, 'f');
+    g_autofree char *raw = g_strdup_printf ("Subject: fwd\nMIME-Version: 1.0\n"
+                                            "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+                                            "--b\nContent-Type: text/plain\n\nsee below\n"
+                                            "--b\nContent-Type: message/rfc822\n\n"
+                                            "Subject: inner\n\n%s\n--b--\n", line);
+    g_autoptr(GBytes) bytes = g_bytes_new (raw, strlen (raw));
+    g_autoptr(GBytes) written = NULL;
+    GMimeMessage *message = parse (bytes);
+    GMimeStream *stream;
+    GByteArray *array;
+
+    g_assert_cmpuint (envoi_message_encode_long_lines (message), ==, 1);
+    stream = g_mime_stream_mem_new ();
+    g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, stream);
+    array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+    written = g_bytes_new (array->data, array->len);
+    g_object_unref (stream);
+    g_assert_cmpuint (envoi_message_longest_line (written), <=, 998);
+    g_object_unref (message);
+  }
+
   {
     g_autoptr(GBytes) lines = g_bytes_new_static ("ab\r\nabcd\nabc", 12);
 

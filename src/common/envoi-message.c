@@ -434,6 +434,17 @@ encode_long_lines_cb (GMimeObject *parent,
   gboolean text;
 
   fold_long_headers (object, data);
+
+  /* A forwarded message: GMime's walk does not go into it. */
+  if (GMIME_IS_MESSAGE_PART (object))
+    {
+      GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
+
+      if (inner != NULL)
+        data->encoded += envoi_message_encode_long_lines (inner);
+      return;
+    }
+
   if (!GMIME_IS_PART (object))
     return;
 
