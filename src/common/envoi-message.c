@@ -377,7 +377,7 @@ part_raw_content (GMimePart *part)
   g_autoptr(GMimeStream) memory = NULL;
   GByteArray *bytes;
 
-  if (content == NULL)
+  if (content == NULL || g_mime_data_wrapper_get_stream (content) == NULL)
     return NULL;
 
   bytes = g_byte_array_new ();
@@ -415,6 +415,8 @@ fold_long_headers (GMimeObject     *object,
       if (raw == NULL || strlen (name) + 1 + longest_line ((const guint8 *) raw, strlen (raw)) <= SMTP_MAX_LINE)
         continue;
 
+      if (g_mime_header_get_value (header) == NULL)
+        continue;
       value = g_strdup (g_mime_header_get_value (header));
       g_mime_header_set_value (header, NULL, value, "utf-8");
       data->encoded++;
