@@ -2491,6 +2491,30 @@ has_waiting_keyring (gpointer data)
   return g_str_equal (state, "paused") && strstr (last_error, "keyring") != NULL;
 }
 
+static gboolean
+two_waiting_keyring (gpointer data)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantIter iter;
+  const char *state, *last_error;
+  guint count = 0;
+
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, list);
+  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", NULL, NULL, &state, NULL, NULL,
+                              NULL, NULL, NULL, &last_error))
+    {
+      g_assert_cmpstr (state, !=, "failed");
+      if (g_str_equal (state, "paused") && strstr (last_error, "keyring") != NULL)
+        count++;
+    }
+
+  return count == 2;
+}
+
 /* A message of @account refused for its password: paused, with the server's reason. */
 static void
 send_and_pause (void)
@@ -2838,7 +2862,13 @@ test_keyring_locked (void)
   g_assert_nonnull (strstr (log, " waiting-keyring"));
   g_assert_null (strstr (log, " failed "));
 
+  /* Another message meanwhile waits the same way. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail ("Subject: locked 2\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (two_waiting_keyring, NULL));
+
   unlock_keyring ();
+  delivered.before++;
   g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
 }
 

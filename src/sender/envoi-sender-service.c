@@ -79,6 +79,7 @@ static void wait_for_keyring (EnvoiSenderService *self, EnvoiDelivery *delivery,
                               EnvoiQueueEntry *entry, guint unlocks);
 static void resume_delivery (EnvoiSenderService *self, EnvoiDelivery *delivery, const char *why);
 static guint keyring_unlocks (EnvoiSenderService *self);
+static void hold_if_paused (EnvoiDelivery *delivery, EnvoiQueueEntry *entry);
 
 /* One line per event in $XDG_STATE_HOME/envoi/delivery.log: no secrets, no message contents. */
 static void
@@ -224,6 +225,7 @@ add_entries (EnvoiSenderService *self,
 
       delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
       g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
+      hold_if_paused (delivery, entry);
 
       /* What was there at startup is for List to tell; new arrivals are news. */
       if (self->loaded)
@@ -1008,6 +1010,20 @@ wait_for_keyring (EnvoiSenderService *self,
     resume_delivery (self, delivery, "keyring unlocked");
   else if (self->keyring != NULL)
     envoi_keyring_watch_wait_for_unlock (self->keyring);
+}
+
+/* A message that arrives for a paused account waits with the others, for the same reason. */
+static void
+hold_if_paused (EnvoiDelivery   *delivery,
+                EnvoiQueueEntry *entry)
+{
+  EnvoiQueueEntry *first = g_queue_peek_head (envoi_delivery_get_pending (delivery));
+
+  if (!envoi_delivery_get_paused (delivery) || first == NULL || first == entry)
+    return;
+
+  envoi_queue_entry_set_last_error (entry, envoi_queue_entry_get_last_error (first));
+  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_PAUSED);
 }
 
 static void
