@@ -30,8 +30,10 @@ build: deps configure
 	ninja -C $(BUILDDIR)
 
 # Starts envoi from the build tree: schemas, translations and the sender of this build.
+# Arguments for envoi: make run ARGS="..."
+ARGS ?=
 run: build
-	@sh build-aux/run-app.sh $(BUILDDIR)
+	@sh build-aux/run-app.sh $(BUILDDIR) -- $(ARGS)
 
 $(ASAN_BUILDDIR)/build.ninja:
 	meson setup $(ASAN_BUILDDIR) $(MESON_OPTIONS) -Db_sanitize=address,undefined

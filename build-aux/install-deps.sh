@@ -7,7 +7,7 @@ build_pkgs="build-essential pkg-config meson ninja-build gettext libglib2.0-dev-
 libgtk-4-dev libadwaita-1-dev libsecret-1-dev libcurl4-openssl-dev libgmime-3.0-dev libpsl-dev
 desktop-file-utils appstream"
 
-test_pkgs="xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools python3-aiosmtpd
+test_pkgs="xvfb xauth x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools python3-aiosmtpd
 openssl curl ca-certificates postfix msmtp swaks libnet-ssleay-perl dovecot-imapd dovecot-pop3d
 at-spi2-core python3-pyatspi python3-gi gir1.2-gtk-4.0 gsettings-desktop-schemas flatpak-builder
 fonts-ipafont-gothic fonts-cantarell clang libclang-rt-14-dev valgrind procps psmisc

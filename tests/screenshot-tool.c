@@ -15,7 +15,7 @@
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
 #include "envoi-incoming-group.h"
-#include "envoi-presets.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
@@ -92,7 +92,7 @@ static void
 select_preset (gpointer    dialog,
                const char *id)
 {
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
   AdwComboRow *row = ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog),
                                                                    ENVOI_TYPE_ACCOUNT_DIALOG,
                                                                    "provider_row"));

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "envoi-account-dialog.h"
-#include "envoi-presets.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-test-helpers.h"
 
 static EnvoiAccountStore *store;
@@ -97,7 +97,7 @@ test_no_online_accounts (void)
   g_assert_false (envoi_goa_choice_is_listing (choice));
 
   g_assert_cmpuint (g_list_model_get_n_items (providers), ==,
-                    1 + g_list_model_get_n_items (envoi_presets_get_builtin ()));
+                    1 + g_list_model_get_n_items (envoi_preset_catalog_get_builtin ()));
   g_assert_false (gtk_widget_get_visible (message_row));
   g_assert_false (gtk_widget_get_visible (child (GTK_WIDGET (dialog), "goa_row")));
   g_assert_cmpint (envoi_account_dialog_get_state (dialog), ==, ENVOI_FORM_INVALID);

@@ -15,7 +15,7 @@
 #include "envoi-incoming-group.h"
 #include "envoi-msmtp-transfer.h"
 #include "envoi-preset.h"
-#include "envoi-presets.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-secret.h"
 #include "envoi-test-helpers.h"
 #include "envoi-window.h"
@@ -274,7 +274,7 @@ test_security_moves_port (void)
 static void
 test_presets_fill_the_form (void)
 {
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
   GtkWidget *dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
   AdwComboRow *provider = ADW_COMBO_ROW (child (dialog, "provider_row"));
   guint n = g_list_model_get_n_items (presets);

@@ -13,7 +13,7 @@
 
 #include "envoi-account-dialog.h"
 #include "envoi-goa-choice.h"
-#include "envoi-presets.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-secret.h"
 #include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
@@ -114,7 +114,7 @@ find_goa (EnvoiAccountDialog *dialog,
           const char *label = gtk_string_list_get_string (GTK_STRING_LIST (model), i);
 
           /* After Custom and every preset, and labelled as an online account. */
-          g_assert_cmpuint (i, >, g_list_model_get_n_items (envoi_presets_get_builtin ()));
+          g_assert_cmpuint (i, >, g_list_model_get_n_items (envoi_preset_catalog_get_builtin ()));
           g_assert_nonnull (strstr (label, identity));
           g_assert_nonnull (strstr (label, "(Online Accounts)"));
           return i;

@@ -10,6 +10,7 @@
 
 #include "envoi-account.h"
 #include "envoi-account-store.h"
+#include "envoi-agent-goa.h"
 #include "envoi-goa.h"
 #include "envoi-secret.h"
 #include "envoi-smtp-client.h"
@@ -397,9 +398,9 @@ test_send_not_running (void)
 
   g_object_set (account, "address", OAUTH_USER, "host", "127.0.0.1", "port", 1u,
                 "auth-method", ENVOI_AUTH_METHOD_XOAUTH2, "provider", "goa:" OAUTH_ID, NULL);
-  envoi_goa_send_async (bus, account, NULL, OAUTH_USER, recipients, message, NULL,
-                        envoi_test_async_result_cb, &result);
-  g_assert_null (envoi_goa_send_finish (envoi_test_wait (&result), &session, &error));
+  envoi_agent_goa_send_async (bus, account, NULL, OAUTH_USER, recipients, message, NULL,
+                              envoi_test_async_result_cb, &result);
+  g_assert_null (envoi_agent_goa_send_finish (envoi_test_wait (&result), &session, &error));
   g_assert_error (error, ENVOI_GOA_ERROR, ENVOI_GOA_ERROR_NOT_RUNNING);
   g_assert_null (session);
 

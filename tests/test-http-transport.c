@@ -117,16 +117,16 @@ test_url (void)
   g_autofree char *eu = NULL;
   g_autofree char *post = NULL;
 
-  none = envoi_http_transport_dup_url (account);
+  none = envoi_account_dup_http_url (account);
   g_assert_null (none);
   g_object_set (account, "transport", ENVOI_TRANSPORT_HTTP_MAILGUN, "mailgun-domain", "mg.example.org", NULL);
-  us = envoi_http_transport_dup_url (account);
+  us = envoi_account_dup_http_url (account);
   g_assert_cmpstr (us, ==, "https://api.mailgun.net/v3/mg.example.org/messages.mime");
   g_object_set (account, "mailgun-region", ENVOI_MAILGUN_REGION_EU, NULL);
-  eu = envoi_http_transport_dup_url (account);
+  eu = envoi_account_dup_http_url (account);
   g_assert_cmpstr (eu, ==, "https://api.eu.mailgun.net/v3/mg.example.org/messages.mime");
   g_object_set (account, "transport", ENVOI_TRANSPORT_HTTP_POST, "http-url", "https://h.example/in", NULL);
-  post = envoi_http_transport_dup_url (account);
+  post = envoi_account_dup_http_url (account);
   g_assert_cmpstr (post, ==, "https://h.example/in");
 }
 

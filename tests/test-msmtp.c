@@ -508,6 +508,119 @@ secret_tool_store (const char *host,
   g_assert_true (g_subprocess_get_successful (process));
 }
 
+/* gnome-keyring's own interface: a collection made and unlocked with a password, no prompt. */
+#define KEYRING_INTERNAL "org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"
+#define LOCKED_HOST      "locked.example.net"
+#define LOCKED_USER      "locked-user"
+
+static GVariant *
+secrets_call (GDBusConnection    *bus,
+              const char         *path,
+              const char         *interface,
+              const char         *method,
+              GVariant           *parameters,
+              const GVariantType *reply_type)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply;
+
+  reply = g_dbus_connection_call_sync (bus, "org.freedesktop.secrets", path, interface, method,
+                                       parameters, reply_type, G_DBUS_CALL_FLAGS_NONE, 10000,
+                                       NULL, &error);
+  g_assert_no_error (error);
+  return reply;
+}
+
+/* The master password of a throw-away collection, as a Secret struct of a "plain" session. */
+static GVariant *
+master_secret (const char *session)
+{
+  static const char password[] = "envoi-locked-collection";
+
+  return g_variant_new ("(o@ay@ays)", session,
+                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "", 0, 1),
+                        g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, password,
+                                                   strlen (password), 1),
+                        "text/plain");
+}
+
+/* An item msmtp would read, in a collection of its own that is then locked. The keyring can
+ * prompt for nothing here: this process holds the prompter's name and answers nothing, so an
+ * unlock is refused at once, as when nobody is there to type the password. */
+static void
+test_lookup_locked (void)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(GVariant) opened = NULL;
+  g_autoptr(GVariant) created = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+  const char *session;
+  const char *collection;
+  const char *locked[2] = { NULL, NULL };
+  guint owner;
+
+  owner = g_bus_own_name_on_connection (bus, "org.gnome.keyring.SystemPrompter",
+                                        G_BUS_NAME_OWNER_FLAGS_NONE, NULL, NULL, NULL, NULL);
+
+  opened = secrets_call (bus, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                         "OpenSession", g_variant_new ("(sv)", "plain", g_variant_new_string ("")),
+                         G_VARIANT_TYPE ("(vo)"));
+  g_variant_get (opened, "(v&o)", NULL, &session);
+  {
+    GVariantBuilder properties;
+
+    g_variant_builder_init (&properties, G_VARIANT_TYPE ("a{sv}"));
+    g_variant_builder_add (&properties, "{sv}", "org.freedesktop.Secret.Collection.Label",
+                           g_variant_new_string ("Envoi locked test"));
+    created = secrets_call (bus, "/org/freedesktop/secrets", KEYRING_INTERNAL,
+                            "CreateWithMasterPassword",
+                            g_variant_new ("(a{sv}@(oayays))", &properties,
+                                           master_secret (session)),
+                            G_VARIANT_TYPE ("(o)"));
+  }
+  g_variant_get (created, "(&o)", &collection);
+
+  secret_password_store_sync (envoi_secret_get_schema (), collection, "msmtp", "the-password",
+                              NULL, &error,
+                              "account", "locked", "service", "smtp",
+                              "host", LOCKED_HOST, "user", LOCKED_USER, "port", "587", NULL);
+  g_assert_no_error (error);
+
+  /* Unlocked, msmtp's password is there. */
+  envoi_msmtp_lookup_password_async (LOCKED_HOST, LOCKED_USER, NULL,
+                                     envoi_test_async_result_cb, &result);
+  password = envoi_msmtp_lookup_password_finish (envoi_test_wait (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "the-password");
+  g_clear_object (&result);
+  g_clear_pointer (&password, envoi_secret_free);
+
+  locked[0] = collection;
+  reply = secrets_call (bus, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                        "Lock", g_variant_new ("(^ao)", locked), G_VARIANT_TYPE ("(aoo)"));
+
+  /* Locked, the error says so and how to mend it, as every keyring read of Envoi does (the
+   * copy msmtp.c had of the search called it a failure to read). */
+  envoi_msmtp_lookup_password_async (LOCKED_HOST, LOCKED_USER, NULL,
+                                     envoi_test_async_result_cb, &result);
+  password = envoi_msmtp_lookup_password_finish (envoi_test_wait (&result), &error);
+  g_assert_null (password);
+  g_assert_error (error, ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_LOCKED);
+
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = secrets_call (bus, "/org/freedesktop/secrets", KEYRING_INTERNAL,
+                        "UnlockWithMasterPassword",
+                        g_variant_new ("(o@(oayays))", collection, master_secret (session)),
+                        NULL);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = secrets_call (bus, collection, "org.freedesktop.Secret.Collection", "Delete", NULL,
+                        G_VARIANT_TYPE ("(o)"));
+  g_bus_unown_name (owner);
+}
+
 static EnvoiAccount *
 import (EnvoiMsmtpConfig  *config,
         guint              index,
@@ -780,6 +893,7 @@ main (int   argc,
   g_test_add_func ("/envoi/msmtp/find-user-config", test_find_user_config);
   g_test_add_func ("/envoi/msmtp/import-keyring", test_import_keyring);
   g_test_add_func ("/envoi/msmtp/import-password-line", test_import_password_line);
+  g_test_add_func ("/envoi/msmtp/lookup-locked", test_lookup_locked);
   g_test_add_func ("/envoi/msmtp/export-round-trip", test_export_round_trip);
   g_test_add_func ("/envoi/msmtp/export-file-mode", test_export_file_mode);
   g_test_add_func ("/envoi/msmtp/export-real-msmtp", test_export_real_msmtp);

@@ -11,7 +11,8 @@
 #include <string.h>
 
 #include "envoi-account.h"
-#include "envoi-presets.h"
+#include "envoi-preset-parser.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-test-helpers.h"
 
 /* "host:port:security ..." in document order, security as in the settings schema. */
@@ -135,7 +136,7 @@ static const char * const ses_regions[] = {
 static void
 check_preset (const PresetCase *expected)
 {
-  EnvoiPreset *preset = envoi_presets_lookup_id (expected->id);
+  EnvoiPreset *preset = envoi_preset_catalog_lookup_id (expected->id);
   g_autofree char *outgoing = NULL;
   g_autofree char *incoming = NULL;
   GPtrArray *servers;
@@ -201,7 +202,7 @@ test_builtin_each (void)
 {
   g_autoptr(GHashTable) checked = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) owned = g_ptr_array_new_with_free_func (g_free);
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
   guint n_items = g_list_model_get_n_items (presets);
 
   for (guint i = 0; i < G_N_ELEMENTS (preset_cases); i++)
@@ -224,7 +225,7 @@ test_builtin_each (void)
       EnvoiPreset *preset;
 
       check_preset (&expected);
-      preset = envoi_presets_lookup_id (id);
+      preset = envoi_preset_catalog_lookup_id (id);
       g_assert_cmpint (envoi_preset_server_needs_host_part (envoi_preset_get_outgoing_server
                                                               (preset)), ==, other);
       g_hash_table_add (checked, id);
@@ -248,7 +249,7 @@ test_builtin_files (void)
   g_autofree char *dir_path = g_test_build_filename (G_TEST_DIST, "..", "data", "providers",
                                                      NULL);
   g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
   const char *name;
   guint n_files = 0;
 
@@ -262,7 +263,7 @@ test_builtin_files (void)
 
       n_files++;
       id = g_strndup (name, strlen (name) - strlen (".xml"));
-      g_assert_nonnull (envoi_presets_lookup_id (id));
+      g_assert_nonnull (envoi_preset_catalog_lookup_id (id));
     }
 
   g_assert_cmpuint (n_files, ==, g_list_model_get_n_items (presets));
@@ -271,11 +272,11 @@ test_builtin_files (void)
 static void
 test_builtin_order (void)
 {
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
   guint n_items = g_list_model_get_n_items (presets);
 
   g_assert_cmpuint (n_items, >, 40);
-  g_assert_true (presets == envoi_presets_get_builtin ());
+  g_assert_true (presets == envoi_preset_catalog_get_builtin ());
 
   for (guint i = 1; i < n_items; i++)
     {
@@ -293,7 +294,7 @@ static void
 test_builtin_ids_and_domains (void)
 {
   g_autoptr(GHashTable) domains = g_hash_table_new (g_str_hash, g_str_equal);
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
 
   for (guint i = 0; i < g_list_model_get_n_items (presets); i++)
     {
@@ -311,7 +312,7 @@ test_builtin_ids_and_domains (void)
           g_test_message ("%s: %s", id, list[j]);
           g_assert_false (g_hash_table_contains (domains, list[j]));
           g_hash_table_add (domains, (gpointer) list[j]);
-          g_assert_true (envoi_presets_lookup_domain (list[j]) == preset);
+          g_assert_true (envoi_preset_catalog_lookup_domain (list[j]) == preset);
         }
     }
 }
@@ -319,10 +320,10 @@ test_builtin_ids_and_domains (void)
 static void
 test_builtin_translatable (void)
 {
-  const char * const *strings = envoi_presets_get_translatable_strings ();
+  const char * const *strings = envoi_preset_catalog_get_translatable_strings ();
   g_autoptr(GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GHashTable) used = g_hash_table_new (g_str_hash, g_str_equal);
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
 
   for (guint i = 0; strings[i] != NULL; i++)
     g_hash_table_add (listed, (gpointer) strings[i]);
@@ -345,7 +346,7 @@ test_builtin_translatable (void)
           if (texts[j] == NULL)
             continue;
           if (!g_hash_table_contains (listed, texts[j]))
-            g_error ("Preset %s: add N_(\"%s\") to translatable_strings in envoi-presets.c",
+            g_error ("Preset %s: add N_(\"%s\") to translatable_strings in envoi-preset-catalog.c",
                      envoi_preset_get_id (preset), texts[j]);
           g_hash_table_add (used, (gpointer) texts[j]);
         }
@@ -354,7 +355,7 @@ test_builtin_translatable (void)
   /* And none is left over from a preset that changed. */
   for (guint i = 0; strings[i] != NULL; i++)
     if (!g_hash_table_contains (used, strings[i]))
-      g_error ("“%s” is listed in envoi-presets.c but no preset uses it", strings[i]);
+      g_error ("“%s” is listed in envoi-preset-catalog.c but no preset uses it", strings[i]);
 }
 
 static void
@@ -402,7 +403,7 @@ test_lookup_domain (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      EnvoiPreset *preset = envoi_presets_lookup_domain (cases[i].domain);
+      EnvoiPreset *preset = envoi_preset_catalog_lookup_domain (cases[i].domain);
 
       g_test_message ("domain “%s”", cases[i].domain);
       g_assert_cmpstr (preset != NULL ? envoi_preset_get_id (preset) : NULL, ==, cases[i].id);
@@ -429,14 +430,14 @@ test_lookup_address (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      EnvoiPreset *preset = envoi_presets_lookup_address (cases[i].address);
+      EnvoiPreset *preset = envoi_preset_catalog_lookup_address (cases[i].address);
 
       g_test_message ("address “%s”", cases[i].address);
       g_assert_cmpstr (preset != NULL ? envoi_preset_get_id (preset) : NULL, ==, cases[i].id);
     }
 
-  g_assert_null (envoi_presets_lookup_id ("custom"));
-  g_assert_null (envoi_presets_lookup_id (""));
+  g_assert_null (envoi_preset_catalog_lookup_id ("custom"));
+  g_assert_null (envoi_preset_catalog_lookup_id (""));
 }
 
 static void
@@ -501,38 +502,38 @@ test_expand_server (void)
   EnvoiPresetServer *server;
   char *text;
 
-  server = envoi_preset_get_outgoing_server (envoi_presets_lookup_id ("free"));
+  server = envoi_preset_get_outgoing_server (envoi_preset_catalog_lookup_id ("free"));
   text = envoi_preset_server_dup_username_for (server, "jean@free.fr", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (text, ==, "jean");
   g_free (text);
 
-  server = envoi_preset_get_outgoing_server (envoi_presets_lookup_id ("gmail"));
+  server = envoi_preset_get_outgoing_server (envoi_preset_catalog_lookup_id ("gmail"));
   text = envoi_preset_server_dup_username_for (server, "a.b@gmail.com", &error);
   g_assert_cmpstr (text, ==, "a.b@gmail.com");
   g_free (text);
   g_assert_true (envoi_preset_server_supports_auth_method (server, ENVOI_AUTH_METHOD_XOAUTH2));
   g_assert_cmpint (envoi_preset_server_get_auth_method (server), ==, ENVOI_AUTH_METHOD_AUTOMATIC);
 
-  server = envoi_preset_get_outgoing_server (envoi_presets_lookup_id ("sendgrid"));
+  server = envoi_preset_get_outgoing_server (envoi_preset_catalog_lookup_id ("sendgrid"));
   text = envoi_preset_server_dup_username_for (server, "me@example.com", &error);
   g_assert_cmpstr (text, ==, "apikey");
   g_free (text);
 
   /* The user types these: nothing to propose. */
-  server = envoi_preset_get_outgoing_server (envoi_presets_lookup_id ("postmark"));
+  server = envoi_preset_get_outgoing_server (envoi_preset_catalog_lookup_id ("postmark"));
   text = envoi_preset_server_dup_username_for (server, "me@example.com", &error);
   g_assert_cmpstr (text, ==, "");
   g_free (text);
 
-  server = envoi_preset_get_outgoing_server (envoi_presets_lookup_id ("onamae"));
+  server = envoi_preset_get_outgoing_server (envoi_preset_catalog_lookup_id ("onamae"));
   g_assert_false (envoi_preset_server_needs_host_part (server));
   text = envoi_preset_server_dup_hostname_for (server, "hanako@example.jp", NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (text, ==, "smtp.example.jp");
   g_free (text);
 
-  server = envoi_preset_get_outgoing_server (envoi_presets_lookup_id ("sakura"));
+  server = envoi_preset_get_outgoing_server (envoi_preset_catalog_lookup_id ("sakura"));
   g_assert_true (envoi_preset_server_needs_host_part (server));
   text = envoi_preset_server_dup_hostname_for (server, "me@example.jp", NULL, &error);
   g_assert_error (error, ENVOI_PRESET_ERROR, ENVOI_PRESET_ERROR_MISSING_HOST_PART);
@@ -553,17 +554,17 @@ test_token_login (void)
 
   g_object_set (account, "address", "ops@example.com", "provider", "postmark", NULL);
   g_assert_cmpstr (envoi_account_get_username (account), ==, "");
-  g_assert_true (envoi_presets_get_login (account, token) == token);
+  g_assert_true (envoi_preset_catalog_get_login (account, token) == token);
 
   /* A user name typed by hand wins; without a token there is nothing to borrow. */
   g_object_set (account, "username", "explicit", NULL);
-  g_assert_cmpstr (envoi_presets_get_login (account, token), ==, "explicit");
+  g_assert_cmpstr (envoi_preset_catalog_get_login (account, token), ==, "explicit");
   g_object_set (account, "username", "", NULL);
-  g_assert_cmpstr (envoi_presets_get_login (account, NULL), ==, "ops@example.com");
+  g_assert_cmpstr (envoi_preset_catalog_get_login (account, NULL), ==, "ops@example.com");
 
   /* Other presets log in with the address as usual. */
   g_object_set (account, "provider", "gmail", NULL);
-  g_assert_cmpstr (envoi_presets_get_login (account, token), ==, "ops@example.com");
+  g_assert_cmpstr (envoi_preset_catalog_get_login (account, token), ==, "ops@example.com");
 }
 
 static void
@@ -597,7 +598,7 @@ test_rank (void)
   g_clear_pointer (&ranked, g_ptr_array_unref);
 
   ranked = envoi_preset_rank_servers (envoi_preset_get_outgoing_servers
-                                        (envoi_presets_lookup_id ("ovh")));
+                                        (envoi_preset_catalog_lookup_id ("ovh")));
   ovh = servers_to_string (ranked);
   g_assert_cmpstr (ovh, ==, "ssl0.ovh.net:465:tls ssl0.ovh.net:587:starttls");
 }
@@ -915,7 +916,7 @@ static void
 test_parse_garbage (void)
 {
   /* Random bytes and random cuts of a real document never crash. */
-  g_autoptr(GBytes) gmail = g_resources_lookup_data (ENVOI_PRESETS_RESOURCE_PATH "gmail.xml",
+  g_autoptr(GBytes) gmail = g_resources_lookup_data (ENVOI_PRESET_CATALOG_RESOURCE_PATH "gmail.xml",
                                                      G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
   gsize size = 0;
   const guint8 *data;

@@ -14,6 +14,7 @@
 
 #include "envoi-account.h"
 #include "envoi-account-store.h"
+#include "envoi-message.h"
 #include "envoi-queue.h"
 #include "envoi-test-helpers.h"
 
@@ -248,7 +249,7 @@ test_prepare (void)
       g_autofree char *joined = NULL;
       g_autofree char *text = NULL;
 
-      prepared = envoi_queue_prepare_message (raw, "me@example.org", "Me Myself", cases[i].extract,
+      prepared = envoi_message_prepare (raw, "me@example.org", "Me Myself", cases[i].extract,
                                               &header_from, &rcpts, &error);
       g_assert_no_error (error);
       joined = g_strjoinv (",", rcpts);

@@ -249,7 +249,12 @@ make_dialog (EnvoiTestPanel **out_panel)
   g_assert_cmpint (envoi_account_dialog_get_state (dialog), ==, ENVOI_FORM_EDITING);
 
   *out_panel = ENVOI_TEST_PANEL (dialog_child (dialog, "test_panel"));
-  g_assert_true (envoi_test_panel_get_dialog (*out_panel) == dialog);
+  /* The panel is this dialog's, and the dialog answers its requests for a run. */
+  g_assert_true (gtk_widget_is_ancestor (GTK_WIDGET (*out_panel), GTK_WIDGET (dialog)));
+  g_assert_true (g_signal_has_handler_pending (*out_panel,
+                                               g_signal_lookup ("run-requested",
+                                                                ENVOI_TYPE_TEST_PANEL),
+                                               0, FALSE));
   g_assert_cmpint (envoi_test_panel_get_state (*out_panel), ==, ENVOI_TEST_PANEL_IDLE);
   g_assert_false (gtk_widget_get_visible (panel_child (*out_panel, "result_box")));
 

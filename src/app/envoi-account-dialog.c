@@ -16,9 +16,10 @@
 #include "envoi-goa.h"
 #include "envoi-goa-choice.h"
 #include "envoi-incoming-group.h"
-#include "envoi-presets.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-secret.h"
 #include "envoi-test-panel.h"
+#include "envoi-test-run.h"
 #include "envoi-transport-group.h"
 #include "envoi-validate.h"
 
@@ -860,7 +861,7 @@ address_changed_cb (EnvoiAccountDialog *self)
   if (self->is_new && adw_combo_row_get_selected (self->provider_row) == 0 &&
       *text_of (self->host_row) == '\0')
     {
-      EnvoiPreset *preset = envoi_presets_lookup_address (text_of (self->address_row));
+      EnvoiPreset *preset = envoi_preset_catalog_lookup_address (text_of (self->address_row));
 
       for (guint i = 0; preset != NULL && i < self->presets->len; i++)
         if (g_ptr_array_index (self->presets, i) == preset)
@@ -970,6 +971,58 @@ envoi_account_dialog_dup_secret (EnvoiAccountDialog *self)
     return g_strdup (typed);
 
   return g_strdup (self->saved_secret);
+}
+
+/* The test panel asks for a run: the form's unsaved values, with the secrets Save would keep. */
+static void
+test_run_requested_cb (EnvoiAccountDialog *self,
+                       EnvoiTestRunKind    kind)
+{
+  static const EnvoiService incoming[] = { ENVOI_SERVICE_POP3, ENVOI_SERVICE_IMAP };
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(EnvoiTestRun) run = NULL;
+  char *secret;
+
+  envoi_account_dialog_validate_now (self);
+  if (self->state == ENVOI_FORM_INVALID)
+    {
+      envoi_test_panel_show_invalid_form (self->test_panel);
+      return;
+    }
+
+  account = envoi_account_dialog_build_account (self);
+  run = envoi_test_run_new (kind, account);
+
+  secret = envoi_account_dialog_dup_secret (self);
+  envoi_test_run_set_secret (run, ENVOI_SERVICE_SMTP, secret);
+  envoi_secret_free (secret);
+  for (guint i = 0; i < G_N_ELEMENTS (incoming); i++)
+    {
+      secret = envoi_incoming_group_dup_secret (self->incoming_group, incoming[i]);
+      envoi_test_run_set_secret (run, incoming[i], secret);
+      envoi_secret_free (secret);
+    }
+  secret = envoi_transport_group_dup_key (self->transport_group);
+  envoi_test_run_set_secret (run, ENVOI_SERVICE_HTTP, secret);
+  envoi_secret_free (secret);
+  envoi_test_run_set_goa_password_account (run,
+                                           envoi_account_dialog_get_goa_password_account (self));
+
+  envoi_test_panel_run (self->test_panel, run);
+}
+
+/* What the test panel shows follows the form: the default recipient, and what can be tested. */
+static void
+update_test_panel (EnvoiAccountDialog *self)
+{
+  g_autofree char *address = stripped_text_of (self->address_row);
+
+  envoi_test_panel_set_default_recipient (self->test_panel, address);
+  envoi_test_panel_set_can_test_connection (self->test_panel,
+                                            envoi_transport_group_get_transport (self->transport_group)
+                                              == ENVOI_TRANSPORT_SMTP);
+  envoi_test_panel_set_can_test_imap (self->test_panel,
+                                      envoi_incoming_group_has_imap_server (self->incoming_group));
 }
 
 /* Applies one fix offered by the connection test, as if the user had made the change:
@@ -1426,7 +1479,7 @@ static void
 envoi_account_dialog_init (EnvoiAccountDialog *self)
 {
   g_autoptr(GtkStringList) providers = gtk_string_list_new (NULL);
-  GListModel *builtin = envoi_presets_get_builtin ();
+  GListModel *builtin = envoi_preset_catalog_get_builtin ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -1521,7 +1574,14 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
 
   /* The test works on the unsaved form; the fixes it offers become edits of the form. */
-  envoi_test_panel_set_dialog (self->test_panel, self);
+  g_signal_connect_object (self->test_panel, "run-requested",
+                           G_CALLBACK (test_run_requested_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->address_row, "changed",
+                           G_CALLBACK (update_test_panel), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->transport_group, "changed",
+                           G_CALLBACK (update_test_panel), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->incoming_group, "changed",
+                           G_CALLBACK (update_test_panel), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->autoconfig_row, "apply",
                            G_CALLBACK (autoconfig_apply_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->autoconfig_row, "auth-chosen",
@@ -1566,6 +1626,7 @@ envoi_account_dialog_new (GtkWindow         *parent,
 
   load_account (self);
   update_form (self);
+  update_test_panel (self);
   /* GOA answers later; its accounts then join the Provider list. */
   envoi_goa_choice_list (self->goa_choice, self->cancellable);
 

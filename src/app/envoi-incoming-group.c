@@ -470,6 +470,15 @@ envoi_incoming_group_apply (EnvoiIncomingGroup *self,
                 NULL);
 }
 
+/* Whether an IMAP server is named: it can be tested, and sent copies kept there. */
+gboolean
+envoi_incoming_group_has_imap_server (EnvoiIncomingGroup *self)
+{
+  g_return_val_if_fail (ENVOI_IS_INCOMING_GROUP (self), FALSE);
+
+  return imap_is_set (self);
+}
+
 /* Checks the rows in use, says why beside the wrong ones and returns whether all are right. */
 gboolean
 envoi_incoming_group_validate (EnvoiIncomingGroup *self)

@@ -24,6 +24,7 @@ gboolean    envoi_incoming_group_validate        (EnvoiIncomingGroup *self);
 void        envoi_incoming_group_reveal_errors   (EnvoiIncomingGroup *self);
 gboolean    envoi_incoming_group_focus_invalid   (EnvoiIncomingGroup *self);
 gboolean    envoi_incoming_group_is_modified     (EnvoiIncomingGroup *self);
+gboolean    envoi_incoming_group_has_imap_server (EnvoiIncomingGroup *self);
 const char *envoi_incoming_group_get_typed_secret (EnvoiIncomingGroup *self,
                                                    EnvoiService        service);
 char       *envoi_incoming_group_dup_saved_secret (EnvoiIncomingGroup *self,

@@ -2,11 +2,13 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The panel reads the dialog's unsaved values when a button is pressed, runs a connection test
- * or a test send on an EnvoiSmtpClient (whose worker thread keeps the main loop free), and
- * shows what happened: what the server offered, or what went wrong and how to fix it. Fixes
- * it can make itself are buttons; they are handed to the dialog through the "apply-fix"
- * signal, so they show in the form and take effect on Save like any other edit.
+ * The panel shows a test: the buttons, the progress, and what happened: what the server
+ * offered, or what went wrong and how to fix it. It does not know the form it sits in. A
+ * button emits "run-requested"; the host (the account dialog) answers with an EnvoiTestRun
+ * made of the form's unsaved values (envoi_test_panel_run()), or with the form's refusal
+ * (envoi_test_panel_show_invalid_form()), and pushes down what can be tested and the default
+ * recipient as properties. Fixes it can make itself are buttons; they go up through the
+ * "apply-fix" signal, so they show in the form and take effect on Save like any other edit.
  */
 
 #define G_LOG_DOMAIN "envoi-test-panel"
@@ -16,53 +18,29 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-account.h"
-#include "envoi-goa.h"
 #include "envoi-goa-error.h"
-#include "envoi-http-transport.h"
-#include "envoi-incoming-group.h"
-#include "envoi-mailbox-client.h"
-#include "envoi-message.h"
-#include "envoi-secret.h"
-#include "envoi-smtp-client.h"
 #include "envoi-smtp-error.h"
 #include "envoi-test-panel.h"
-#include "envoi-transport-group.h"
-#include "envoi-validate.h"
+#include "envoi-test-run.h"
 
 #define DEFAULT_STARTTLS_PORT 587
 #define DEFAULT_TLS_PORT      465
-
-typedef enum
-{
-  RUN_TEST,
-  RUN_SEND,
-  RUN_IMAP,   /* log in to the IMAP server and list its folders */
-} RunKind;
 
 struct _EnvoiTestPanel
 {
   AdwPreferencesGroup  parent_instance;
 
-  EnvoiAccountDialog  *dialog;        /* weak: the dialog owns the panel */
-  GtkEditable         *address_row;   /* the dialog's, to follow the default recipient */
+  /* Pushed down by the host */
+  char                *default_recipient;   /* the account's address, as typed */
+  gboolean             can_test_connection; /* SMTP: HTTP sending has no connection test */
+  gboolean             can_test_imap;       /* an IMAP server is named */
+
   EnvoiTestPanelState  state;
   gboolean             cancelling;
 
   /* The current or last run */
-  RunKind              kind;
+  EnvoiTestRun        *run;
   GCancellable        *cancellable;
-  EnvoiSmtpClient     *client;
-  EnvoiAccount        *account;       /* the values it used */
-  char                *recipient;
-  EnvoiSmtpReport     *report;
-  EnvoiMailboxClient  *mailbox;       /* the POP3 step before SMTP, or the IMAP test */
-  EnvoiHttpTransport  *http;          /* a test send over HTTP */
-  GBytes              *message;       /* the test email, while the POP3 step runs */
-  char                *transcript;    /* what came before the SMTP report's, or instead of it */
-  char                *pop_summary;   /* the POP3 step's outcome, shown beside the SMTP one */
-  char                *identity;      /* whose token an OAuth 2 run through GOA signed in with */
-  GtkWidget           *transport_group;   /* the dialog's, to follow what can be tested */
-  GtkWidget           *incoming_group;
 
   GtkWidget           *test_button;
   GtkWidget           *imap_button;
@@ -97,13 +75,16 @@ G_DEFINE_FINAL_TYPE (EnvoiTestPanel, envoi_test_panel, ADW_TYPE_PREFERENCES_GROU
 
 enum {
   PROP_0,
-  PROP_DIALOG,
   PROP_STATE,
+  PROP_DEFAULT_RECIPIENT,
+  PROP_CAN_TEST_CONNECTION,
+  PROP_CAN_TEST_IMAP,
   N_PROPS
 };
 
 enum {
   APPLY_FIX,
+  RUN_REQUESTED,
   N_SIGNALS
 };
 
@@ -125,40 +106,28 @@ label_like (GtkWidget  *widget,
                                   plain, -1);
 }
 
-/* The whole dialogue of the last run: the POP3 step's, then the SMTP one's. */
+
+/* The whole dialogue of the last run. */
 static char *
 dup_transcript (EnvoiTestPanel *self)
 {
-  return g_strconcat (self->transcript != NULL ? self->transcript : "",
-                      self->report != NULL ? envoi_smtp_report_get_transcript (self->report) : "",
-                      NULL);
+  return self->run != NULL ? envoi_test_run_dup_transcript (self->run) : g_strdup ("");
 }
 
 /* HTTP sending has no connection test; an IMAP server can be tested once it is named. */
 static void
 update_buttons (EnvoiTestPanel *self)
 {
-  g_autoptr(EnvoiAccount) account = NULL;
-  gboolean smtp = TRUE;
-  gboolean imap = FALSE;
-
-  if (self->dialog != NULL)
-    {
-      account = envoi_account_dialog_build_account (self->dialog);
-      smtp = envoi_account_get_transport (account) == ENVOI_TRANSPORT_SMTP;
-      imap = *envoi_account_get_imap_host (account) != '\0';
-    }
-
-  gtk_widget_set_visible (self->test_button, smtp);
-  gtk_widget_set_visible (self->imap_button, imap);
-  gtk_widget_set_visible (GTK_WIDGET (self->http_note), !smtp);
+  gtk_widget_set_visible (self->test_button, self->can_test_connection);
+  gtk_widget_set_visible (self->imap_button, self->can_test_imap);
+  gtk_widget_set_visible (GTK_WIDGET (self->http_note), !self->can_test_connection);
 }
 
 static void
 update_actions (EnvoiTestPanel *self)
 {
   gboolean running = self->state == ENVOI_TEST_PANEL_RUNNING;
-  gboolean can_run = !running && self->dialog != NULL;
+  gboolean can_run = !running;
   g_autofree char *transcript = dup_transcript (self);
   gboolean has_transcript = *transcript != '\0';
 
@@ -200,20 +169,10 @@ static void
 update_recipient_hint (EnvoiTestPanel *self)
 {
   g_autofree char *hint = NULL;
-  g_autofree char *address = NULL;
 
-  if (self->address_row != NULL)
-    address = g_strstrip (g_strdup (gtk_editable_get_text (self->address_row)));
-  else if (self->dialog != NULL)
-    {
-      g_autoptr(EnvoiAccount) account = envoi_account_dialog_build_account (self->dialog);
-
-      address = g_strdup (envoi_account_get_address (account));
-    }
-
-  if (address != NULL && *address != '\0')
+  if (self->default_recipient != NULL && *self->default_recipient != '\0')
     /* Translators: %s is the account's email address */
-    hint = g_strdup_printf (_("Leave empty to send the test email to %s."), address);
+    hint = g_strdup_printf (_("Leave empty to send the test email to %s."), self->default_recipient);
   else
     hint = g_strdup (_("Leave empty to send the test email to this account’s own address."));
 
@@ -388,8 +347,10 @@ static const struct
 static void
 add_auth_fixes (EnvoiTestPanel *self)
 {
-  const char * const *offered = envoi_smtp_report_get_auth_mechanisms (self->report);
-  EnvoiAuthMethod current = envoi_account_get_auth_method (self->account);
+  EnvoiSmtpReport *report = envoi_test_run_get_report (self->run);
+  EnvoiAccount *account = envoi_test_run_get_account (self->run);
+  const char * const *offered = envoi_smtp_report_get_auth_mechanisms (report);
+  EnvoiAuthMethod current = envoi_account_get_auth_method (account);
 
   for (guint i = 0; offered != NULL && offered[i] != NULL; i++)
     for (guint j = 0; j < G_N_ELEMENTS (auth_methods); j++)
@@ -419,24 +380,26 @@ static void
 show_success (EnvoiTestPanel *self,
               const char     *reply)
 {
-  EnvoiSmtpReport *report = self->report;
+  EnvoiSmtpReport *report = envoi_test_run_get_report (self->run);
+  EnvoiAccount *account = envoi_test_run_get_account (self->run);
 
   clear_result (self);
 
-  if (self->kind == RUN_SEND)
+  if (envoi_test_run_get_kind (self->run) == ENVOI_TEST_RUN_SEND)
     {
       g_autofree char *explanation = NULL;
 
       /* Translators: %s is an email address */
       explanation = g_strdup_printf (_("The server accepted the test email for %s. Check that "
-                                       "it arrives."), self->recipient);
+                                       "it arrives."),
+                                     envoi_test_run_get_recipient (self->run));
       show_result (self, LOOK_SUCCESS, _("Test email sent"), explanation);
       add_fact (self, _("Server’s reply"), reply);
       return;
     }
 
   show_result (self, LOOK_SUCCESS, _("Connection works"),
-               envoi_account_get_auth_method (self->account) == ENVOI_AUTH_METHOD_NONE
+               envoi_account_get_auth_method (account) == ENVOI_AUTH_METHOD_NONE
                  ? _("The server answered and is ready to take mail.")
                  : _("The server answered and accepted the login."));
 
@@ -463,7 +426,7 @@ show_success (EnvoiTestPanel *self,
       size_text = g_format_size (size);
     add_fact (self, _("Largest message"), size_text != NULL ? size_text : _("Not announced"));
 
-    if (envoi_account_get_security (self->account) == ENVOI_SECURITY_TLS)
+    if (envoi_account_get_security (account) == ENVOI_SECURITY_TLS)
       starttls = _("Not needed: encrypted from the start (SSL/TLS)");
     else if (envoi_smtp_report_get_starttls_offered (report))
       starttls = _("Offered");
@@ -477,9 +440,11 @@ static void
 show_failure (EnvoiTestPanel *self,
               const GError   *error)
 {
-  g_autofree char *hint = envoi_smtp_error_dup_hint (error, self->account);
-  EnvoiSecurity security = envoi_account_get_security (self->account);
-  guint16 port = envoi_account_get_port (self->account);
+  EnvoiSmtpReport *report = envoi_test_run_get_report (self->run);
+  EnvoiAccount *account = envoi_test_run_get_account (self->run);
+  g_autofree char *hint = envoi_smtp_error_dup_hint (error, account);
+  EnvoiSecurity security = envoi_account_get_security (account);
+  guint16 port = envoi_account_get_port (account);
 
   clear_result (self);
   show_result (self, LOOK_ERROR, envoi_smtp_error_get_title (error),
@@ -489,23 +454,23 @@ show_failure (EnvoiTestPanel *self,
 
   /* The fixes below change the SMTP server's settings. */
   if (error->domain != ENVOI_SMTP_ERROR ||
-      envoi_account_get_transport (self->account) != ENVOI_TRANSPORT_SMTP)
+      envoi_account_get_transport (account) != ENVOI_TRANSPORT_SMTP)
     return;
 
   switch ((EnvoiSmtpError) error->code)
     {
     case ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED:
-      if (self->report != NULL && envoi_smtp_report_get_certificate_pin (self->report) != NULL)
+      if (report != NULL && envoi_smtp_report_get_certificate_pin (report) != NULL)
         {
-          const char *subject = envoi_smtp_report_get_certificate_subject (self->report);
-          const char *issuer = envoi_smtp_report_get_certificate_issuer (self->report);
+          const char *subject = envoi_smtp_report_get_certificate_subject (report);
+          const char *issuer = envoi_smtp_report_get_certificate_issuer (report);
           GtkWidget *fingerprint;
 
           /* The facts below say what the message says, unless a trusted key has changed. */
-          if (*envoi_account_get_pinned_key (self->account) == '\0')
+          if (*envoi_account_get_pinned_key (account) == '\0')
             set_label (self->result_message, NULL);
           fingerprint = add_fact (self, _("Fingerprint"),
-                                  envoi_smtp_report_get_certificate_pin (self->report));
+                                  envoi_smtp_report_get_certificate_pin (report));
           /* A key is compared character by character: fixed width, broken anywhere. */
           gtk_label_set_wrap_mode (GTK_LABEL (fingerprint), PANGO_WRAP_CHAR);
           gtk_widget_add_css_class (fingerprint, "monospace");
@@ -537,7 +502,7 @@ show_failure (EnvoiTestPanel *self,
       break;
 
     case ENVOI_SMTP_ERROR_MECHANISM_NOT_OFFERED:
-      if (self->report != NULL)
+      if (report != NULL)
         add_auth_fixes (self);
       break;
 
@@ -556,172 +521,15 @@ show_cancelled (EnvoiTestPanel *self)
 
 /* ---- running ------------------------------------------------------------------------------ */
 
-static void
-finish_run (EnvoiTestPanel  *self,
-            EnvoiSmtpClient *client,
-            GAsyncResult    *result,
-            const GError    *error,
-            const char      *reply)
-{
-  EnvoiSmtpReport *report;
-
-  /* Only the current run may speak. */
-  if (client != self->client)
-    return;
-
-  report = envoi_smtp_client_get_report (client, result);
-  g_clear_pointer (&self->report, envoi_smtp_report_unref);
-  if (report != NULL)
-    self->report = envoi_smtp_report_ref (report);
-  g_clear_object (&self->client);
-  g_clear_object (&self->cancellable);
-  self->cancelling = FALSE;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      set_state (self, ENVOI_TEST_PANEL_CANCELLED);
-      show_cancelled (self);
-    }
-  else if (error != NULL)
-    {
-      set_state (self, ENVOI_TEST_PANEL_FAILED);
-      show_failure (self, error);
-    }
-  else
-    {
-      set_state (self, ENVOI_TEST_PANEL_SUCCEEDED);
-      show_success (self, reply);
-    }
-
-  /* Both steps of POP-before-SMTP: the POP3 login came first and worked. */
-  if (self->pop_summary != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    add_fact (self, _("POP3 login"), self->pop_summary);
-
-  /* Whose sign-in GOA lent: the token may belong to another account than the address. */
-  if (self->identity != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    add_fact (self, _("Signed in as"), self->identity);
-}
-
-/* The end of a run that is not an SMTP session: the POP3 step that failed, the IMAP test or
- * an HTTP send. Returns whether the run stopped without a cancellation. */
-static gboolean
-finish_other_run (EnvoiTestPanel *self,
-                  const GError   *error)
-{
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->message, g_bytes_unref);
-  self->cancelling = FALSE;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      set_state (self, ENVOI_TEST_PANEL_CANCELLED);
-      show_cancelled (self);
-      return FALSE;
-    }
-
-  set_state (self, error != NULL ? ENVOI_TEST_PANEL_FAILED : ENVOI_TEST_PANEL_SUCCEEDED);
-  return TRUE;
-}
-
-static void
-append_transcript (EnvoiTestPanel *self,
-                   const char     *heading,
-                   const char     *transcript)
-{
-  g_autofree char *old = g_steal_pointer (&self->transcript);
-
-  if (transcript == NULL || *transcript == '\0')
-    {
-      self->transcript = g_steal_pointer (&old);
-      return;
-    }
-  self->transcript = g_strdup_printf ("%s%s\n%s%s", old != NULL ? old : "", heading, transcript,
-                                      g_str_has_suffix (transcript, "\n") ? "\n" : "\n\n");
-}
-
-static void
-test_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(EnvoiTestPanel) self = user_data;
-  EnvoiSmtpClient *client = ENVOI_SMTP_CLIENT (source);
-  g_autoptr(EnvoiSmtpReport) report = NULL;
-  g_autoptr(GError) error = NULL;
-
-  report = envoi_smtp_client_test_finish (client, result, &error);
-  finish_run (self, client, result, error, NULL);
-}
-
-static void
-send_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(EnvoiTestPanel) self = user_data;
-  EnvoiSmtpClient *client = ENVOI_SMTP_CLIENT (source);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *reply = NULL;
-
-  reply = envoi_smtp_client_send_finish (client, result, &error);
-  finish_run (self, client, result, error, reply);
-}
-
 /* A problem found before connecting: the form or the recipient. */
 static void
 show_not_started (EnvoiTestPanel *self,
                   const char     *title,
                   const char     *explanation)
 {
-  g_clear_pointer (&self->report, envoi_smtp_report_unref);
   set_state (self, ENVOI_TEST_PANEL_FAILED);
   clear_result (self);
   show_result (self, LOOK_WARNING, title, explanation);
-}
-
-/* The secret a run of @service uses: POP3 and IMAP their own, else the SMTP password; HTTP
- * the API key. Free with envoi_secret_free(). */
-static char *
-dup_secret (EnvoiTestPanel *self,
-            EnvoiService    service)
-{
-  char *secret = NULL;
-
-  if (service == ENVOI_SERVICE_HTTP && self->transport_group != NULL)
-    return envoi_transport_group_dup_key (ENVOI_TRANSPORT_GROUP (self->transport_group));
-  if ((service == ENVOI_SERVICE_POP3 || service == ENVOI_SERVICE_IMAP) && self->incoming_group != NULL)
-    secret = envoi_incoming_group_dup_secret (ENVOI_INCOMING_GROUP (self->incoming_group), service);
-
-  return secret != NULL ? secret : envoi_account_dialog_dup_secret (self->dialog);
-}
-
-/* The SMTP session itself, with the password or token it logs in with. */
-static void
-start_smtp_with (EnvoiTestPanel *self,
-                 const char     *secret)
-{
-  /* The client keeps its own copy of the secret. */
-  g_clear_object (&self->client);
-  self->client = envoi_smtp_client_new (self->account, secret);
-
-  gtk_label_set_text (self->running_label,
-                      self->kind == RUN_SEND ? _("Sending a test email…") : _("Testing the connection…"));
-  set_state (self, ENVOI_TEST_PANEL_RUNNING);
-
-  if (self->kind == RUN_SEND)
-    {
-      const char *recipients[] = { self->recipient, NULL };
-
-      envoi_smtp_client_send_async (self->client, envoi_account_get_address (self->account),
-                                    recipients, self->message, self->cancellable,
-                                    send_cb, g_object_ref (self));
-    }
-  else
-    {
-      envoi_smtp_client_test_async (self->client, self->cancellable,
-                                    test_cb, g_object_ref (self));
-    }
-  g_clear_pointer (&self->message, g_bytes_unref);
 }
 
 /* GOA could not lend what the run needs: its reason, in GOA's terms. */
@@ -729,171 +537,21 @@ static void
 show_goa_error (EnvoiTestPanel *self,
                 const GError   *error)
 {
-  if (!finish_other_run (self, error))
-    return;
+  const char *identity = envoi_test_run_get_identity (self->run);
 
   clear_result (self);
   show_result (self, LOOK_ERROR, envoi_goa_error_get_title (error),
                envoi_goa_error_get_explanation (error));
   set_label (self->result_message, error->message);
   set_label (self->result_hint, envoi_goa_error_get_hint (error));
-  if (self->identity != NULL)
-    add_fact (self, _("Signed in as"), self->identity);
-}
-
-/* An account that signs in through GOA: a token first, then the session with it. */
-static void
-goa_token_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  g_autoptr(EnvoiTestPanel) self = user_data;
-  g_autoptr(EnvoiSecretString) token = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *identity = NULL;
-
-  token = envoi_goa_get_access_token_finish (result, &identity, &error);
-  g_free (self->identity);
-  self->identity = g_steal_pointer (&identity);
-
-  if (token != NULL && !g_cancellable_set_error_if_cancelled (self->cancellable, &error))
-    {
-      start_smtp_with (self, token);
-      return;
-    }
-
-  show_goa_error (self, error);
-}
-
-/* A password account filled from GOA and not saved yet: its password is still only in GOA. */
-static void
-goa_password_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(EnvoiTestPanel) self = user_data;
-  g_autoptr(EnvoiSecretString) password = NULL;
-  g_autoptr(GError) error = NULL;
-
-  password = envoi_goa_get_password_finish (result, &error);
-  if (password != NULL && !g_cancellable_set_error_if_cancelled (self->cancellable, &error))
-    {
-      start_smtp_with (self, password);
-      return;
-    }
-
-  show_goa_error (self, error);
+  if (identity != NULL)
+    add_fact (self, _("Signed in as"), identity);
 }
 
 static void
-start_smtp (EnvoiTestPanel *self)
+show_imap_result (EnvoiTestPanel *self,
+                  const GError   *error)
 {
-  const char *goa_id = envoi_goa_account_id_from_provider (envoi_account_get_provider (self->account));
-  EnvoiGoaAccount *goa_account;
-  char *secret;
-
-  if (goa_id != NULL)
-    {
-      gtk_label_set_text (self->running_label,
-                          _("Asking GNOME Online Accounts for a sign-in…"));
-      set_state (self, ENVOI_TEST_PANEL_RUNNING);
-      envoi_goa_get_access_token_async (NULL, goa_id, NULL, self->cancellable, goa_token_cb,
-                                        g_object_ref (self));
-      return;
-    }
-
-  goa_account = envoi_account_dialog_get_goa_password_account (self->dialog);
-  if (goa_account != NULL)
-    {
-      gtk_label_set_text (self->running_label,
-                          _("Asking GNOME Online Accounts for the password…"));
-      set_state (self, ENVOI_TEST_PANEL_RUNNING);
-      envoi_goa_get_password_async (NULL, goa_account, self->cancellable, goa_password_cb,
-                                    g_object_ref (self));
-      return;
-    }
-
-  /* Ours goes at once. */
-  secret = envoi_account_dialog_dup_secret (self->dialog);
-  start_smtp_with (self, secret);
-  envoi_secret_free (secret);
-}
-
-/* POP-before-SMTP: the POP3 login, then the SMTP session only if it worked. */
-static void
-pop_cb (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
-{
-  g_autoptr(EnvoiTestPanel) self = user_data;
-  EnvoiMailboxClient *client = ENVOI_MAILBOX_CLIENT (source);
-  g_autoptr(GError) error = NULL;
-  gboolean ok;
-
-  ok = envoi_mailbox_client_login_finish (client, result, &error);
-  if (client != self->mailbox)
-    return;
-
-  append_transcript (self, _("POP3:"), envoi_mailbox_client_get_transcript (client, result));
-  g_clear_object (&self->mailbox);
-
-  if (ok && !g_cancellable_is_cancelled (self->cancellable))
-    {
-      /* Translators: %s is the POP3 server's host name */
-      self->pop_summary = g_strdup_printf (_("Logged in to %s before sending."),
-                                           envoi_account_get_pop_host (self->account));
-      {
-        g_autofree char *before = g_steal_pointer (&self->transcript);
-
-        self->transcript = g_strconcat (before != NULL ? before : "", _("SMTP:"), "\n", NULL);
-      }
-      start_smtp (self);
-      return;
-    }
-
-  if (!finish_other_run (self, error))
-    return;
-
-  clear_result (self);
-  show_result (self, LOOK_ERROR, _("The POP3 login before sending failed"),
-               _("The server accepts mail only after this login, so nothing was sent over SMTP."));
-  set_label (self->result_message, error->message);
-}
-
-static void
-start_pop (EnvoiTestPanel *self)
-{
-  char *secret = dup_secret (self, ENVOI_SERVICE_POP3);
-
-  g_clear_object (&self->mailbox);
-  self->mailbox = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_POP3, secret);
-  envoi_secret_free (secret);
-
-  gtk_label_set_text (self->running_label, _("Logging in to the POP3 server…"));
-  set_state (self, ENVOI_TEST_PANEL_RUNNING);
-  envoi_mailbox_client_login_async (self->mailbox, self->cancellable, pop_cb, g_object_ref (self));
-}
-
-static void
-imap_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  g_autoptr(EnvoiTestPanel) self = user_data;
-  EnvoiMailboxClient *client = ENVOI_MAILBOX_CLIENT (source);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *sent = NULL;
-  g_auto(GStrv) folders = NULL;
-
-  folders = envoi_mailbox_client_list_folders_finish (client, result, &sent, &error);
-  if (client != self->mailbox)
-    return;
-
-  append_transcript (self, _("IMAP:"), envoi_mailbox_client_get_transcript (client, result));
-  g_clear_object (&self->mailbox);
-  if (!finish_other_run (self, error))
-    return;
-
   clear_result (self);
   if (error != NULL)
     {
@@ -903,9 +561,11 @@ imap_cb (GObject      *source,
     }
   else
     {
-      guint n = g_strv_length (folders);
+      const char * const *folders = envoi_test_run_get_folders (self->run);
+      const char *sent = envoi_test_run_get_sent_folder (self->run);
+      guint n = g_strv_length ((char **) folders);
       g_autofree char *explanation = NULL;
-      g_autofree char *list = g_strjoinv (", ", folders);
+      g_autofree char *list = g_strjoinv (", ", (char **) folders);
 
       /* Translators: %u is a number of folders */
       explanation = g_strdup_printf (ngettext ("Logged in and found %u folder.",
@@ -917,145 +577,131 @@ imap_cb (GObject      *source,
     }
 }
 
+/* What the panel says while @run is at its step. */
 static void
-start_imap (EnvoiTestPanel *self)
+step_changed_cb (EnvoiTestPanel *self,
+                 GParamSpec     *pspec,
+                 EnvoiTestRun   *run)
 {
-  char *secret = dup_secret (self, ENVOI_SERVICE_IMAP);
+  const char *text = NULL;
 
-  g_clear_object (&self->mailbox);
-  self->mailbox = envoi_mailbox_client_new (self->account, ENVOI_SERVICE_IMAP, secret);
-  envoi_secret_free (secret);
+  if (run != self->run || self->cancelling)
+    return;
 
-  gtk_label_set_text (self->running_label, _("Testing the IMAP server…"));
-  set_state (self, ENVOI_TEST_PANEL_RUNNING);
-  envoi_mailbox_client_list_folders_async (self->mailbox, self->cancellable, imap_cb,
-                                           g_object_ref (self));
+  switch (envoi_test_run_get_step (run))
+    {
+    case ENVOI_TEST_RUN_STEP_GOA_TOKEN:
+      text = _("Asking GNOME Online Accounts for a sign-in…");
+      break;
+    case ENVOI_TEST_RUN_STEP_GOA_PASSWORD:
+      text = _("Asking GNOME Online Accounts for the password…");
+      break;
+    case ENVOI_TEST_RUN_STEP_POP3:
+      text = _("Logging in to the POP3 server…");
+      break;
+    case ENVOI_TEST_RUN_STEP_SMTP:
+      text = envoi_test_run_get_kind (run) == ENVOI_TEST_RUN_SEND ? _("Sending a test email…")
+                                                                 : _("Testing the connection…");
+      break;
+    case ENVOI_TEST_RUN_STEP_HTTP:
+      text = _("Sending a test email…");
+      break;
+    case ENVOI_TEST_RUN_STEP_IMAP:
+      text = _("Testing the IMAP server…");
+      break;
+    case ENVOI_TEST_RUN_STEP_NONE:
+    default:
+      return;
+    }
+
+  gtk_label_set_text (self->running_label, text);
 }
 
 static void
-http_send_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+run_cb (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
 {
   g_autoptr(EnvoiTestPanel) self = user_data;
-  EnvoiHttpTransport *transport = ENVOI_HTTP_TRANSPORT (source);
+  EnvoiTestRun *run = ENVOI_TEST_RUN (source);
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = NULL;
+  gboolean cancelled;
 
-  reply = envoi_http_transport_send_finish (transport, result, &error);
-  if (transport != self->http)
+  envoi_test_run_run_finish (run, result, &error);
+
+  /* Only the current run may speak. */
+  if (run != self->run)
     return;
-
-  append_transcript (self, _("HTTP:"), envoi_http_transport_get_transcript (transport, result));
-  g_clear_object (&self->http);
-  if (!finish_other_run (self, error))
-    return;
-
-  if (error != NULL)
-    show_failure (self, error);
-  else
-    show_success (self, reply);
-}
-
-static void
-start_http_send (EnvoiTestPanel *self)
-{
-  char *key = dup_secret (self, ENVOI_SERVICE_HTTP);
-  const char *recipients[] = { self->recipient, NULL };
-
-  g_clear_object (&self->http);
-  self->http = envoi_http_transport_new (self->account, key);
-  envoi_secret_free (key);
-
-  gtk_label_set_text (self->running_label, _("Sending a test email…"));
-  set_state (self, ENVOI_TEST_PANEL_RUNNING);
-  envoi_http_transport_send_async (self->http, envoi_account_get_address (self->account),
-                                   recipients, self->message, self->cancellable,
-                                   http_send_cb, g_object_ref (self));
-  g_clear_pointer (&self->message, g_bytes_unref);
-}
-
-static void
-start_run (EnvoiTestPanel *self,
-           RunKind         kind)
-{
-  g_autoptr(EnvoiAccount) account = NULL;
-  g_autoptr(GBytes) message = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *recipient = NULL;
-
-  g_assert (ENVOI_IS_TEST_PANEL (self));
-
-  if (self->dialog == NULL || self->state == ENVOI_TEST_PANEL_RUNNING)
-    return;
-
-  envoi_account_dialog_validate_now (self->dialog);
-  if (envoi_account_dialog_get_state (self->dialog) == ENVOI_FORM_INVALID)
-    {
-      show_not_started (self, _("Some settings are not valid"),
-                        _("Correct the fields marked above, then test again."));
-      return;
-    }
-
-  account = envoi_account_dialog_build_account (self->dialog);
-
-  if (kind == RUN_TEST && envoi_account_get_transport (account) != ENVOI_TRANSPORT_SMTP)
-    {
-      show_not_started (self, _("No connection test for HTTP sending"),
-                        _("Send a test email instead: it tries the address and the key."));
-      return;
-    }
-  if (kind == RUN_IMAP && *envoi_account_get_imap_host (account) == '\0')
-    {
-      show_not_started (self, _("No IMAP server"), _("Enter the IMAP server above first."));
-      return;
-    }
-
-  if (kind == RUN_SEND)
-    {
-      g_autofree char *typed = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->recipient_row))));
-
-      recipient = envoi_validate_address (*typed != '\0' ? typed : envoi_account_get_address (account),
-                                          &error);
-      if (recipient == NULL)
-        {
-          set_recipient_invalid (self, *typed != '\0');
-          show_not_started (self, _("The recipient is not valid"), error->message);
-          return;
-        }
-      set_recipient_invalid (self, FALSE);
-
-      message = envoi_message_build_test (account, recipient, &error);
-      if (message == NULL)
-        {
-          show_not_started (self, _("The test email could not be made"), error->message);
-          return;
-        }
-    }
-
-  g_set_object (&self->account, account);
-  g_free (self->recipient);
-  self->recipient = g_steal_pointer (&recipient);
-  self->kind = kind;
-  self->cancelling = FALSE;
 
   g_clear_object (&self->cancellable);
-  self->cancellable = g_cancellable_new ();
-  g_clear_pointer (&self->report, envoi_smtp_report_unref);
-  g_clear_pointer (&self->transcript, g_free);
-  g_clear_pointer (&self->pop_summary, g_free);
-  g_clear_pointer (&self->identity, g_free);
-  g_clear_pointer (&self->message, g_bytes_unref);
-  self->message = message != NULL ? g_bytes_ref (message) : NULL;
+  self->cancelling = FALSE;
 
-  if (kind == RUN_IMAP)
-    start_imap (self);
-  else if (envoi_account_get_transport (account) != ENVOI_TRANSPORT_SMTP)
-    start_http_send (self);
-  else if (envoi_account_get_pop_before_smtp (account))
-    start_pop (self);
-  else
-    start_smtp (self);
+  cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  if (cancelled)
+    {
+      set_state (self, ENVOI_TEST_PANEL_CANCELLED);
+      show_cancelled (self);
+      return;
+    }
+
+  set_state (self, error != NULL ? ENVOI_TEST_PANEL_FAILED : ENVOI_TEST_PANEL_SUCCEEDED);
+
+  switch (envoi_test_run_get_step (run))
+    {
+    case ENVOI_TEST_RUN_STEP_GOA_TOKEN:
+    case ENVOI_TEST_RUN_STEP_GOA_PASSWORD:
+      show_goa_error (self, error);
+      break;
+
+    case ENVOI_TEST_RUN_STEP_POP3:
+      clear_result (self);
+      show_result (self, LOOK_ERROR, _("The POP3 login before sending failed"),
+                   _("The server accepts mail only after this login, so nothing was sent over SMTP."));
+      set_label (self->result_message, error->message);
+      break;
+
+    case ENVOI_TEST_RUN_STEP_IMAP:
+      show_imap_result (self, error);
+      break;
+
+    case ENVOI_TEST_RUN_STEP_HTTP:
+      if (error != NULL)
+        show_failure (self, error);
+      else
+        show_success (self, envoi_test_run_get_reply (run));
+      break;
+
+    case ENVOI_TEST_RUN_STEP_SMTP:
+      if (error != NULL)
+        show_failure (self, error);
+      else
+        show_success (self, envoi_test_run_get_reply (run));
+
+      /* Both steps of POP-before-SMTP: the POP3 login came first and worked. */
+      if (envoi_test_run_get_pop_summary (run) != NULL)
+        add_fact (self, _("POP3 login"), envoi_test_run_get_pop_summary (run));
+      /* Whose sign-in GOA lent: the token may belong to another account than the address. */
+      if (envoi_test_run_get_identity (run) != NULL)
+        add_fact (self, _("Signed in as"), envoi_test_run_get_identity (run));
+      break;
+
+    case ENVOI_TEST_RUN_STEP_NONE:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* A button was pressed: the host answers with the run, or with the form's refusal. */
+static void
+request_run (EnvoiTestPanel   *self,
+             EnvoiTestRunKind  kind)
+{
+  g_assert (ENVOI_IS_TEST_PANEL (self));
+
+  if (self->state == ENVOI_TEST_PANEL_RUNNING)
+    return;
+
+  g_signal_emit (self, signals[RUN_REQUESTED], 0, kind);
 }
 
 /* After a fix the last result no longer describes the form: say what changed. */
@@ -1086,7 +732,7 @@ test_connection_action (GtkWidget  *widget,
                         const char *action_name,
                         GVariant   *parameter)
 {
-  start_run (ENVOI_TEST_PANEL (widget), RUN_TEST);
+  request_run (ENVOI_TEST_PANEL (widget), ENVOI_TEST_RUN_CONNECTION);
 }
 
 static void
@@ -1094,7 +740,7 @@ test_imap_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *parameter)
 {
-  start_run (ENVOI_TEST_PANEL (widget), RUN_IMAP);
+  request_run (ENVOI_TEST_PANEL (widget), ENVOI_TEST_RUN_IMAP);
 }
 
 static void
@@ -1102,7 +748,7 @@ send_test_action (GtkWidget  *widget,
                   const char *action_name,
                   GVariant   *parameter)
 {
-  start_run (ENVOI_TEST_PANEL (widget), RUN_SEND);
+  request_run (ENVOI_TEST_PANEL (widget), ENVOI_TEST_RUN_SEND);
 }
 
 static void
@@ -1119,12 +765,13 @@ trust_certificate_action (GtkWidget  *widget,
                           GVariant   *parameter)
 {
   EnvoiTestPanel *self = ENVOI_TEST_PANEL (widget);
+  EnvoiSmtpReport *report = self->run != NULL ? envoi_test_run_get_report (self->run) : NULL;
   const char *pin;
 
-  if (self->report == NULL)
+  if (report == NULL)
     return;
 
-  pin = envoi_smtp_report_get_certificate_pin (self->report);
+  pin = envoi_smtp_report_get_certificate_pin (report);
   if (pin == NULL || *pin == '\0')
     return;
 
@@ -1178,14 +825,6 @@ copy_transcript_action (GtkWidget  *widget,
 /* ---- GObject ------------------------------------------------------------------------------ */
 
 static void
-envoi_test_panel_map (GtkWidget *widget)
-{
-  GTK_WIDGET_CLASS (envoi_test_panel_parent_class)->map (widget);
-
-  update_buttons (ENVOI_TEST_PANEL (widget));
-}
-
-static void
 envoi_test_panel_unroot (GtkWidget *widget)
 {
   /* Leaving the window (it closes) ends the run: nobody would see its result. */
@@ -1200,7 +839,6 @@ envoi_test_panel_dispose (GObject *object)
   EnvoiTestPanel *self = ENVOI_TEST_PANEL (object);
 
   g_cancellable_cancel (self->cancellable);
-  envoi_test_panel_set_dialog (self, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), ENVOI_TYPE_TEST_PANEL);
 
@@ -1214,16 +852,8 @@ envoi_test_panel_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_object (&self->fact_names);
-  g_clear_object (&self->client);
-  g_clear_object (&self->mailbox);
-  g_clear_object (&self->http);
-  g_clear_object (&self->account);
-  g_clear_pointer (&self->report, envoi_smtp_report_unref);
-  g_clear_pointer (&self->message, g_bytes_unref);
-  g_free (self->transcript);
-  g_free (self->pop_summary);
-  g_free (self->identity);
-  g_free (self->recipient);
+  g_clear_object (&self->run);
+  g_free (self->default_recipient);
 
   G_OBJECT_CLASS (envoi_test_panel_parent_class)->finalize (object);
 }
@@ -1238,11 +868,17 @@ envoi_test_panel_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_DIALOG:
-      g_value_set_object (value, self->dialog);
-      break;
     case PROP_STATE:
       g_value_set_enum (value, self->state);
+      break;
+    case PROP_DEFAULT_RECIPIENT:
+      g_value_set_string (value, self->default_recipient);
+      break;
+    case PROP_CAN_TEST_CONNECTION:
+      g_value_set_boolean (value, self->can_test_connection);
+      break;
+    case PROP_CAN_TEST_IMAP:
+      g_value_set_boolean (value, self->can_test_imap);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1259,8 +895,14 @@ envoi_test_panel_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_DIALOG:
-      envoi_test_panel_set_dialog (self, g_value_get_object (value));
+    case PROP_DEFAULT_RECIPIENT:
+      envoi_test_panel_set_default_recipient (self, g_value_get_string (value));
+      break;
+    case PROP_CAN_TEST_CONNECTION:
+      envoi_test_panel_set_can_test_connection (self, g_value_get_boolean (value));
+      break;
+    case PROP_CAN_TEST_IMAP:
+      envoi_test_panel_set_can_test_imap (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1278,22 +920,41 @@ envoi_test_panel_class_init (EnvoiTestPanelClass *klass)
   object_class->get_property = envoi_test_panel_get_property;
   object_class->set_property = envoi_test_panel_set_property;
   widget_class->unroot = envoi_test_panel_unroot;
-  widget_class->map = envoi_test_panel_map;
-
-  /**
-   * EnvoiTestPanel:dialog:
-   *
-   * The account dialog whose unsaved values are tested (not owned: it owns the panel).
-   */
-  properties[PROP_DIALOG] =
-    g_param_spec_object ("dialog", NULL, NULL,
-                         ENVOI_TYPE_ACCOUNT_DIALOG,
-                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL,
                        ENVOI_TYPE_TEST_PANEL_STATE, ENVOI_TEST_PANEL_IDLE,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * EnvoiTestPanel:default-recipient:
+   *
+   * Where a test email goes when no recipient is typed: the account's address.
+   */
+  properties[PROP_DEFAULT_RECIPIENT] =
+    g_param_spec_string ("default-recipient", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * EnvoiTestPanel:can-test-connection:
+   *
+   * Whether the account sends over SMTP, which has a connection test (HTTP has none).
+   */
+  properties[PROP_CAN_TEST_CONNECTION] =
+    g_param_spec_boolean ("can-test-connection", NULL, NULL,
+                          TRUE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * EnvoiTestPanel:can-test-imap:
+   *
+   * Whether an IMAP server is named, so that it can be tested.
+   */
+  properties[PROP_CAN_TEST_IMAP] =
+    g_param_spec_boolean ("can-test-imap", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -1312,6 +973,21 @@ envoi_test_panel_class_init (EnvoiTestPanelClass *klass)
                   G_TYPE_NONE, 2,
                   G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
                   G_TYPE_VARIANT);
+
+  /**
+   * EnvoiTestPanel::run-requested:
+   * @kind: the #EnvoiTestRunKind of the button pressed
+   *
+   * The user asked for a test. The host answers with envoi_test_panel_run() and a run made of
+   * the values to test, or with envoi_test_panel_show_invalid_form().
+   */
+  signals[RUN_REQUESTED] =
+    g_signal_new ("run-requested",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1,
+                  ENVOI_TYPE_TEST_RUN_KIND);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-test-panel.ui");
@@ -1370,6 +1046,8 @@ envoi_test_panel_init (EnvoiTestPanel *self)
   g_signal_connect_object (self->recipient_row, "changed",
                            G_CALLBACK (recipient_changed_cb), self, G_CONNECT_SWAPPED);
 
+  self->can_test_connection = TRUE;
+  update_buttons (self);
   update_recipient_hint (self);
   set_state (self, ENVOI_TEST_PANEL_IDLE);
 }
@@ -1382,74 +1060,50 @@ envoi_test_panel_new (void)
   return g_object_new (ENVOI_TYPE_TEST_PANEL, NULL);
 }
 
-EnvoiAccountDialog *
-envoi_test_panel_get_dialog (EnvoiTestPanel *self)
-{
-  g_return_val_if_fail (ENVOI_IS_TEST_PANEL (self), NULL);
-
-  return self->dialog;
-}
-
-/**
- * envoi_test_panel_set_dialog:
- * @dialog: (nullable): the dialog whose values to test; not referenced
- */
+/* @address: (nullable): the account's address as typed, for the recipient row's hint */
 void
-envoi_test_panel_set_dialog (EnvoiTestPanel     *self,
-                             EnvoiAccountDialog *dialog)
+envoi_test_panel_set_default_recipient (EnvoiTestPanel *self,
+                                        const char     *address)
 {
   g_return_if_fail (ENVOI_IS_TEST_PANEL (self));
-  g_return_if_fail (dialog == NULL || ENVOI_IS_ACCOUNT_DIALOG (dialog));
 
-  if (self->dialog == dialog)
+  if (g_strcmp0 (self->default_recipient, address) == 0)
     return;
 
-  if (self->address_row != NULL)
-    g_signal_handlers_disconnect_by_func (self->address_row, update_recipient_hint, self);
-  g_clear_weak_pointer (&self->address_row);
-  if (self->transport_group != NULL)
-    g_signal_handlers_disconnect_by_func (self->transport_group, update_buttons, self);
-  if (self->incoming_group != NULL)
-    g_signal_handlers_disconnect_by_func (self->incoming_group, update_buttons, self);
-  g_clear_weak_pointer (&self->transport_group);
-  g_clear_weak_pointer (&self->incoming_group);
-
-  g_set_weak_pointer (&self->dialog, dialog);
-
-  if (dialog != NULL)
-    {
-      /* The hint follows the address as it is typed. The row's id is the dialog's template
-       * contract, like any bound child. */
-      GObject *row = gtk_widget_get_template_child (GTK_WIDGET (dialog),
-                                                    ENVOI_TYPE_ACCOUNT_DIALOG, "address_row");
-
-      if (GTK_IS_EDITABLE (row))
-        {
-          g_set_weak_pointer (&self->address_row, GTK_EDITABLE (row));
-          g_signal_connect_object (row, "changed", G_CALLBACK (update_recipient_hint), self,
-                                   G_CONNECT_SWAPPED);
-        }
-
-      /* Which tests there are follows the transport and the IMAP server. */
-      g_set_weak_pointer (&self->transport_group,
-                          GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog),
-                                                                     ENVOI_TYPE_ACCOUNT_DIALOG,
-                                                                     "transport_group")));
-      g_set_weak_pointer (&self->incoming_group,
-                          GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog),
-                                                                     ENVOI_TYPE_ACCOUNT_DIALOG,
-                                                                     "incoming_group")));
-      if (self->transport_group != NULL)
-        g_signal_connect_object (self->transport_group, "changed", G_CALLBACK (update_buttons),
-                                 self, G_CONNECT_SWAPPED);
-      if (self->incoming_group != NULL)
-        g_signal_connect_object (self->incoming_group, "changed", G_CALLBACK (update_buttons),
-                                 self, G_CONNECT_SWAPPED);
-    }
-
+  g_free (self->default_recipient);
+  self->default_recipient = g_strdup (address);
   update_recipient_hint (self);
-  update_actions (self);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DIALOG]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEFAULT_RECIPIENT]);
+}
+
+void
+envoi_test_panel_set_can_test_connection (EnvoiTestPanel *self,
+                                          gboolean        can_test)
+{
+  g_return_if_fail (ENVOI_IS_TEST_PANEL (self));
+
+  can_test = !!can_test;
+  if (self->can_test_connection == can_test)
+    return;
+
+  self->can_test_connection = can_test;
+  update_buttons (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_TEST_CONNECTION]);
+}
+
+void
+envoi_test_panel_set_can_test_imap (EnvoiTestPanel *self,
+                                    gboolean        can_test)
+{
+  g_return_if_fail (ENVOI_IS_TEST_PANEL (self));
+
+  can_test = !!can_test;
+  if (self->can_test_imap == can_test)
+    return;
+
+  self->can_test_imap = can_test;
+  update_buttons (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_TEST_IMAP]);
 }
 
 EnvoiTestPanelState
@@ -1466,7 +1120,7 @@ envoi_test_panel_test_connection (EnvoiTestPanel *self)
 {
   g_return_if_fail (ENVOI_IS_TEST_PANEL (self));
 
-  start_run (self, RUN_TEST);
+  request_run (self, ENVOI_TEST_RUN_CONNECTION);
 }
 
 /* Sends the translated test message to the recipient row's address, else the account's. */
@@ -1475,7 +1129,7 @@ envoi_test_panel_send_test (EnvoiTestPanel *self)
 {
   g_return_if_fail (ENVOI_IS_TEST_PANEL (self));
 
-  start_run (self, RUN_SEND);
+  request_run (self, ENVOI_TEST_RUN_SEND);
 }
 
 /* Stops the running test, if any; the panel then shows it as cancelled, not as failed. */
@@ -1491,4 +1145,83 @@ envoi_test_panel_cancel (EnvoiTestPanel *self)
   gtk_label_set_text (self->running_label, _("Cancelling…"));
   update_actions (self);
   g_cancellable_cancel (self->cancellable);
+}
+
+/**
+ * envoi_test_panel_run:
+ * @run: a run not started yet, made of the values to test; the panel keeps a reference
+ *
+ * Starts @run, unless it cannot start (see envoi_test_run_check()), and shows how it goes.
+ * The panel adds the recipient row's address to a test email.
+ */
+void
+envoi_test_panel_run (EnvoiTestPanel *self,
+                      EnvoiTestRun   *run)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *typed = NULL;
+
+  g_return_if_fail (ENVOI_IS_TEST_PANEL (self));
+  g_return_if_fail (ENVOI_IS_TEST_RUN (run));
+
+  if (self->state == ENVOI_TEST_PANEL_RUNNING)
+    return;
+
+  typed = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->recipient_row))));
+  envoi_test_run_set_recipient (run, typed);
+
+  if (self->run != NULL)
+    g_signal_handlers_disconnect_by_func (self->run, step_changed_cb, self);
+  g_set_object (&self->run, run);
+  self->cancelling = FALSE;
+
+  if (!envoi_test_run_check (run, &error))
+    {
+      switch ((EnvoiTestRunError) error->code)
+        {
+        case ENVOI_TEST_RUN_ERROR_NO_CONNECTION_TEST:
+          show_not_started (self, _("No connection test for HTTP sending"),
+                            _("Send a test email instead: it tries the address and the key."));
+          break;
+        case ENVOI_TEST_RUN_ERROR_NO_IMAP_SERVER:
+          show_not_started (self, _("No IMAP server"), _("Enter the IMAP server above first."));
+          break;
+        case ENVOI_TEST_RUN_ERROR_INVALID_RECIPIENT:
+          set_recipient_invalid (self, *typed != '\0');
+          show_not_started (self, _("The recipient is not valid"), error->message);
+          break;
+        case ENVOI_TEST_RUN_ERROR_NO_MESSAGE:
+        default:
+          set_recipient_invalid (self, FALSE);
+          show_not_started (self, _("The test email could not be made"), error->message);
+          break;
+        }
+      return;
+    }
+  if (envoi_test_run_get_kind (run) == ENVOI_TEST_RUN_SEND)
+    set_recipient_invalid (self, FALSE);
+
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  g_signal_connect_object (run, "notify::step", G_CALLBACK (step_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  envoi_test_run_run_async (run, self->cancellable, run_cb, g_object_ref (self));
+  set_state (self, ENVOI_TEST_PANEL_RUNNING);
+}
+
+/* The host's answer when its form is not valid: nothing can be tested yet. */
+void
+envoi_test_panel_show_invalid_form (EnvoiTestPanel *self)
+{
+  g_return_if_fail (ENVOI_IS_TEST_PANEL (self));
+
+  if (self->state == ENVOI_TEST_PANEL_RUNNING)
+    return;
+
+  if (self->run != NULL)
+    g_signal_handlers_disconnect_by_func (self->run, step_changed_cb, self);
+  g_clear_object (&self->run);
+  show_not_started (self, _("Some settings are not valid"),
+                    _("Correct the fields marked above, then test again."));
 }

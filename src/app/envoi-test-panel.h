@@ -7,7 +7,7 @@
 
 #include <adwaita.h>
 
-#include "envoi-account-dialog.h"
+#include "envoi-test-run.h"
 
 G_BEGIN_DECLS
 
@@ -29,12 +29,22 @@ GType envoi_test_panel_state_get_type (void) G_GNUC_CONST;
 G_DECLARE_FINAL_TYPE (EnvoiTestPanel, envoi_test_panel, ENVOI, TEST_PANEL, AdwPreferencesGroup)
 
 GtkWidget           *envoi_test_panel_new             (void);
-EnvoiAccountDialog  *envoi_test_panel_get_dialog      (EnvoiTestPanel     *self);
-void                 envoi_test_panel_set_dialog      (EnvoiTestPanel     *self,
-                                                       EnvoiAccountDialog *dialog);
 EnvoiTestPanelState  envoi_test_panel_get_state       (EnvoiTestPanel     *self);
 void                 envoi_test_panel_test_connection (EnvoiTestPanel     *self);
 void                 envoi_test_panel_send_test       (EnvoiTestPanel     *self);
 void                 envoi_test_panel_cancel          (EnvoiTestPanel     *self);
+
+/* The host's answers to "run-requested": the run to start and show, or the form's refusal. */
+void                 envoi_test_panel_run             (EnvoiTestPanel     *self,
+                                                       EnvoiTestRun       *run);
+void                 envoi_test_panel_show_invalid_form (EnvoiTestPanel   *self);
+
+/* What the host pushes down as the form changes (also properties of the same names). */
+void                 envoi_test_panel_set_default_recipient   (EnvoiTestPanel *self,
+                                                               const char     *address);
+void                 envoi_test_panel_set_can_test_connection (EnvoiTestPanel *self,
+                                                               gboolean        can_test);
+void                 envoi_test_panel_set_can_test_imap       (EnvoiTestPanel *self,
+                                                               gboolean        can_test);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include "envoi-msmtp-transfer.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
+#include "envoi-startup.h"
 #include "envoi-window.h"
 
 /* Queue changes come in bursts (a script sending fifty messages): redraw once per burst. */
@@ -35,6 +36,8 @@ struct _EnvoiWindow
   EnvoiDBusSender1     *sender;
   GHashTable           *usage;           /* account id → Usage */
   guint                 queue_refresh_source;
+  guint                 sender_watch;
+  gboolean              build_sender_started;
 
   AdwToastOverlay      *toast_overlay;
   GtkStack             *stack;
@@ -423,6 +426,21 @@ list_cb (GObject      *source,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
 
+      /* From the build tree (`make run`) nothing is installed for the bus to activate: start
+       * the build's own sender, and list again once it has its name (sender_appeared_cb). */
+      if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) &&
+          envoi_startup_get_build_sender () != NULL && !self->build_sender_started)
+        {
+          g_autoptr(GError) spawn_error = NULL;
+
+          if (envoi_startup_spawn_build_sender (&spawn_error))
+            {
+              self->build_sender_started = TRUE;
+              return;
+            }
+          g_warning ("Could not start the build tree’s sender: %s", spawn_error->message);
+        }
+
       if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
         {
           message = g_strdup (_("The background sender is not installed: other programs cannot "
@@ -556,6 +574,19 @@ usage_changed_cb (EnvoiWindow *self,
   update_rows (self);
 }
 
+/* The sender (re)started, by activation or otherwise: what it holds may have changed. */
+static void
+sender_appeared_cb (GDBusConnection *connection,
+                    const char      *name,
+                    const char      *name_owner,
+                    gpointer         user_data)
+{
+  EnvoiWindow *self = user_data;
+
+  self->build_sender_started = FALSE;
+  schedule_queue_refresh (self);
+}
+
 static void
 proxy_ready_cb (GObject      *source,
                 GAsyncResult *result,
@@ -627,6 +658,7 @@ envoi_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->queue_refresh_source, g_source_remove);
+  g_clear_handle_id (&self->sender_watch, g_bus_unwatch_name);
   g_clear_object (&self->sender);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
@@ -698,6 +730,9 @@ envoi_window_new (EnvoiApplication *application)
                                         G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
                                         SENDER_BUS_NAME, SENDER_OBJECT_PATH, self->cancellable,
                                         proxy_ready_cb, g_object_ref (self));
+  self->sender_watch = g_bus_watch_name (G_BUS_TYPE_SESSION, SENDER_BUS_NAME,
+                                         G_BUS_NAME_WATCHER_FLAGS_NONE, sender_appeared_cb,
+                                         NULL, self, NULL);
 
   return self;
 }

@@ -5,23 +5,17 @@
 
 #include "config.h"
 
-#include <glib/gi18n-lib.h>
-#include <locale.h>
-
 #include "envoi-application.h"
+#include "envoi-startup.h"
 
 int
 main (int   argc,
       char *argv[])
 {
   g_autoptr(EnvoiApplication) app = NULL;
-  const char *localedir = g_getenv ("ENVOI_LOCALEDIR");
 
-  /* ENVOI_LOCALEDIR lets `make run` and the tests use the catalogues of the build tree. */
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  /* From the build tree (`make run`) the tree's schemas and catalogues, then the locale. */
+  envoi_startup_init ();
 
   app = envoi_application_new ();
   return g_application_run (G_APPLICATION (app), argc, argv);

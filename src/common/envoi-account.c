@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n-lib.h>
 
 #include "envoi-account-private.h"
@@ -201,10 +202,10 @@ envoi_account_class_init (EnvoiAccountClass *klass)
                        ENVOI_AUTH_METHOD_AUTOMATIC, KEY_FLAGS);
   properties[PROP_USERNAME] = string_key ("username");
   properties[PROP_HOURLY_LIMIT] =
-    g_param_spec_uint ("hourly-limit", NULL, NULL, 1, ENVOI_ACCOUNT_MAX_DAILY_LIMIT,
+    g_param_spec_uint ("hourly-limit", NULL, NULL, 1, ENVOI_VALIDATE_MAX_DAILY_LIMIT,
                        ENVOI_ACCOUNT_DEFAULT_HOURLY_LIMIT, KEY_FLAGS);
   properties[PROP_DAILY_LIMIT] =
-    g_param_spec_uint ("daily-limit", NULL, NULL, 1, ENVOI_ACCOUNT_MAX_DAILY_LIMIT,
+    g_param_spec_uint ("daily-limit", NULL, NULL, 1, ENVOI_VALIDATE_MAX_DAILY_LIMIT,
                        ENVOI_ACCOUNT_DEFAULT_DAILY_LIMIT, KEY_FLAGS);
   properties[PROP_TIMEOUT] = g_param_spec_uint ("timeout", NULL, NULL, 5, 600, 30, KEY_FLAGS);
   properties[PROP_POP_BEFORE_SMTP] =
@@ -489,6 +490,49 @@ envoi_account_get_login (EnvoiAccount *self)
 
   username = envoi_account_get_username (self);
   return *username != '\0' ? username : envoi_account_get_address (self);
+}
+
+/* The URL a message is posted to over HTTP, or NULL when the account does not send over HTTP
+ * or lacks what the URL needs (the Mailgun domain, the http-url). Pure. */
+char *
+envoi_account_dup_http_url (EnvoiAccount *self)
+{
+  const char *url;
+
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT (self), NULL);
+
+  url = envoi_account_get_http_url (self);
+
+  switch (envoi_account_get_transport (self))
+    {
+    case ENVOI_TRANSPORT_HTTP_MAILGUN:
+      {
+        const char *domain = envoi_account_get_mailgun_domain (self);
+        g_autofree char *base = NULL;
+        g_autofree char *escaped = NULL;
+
+        if (domain == NULL || *domain == '\0')
+          return NULL;
+        if (url != NULL && *url != '\0')
+          base = g_strdup (url);
+        else
+          base = g_strdup (envoi_account_get_mailgun_region (self) == ENVOI_MAILGUN_REGION_EU
+                           ? ENVOI_MAILGUN_EU_BASE_URL : ENVOI_MAILGUN_US_BASE_URL);
+        while (g_str_has_suffix (base, "/"))
+          base[strlen (base) - 1] = '\0';
+        escaped = g_uri_escape_string (domain, NULL, FALSE);
+        return g_strdup_printf ("%s/v3/%s/messages.mime", base, escaped);
+      }
+
+    case ENVOI_TRANSPORT_HTTP_POST:
+      if (url == NULL || *url == '\0')
+        return NULL;
+      return g_strdup (url);
+
+    case ENVOI_TRANSPORT_SMTP:
+    default:
+      return NULL;
+    }
 }
 
 gboolean

@@ -17,7 +17,9 @@ G_BEGIN_DECLS
 
 #define ENVOI_ACCOUNT_DEFAULT_HOURLY_LIMIT 50
 #define ENVOI_ACCOUNT_DEFAULT_DAILY_LIMIT  500
-#define ENVOI_ACCOUNT_MAX_DAILY_LIMIT      10000
+
+#define ENVOI_MAILGUN_US_BASE_URL "https://api.mailgun.net"
+#define ENVOI_MAILGUN_EU_BASE_URL "https://api.eu.mailgun.net"
 
 #define ENVOI_TYPE_ACCOUNT (envoi_account_get_type ())
 
@@ -68,6 +70,7 @@ EnvoiTransport    envoi_account_get_transport      (EnvoiAccount  *self);
 const char       *envoi_account_get_http_url       (EnvoiAccount  *self);
 const char       *envoi_account_get_mailgun_domain (EnvoiAccount  *self);
 EnvoiMailgunRegion envoi_account_get_mailgun_region (EnvoiAccount *self);
+char             *envoi_account_dup_http_url       (EnvoiAccount  *self);
 
 gboolean          envoi_account_is_loopback        (EnvoiAccount  *self);
 

@@ -15,7 +15,8 @@
 #include "envoi-account.h"
 #include "envoi-account-store.h"
 #include "envoi-autoconfig.h"
-#include "envoi-presets.h"
+#include "envoi-preset-parser.h"
+#include "envoi-preset-catalog.h"
 
 /* The chain asks, in this order, and stops at the first answer with an encrypted server:
  *
@@ -799,7 +800,7 @@ static void
 run_preset_stage (GTask *task)
 {
   Lookup *lookup = g_task_get_task_data (task);
-  EnvoiPreset *preset = envoi_presets_lookup_domain (lookup->domain);
+  EnvoiPreset *preset = envoi_preset_catalog_lookup_domain (lookup->domain);
   EnvoiAutoconfigResult *result = NULL;
   GError *error = NULL;
 

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "envoi-autoconfig-result.h"
+#include "envoi-preset-parser.h"
 #include "envoi-smtp-client.h"
 #include "envoi-types.h"
 

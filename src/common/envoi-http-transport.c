@@ -62,49 +62,6 @@ typedef struct
 
 G_DEFINE_FINAL_TYPE (EnvoiHttpTransport, envoi_http_transport, G_TYPE_OBJECT)
 
-/* ---- pure --------------------------------------------------------------------------------- */
-
-char *
-envoi_http_transport_dup_url (EnvoiAccount *account)
-{
-  const char *url;
-
-  g_return_val_if_fail (ENVOI_IS_ACCOUNT (account), NULL);
-
-  url = envoi_account_get_http_url (account);
-
-  switch (envoi_account_get_transport (account))
-    {
-    case ENVOI_TRANSPORT_HTTP_MAILGUN:
-      {
-        const char *domain = envoi_account_get_mailgun_domain (account);
-        g_autofree char *base = NULL;
-        g_autofree char *escaped = NULL;
-
-        if (domain == NULL || *domain == '\0')
-          return NULL;
-        if (url != NULL && *url != '\0')
-          base = g_strdup (url);
-        else
-          base = g_strdup (envoi_account_get_mailgun_region (account) == ENVOI_MAILGUN_REGION_EU
-                           ? ENVOI_MAILGUN_EU_BASE_URL : ENVOI_MAILGUN_US_BASE_URL);
-        while (g_str_has_suffix (base, "/"))
-          base[strlen (base) - 1] = '\0';
-        escaped = g_uri_escape_string (domain, NULL, FALSE);
-        return g_strdup_printf ("%s/v3/%s/messages.mime", base, escaped);
-      }
-
-    case ENVOI_TRANSPORT_HTTP_POST:
-      if (url == NULL || *url == '\0')
-        return NULL;
-      return g_strdup (url);
-
-    case ENVOI_TRANSPORT_SMTP:
-    default:
-      return NULL;
-    }
-}
-
 /* ---- libcurl ------------------------------------------------------------------------------ */
 
 static int
@@ -275,7 +232,7 @@ run_send (EnvoiHttpTransport *self,
 {
   GCancellable *cancellable = g_task_get_cancellable (task);
   EnvoiTransport transport = envoi_account_get_transport (self->account);
-  g_autofree char *url = envoi_http_transport_dup_url (self->account);
+  g_autofree char *url = envoi_account_dup_http_url (self->account);
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) error = NULL;
   char error_buffer[CURL_ERROR_SIZE] = "";

@@ -8,13 +8,11 @@
 
 #include <gio/gio.h>
 
+#include "envoi-account.h"
 #include "envoi-types.h"
 #include "envoi-smtp-error.h"
 
 G_BEGIN_DECLS
-
-#define ENVOI_MAILGUN_US_BASE_URL "https://api.mailgun.net"
-#define ENVOI_MAILGUN_EU_BASE_URL "https://api.eu.mailgun.net"
 
 /* The generic POST names the envelope in these request headers, one per address. */
 #define ENVOI_HTTP_HEADER_MAIL_FROM "X-Envoi-Mail-From"
@@ -23,10 +21,6 @@ G_BEGIN_DECLS
 #define ENVOI_TYPE_HTTP_TRANSPORT (envoi_http_transport_get_type ())
 
 G_DECLARE_FINAL_TYPE (EnvoiHttpTransport, envoi_http_transport, ENVOI, HTTP_TRANSPORT, GObject)
-
-/* The URL a message of @account is posted to, or %NULL when the account does not send over
- * HTTP or lacks what the URL needs (the Mailgun domain, the http-url). Pure. */
-char               *envoi_http_transport_dup_url      (EnvoiAccount         *account);
 
 /* Failures are reported in ENVOI_SMTP_ERROR, whose classes are the sender's: HTTP 401 and 403
  * are AUTH_FAILED (the account pauses), 429 SENDING_LIMIT_REACHED and 408 or 5xx

@@ -25,6 +25,17 @@ GBytes  *envoi_message_build_test          (EnvoiAccount  *account,
                                             GError       **error);
 GBytes  *envoi_message_normalize_crlf      (GBytes        *message);
 
+/* Prepares a submitted message for the spool: parses it (GMime), adds Date and Message-ID when
+ * missing, adds From when missing (from @envelope_from and @full_name), removes Bcc, and collects
+ * the recipients from To, Cc and Bcc when @extract_recipients. Returns the bytes to transmit. */
+GBytes  *envoi_message_prepare             (GBytes        *raw,
+                                            const char    *envelope_from,
+                                            const char    *full_name,
+                                            gboolean       extract_recipients,
+                                            char         **header_from,
+                                            GStrv         *extracted,
+                                            GError       **error);
+
 /* SMTP allows 998 octets a line (RFC 5321 4.5.3.1.6): the longest line of @message, CR and LF
  * not counted. */
 gsize    envoi_message_longest_line        (GBytes        *message);

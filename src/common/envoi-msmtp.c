@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "envoi-account.h"
+#include "envoi-account-import.h"
 #include "envoi-account-store.h"
 #include "envoi-msmtp.h"
 #include "envoi-secret.h"
@@ -996,71 +997,6 @@ msmtp_schema (void)
   return &schema;
 }
 
-static void
-lookup_retrieve_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SecretValue) value = NULL;
-  const char *text;
-
-  value = secret_retrievable_retrieve_secret_finish (SECRET_RETRIEVABLE (source), result, &error);
-  if (error != NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        /* Translators: %s says why the keyring could not be read. */
-        g_task_return_new_error (task, ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_FAILED,
-                                 _("Could not read msmtp's password from the keyring: %s"),
-                                 error->message);
-      return;
-    }
-
-  text = value != NULL ? secret_value_get_text (value) : NULL;
-  g_task_return_pointer (task, text != NULL ? g_strdup (text) : NULL,
-                         (GDestroyNotify) envoi_secret_free);
-}
-
-/* A search rather than secret_password_lookup(): the lookup path of libsecret 0.20 leaks the
- * reply it reads (valgrind), the search path does not. */
-static void
-lookup_search_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
-  GCancellable *cancellable;
-  GList *items;
-
-  items = secret_password_search_finish (result, &error);
-  if (error != NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, g_steal_pointer (&error));
-      else
-        /* Translators: %s says why the keyring could not be read. */
-        g_task_return_new_error (task, ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_FAILED,
-                                 _("Could not read msmtp's password from the keyring: %s"),
-                                 error->message);
-      return;
-    }
-
-  if (items == NULL)
-    {
-      g_task_return_pointer (task, NULL, NULL);
-      return;
-    }
-
-  cancellable = g_task_get_cancellable (task);
-  secret_retrievable_retrieve_secret (items->data, cancellable, lookup_retrieve_cb,
-                                      g_steal_pointer (&task));
-  g_list_free_full (items, g_object_unref);
-}
-
 void
 envoi_msmtp_lookup_password_async (const char          *host,
                                    const char          *user,
@@ -1068,31 +1004,24 @@ envoi_msmtp_lookup_password_async (const char          *host,
                                    GAsyncReadyCallback  callback,
                                    gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
   g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (host != NULL);
   g_return_if_fail (user != NULL);
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, envoi_msmtp_lookup_password_async);
 
   attributes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   g_hash_table_insert (attributes, (char *) "host", g_strdup (host));
   g_hash_table_insert (attributes, (char *) "service", g_strdup ("smtp"));
   g_hash_table_insert (attributes, (char *) "user", g_strdup (user));
 
-  secret_password_searchv (msmtp_schema (), attributes, SECRET_SEARCH_UNLOCK, cancellable,
-                           lookup_search_cb, g_steal_pointer (&task));
+  envoi_secret_search_async (msmtp_schema (), attributes, cancellable, callback, user_data);
 }
 
 char *
 envoi_msmtp_lookup_password_finish (GAsyncResult  *result,
                                     GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return envoi_secret_search_finish (result, error);
 }
 
 /* ---- import ------------------------------------------------------------------------------- */
@@ -1137,7 +1066,7 @@ import_return (GTask *task)
 }
 
 static void
-import_store_cb (GObject      *source,
+import_added_cb (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
@@ -1145,13 +1074,13 @@ import_store_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   ImportData *data = g_task_get_task_data (task);
 
-  if (!envoi_secret_store_finish (result, &error))
+  data->account = envoi_account_import_finish (result, &data->password_imported, &error);
+  if (data->account == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  data->password_imported = TRUE;
   import_return (task);
 }
 
@@ -1162,22 +1091,9 @@ import_with_password (GTask      *task,
   EnvoiMsmtpConfig *self = g_task_get_source_object (task);
   ImportData *data = g_task_get_task_data (task);
   Entry *entry = g_ptr_array_index (self->entries, GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (task), "index")));
-  const char *address = envoi_account_get_address (entry->account);
-  g_autofree char *id = NULL;
 
-  id = envoi_account_store_make_id (data->store,
-                                    *address != '\0' ? address : envoi_account_get_host (entry->account));
-  data->account = envoi_account_copy_as (entry->account, id);
-  envoi_account_store_add (data->store, data->account);
-
-  if (password == NULL || *password == '\0')
-    {
-      import_return (task);
-      return;
-    }
-
-  envoi_secret_store_async (data->account, ENVOI_SERVICE_SMTP, password,
-                            g_task_get_cancellable (task), import_store_cb, g_object_ref (task));
+  envoi_account_import_async (data->store, entry->account, password,
+                              g_task_get_cancellable (task), import_added_cb, g_object_ref (task));
 }
 
 static void

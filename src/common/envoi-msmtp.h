@@ -87,7 +87,9 @@ EnvoiAccount      *envoi_msmtp_config_import_finish        (EnvoiMsmtpConfig    
                                                             GError             **error);
 
 /* The password msmtp would use for host/user from the keyring (any item with the attributes
- * host, service = "smtp" and user), or NULL without an error when there is none. */
+ * host, service = "smtp" and user), or NULL without an error when there is none; read as every
+ * secret is (envoi_secret_search_async): a keyring that stays locked is ENVOI_SECRET_ERROR_LOCKED,
+ * not "none". */
 void               envoi_msmtp_lookup_password_async       (const char          *host,
                                                             const char          *user,
                                                             GCancellable        *cancellable,

@@ -15,9 +15,6 @@ G_BEGIN_DECLS
 /* The namespace of Envoi's extensions to clientConfig 1.1 (envoi:note, envoi:category, …). */
 #define ENVOI_PRESET_NAMESPACE "https://envoimail.github.io/ns/preset"
 
-/* Documents larger than this are refused before parsing. */
-#define ENVOI_PRESET_MAX_DOCUMENT_SIZE (1024 * 1024)
-
 #define ENVOI_PRESET_ERROR (envoi_preset_error_quark ())
 
 typedef enum
@@ -93,9 +90,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EnvoiPresetServer, envoi_preset_server_unref)
 
 G_DECLARE_FINAL_TYPE (EnvoiPreset, envoi_preset, ENVOI, PRESET, GObject)
 
-GPtrArray          *envoi_preset_parse_bytes              (GBytes             *bytes,
-                                                           const char         *translation_domain,
-                                                           GError            **error);
 
 const char         *envoi_preset_get_id                   (EnvoiPreset        *self);
 const char         *envoi_preset_get_display_name         (EnvoiPreset        *self);

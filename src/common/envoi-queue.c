@@ -20,7 +20,7 @@
 
 #include "envoi-account.h"
 #include "envoi-account-store.h"
-#include "envoi-message.h"
+#include "envoi-message-private.h"
 #include "envoi-queue.h"
 #include "envoi-size-limit.h"
 
@@ -76,40 +76,6 @@ struct _EnvoiQueue
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiQueue, envoi_queue, G_TYPE_OBJECT)
-
-/* Registered as D-Bus errors, so that the daemon's Submit and envoi-sendmail agree on them. */
-static const GDBusErrorEntry queue_dbus_errors[] = {
-  { ENVOI_QUEUE_ERROR_FAILED, "io.github.envoimail.Envoi.Sender1.Error.Failed" },
-  { ENVOI_QUEUE_ERROR_BAD_MESSAGE, "io.github.envoimail.Envoi.Sender1.Error.BadMessage" },
-  { ENVOI_QUEUE_ERROR_NO_RECIPIENTS, "io.github.envoimail.Envoi.Sender1.Error.NoRecipients" },
-  { ENVOI_QUEUE_ERROR_NO_ACCOUNT, "io.github.envoimail.Envoi.Sender1.Error.NoAccount" },
-  { ENVOI_QUEUE_ERROR_TOO_LARGE, "io.github.envoimail.Envoi.Sender1.Error.TooLarge" },
-  { ENVOI_QUEUE_ERROR_NOT_FOUND, "io.github.envoimail.Envoi.Sender1.Error.NotFound" },
-  { ENVOI_QUEUE_ERROR_DAMAGED, "io.github.envoimail.Envoi.Sender1.Error.Damaged" },
-};
-
-GQuark
-envoi_queue_error_quark (void)
-{
-  static gsize quark = 0;
-
-  g_dbus_error_register_error_domain ("envoi-queue-error-quark", &quark,
-                                      queue_dbus_errors, G_N_ELEMENTS (queue_dbus_errors));
-
-  return (GQuark) quark;
-}
-
-static void
-ensure_gmime (void)
-{
-  static gsize initialized = 0;
-
-  if (g_once_init_enter (&initialized))
-    {
-      g_mime_init ();
-      g_once_init_leave (&initialized, 1);
-    }
-}
 
 static void
 set_errno_error_full (GError     **error,
@@ -1862,263 +1828,6 @@ envoi_queue_remove (EnvoiQueue  *self,
   return TRUE;
 }
 
-/* Message preparation */
-
-static void
-collect_addresses (InternetAddressList *list,
-                   GPtrArray           *into)
-{
-  if (list == NULL)
-    return;
-
-  for (int i = 0; i < internet_address_list_length (list); i++)
-    {
-      InternetAddress *address = internet_address_list_get_address (list, i);
-
-      if (INTERNET_ADDRESS_IS_GROUP (address))
-        collect_addresses (internet_address_group_get_members (INTERNET_ADDRESS_GROUP (address)), into);
-      else if (INTERNET_ADDRESS_IS_MAILBOX (address))
-        {
-          const char *addr = internet_address_mailbox_get_idn_addr (INTERNET_ADDRESS_MAILBOX (address));
-
-          if (addr != NULL && *addr != '\0')
-            g_ptr_array_add (into, g_strdup (addr));
-        }
-    }
-}
-
-static void
-add_unique (GPtrArray  *array,
-            const char *address)
-{
-  for (guint i = 0; i < array->len; i++)
-    {
-      if (g_ascii_strcasecmp (g_ptr_array_index (array, i), address) == 0)
-        return;
-    }
-  g_ptr_array_add (array, g_strdup (address));
-}
-
-/* RFC 5322 §2.2: printable US-ASCII but the colon. */
-static gboolean
-header_name_is_valid (const char *name)
-{
-  for (const char *p = name; *p != '\0'; p++)
-    if (*p < 33 || *p > 126 || *p == ':')
-      return FALSE;
-
-  return TRUE;
-}
-
-static GMimeMessage *
-parse_message (GBytes  *raw,
-               GError **error)
-{
-  g_autoptr(GMimeStream) stream = NULL;
-  g_autoptr(GMimeParser) parser = NULL;
-  GMimeMessage *message;
-  GMimeHeaderList *headers;
-  gsize length;
-  const guint8 *data = g_bytes_get_data (raw, &length);
-
-  ensure_gmime ();
-
-  if (length == 0)
-    {
-      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                           _("The message is empty"));
-      return NULL;
-    }
-
-  stream = g_mime_stream_mem_new_with_buffer ((const char *) data, length);
-  parser = g_mime_parser_new_with_stream (stream);
-  g_mime_parser_set_format (parser, GMIME_FORMAT_MESSAGE);
-  message = g_mime_parser_construct_message (parser, NULL);
-
-  if (message == NULL || g_mime_object_get_header_list (GMIME_OBJECT (message)) == NULL ||
-      g_mime_header_list_get_count (g_mime_object_get_header_list (GMIME_OBJECT (message))) == 0)
-    {
-      g_clear_object (&message);
-      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                           _("The message could not be read: it has no header"));
-      return NULL;
-    }
-
-  /* GMime keeps a garbled line (": value") as a header without a name; sent on, it would
-   * make a message no server or reader can parse (found by fuzzing). */
-  headers = g_mime_object_get_header_list (GMIME_OBJECT (message));
-  for (int i = 0; i < g_mime_header_list_get_count (headers); i++)
-    {
-      const char *name = g_mime_header_get_name (g_mime_header_list_get_header_at (headers, i));
-
-      if (name == NULL || *name == '\0' || !header_name_is_valid (name))
-        {
-          g_clear_object (&message);
-          g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                               _("The message has a malformed header line"));
-          return NULL;
-        }
-    }
-
-  return message;
-}
-
-static char *
-dup_header_from (GMimeMessage *message)
-{
-  g_autoptr(GPtrArray) from = g_ptr_array_new_with_free_func (g_free);
-
-  collect_addresses (g_mime_message_get_from (message), from);
-  if (from->len == 0)
-    return NULL;
-
-  return g_strdup (g_ptr_array_index (from, 0));
-}
-
-static GBytes *
-finish_message (GMimeMessage *message,
-                const char   *envelope_from,
-                const char   *full_name)
-{
-  g_autoptr(GMimeStream) stream = NULL;
-  GByteArray *array;
-  const char *domain;
-
-  /* When the submitter gave none, From is the sender, with the -F name if any. */
-  if (g_mime_object_get_header (GMIME_OBJECT (message), "From") == NULL && *envelope_from != '\0')
-    {
-      g_autoptr(InternetAddress) mailbox = internet_address_mailbox_new (full_name, envelope_from);
-
-      internet_address_list_add (g_mime_message_get_from (message), mailbox);
-    }
-
-  /* Added once, here, so that every retry transmits the same Date and Message-ID. */
-  if (g_mime_object_get_header (GMIME_OBJECT (message), "Date") == NULL)
-    {
-      g_autoptr(GDateTime) now = g_date_time_new_now_local ();
-
-      g_mime_message_set_date (message, now);
-    }
-
-  if (g_mime_message_get_message_id (message) == NULL)
-    {
-      g_autofree char *message_id = NULL;
-
-      domain = strrchr (envelope_from, '@');
-      domain = domain != NULL && domain[1] != '\0' ? domain + 1 : "localhost";
-      message_id = g_mime_utils_generate_message_id (domain);
-      g_mime_message_set_message_id (message, message_id);
-    }
-
-  while (g_mime_object_remove_header (GMIME_OBJECT (message), "Bcc"))
-    ;
-  while (g_mime_object_remove_header (GMIME_OBJECT (message), "Resent-Bcc"))
-    ;
-
-  stream = g_mime_stream_mem_new ();
-  g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, stream);
-  array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
-
-  return g_bytes_new (array->data, array->len);
-}
-
-/* What GMime writes back out must read back in: a header value with NUL bytes, say, can come
- * out as a broken line (found by fuzzing). Such a message is refused rather than sent as
- * something no server or reader can parse. Twice: a garbled header can read back once and
- * come out broken the second time (found by fuzzing too), and the prepared form is what gets
- * read back for every retry. */
-static GBytes *
-finish_checked_message (GMimeMessage  *message,
-                        const char    *envelope_from,
-                        const char    *full_name,
-                        GError       **error)
-{
-  g_autoptr(GBytes) prepared = NULL;
-  g_autoptr(GMimeMessage) check = NULL;
-  g_autoptr(GBytes) again = NULL;
-  g_autoptr(GMimeMessage) check_again = NULL;
-
-  /* A line over 998 octets is refused by servers once the message is accepted (issue 16). */
-  envoi_message_encode_long_lines (message);
-  prepared = finish_message (message, envelope_from, full_name);
-  check = parse_message (prepared, NULL);
-  if (check != NULL)
-    {
-      again = finish_message (check, envelope_from, full_name);
-      check_again = parse_message (again, NULL);
-    }
-
-  if (check_again == NULL)
-    {
-      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                           _("The message has a malformed header line"));
-      return NULL;
-    }
-
-  if (envoi_message_longest_line (prepared) > 998)
-    {
-      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                           _("The message has a line longer than the 998 bytes mail servers "
-                             "accept, in a place where it cannot be re-encoded"));
-      return NULL;
-    }
-
-  return g_steal_pointer (&prepared);
-}
-
-static GStrv
-extract_recipients (GMimeMessage *message)
-{
-  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) unique = g_ptr_array_new_with_free_func (g_free);
-
-  collect_addresses (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_TO), all);
-  collect_addresses (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_CC), all);
-  collect_addresses (g_mime_message_get_addresses (message, GMIME_ADDRESS_TYPE_BCC), all);
-
-  for (guint i = 0; i < all->len; i++)
-    add_unique (unique, g_ptr_array_index (all, i));
-  g_ptr_array_add (unique, NULL);
-
-  return (GStrv) g_ptr_array_free (g_steal_pointer (&unique), FALSE);
-}
-
-GBytes *
-envoi_queue_prepare_message (GBytes      *raw,
-                             const char  *envelope_from,
-                             const char  *full_name,
-                             gboolean     extract,
-                             char       **header_from,
-                             GStrv       *extracted,
-                             GError     **error)
-{
-  g_autoptr(GMimeMessage) message = NULL;
-  g_autoptr(GBytes) prepared = NULL;
-  g_autofree char *from = NULL;
-  g_auto(GStrv) recipients = NULL;
-
-  g_return_val_if_fail (raw != NULL, NULL);
-
-  if (!(message = parse_message (raw, error)))
-    return NULL;
-
-  /* Read before finishing, which takes the Bcc header out. */
-  from = dup_header_from (message);
-  recipients = extract ? extract_recipients (message) : g_new0 (char *, 1);
-
-  prepared = finish_checked_message (message, envelope_from != NULL ? envelope_from : "",
-                                     full_name, error);
-  if (prepared == NULL)
-    return NULL;
-
-  if (header_from != NULL)
-    *header_from = g_steal_pointer (&from);
-  if (extracted != NULL)
-    *extracted = g_steal_pointer (&recipients);
-
-  return g_steal_pointer (&prepared);
-}
-
 /* Everything of a submission but the writing: runs where the account store lives. */
 static EnvoiQueueEntry *
 prepare_submission (EnvoiAccountStore   *store,
@@ -2147,10 +1856,10 @@ prepare_submission (EnvoiAccountStore   *store,
       return NULL;
     }
 
-  if (!(message = parse_message (raw, error)))
+  if (!(message = _envoi_message_parse (raw, error)))
     return NULL;
 
-  header_from = dup_header_from (message);
+  header_from = _envoi_message_dup_header_from (message);
 
   if (account_id != NULL && *account_id != '\0')
     {
@@ -2182,15 +1891,15 @@ prepare_submission (EnvoiAccountStore   *store,
   if (recipients != NULL)
     {
       for (guint i = 0; recipients[i] != NULL; i++)
-        add_unique (all, recipients[i]);
+        _envoi_message_add_unique (all, recipients[i]);
     }
 
   if (extract)
     {
-      g_auto(GStrv) extracted = extract_recipients (message);
+      g_auto(GStrv) extracted = _envoi_message_extract_recipients (message);
 
       for (guint i = 0; extracted[i] != NULL; i++)
-        add_unique (all, extracted[i]);
+        _envoi_message_add_unique (all, extracted[i]);
     }
 
   if (all->len == 0)
@@ -2201,7 +1910,7 @@ prepare_submission (EnvoiAccountStore   *store,
     }
   g_ptr_array_add (all, NULL);
 
-  prepared = finish_checked_message (message, sender, full_name, error);
+  prepared = _envoi_message_finish_checked (message, sender, full_name, error);
   if (prepared == NULL)
     return NULL;
 

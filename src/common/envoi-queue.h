@@ -9,23 +9,9 @@
 
 #include "envoi-types.h"
 #include "envoi-queue-entry.h"
+#include "envoi-queue-error.h"
 
 G_BEGIN_DECLS
-
-#define ENVOI_QUEUE_ERROR (envoi_queue_error_quark ())
-
-typedef enum
-{
-  ENVOI_QUEUE_ERROR_FAILED,         /* the spool could not be read or written */
-  ENVOI_QUEUE_ERROR_BAD_MESSAGE,    /* the message cannot be parsed */
-  ENVOI_QUEUE_ERROR_NO_RECIPIENTS,
-  ENVOI_QUEUE_ERROR_NO_ACCOUNT,     /* no account is configured, or the named one is unknown */
-  ENVOI_QUEUE_ERROR_TOO_LARGE,
-  ENVOI_QUEUE_ERROR_NOT_FOUND,      /* no queued message has that id */
-  ENVOI_QUEUE_ERROR_DAMAGED,        /* a spool file was damaged and moved to damaged/ */
-} EnvoiQueueError;
-
-GQuark envoi_queue_error_quark (void);
 
 #define ENVOI_TYPE_QUEUE (envoi_queue_get_type ())
 
@@ -43,17 +29,6 @@ EnvoiQueue      *envoi_queue_new                (const char          *directory,
                                                  GError             **error);
 char            *envoi_queue_default_directory  (void);
 const char      *envoi_queue_get_directory      (EnvoiQueue          *self);
-
-/* Prepares a submitted message for the spool: parses it (GMime), adds Date and Message-ID when
- * missing, adds From when missing (from @envelope_from and @full_name), removes Bcc, and collects
- * the recipients from To, Cc and Bcc when @extract_recipients. Returns the bytes to transmit. */
-GBytes          *envoi_queue_prepare_message    (GBytes              *raw,
-                                                 const char          *envelope_from,
-                                                 const char          *full_name,
-                                                 gboolean             extract_recipients,
-                                                 char               **header_from,
-                                                 GStrv               *extracted,
-                                                 GError             **error);
 
 /* The whole submission path of sendmail and of the D-Bus Submit method: size limit, message
  * preparation, account choice (@account_id, else the account whose address matches From, else

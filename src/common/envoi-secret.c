@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "envoi-account.h"
-#include "envoi-http-transport.h"
 #include "envoi-secret.h"
 
 G_DEFINE_QUARK (envoi-secret-error-quark, envoi_secret_error)
@@ -170,7 +169,7 @@ secret_op_new (EnvoiAccount *account,
     case ENVOI_SERVICE_HTTP:
       {
         /* The API's host, so that the item says where the key is for. */
-        g_autofree char *url = envoi_http_transport_dup_url (account);
+        g_autofree char *url = envoi_account_dup_http_url (account);
         g_autoptr(GUri) uri = url != NULL ? g_uri_parse (url, G_URI_FLAGS_NONE, NULL) : NULL;
 
         op->host = g_strdup (uri != NULL && g_uri_get_host (uri) != NULL ? g_uri_get_host (uri) : "");
@@ -352,11 +351,11 @@ envoi_secret_store_finish (GAsyncResult  *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Lookup: by account and service only, so an item stored before the host changed is found.
- * A search that may unlock tells "locked" apart from "nothing stored". */
+/* Search: the first item that matches, read. A search that may unlock tells "locked" apart
+ * from "nothing stored"; an item deleted between the search and the read was not there. */
 
 static void
-lookup_retrieve_cb (GObject      *source,
+search_retrieve_cb (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
@@ -391,9 +390,9 @@ lookup_retrieve_cb (GObject      *source,
 }
 
 static void
-lookup_search_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+search_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
@@ -420,7 +419,8 @@ lookup_search_cb (GObject      *source,
       return;
     }
 
-  /* Found without unlocking (envoi_secret_lookup_no_prompt_async): the keyring is locked. */
+  /* Found without unlocking (envoi_secret_lookup_no_prompt_async): the keyring is locked. A
+   * search that may unlock has unlocked it by now, or left it locked, which says the same. */
   if (SECRET_IS_ITEM (items->data) && secret_item_get_locked (items->data))
     {
       g_list_free_full (items, g_object_unref);
@@ -431,33 +431,63 @@ lookup_search_cb (GObject      *source,
 
   cancellable = g_task_get_cancellable (task);
   secret_retrievable_retrieve_secret (items->data, cancellable,
-                                      lookup_retrieve_cb, g_steal_pointer (&task));
+                                      search_retrieve_cb, g_steal_pointer (&task));
   g_list_free_full (items, g_object_unref);
 }
 
 static void
-lookup_with_flags (EnvoiAccount        *account,
-                   EnvoiService         service,
+search_with_flags (const SecretSchema  *schema,
+                   GHashTable          *attributes,
                    SecretSearchFlags    flags,
                    GCancellable        *cancellable,
                    GAsyncReadyCallback  callback,
                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attributes = NULL;
-  SecretOp *op;
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, envoi_secret_lookup_async);
+  g_task_set_source_tag (task, envoi_secret_search_async);
 
-  op = secret_op_new (account, service);
-  attributes = secret_op_attributes (op, FALSE);
-  secret_op_free (op);
-
-  secret_password_searchv (envoi_secret_get_schema (), attributes,
-                           flags, cancellable,
-                           lookup_search_cb, g_steal_pointer (&task));
+  secret_password_searchv (schema, attributes, flags, cancellable,
+                           search_cb, g_steal_pointer (&task));
 }
+
+/**
+ * envoi_secret_search_async:
+ * @schema: the schema of the items; with %SECRET_SCHEMA_DONT_MATCH_NAME, any item that has
+ *   the attributes
+ * @attributes: (element-type utf8 utf8): what to look for
+ *
+ * The one way Envoi reads a secret from the keyring (a search rather than
+ * secret_password_lookup(): the lookup path of libsecret 0.20 leaks the reply it reads,
+ * valgrind says, the search path does not). It may unlock the keyring. Returns the first
+ * matching item's secret, or %NULL without an error when none is stored or the item vanished
+ * while it was read; ENVOI_SECRET_ERROR_LOCKED when the keyring stays locked, and the other
+ * ENVOI_SECRET_ERRORs when there is no keyring or it refuses. Free with envoi_secret_free().
+ */
+void
+envoi_secret_search_async (const SecretSchema  *schema,
+                           GHashTable          *attributes,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (schema != NULL);
+  g_return_if_fail (attributes != NULL);
+
+  search_with_flags (schema, attributes, SECRET_SEARCH_UNLOCK, cancellable, callback, user_data);
+}
+
+char *
+envoi_secret_search_finish (GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Lookup: by account and service only, so an item stored before the host changed is found. */
 
 void
 envoi_secret_lookup_async (EnvoiAccount        *account,
@@ -466,9 +496,17 @@ envoi_secret_lookup_async (EnvoiAccount        *account,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
+  g_autoptr(GHashTable) attributes = NULL;
+  SecretOp *op;
+
   g_return_if_fail (ENVOI_IS_ACCOUNT (account));
 
-  lookup_with_flags (account, service, SECRET_SEARCH_UNLOCK, cancellable, callback, user_data);
+  op = secret_op_new (account, service);
+  attributes = secret_op_attributes (op, FALSE);
+  secret_op_free (op);
+
+  envoi_secret_search_async (envoi_secret_get_schema (), attributes, cancellable,
+                             callback, user_data);
 }
 
 void
@@ -478,18 +516,24 @@ envoi_secret_lookup_no_prompt_async (EnvoiAccount        *account,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data)
 {
+  g_autoptr(GHashTable) attributes = NULL;
+  SecretOp *op;
+
   g_return_if_fail (ENVOI_IS_ACCOUNT (account));
 
-  lookup_with_flags (account, service, SECRET_SEARCH_NONE, cancellable, callback, user_data);
+  op = secret_op_new (account, service);
+  attributes = secret_op_attributes (op, FALSE);
+  secret_op_free (op);
+
+  search_with_flags (envoi_secret_get_schema (), attributes, SECRET_SEARCH_NONE, cancellable,
+                     callback, user_data);
 }
 
 char *
 envoi_secret_lookup_finish (GAsyncResult  *result,
                             GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return envoi_secret_search_finish (result, error);
 }
 
 static void

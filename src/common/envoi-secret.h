@@ -57,6 +57,15 @@ void      envoi_secret_lookup_no_prompt_async (EnvoiAccount         *account,
                                                GAsyncReadyCallback   callback,
                                                gpointer              user_data);
 
+/* The first item with @attributes under @schema, read (see envoi-secret.c). */
+void      envoi_secret_search_async  (const SecretSchema   *schema,
+                                      GHashTable           *attributes,
+                                      GCancellable         *cancellable,
+                                      GAsyncReadyCallback   callback,
+                                      gpointer              user_data);
+char     *envoi_secret_search_finish (GAsyncResult         *result,
+                                      GError              **error);
+
 /* Clears the account's items for one service, or for all of them with service < 0. */
 void      envoi_secret_clear_async   (const char           *account_id,
                                       int                   service,

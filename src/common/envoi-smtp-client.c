@@ -22,7 +22,7 @@
 #include "envoi-message.h"
 #include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
-#include "envoi-presets.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-smtp-client.h"
 #include "envoi-smtp-transcript.h"
 
@@ -669,7 +669,7 @@ setup_credentials (CURL         *easy,
                    const char   *secret)
 {
   EnvoiAuthMethod method = envoi_account_get_auth_method (account);
-  const char *login = envoi_presets_get_login (account, secret);
+  const char *login = envoi_preset_catalog_get_login (account, secret);
   const char *options = login_options (method);
 
   if (method == ENVOI_AUTH_METHOD_NONE || secret == NULL || *secret == '\0')
@@ -986,7 +986,8 @@ run_operation (EnvoiSmtpClient *self,
   CURL *easy;
   CURLcode code;
 
-  transcript = envoi_smtp_transcript_new (envoi_presets_get_login (self->account, self->secret),
+  transcript = envoi_smtp_transcript_new (envoi_preset_catalog_get_login (self->account,
+                                                                          self->secret),
                                           self->secret);
 
   if (g_task_return_error_if_cancelled (task))

@@ -12,7 +12,6 @@
 #include "envoi-gmime-private.h"
 #include <string.h>
 
-#include "envoi-account.h"
 #include "envoi-validate.h"
 
 G_DEFINE_QUARK (envoi-validate-error-quark, envoi_validate_error)
@@ -512,10 +511,10 @@ envoi_validate_limits (guint    hourly,
       return FALSE;
     }
 
-  if (daily > ENVOI_ACCOUNT_MAX_DAILY_LIMIT)
+  if (daily > ENVOI_VALIDATE_MAX_DAILY_LIMIT)
     {
       g_set_error (error, ENVOI_VALIDATE_ERROR, ENVOI_VALIDATE_ERROR_INVALID_LIMIT,
-                   _("The daily limit is at most %u messages."), ENVOI_ACCOUNT_MAX_DAILY_LIMIT);
+                   _("The daily limit is at most %u messages."), ENVOI_VALIDATE_MAX_DAILY_LIMIT);
       return FALSE;
     }
 

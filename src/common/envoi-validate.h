@@ -24,6 +24,9 @@ typedef enum
 
 #define ENVOI_VALIDATE_MAX_NAME_CHARS 200
 
+/* An account's hourly and daily limits are at most this many messages. */
+#define ENVOI_VALIDATE_MAX_DAILY_LIMIT 10000
+
 GQuark    envoi_validate_error_quark   (void);
 
 char     *envoi_validate_host          (const char  *text,

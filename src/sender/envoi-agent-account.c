@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "envoi-agent-account.h"
+#include "envoi-agent-goa.h"
 #include "envoi-goa.h"
 #include "envoi-http-transport.h"
 #include "envoi-mailbox-client.h"
@@ -415,7 +416,7 @@ goa_send_cb (GObject      *source,
   SendData *send = g_task_get_task_data (task);
   GError *error = NULL;
 
-  reply = envoi_goa_send_finish (result, &session, &error);
+  reply = envoi_agent_goa_send_finish (result, &session, &error);
   if (reply == NULL)
     {
       g_clear_object (&self->client);
@@ -430,14 +431,14 @@ goa_send_cb (GObject      *source,
 }
 
 /* An account whose provider is "goa:<id>": no password in the keyring, a token from GOA for
- * each session (see envoi_goa_send_async). */
+ * each session (see envoi_agent_goa_send_async). */
 static void
 start_goa_send (GTask *task)
 {
   EnvoiAgentAccount *self = g_task_get_source_object (task);
   SendData *send = g_task_get_task_data (task);
 
-  envoi_goa_send_async (NULL, self->account, self->client, send->envelope_from,
+  envoi_agent_goa_send_async (NULL, self->account, self->client, send->envelope_from,
                         (const char * const *) send->recipients, send->message,
                         g_task_get_cancellable (task), goa_send_cb, task);
 }

@@ -28,9 +28,9 @@ void               envoi_agent_account_reset       (EnvoiAgentAccount   *self);
 
 /* Sends one message: looks the password up in the keyring the first time, then reuses the
  * connection. An account that signs in through GNOME Online Accounts ("goa:" provider) has no
- * password: each session asks GOA for a token (envoi_goa_send_async), and GOA's failures come
- * back as ENVOI_SMTP_ERROR_AUTH_FAILED when the person must act (sign in again, the online account
- * removed), which pauses the account, or in the ENVOI_GOA_ERROR domain when retrying later may
+ * password: each session asks GOA for a token (envoi_agent_goa_send_async), and GOA's failures
+ * come back as ENVOI_SMTP_ERROR_AUTH_FAILED when the person must act (sign in again, the online
+ * account removed), which pauses the account, or in the ENVOI_GOA_ERROR domain when retrying later may
  * help (GOA not running, no network to renew the token). @recipients already include the
  * account's always-Bcc address. Then saves the sent copy if the account wants one. */
 void               envoi_agent_account_send_async  (EnvoiAgentAccount   *self,

@@ -32,6 +32,7 @@
 #include "envoi-sender-service.h"
 #include "envoi-smtp-error.h"
 #include "envoi-submit-socket.h"
+#include "envoi-unix-socket.h"
 #include "envoi-size-limit.h"
 
 #define DEFAULT_IDLE_TIMEOUT_SECONDS 60
@@ -798,8 +799,6 @@ open_nudge (EnvoiSenderService  *self,
             GError             **error)
 {
   g_autofree char *path = envoi_sender_nudge_socket_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GSocket) socket = NULL;
 
   if (self->submit != NULL && !envoi_submit_socket_open (self->submit, error))
@@ -807,24 +806,7 @@ open_nudge (EnvoiSenderService  *self,
   if (self->nudge != NULL)
     return TRUE;
 
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "%s: %s", dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  if (!(socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_DATAGRAM,
-                               G_SOCKET_PROTOCOL_DEFAULT, error)))
-    return FALSE;
-  g_socket_set_blocking (socket, FALSE);
-
-  /* We own the bus name, so a socket file left there belongs to a dead daemon. */
-  g_unlink (path);
-  address = g_unix_socket_address_new (path);
-  if (!g_socket_bind (socket, address, FALSE, error))
+  if (!(socket = envoi_unix_socket_bind (path, G_SOCKET_TYPE_DATAGRAM, error)))
     return FALSE;
 
   self->nudge = g_steal_pointer (&socket);

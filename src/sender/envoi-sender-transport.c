@@ -20,7 +20,6 @@
 #include <glib-unix.h>
 
 #include <errno.h>
-#include <locale.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -28,6 +27,7 @@
 #include "envoi-agent-account.h"
 #include "envoi-agent-channel.h"
 #include "envoi-agent-protocol.h"
+#include "envoi-startup.h"
 
 typedef struct
 {
@@ -362,10 +362,7 @@ main (int   argc,
   /* Never outlive the daemon, even if the socket stayed open somewhere. */
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ENVOI_LOCALEDIR") ? g_getenv ("ENVOI_LOCALEDIR") : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  envoi_startup_init ();
 
   if (argc > 1 || !(agent.channel = envoi_agent_channel_new (ENVOI_AGENT_SOCKET_FD, &error)))
     {

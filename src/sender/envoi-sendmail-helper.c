@@ -32,6 +32,7 @@
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
 #include "envoi-sendmail-options.h"
+#include "envoi-startup.h"
 #include "envoi-size-limit.h"
 
 #define EX_OK          ENVOI_EX_OK
@@ -112,31 +113,72 @@ nudge_daemon (void)
   return sent == 1 || errno == EAGAIN;
 }
 
-static EnvoiDBusSender1 *
-get_proxy (GError **error)
-{
-  return envoi_dbus_sender1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
-                                                    G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                                    G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                                    SENDER_BUS_NAME, SENDER_OBJECT_PATH,
-                                                    NULL, error);
-}
-
-/* Starts the daemon by D-Bus activation: a Ping to its name does. */
 static gboolean
-start_daemon (GError **error)
+ping_daemon (GDBusConnection  *bus,
+             GError          **error)
 {
-  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
   g_autoptr(GVariant) reply = NULL;
-
-  if (bus == NULL)
-    return FALSE;
 
   reply = g_dbus_connection_call_sync (bus, SENDER_BUS_NAME, SENDER_OBJECT_PATH,
                                        "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
                                        G_DBUS_CALL_FLAGS_NONE, 25000, NULL, error);
 
   return reply != NULL;
+}
+
+/* Starts the daemon by D-Bus activation: a Ping to its name does. From the build tree nothing
+ * is installed for the bus to activate, so the build's own sender is started instead and waited
+ * for (this program only waits; no main loop to keep running). */
+static gboolean
+start_daemon (GError **error)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
+  g_autoptr(GError) local_error = NULL;
+  gint64 deadline;
+
+  if (bus == NULL)
+    return FALSE;
+
+  if (ping_daemon (bus, &local_error))
+    return TRUE;
+
+  if (!g_error_matches (local_error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+      envoi_startup_get_build_sender () == NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (!envoi_startup_spawn_build_sender (error))
+    return FALSE;
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_clear_error (&local_error);
+      if (ping_daemon (bus, &local_error))
+        return TRUE;
+      if (!g_error_matches (local_error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN))
+        break;
+      g_usleep (50 * 1000);
+    }
+
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+static EnvoiDBusSender1 *
+get_proxy (GError **error)
+{
+  /* The bus activates an installed sender on the first call; the build tree's is started. */
+  if (envoi_startup_get_build_sender () != NULL && !start_daemon (error))
+    return NULL;
+
+  return envoi_dbus_sender1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+                                                    G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                                                    G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                                    SENDER_BUS_NAME, SENDER_OBJECT_PATH,
+                                                    NULL, error);
 }
 
 static int
@@ -314,7 +356,7 @@ main (int   argc,
   EnvoiSendmailOptions options = { .mode = ENVOI_SENDMAIL_MODE_SEND, .recipients = recipients };
   g_autofree char *message = NULL;
 
-  envoi_sendmail_init_locale ();
+  envoi_startup_init ();
 
   /* Registers the daemon's D-Bus error names: its errors come back in the queue's domain. */
   (void) envoi_queue_error_quark ();

@@ -13,22 +13,10 @@
 
 #include <glib/gi18n-lib.h>
 
-#include <locale.h>
 #include <string.h>
 
 #include "envoi-queue.h"  /* the EnvoiQueueError codes only: nothing of GIO is linked */
 #include "envoi-sendmail-options.h"
-
-void
-envoi_sendmail_init_locale (void)
-{
-  const char *localedir = g_getenv ("ENVOI_LOCALEDIR");
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-}
 
 int
 envoi_sendmail_fail (int         code,

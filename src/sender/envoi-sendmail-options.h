@@ -54,7 +54,6 @@ EnvoiSendmailParse envoi_sendmail_parse_options (int                    argc,
                                                  char                 **message);
 
 /* The locale and the translations (ENVOI_LOCALEDIR, set by the tests, else the installed ones). */
-void               envoi_sendmail_init_locale    (void);
 
 /* Says why on standard error, one line ("envoi-sendmail: …"), and returns @code to exit with. */
 int                envoi_sendmail_fail           (int                    code,

@@ -34,6 +34,7 @@
 #include "envoi-sendmail-options.h"
 #include "envoi-submit-protocol.h"
 #include "envoi-size-limit.h"
+#include "envoi-startup.h"
 
 #define HELPER "envoi-sendmail-helper"
 
@@ -307,7 +308,7 @@ main (int   argc,
   EnvoiSendmailOptions options = { .mode = ENVOI_SENDMAIL_MODE_SEND, .recipients = recipients };
   g_autofree char *message = NULL;
 
-  envoi_sendmail_init_locale ();
+  envoi_startup_init ();
 
   if (envoi_sendmail_parse_options (argc, argv, &options, &message) != ENVOI_SENDMAIL_PARSE_OK ||
       options.mode != ENVOI_SENDMAIL_MODE_SEND ||

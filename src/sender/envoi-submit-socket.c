@@ -26,6 +26,7 @@
 #include "envoi-account-store.h"
 #include "envoi-submit-protocol.h"
 #include "envoi-submit-socket.h"
+#include "envoi-unix-socket.h"
 #include "envoi-size-limit.h"
 
 #define REQUIRED_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
@@ -389,9 +390,7 @@ envoi_submit_socket_open (EnvoiSubmitSocket  *self,
                           GError            **error)
 {
   g_autofree char *path = envoi_submit_socket_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
   g_autofree char *temp = g_strdup_printf ("%s.%d", path, (int) getpid ());
-  g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GSocket) socket = NULL;
   GStatBuf st;
 
@@ -400,28 +399,13 @@ envoi_submit_socket_open (EnvoiSubmitSocket  *self,
   if (self->listener != NULL)
     return TRUE;
 
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   "%s: %s", dir, g_strerror (saved_errno));
-      return FALSE;
-    }
-
-  if (!(socket = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_SEQPACKET,
-                               G_SOCKET_PROTOCOL_DEFAULT, error)))
-    return FALSE;
-  g_socket_set_blocking (socket, FALSE);
-  g_socket_set_listen_backlog (socket, 64);
-
   /* Bound under a name of its own and renamed into place once listening, so that whoever sees
    * the path can connect. We own the bus name: a socket file left there belongs to a dead
    * daemon, and the rename replaces it. */
-  g_unlink (temp);
-  address = g_unix_socket_address_new (temp);
-  if (!g_socket_bind (socket, address, FALSE, error) || !g_socket_listen (socket, error) ||
-      g_stat (temp, &st) != 0 || g_rename (temp, path) != 0)
+  if (!(socket = envoi_unix_socket_bind (temp, G_SOCKET_TYPE_SEQPACKET, error)))
+    return FALSE;
+  g_socket_set_listen_backlog (socket, 64);
+  if (!g_socket_listen (socket, error) || g_stat (temp, &st) != 0 || g_rename (temp, path) != 0)
     {
       int saved_errno = errno;
 

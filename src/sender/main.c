@@ -9,10 +9,10 @@
 
 #include <glib/gi18n-lib.h>
 #include <glib-unix.h>
-#include <locale.h>
 #include <unistd.h>
 
 #include "envoi-sender-service.h"
+#include "envoi-startup.h"
 
 static gboolean
 quit_cb (gpointer user_data)
@@ -48,10 +48,7 @@ main (int   argc,
       g_unsetenv ("G_SLICE");  /* no /proc: carry on as we are */
     }
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("ENVOI_LOCALEDIR") ? g_getenv ("ENVOI_LOCALEDIR") : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  envoi_startup_init ();
 
   context = g_option_context_new (NULL);
   g_option_context_set_summary (context, _("Sends the mail queued by envoi-sendmail and other programs."));

@@ -7,7 +7,7 @@
  */
 
 #include "fuzz-common.h"
-#include "envoi-preset.h"
+#include "envoi-preset-parser.h"
 
 static void
 exercise_server (EnvoiPresetServer *server)

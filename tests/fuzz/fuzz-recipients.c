@@ -1,4 +1,4 @@
-/* fuzz-recipients.c: envoi_queue_prepare_message(), a submitted message and the recipients
+/* fuzz-recipients.c: envoi_message_prepare(), a submitted message and the recipients
  * taken from its To, Cc and Bcc (sendmail -t)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "fuzz-common.h"
+#include "envoi-message.h"
 #include "envoi-queue.h"
 
 static EnvoiQueue *spool;
@@ -61,7 +62,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (size > 64 * 1024)
     return 0;
 
-  prepared = envoi_queue_prepare_message (raw, "sender@example.org", "A Sender", TRUE,
+  prepared = envoi_message_prepare (raw, "sender@example.org", "A Sender", TRUE,
                                           &header_from, &extracted, &error);
   FUZZ_CHECK ((prepared == NULL) != (error == NULL));
   if (prepared == NULL)
@@ -95,7 +96,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   /* Preparing what was prepared is stable: a retry transmits the same bytes. */
   {
-    g_autoptr(GBytes) again = envoi_queue_prepare_message (prepared, "sender@example.org",
+    g_autoptr(GBytes) again = envoi_message_prepare (prepared, "sender@example.org",
                                                            "A Sender", FALSE, NULL, NULL, NULL);
 
     FUZZ_CHECK (again != NULL);

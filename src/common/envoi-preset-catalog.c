@@ -1,4 +1,4 @@
-/* envoi-presets.c: the provider presets built into Envoi
+/* envoi-preset-catalog.c: the provider presets built into Envoi
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -10,7 +10,8 @@
 #include <glib/gi18n-lib.h>
 #include <string.h>
 
-#include "envoi-presets.h"
+#include "envoi-preset-parser.h"
+#include "envoi-preset-catalog.h"
 #include "envoi-providers-resources.h"
 
 /* The presets are data: one clientConfig file per preset in data/providers/, compiled into the
@@ -168,7 +169,7 @@ load_builtin (void)
   g_auto(GStrv) names = NULL;
   GResource *resource = envoi_providers_get_resource ();
 
-  names = g_resource_enumerate_children (resource, ENVOI_PRESETS_RESOURCE_PATH,
+  names = g_resource_enumerate_children (resource, ENVOI_PRESET_CATALOG_RESOURCE_PATH,
                                          G_RESOURCE_LOOKUP_FLAGS_NONE, &error);
   if (names == NULL)
     {
@@ -178,7 +179,7 @@ load_builtin (void)
 
   for (guint i = 0; names[i] != NULL; i++)
     {
-      g_autofree char *path = g_strconcat (ENVOI_PRESETS_RESOURCE_PATH, names[i], NULL);
+      g_autofree char *path = g_strconcat (ENVOI_PRESET_CATALOG_RESOURCE_PATH, names[i], NULL);
       g_autoptr(GBytes) bytes = NULL;
       g_autoptr(GPtrArray) parsed = NULL;
 
@@ -217,7 +218,7 @@ load_builtin (void)
 }
 
 /**
- * envoi_presets_get_builtin:
+ * envoi_preset_catalog_get_builtin:
  *
  * The presets are read on first use, sorted for the chosen language: mailbox providers first,
  * then sending services, each by display name. "Custom" is not a preset: the UI adds it.
@@ -225,7 +226,7 @@ load_builtin (void)
  * Returns: (transfer none): a #GListModel of #EnvoiPreset, the same one every time
  */
 GListModel *
-envoi_presets_get_builtin (void)
+envoi_preset_catalog_get_builtin (void)
 {
   static GListStore *builtin;
 
@@ -243,9 +244,9 @@ envoi_presets_get_builtin (void)
 
 /* Returns: (transfer none) (nullable): the built-in preset called @id */
 EnvoiPreset *
-envoi_presets_lookup_id (const char *id)
+envoi_preset_catalog_lookup_id (const char *id)
 {
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
   guint n_items = g_list_model_get_n_items (presets);
 
   g_return_val_if_fail (id != NULL, NULL);
@@ -265,9 +266,9 @@ envoi_presets_lookup_id (const char *id)
  *
  * Returns: (transfer none) (nullable): the built-in preset that serves @domain */
 EnvoiPreset *
-envoi_presets_lookup_domain (const char *domain)
+envoi_preset_catalog_lookup_domain (const char *domain)
 {
-  GListModel *presets = envoi_presets_get_builtin ();
+  GListModel *presets = envoi_preset_catalog_get_builtin ();
   guint n_items = g_list_model_get_n_items (presets);
 
   g_return_val_if_fail (domain != NULL, NULL);
@@ -288,7 +289,7 @@ envoi_presets_lookup_domain (const char *domain)
 
 /* Returns: (transfer none) (nullable): the built-in preset for the domain of @address */
 EnvoiPreset *
-envoi_presets_lookup_address (const char *address)
+envoi_preset_catalog_lookup_address (const char *address)
 {
   const char *at;
 
@@ -298,18 +299,18 @@ envoi_presets_lookup_address (const char *address)
   if (at == NULL || at == address)
     return NULL;
 
-  return envoi_presets_lookup_domain (at + 1);
+  return envoi_preset_catalog_lookup_domain (at + 1);
 }
 
 /* Returns: (transfer none): the untranslated texts, NULL-terminated */
 const char * const *
-envoi_presets_get_translatable_strings (void)
+envoi_preset_catalog_get_translatable_strings (void)
 {
   return translatable_strings;
 }
 
 /**
- * envoi_presets_get_login:
+ * envoi_preset_catalog_get_login:
  * @account: an account
  * @secret: (nullable): its password or token
  *
@@ -320,15 +321,15 @@ envoi_presets_get_translatable_strings (void)
  * Returns: (transfer none): the login, pointing into @account or @secret
  */
 const char *
-envoi_presets_get_login (EnvoiAccount *account,
-                         const char   *secret)
+envoi_preset_catalog_get_login (EnvoiAccount *account,
+                                const char   *secret)
 {
   EnvoiPreset *preset;
 
   g_return_val_if_fail (ENVOI_IS_ACCOUNT (account), NULL);
 
   if (*envoi_account_get_username (account) == '\0' && secret != NULL && *secret != '\0' &&
-      (preset = envoi_presets_lookup_id (envoi_account_get_provider (account))) != NULL &&
+      (preset = envoi_preset_catalog_lookup_id (envoi_account_get_provider (account))) != NULL &&
       envoi_preset_server_get_username_rule (envoi_preset_get_outgoing_server (preset)) ==
         ENVOI_USERNAME_RULE_TOKEN)
     return secret;
