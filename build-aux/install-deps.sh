@@ -5,7 +5,7 @@ set -eu
 
 build_pkgs="build-essential pkg-config meson ninja-build gettext libglib2.0-dev-bin
 libgtk-4-dev libadwaita-1-dev libsecret-1-dev libcurl4-openssl-dev libgmime-3.0-dev libpsl-dev
-desktop-file-utils appstream"
+libsqlite3-dev desktop-file-utils appstream"
 
 test_pkgs="xvfb xauth x11-utils imagemagick dbus dbus-x11 gnome-keyring libsecret-tools python3-aiosmtpd
 openssl curl ca-certificates postfix msmtp swaks libnet-ssleay-perl dovecot-imapd dovecot-pop3d

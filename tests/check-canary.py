@@ -7,7 +7,8 @@
 #   tests/check-canary.py --self-test HEADER   plant the canary in every form, expect each found
 #
 # Scanned: every file under HOME, the XDG directories and ENVOI_TEST_DIR (the session's scratch
-# directory: smtpd logs, transcripts, spools), every PATH given (meson-logs of the build
+# directory: smtpd logs, transcripts, spools, the delivery history that test-sender keeps
+# there), every PATH given (meson-logs of the build
 # directories), and the environment and command line of every process still running in this
 # session (the envoi daemon, the keyring, the bus). Looked for: the canary as it is, in base64
 # at each of the three byte alignments (so that AUTH PLAIN's "\0user\0password" is caught too),
@@ -19,6 +20,7 @@ import base64
 import binascii
 import os
 import re
+import sqlite3
 import sys
 import tempfile
 
@@ -164,6 +166,26 @@ def self_test(secret):
                 print(f'not ok - missed when planted: {label}')
                 failures += 1
             os.unlink(path)
+
+        # The delivery history is an SQLite file ($XDG_STATE_HOME/envoi/history.db): a
+        # password in a record, committed to its write-ahead log or checkpointed, is found.
+        for mode in ('WAL', 'DELETE'):
+            path = os.path.join(tmp, 'history.db')
+            db = sqlite3.connect(path)
+            db.execute(f'PRAGMA journal_mode={mode}')
+            db.execute('CREATE TABLE history (reply TEXT)')
+            db.execute('INSERT INTO history VALUES (?)', ('250 ok ' + secret.decode('utf-8', 'replace'),))
+            db.commit()
+            hits, _, _ = scan(secret, [tmp], [os.path.realpath(keyrings)])
+            db.close()
+            if any(h.startswith(path) for h in hits):
+                print(f'ok - found in an SQLite history ({mode})')
+            else:
+                print(f'not ok - missed in an SQLite history ({mode})')
+                failures += 1
+            for suffix in ('', '-wal', '-shm', '-journal'):
+                if os.path.exists(path + suffix):
+                    os.unlink(path + suffix)
 
         hits, _, _ = scan(secret, [tmp], [os.path.realpath(keyrings)])
         if hits:

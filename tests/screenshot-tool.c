@@ -14,6 +14,7 @@
 
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
+#include "envoi-history.h"
 #include "envoi-incoming-group.h"
 #include "envoi-preset-catalog.h"
 #include "envoi-sender-dbus.h"
@@ -159,6 +160,59 @@ submit_message (const char *account_id,
     g_error ("%s", error->message);
 }
 
+/* A history as a week of scripts leaves it, written where the sender reads it. */
+static void
+fill_history (void)
+{
+  g_autoptr(EnvoiHistory) history = envoi_history_new (NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  static const struct
+  {
+    gint64      age;
+    const char *outcome;
+    const char *to;
+    const char *subject;
+    const char *reply;
+  } records[] = {
+    { 3 * 86400, "sent", "equipe@example.fr", "Rapport hebdomadaire", "250 2.0.0 Ok: queued as 4XkLmQ1" },
+    { 26 * 3600, "cancelled", "test@example.org", "Test", "" },
+    { 5 * 3600, "failed", "personne@example.org", "Facture 2026-118",
+      "The server refused the recipient: 550 5.1.1 <personne@example.org>: Recipient address rejected" },
+    { 3 * 3600, "sent", "admin@example.jp", "バックアップ報告 — nas01", "250 2.0.0 Ok: queued as 4XkN2Zp" },
+    { 40 * 60, "expired", "alerts@example.net", "Disk almost full on nas01",
+      "Gave up after 12 attempts: Could not connect to mx.example.net: Connection refused" },
+    { 4 * 60, "sent", "jean.dupont@example.fr", "Sauvegarde terminée", "250 2.0.0 Ok: queued as 4XkP7Rt" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (records); i++)
+    {
+      g_autoptr(EnvoiHistoryRecord) record = envoi_history_record_new ();
+      const char *to[] = { records[i].to, NULL };
+
+      record->time = now - records[i].age;
+      g_free (record->queue_id);
+      record->queue_id = g_strdup_printf ("0662%04u0000000-00000%03u", i, i);
+      g_free (record->account_id);
+      record->account_id = g_strdup ("work");
+      g_free (record->outcome);
+      record->outcome = g_strdup (records[i].outcome);
+      g_free (record->from);
+      record->from = g_strdup ("jean.dupont@example.fr");
+      g_strfreev (record->recipients);
+      record->recipients = g_strdupv ((char **) to);
+      g_free (record->subject);
+      record->subject = g_strdup (records[i].subject);
+      g_free (record->message_id);
+      record->message_id = g_strdup_printf ("%u.17650%u@nas01.example.fr", 4100 + i, i);
+      record->size = 1800 + 733 * i;
+      record->attempts = g_str_equal (records[i].outcome, "expired") ? 12 : 1;
+      g_free (record->reply);
+      record->reply = g_strdup (records[i].reply);
+      envoi_history_add_async (history, record, -1, 0, 0, NULL, NULL);
+    }
+  envoi_history_flush (history);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -173,7 +227,8 @@ main (int   argc,
   if (argc != 3)
     {
       g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
-                  "|dialog-incoming|dialog-http|dialog-goa OUTPUT.png\n", argv[0]);
+                  "|dialog-incoming|dialog-http|dialog-goa|history-empty|history-filled|history-expanded"
+                  "|history-searched OUTPUT.png\n", argv[0]);
       return 64;
     }
   scene = argv[1];
@@ -228,6 +283,24 @@ main (int   argc,
                        ENVOI_SECURITY_STARTTLS);
         }
       shown = GTK_WIDGET (envoi_window_new (app));
+    }
+  else if (g_str_has_prefix (scene, "history"))
+    {
+      EnvoiHistoryView *view;
+
+      envoi_test_install_sender_service (envoi_test_env ("ENVOI_SENDER_PATH"));
+      if (!g_str_equal (scene, "history-empty"))
+        fill_history ();
+      add_account (store, "work", "jean.dupont@example.fr", "Jean Dupont",
+                   "smtp.example.fr", 587, ENVOI_SECURITY_STARTTLS);
+      shown = GTK_WIDGET (envoi_window_new (app));
+      view = envoi_window_show_history (ENVOI_WINDOW (shown));
+      gtk_window_present (GTK_WINDOW (shown));
+      wait_ms (1000);
+      if (g_str_equal (scene, "history-expanded"))
+        envoi_history_view_expand_first (view);
+      else if (g_str_equal (scene, "history-searched"))
+        envoi_history_view_set_search (view, "example.org");
     }
   else
     {

@@ -14,7 +14,8 @@ export GDK_BACKEND=x11 GSK_RENDERER=cairo GDK_DEBUG=gl-disable LANG=C.UTF-8
 
 for lang in en ja fr; do
   for scene in main-empty main-accounts main-queue dialog-window dialog-new dialog-preset \
-               dialog-invalid dialog-incoming dialog-http dialog-goa; do
+               dialog-invalid dialog-incoming dialog-http dialog-goa \
+               history-empty history-filled history-expanded history-searched; do
     LANGUAGE=$lang "$here/session.sh" "$builddir/tests/screenshot-tool" "$scene" \
       "$outdir/$scene-$lang.png" >/dev/null 2>&1 || { echo "$scene-$lang failed" >&2; exit 1; }
     echo "$outdir/$scene-$lang.png"

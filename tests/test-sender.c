@@ -29,6 +29,7 @@
 #include "envoi-account-store.h"
 #include "envoi-gmime-private.h"
 #include "envoi-message.h"
+#include "envoi-history.h"
 #include "envoi-queue.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
@@ -2974,6 +2975,469 @@ start_smtpd (void)
     }
 }
 
+/* The delivery history */
+
+static GPtrArray *
+history (const char *search)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GVariant) records = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *all = g_ptr_array_new_with_free_func ((GDestroyNotify) envoi_history_record_free);
+  GVariantIter iter;
+  GVariant *child;
+
+  envoi_dbus_sender1_call_history_sync (p, 0, 0, search, &records, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, records);
+  while ((child = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_ptr_array_add (all, envoi_history_record_from_variant (child));
+      g_variant_unref (child);
+    }
+
+  return all;
+}
+
+static gboolean
+history_has (gpointer data)
+{
+  g_autoptr(GPtrArray) all = history ("");
+
+  return all->len >= GPOINTER_TO_UINT (data);
+}
+
+static void
+history_added_cb (GDBusConnection *connection,
+                  const char      *sender,
+                  const char      *path,
+                  const char      *interface,
+                  const char      *signal,
+                  GVariant        *parameters,
+                  gpointer         user_data)
+{
+  guint *count = user_data;
+
+  g_assert_true (g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(" ENVOI_HISTORY_RECORD_VARIANT_TYPE ")")));
+  (*count)++;
+}
+
+/* envoi-sendmail --history ARGS…: its standard output; its exit status must be 0. */
+static char *
+sendmail_history (const char *first,
+                  ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) h.sendmail);
+  g_ptr_array_add (argv, (char *) "--history");
+  va_start (args, first);
+  for (arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_newv ((const char * const *) argv->pdata,
+                               G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDIN_INHERIT, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+
+  return out;
+}
+
+/* A sent message's record carries the server's 250 reply, a refused one the 550 reason; the
+ * Subject is decoded (and found by a Japanese word), envoi-sendmail --history prints both. */
+static void
+test_history_sent_and_failed (void)
+{
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autofree char *err = NULL;
+  EnvoiHistoryRecord *sent = NULL, *failed = NULL;
+  Expect expect = { "sink", 1 };
+  guint added = 0;
+  guint subscription;
+
+  reset ();
+  add_account ("hanna", "sink", 50, NULL, NULL);
+  add_account ("ivan", "reject", 50, NULL, NULL);
+  start_daemon ();
+  subscription = g_dbus_connection_signal_subscribe (h.bus, SENDER_BUS_NAME, "io.github.envoimail.Envoi.Sender1",
+                                                     "HistoryAdded", SENDER_OBJECT_PATH, NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, history_added_cb,
+                                                     &added, NULL);
+
+  /* "バックアップ報告" (backup report), as a mail program writes it. */
+  g_assert_cmpint (run_sendmail ("From: hanna@example.org\n"
+                                 "Subject: =?UTF-8?B?44OQ44OD44Kv44Ki44OD44OX5aCx5ZGK?=\n"
+                                 "Message-ID: <nightly.1@example.org>\n"
+                                 "\nAll good.\n",
+                                 &err, "someone@example.net", NULL), ==, 0);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail ("From: ivan@example.org\nSubject: doomed\n\nhello\n",
+                                 &err, "bad-user@example.net", NULL), ==, 0);
+
+  g_assert_true (wait_until (has_messages, &expect));
+  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (2)));
+
+  all = history ("");
+  g_assert_cmpuint (all->len, ==, 2);
+  for (guint i = 0; i < all->len; i++)
+    {
+      EnvoiHistoryRecord *record = all->pdata[i];
+
+      if (g_str_equal (record->outcome, "sent"))
+        sent = record;
+      else
+        failed = record;
+    }
+  g_assert_nonnull (sent);
+  g_assert_nonnull (failed);
+
+  g_assert_cmpstr (sent->account_id, ==, "hanna");
+  g_assert_cmpstr (sent->from, ==, "hanna@example.org");
+  g_assert_cmpstr (sent->recipients[0], ==, "someone@example.net");
+  g_assert_null (sent->recipients[1]);
+  g_assert_cmpstr (sent->subject, ==, "バックアップ報告");
+  g_assert_cmpstr (sent->message_id, ==, "nightly.1@example.org");
+  g_assert_cmpuint (sent->attempts, ==, 1);
+  g_assert_cmpuint (sent->size, >, 50);
+  g_assert_true (g_str_has_prefix (sent->reply, "250 2.0.0 OK: queued as "));
+  g_assert_cmpint (ABS (sent->time - g_get_real_time () / G_USEC_PER_SEC), <, 120);
+
+  g_assert_cmpstr (failed->outcome, ==, "failed");
+  g_assert_cmpstr (failed->account_id, ==, "ivan");
+  g_assert_cmpstr (failed->subject, ==, "doomed");
+  g_assert_nonnull (strstr (failed->reply, "550 5.1.1 No such user here"));
+
+  /* Found by a word of the Japanese subject, and by recipient. */
+  found = history ("報告");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((EnvoiHistoryRecord *) found->pdata[0])->queue_id, ==, sent->queue_id);
+  g_clear_pointer (&found, g_ptr_array_unref);
+  found = history ("BAD-USER");
+  g_assert_cmpuint (found->len, ==, 1);
+  g_assert_cmpstr (((EnvoiHistoryRecord *) found->pdata[0])->outcome, ==, "failed");
+
+  /* From a terminal: one line each, newest first; -n and --search. */
+  {
+    g_autofree char *out = sendmail_history (NULL);
+    g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+    g_autofree char *one = sendmail_history ("-n", "1", NULL);
+    g_autofree char *japanese = sendmail_history ("--search", "バックアップ", NULL);
+    g_autofree char *nothing = sendmail_history ("--search=no-such-thing", NULL);
+    g_autofree char *first_line = NULL;
+
+    g_assert_cmpuint (g_strv_length (lines), ==, 3);  /* and the empty one after the last \n */
+    g_assert_nonnull (strstr (lines[0], ((EnvoiHistoryRecord *) all->pdata[0])->queue_id));
+    g_assert_nonnull (strstr (lines[1], ((EnvoiHistoryRecord *) all->pdata[1])->queue_id));
+    g_assert_nonnull (strstr (out, "250 2.0.0 OK: queued as "));
+    g_assert_nonnull (strstr (out, "550 5.1.1 No such user here"));
+    g_assert_nonnull (strstr (out, "“バックアップ報告”"));
+    g_assert_nonnull (strstr (out, "<nightly.1@example.org>"));
+    first_line = g_strconcat (lines[0], "\n", NULL);
+    g_assert_cmpstr (one, ==, first_line);
+    g_assert_nonnull (strstr (japanese, sent->queue_id));
+    g_assert_null (strstr (japanese, failed->queue_id));
+    g_assert_cmpstr (nothing, ==, "");
+  }
+
+  /* Announced, once each. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (added, ==, 2);
+  g_dbus_connection_signal_unsubscribe (h.bus, subscription);
+}
+
+typedef struct
+{
+  GHashTable *sent;   /* queue ids reported sent */
+} SentWatch;
+
+static void
+message_changed_cb (GDBusConnection *connection,
+                    const char      *sender,
+                    const char      *path,
+                    const char      *interface,
+                    const char      *signal,
+                    GVariant        *parameters,
+                    gpointer         user_data)
+{
+  SentWatch *watch = user_data;
+  const char *id, *state;
+
+  g_variant_get (parameters, "(&s&s&s&s)", &id, NULL, &state, NULL);
+  if (g_str_equal (state, "sent"))
+    g_hash_table_add (watch->sent, g_strdup (id));
+}
+
+static gboolean
+thirty_reported_sent (gpointer data)
+{
+  SentWatch *watch = data;
+
+  return g_hash_table_size (watch->sent) >= 30;
+}
+
+/* SIGKILL in the middle of a burst, while records are being written: every message reported
+ * sent before has its record, the history reads back whole, and the daemon goes on with it. */
+static void
+test_history_killed (void)
+{
+  g_autoptr(GHashTable) sent = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autoptr(GHashTable) recorded = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = state_dir ();
+  g_autofree char *path = g_build_filename (state, "history.db", NULL);
+  g_autoptr(GDir) dir = NULL;
+  SentWatch watch = { sent };
+  Expect all = { "slow", 150 };
+  guint delivered_before, expected;
+  GHashTableIter iter;
+  gpointer id;
+  const char *name;
+  guint subscription;
+
+  reset ();
+
+  /* Nothing yet: said, and no failure. */
+  {
+    g_autofree char *out = sendmail_history (NULL);
+
+    g_assert_cmpstr (out, !=, "");
+    g_assert_null (strchr (out, '@'));
+  }
+
+  /* 20 ms a message: the burst takes seconds, and the kill lands in it. */
+  add_account ("kim", "slow", 10000, NULL, NULL);
+  start_daemon ();
+  subscription = g_dbus_connection_signal_subscribe (h.bus, SENDER_BUS_NAME, "io.github.envoimail.Envoi.Sender1",
+                                                     "MessageChanged", SENDER_OBJECT_PATH, NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, message_changed_cb,
+                                                     &watch, NULL);
+
+  for (guint i = 0; i < 150; i++)
+    {
+      g_autofree char *message = g_strdup_printf ("Subject: killed %u\n\nhello\n", i);
+      const char *to[] = { "someone@example.net", NULL };
+      g_autofree char *queue_id = submit_over_dbus (message, to);
+    }
+
+  g_assert_true (wait_until (thirty_reported_sent, &watch));
+  stop_daemon (SIGKILL);
+  /* Whatever it said before it died. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_dbus_connection_signal_unsubscribe (h.bus, subscription);
+  delivered_before = count_messages ("slow");
+  g_test_message ("killed after %u reported sent, %u delivered", g_hash_table_size (sent), delivered_before);
+  g_assert_cmpuint (g_hash_table_size (sent), <, 150);
+
+  /* Read as another program would, before anything repairs it. */
+  records = envoi_history_read (path, 0, 0, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < records->len; i++)
+    {
+      EnvoiHistoryRecord *record = records->pdata[i];
+
+      g_assert_cmpstr (record->outcome, ==, "sent");
+      g_assert_true (g_str_has_prefix (record->reply, "250 "));
+      g_hash_table_add (recorded, record->queue_id);
+    }
+  g_hash_table_iter_init (&iter, sent);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    if (!g_hash_table_contains (recorded, id))
+      g_error ("%s was reported sent but has no record", (const char *) id);
+
+  /* The daemon comes back to the same history and adds to it. */
+  start_daemon ();
+  g_assert_true (wait_until (has_messages, &all));
+  g_assert_true (wait_until (queue_empty, NULL));
+  /* Every message delivered since has its record, beside those that were there. (A message
+   * delivered in the last moments before the kill, not yet reported sent, may have none.) */
+  expected = records->len + (count_messages ("slow") - delivered_before);
+  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (expected)));
+  after = history ("");
+  g_assert_cmpuint (after->len, ==, expected);
+
+  dir = g_dir_open (state, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_prefix (name, "history.db.damaged"));
+}
+
+/* A message sent with the suite's password (AUTH PLAIN): its record holds the server's reply
+ * and nothing of the password. The history is kept in the session's scratch directory, so the
+ * secret canary scan after the suite (tests/check-canary.py) reads it whatever later tests do. */
+static void
+test_history_no_secret (void)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("mona");
+  g_autofree char *err = NULL;
+  g_autofree char *state = state_dir ();
+  g_autofree char *kept = g_build_filename (envoi_test_env ("ENVOI_TEST_DIR"), "history-kept", NULL);
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint files = 0;
+
+  reset ();
+  g_object_set (account,
+                "address", "mona@example.org",
+                "host", "127.0.0.1",
+                "port", (guint) envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"),
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_PLAIN,
+                "username", ENVOI_TEST_USER,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+  store_password (account, ENVOI_TEST_PASSWORD);
+
+  g_assert_cmpint (run_sendmail ("Subject: with a password\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (1)));
+  all = history ("");
+  g_assert_cmpstr (((EnvoiHistoryRecord *) all->pdata[0])->outcome, ==, "sent");
+  g_assert_true (g_str_has_prefix (((EnvoiHistoryRecord *) all->pdata[0])->reply, "250"));
+
+  /* As it is on disk once the daemon has left. */
+  stop_daemon (SIGTERM);
+  g_assert_cmpint (g_mkdir_with_parents (kept, 0700), ==, 0);
+  dir = g_dir_open (state, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (state, name, NULL);
+      g_autofree char *to = g_build_filename (kept, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (!g_str_has_prefix (name, "history.db"))
+        continue;
+      g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+      g_assert_null (g_strstr_len (contents, length, ENVOI_TEST_PASSWORD));
+      g_assert_true (g_file_set_contents (to, contents, length, NULL));
+      files++;
+    }
+  g_assert_cmpuint (files, >=, 1);
+}
+
+static gboolean
+one_deferred (gpointer data)
+{
+  return count_state ("deferred") >= 1;
+}
+
+/* A message cancelled while it waits leaves a "cancelled" record with the reason it waited. */
+static void
+test_history_cancelled (void)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("nina");
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *id = NULL;
+  EnvoiHistoryRecord *record;
+
+  reset ();
+  /* Nothing listens on port 1: refused, a temporary failure, tried again in a minute. */
+  g_object_set (account,
+                "address", "nina@example.org",
+                "host", "127.0.0.1",
+                "port", (guint) 1,
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_NONE,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+
+  g_assert_cmpint (run_sendmail ("Subject: never mind\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (one_deferred, NULL));
+
+  p = proxy ();
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get_child (list, 0, "(s&s&suxx&s^a&s&s)", &id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+  envoi_dbus_sender1_call_cancel_sync (p, id, NULL, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (1)));
+  all = history ("");
+  g_assert_cmpuint (all->len, ==, 1);
+  record = all->pdata[0];
+  g_assert_cmpstr (record->outcome, ==, "cancelled");
+  g_assert_cmpstr (record->queue_id, ==, id);
+  g_assert_cmpstr (record->subject, ==, "never mind");
+  g_assert_cmpstr (record->account_id, ==, "nina");
+  g_assert_cmpstr (record->reply, !=, "");
+  g_assert_cmpuint (record->attempts, >=, 1);
+}
+
+/* 12,000 records with the default limits: the newest 10,000 stay. 11,997 are written the way
+ * the daemon writes them, three more by the daemon itself, with the settings' defaults. */
+static void
+test_history_bounded (void)
+{
+  g_autofree char *state = state_dir ();
+  g_autofree char *path = g_build_filename (state, "history.db", NULL);
+  g_autoptr(GPtrArray) all = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  reset ();
+  add_account ("lou", "sink", 10000, NULL, NULL);
+
+  {
+    g_autoptr(EnvoiHistory) filler = envoi_history_new (path);
+
+    envoi_history_set_limits (filler, 0, 100000);
+    for (guint i = 0; i < 11997; i++)
+      {
+        g_autoptr(EnvoiHistoryRecord) record = envoi_history_record_new ();
+
+        record->time = now - 3600;
+        g_free (record->queue_id);
+        record->queue_id = g_strdup_printf ("old-%05u", i);
+        envoi_history_add_async (filler, record, -1, 0, 0, NULL, NULL);
+      }
+    envoi_history_flush (filler);
+  }
+
+  start_daemon ();
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *message = g_strdup_printf ("Subject: bounded %u\n\nhello\n", i);
+      const char *to[] = { "someone@example.net", NULL };
+      g_autofree char *queue_id = submit_over_dbus (message, to);
+    }
+  g_assert_true (wait_until (all_delivered_and_empty, GUINT_TO_POINTER (3)));
+
+  /* The third of them is in once "bounded 2" is found. */
+  for (gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;;)
+    {
+      g_autoptr(GPtrArray) last = history ("bounded");
+
+      if (last->len == 3)
+        break;
+      g_assert_cmpint (g_get_monotonic_time (), <, end);
+      g_usleep (50 * 1000);
+    }
+
+  all = history ("");
+  g_assert_cmpuint (all->len, ==, 10000);
+  g_assert_cmpstr (((EnvoiHistoryRecord *) all->pdata[3])->queue_id, ==, "old-11996");
+  g_assert_cmpstr (((EnvoiHistoryRecord *) all->pdata[9999])->queue_id, ==, "old-02000");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -3026,6 +3490,11 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/goa-token-refresh", test_goa_token_refresh);
   g_test_add_func ("/envoi/sender/goa-sign-in-needed", test_goa_sign_in_needed);
   g_test_add_func ("/envoi/sender/goa-account-removed", test_goa_account_removed);
+  g_test_add_func ("/envoi/sender/history-sent-and-failed", test_history_sent_and_failed);
+  g_test_add_func ("/envoi/sender/history-killed", test_history_killed);
+  g_test_add_func ("/envoi/sender/history-bounded", test_history_bounded);
+  g_test_add_func ("/envoi/sender/history-no-secret", test_history_no_secret);
+  g_test_add_func ("/envoi/sender/history-cancelled", test_history_cancelled);
   g_test_add_func ("/envoi/sender/header-arguments", test_header_arguments);
   g_test_add_func ("/envoi/sender/long-lines", test_long_lines);
   g_test_add_func ("/envoi/sender/long-line-refused", test_long_line_refused);

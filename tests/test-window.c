@@ -14,6 +14,7 @@
 
 #include "envoi-account.h"
 #include "envoi-application.h"
+#include "envoi-history-view.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-test-helpers.h"
 #include "envoi-window.h"
@@ -149,12 +150,157 @@ test_queue_shows_refusal_and_cancel (void)
   /* 550 fails the message at once: the window shows it, the reason and the two buttons. */
   g_assert_true (wait_until (refused_message_shown, window));
   g_assert_nonnull (strstr (first_queue_subtitle (window), "550"));
+  /* What the message is: its Subject, read by the sender (Describe), and when it was queued. */
+  g_assert_nonnull (strstr (first_queue_subtitle (window), "“refused” · queued "));
   row = gtk_widget_get_first_child (template_child (window, "queue_list"));
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==,
                    "nobody@example.org");
 
   gtk_widget_activate_action (window, "window.cancel-message", "s", id);
   g_assert_true (wait_until (queue_empty_shown, window));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The history view */
+
+static GtkWidget *
+view_child (EnvoiHistoryView *view,
+            const char       *name)
+{
+  return GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (view), ENVOI_TYPE_HISTORY_VIEW, name));
+}
+
+static guint
+history_rows (EnvoiHistoryView *view)
+{
+  guint n = 0;
+
+  for (GtkWidget *row = gtk_widget_get_first_child (view_child (view, "list"));
+       row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    n++;
+
+  return n;
+}
+
+static gboolean
+one_row (gpointer view)
+{
+  return !envoi_history_view_get_loading (view) && history_rows (view) == 1;
+}
+
+static gboolean
+two_rows (gpointer view)
+{
+  return !envoi_history_view_get_loading (view) && history_rows (view) == 2;
+}
+
+static gboolean
+three_rows (gpointer view)
+{
+  return !envoi_history_view_get_loading (view) && history_rows (view) == 3;
+}
+
+static gboolean
+no_results (gpointer view)
+{
+  return !envoi_history_view_get_loading (view) &&
+         g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (view_child (view, "stack"))), "no-results") == 0;
+}
+
+/* The button of @action in @widget's subtree, if any. */
+static GtkWidget *
+find_action_button (GtkWidget  *widget,
+                    const char *action)
+{
+  if (GTK_IS_BUTTON (widget) &&
+      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_action_button (child, action);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static GtkWidget *
+nth_row (EnvoiHistoryView *view,
+         guint             n)
+{
+  GtkWidget *row = gtk_widget_get_first_child (view_child (view, "list"));
+
+  while (row != NULL && n-- > 0)
+    row = gtk_widget_get_next_sibling (row);
+
+  return row;
+}
+
+/* After the first test: its refused (then cancelled) message is in the history (searched for by
+ * its recipient: the session's other tests may have left records of their own). A second one,
+ * still queued as failed, offers Send Again, which sends it again (and it fails again); the
+ * first says why it cannot. The search filters as one types. */
+static void
+test_history_view (void)
+{
+  g_autoptr(EnvoiApplication) app = envoi_application_new ();
+  g_autoptr(EnvoiDBusSender1) sender = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  EnvoiHistoryView *view;
+  GtkWidget *window;
+  GtkWidget *button;
+  GtkWidget *row;
+
+  /* The first test's application still holds the bus name and object: this one takes
+   * another. */
+  g_application_set_application_id (G_APPLICATION (app), "io.github.envoimail.Envoi.HistoryTest");
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+  g_signal_emit_by_name (app, "startup");
+
+  window = GTK_WIDGET (envoi_window_new (app));
+  view = envoi_window_show_history (ENVOI_WINDOW (window));
+  gtk_window_present (GTK_WINDOW (window));
+
+  /* Other tests of the session may have left records: only this test's recipient counts. */
+  envoi_history_view_set_search (view, "nobody@example.org");
+  g_assert_true (wait_until (one_row, view));
+  row = nth_row (view, 0);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "refused");
+  g_assert_nonnull (strstr (adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (row)), "To nobody@example.org · "));
+  g_assert_null (find_action_button (row, "history.send-again"));
+
+  sender = envoi_dbus_sender1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
+                                                      SENDER_BUS_NAME, SENDER_OBJECT_PATH,
+                                                      NULL, &error);
+  g_assert_no_error (error);
+  id = submit (sender);
+
+  /* HistoryAdded brings it in, newest first; still queued, it can be sent again. */
+  g_assert_true (wait_until (two_rows, view));
+  button = find_action_button (nth_row (view, 0), "history.send-again");
+  g_assert_nonnull (button);
+  g_assert_cmpstr (g_variant_get_string (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (button)), NULL), ==, id);
+  g_assert_null (find_action_button (nth_row (view, 1), "history.send-again"));
+
+  envoi_history_view_set_search (view, "no-such-recipient");
+  g_assert_true (wait_until (no_results, view));
+  envoi_history_view_set_search (view, "NOBODY@");
+  g_assert_true (wait_until (two_rows, view));
+
+  /* Sent again: refused again, a third record. The rows were made anew by the search. */
+  button = find_action_button (nth_row (view, 0), "history.send-again");
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  g_assert_true (wait_until (three_rows, view));
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -171,6 +317,7 @@ main (int   argc,
 
   g_test_add_func ("/envoi/window/queue-shows-refusal-and-cancel",
                    test_queue_shows_refusal_and_cancel);
+  g_test_add_func ("/envoi/window/history-view", test_history_view);
 
   return g_test_run ();
 }

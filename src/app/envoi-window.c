@@ -12,6 +12,7 @@
 #include "envoi-account.h"
 #include "envoi-account-dialog.h"
 #include "envoi-background.h"
+#include "envoi-history-view.h"
 #include "envoi-msmtp-transfer.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
@@ -44,6 +45,8 @@ struct _EnvoiWindow
   GtkListBox           *account_list;
   AdwPreferencesGroup  *queue_group;
   GtkListBox           *queue_list;
+  AdwViewStack         *view_stack;
+  EnvoiHistoryView     *history_view;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiWindow, envoi_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -355,12 +358,33 @@ state_label (const char *state)
   return state;
 }
 
+/* What the message is: its Subject and when it was queued, above its state. */
+static char *
+describe_queued (GVariant *details,
+                 gint64    queued)
+{
+  g_autofree char *age = envoi_history_view_format_age (queued, g_get_real_time () / G_USEC_PER_SEC);
+  const char *subject = NULL;
+
+  if (details != NULL)
+    g_variant_lookup (details, "subject", "&s", &subject);
+
+  if (subject != NULL && *subject != '\0')
+    /* Translators: a queued message: its subject, then how long ago it was queued, e.g.
+     * "“Backup report” · queued 5 minutes ago" */
+    return g_strdup_printf (_("“%s” · queued %s"), subject, age);
+
+  /* Translators: %s says how long ago, e.g. "5 minutes ago" */
+  return g_strdup_printf (_("Queued %s"), age);
+}
+
 static GtkWidget *
 create_queue_row (const char          *id,
                   const char          *state,
                   gint64               next_attempt,
                   const char * const  *recipients,
-                  const char          *last_error)
+                  const char          *last_error,
+                  const char          *description)
 {
   g_autofree char *to = g_strjoinv (", ", (char **) recipients);
   g_autoptr(GString) subtitle = g_string_new (state_label (state));
@@ -382,6 +406,8 @@ create_queue_row (const char          *id,
     }
   if (last_error != NULL && *last_error != '\0')
     g_string_append_printf (subtitle, "\n%s", last_error);
+  if (description != NULL)
+    g_string_prepend (g_string_prepend_c (subtitle, '\n'), description);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle->str);
 
   box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
@@ -403,6 +429,36 @@ create_queue_row (const char          *id,
   return row;
 }
 
+static void show_queue (EnvoiWindow *self,
+                        GVariant    *messages,
+                        GVariant    *details);
+
+typedef struct
+{
+  EnvoiWindow *self;
+  GVariant    *messages;
+} DescribeRequest;
+
+static void
+describe_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  DescribeRequest *request = user_data;
+  g_autoptr(GVariant) details = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Without the details (an older sender), the rows say what List says. */
+  if (!envoi_dbus_sender1_call_describe_finish (ENVOI_DBUS_SENDER1 (source), &details, result, &error))
+    g_debug ("Could not describe the queued messages: %s", error->message);
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_queue (request->self, request->messages, details);
+
+  g_object_unref (request->self);
+  g_variant_unref (request->messages);
+  g_free (request);
+}
+
 static void
 list_cb (GObject      *source,
          GAsyncResult *result,
@@ -411,13 +467,11 @@ list_cb (GObject      *source,
   g_autoptr(EnvoiWindow) self = user_data;
   g_autoptr(GVariant) messages = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+  g_auto(GStrv) id_list = NULL;
+  DescribeRequest *request;
   GVariantIter iter;
-  const char *id, *account, *state, *from, *last_error;
-  g_autofree const char **recipients = NULL;
-  guint attempts;
-  gint64 next_attempt, queued;
-  GtkWidget *child;
-  guint count = 0;
+  const char *id;
 
   if (!envoi_dbus_sender1_call_list_finish (ENVOI_DBUS_SENDER1 (source), &messages, result, &error))
     {
@@ -458,6 +512,33 @@ list_cb (GObject      *source,
       return;
     }
 
+  /* The rows show what each message is: asked of the sender, which reads the messages. */
+  g_variant_iter_init (&iter, messages);
+  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, NULL, NULL, NULL, NULL, NULL,
+                              NULL, NULL, NULL))
+    g_strv_builder_add (ids, id);
+  id_list = g_strv_builder_end (ids);
+
+  request = g_new0 (DescribeRequest, 1);
+  request->self = g_object_ref (self);
+  request->messages = g_variant_ref (messages);
+  envoi_dbus_sender1_call_describe (self->sender, (const char * const *) id_list, self->cancellable,
+                                    describe_cb, request);
+}
+
+static void
+show_queue (EnvoiWindow *self,
+            GVariant    *messages,
+            GVariant    *details)
+{
+  GVariantIter iter;
+  const char *id, *account, *state, *from, *last_error;
+  g_autofree const char **recipients = NULL;
+  guint attempts;
+  gint64 next_attempt, queued;
+  GtkWidget *child;
+  guint count = 0;
+
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->queue_list))) != NULL)
     gtk_list_box_remove (self->queue_list, child);
 
@@ -465,9 +546,14 @@ list_cb (GObject      *source,
   while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, &account, &state, &attempts,
                               &next_attempt, &queued, &from, &recipients, &last_error))
     {
+      g_autoptr(GVariant) message_details = details != NULL ?
+        g_variant_lookup_value (details, id, G_VARIANT_TYPE_VARDICT) : NULL;
+      g_autofree char *description = describe_queued (message_details, queued);
+
       gtk_list_box_append (self->queue_list,
                            create_queue_row (id, state, next_attempt,
-                                             (const char * const *) recipients, last_error));
+                                             (const char * const *) recipients, last_error,
+                                             description));
       g_clear_pointer (&recipients, g_free);
       count++;
     }
@@ -605,6 +691,7 @@ proxy_ready_cb (GObject      *source,
     }
 
   self->sender = sender;
+  envoi_history_view_set_sender (self->history_view, sender);
   g_signal_connect_object (sender, "message-changed", G_CALLBACK (schedule_queue_refresh), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (sender, "usage-changed", G_CALLBACK (usage_changed_cb), self,
@@ -675,6 +762,7 @@ envoi_window_class_init (EnvoiWindowClass *klass)
 
   object_class->dispose = envoi_window_dispose;
 
+  g_type_ensure (ENVOI_TYPE_HISTORY_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, toast_overlay);
@@ -682,6 +770,8 @@ envoi_window_class_init (EnvoiWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, account_list);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, queue_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, queue_list);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, history_view);
 
   gtk_widget_class_install_action (widget_class, "window.add-account", NULL, add_account_action);
   gtk_widget_class_install_action (widget_class, "window.edit-account", "s", edit_account_action);
@@ -735,4 +825,15 @@ envoi_window_new (EnvoiApplication *application)
                                          NULL, self, NULL);
 
   return self;
+}
+
+/* Shows the History view; returns it (for tests and screenshots). */
+EnvoiHistoryView *
+envoi_window_show_history (EnvoiWindow *self)
+{
+  g_return_val_if_fail (ENVOI_IS_WINDOW (self), NULL);
+
+  adw_view_stack_set_visible_child_name (self->view_stack, "history");
+
+  return self->history_view;
 }

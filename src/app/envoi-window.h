@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "envoi-application.h"
+#include "envoi-history-view.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (EnvoiWindow, envoi_window, ENVOI, WINDOW, AdwApplicationWindow)
 
-EnvoiWindow *envoi_window_new (EnvoiApplication *application);
+EnvoiWindow      *envoi_window_new          (EnvoiApplication *application);
+EnvoiHistoryView *envoi_window_show_history (EnvoiWindow      *self);
 
 G_END_DECLS

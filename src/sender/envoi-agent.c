@@ -184,7 +184,8 @@ answer (Link         *link,
   if (error == NULL)
     {
       g_debug ("Sent: %s", reply);
-      g_task_return_boolean (task, TRUE);
+      /* The server's last reply: the delivery history keeps it. */
+      g_task_return_pointer (task, g_strdup (reply != NULL ? reply : ""), g_free);
     }
   else
     {
@@ -498,9 +499,25 @@ envoi_agent_send_finish (EnvoiAgent    *self,
                          GAsyncResult  *result,
                          GError       **error)
 {
+  return envoi_agent_send_finish_with_reply (self, result, NULL, error);
+}
+
+gboolean
+envoi_agent_send_finish_with_reply (EnvoiAgent    *self,
+                                    GAsyncResult  *result,
+                                    char         **reply,
+                                    GError       **error)
+{
+  g_autofree char *text = NULL;
+
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  if (!(text = g_task_propagate_pointer (G_TASK (result), error)))
+    return FALSE;
+  if (reply != NULL)
+    *reply = g_steal_pointer (&text);
+
+  return TRUE;
 }
 
 void

@@ -42,6 +42,11 @@ void        envoi_agent_send_async  (EnvoiAgent          *self,
 gboolean    envoi_agent_send_finish (EnvoiAgent          *self,
                                      GAsyncResult        *result,
                                      GError             **error);
+/* The same, and the server's last reply to the message (the "250 …" line) in @reply. */
+gboolean    envoi_agent_send_finish_with_reply (EnvoiAgent    *self,
+                                                GAsyncResult  *result,
+                                                char         **reply,
+                                                GError       **error);
 /* The agent forgets the account's connection and passwords (if it runs at all). */
 void        envoi_agent_reset       (EnvoiAgent          *self,
                                      const char          *account_id);

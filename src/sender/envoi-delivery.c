@@ -112,11 +112,13 @@ send_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   EnvoiDelivery *self = g_task_get_source_object (task);
   GError *error = NULL;
+  char *reply = NULL;
 
   /* The account is free again before the caller hears of the result, so that it may go on. */
   self->busy = FALSE;
-  if (envoi_agent_send_finish (ENVOI_AGENT (source), result, &error))
-    g_task_return_boolean (task, TRUE);
+
+  if (envoi_agent_send_finish_with_reply (ENVOI_AGENT (source), result, &reply, &error))
+    g_task_return_pointer (task, reply, g_free);
   else
     g_task_return_error (task, error);
 }
@@ -309,7 +311,23 @@ envoi_delivery_send_finish (EnvoiDelivery  *self,
                             GAsyncResult   *result,
                             GError        **error)
 {
+  return envoi_delivery_send_finish_with_reply (self, result, NULL, error);
+}
+
+gboolean
+envoi_delivery_send_finish_with_reply (EnvoiDelivery  *self,
+                                       GAsyncResult   *result,
+                                       char          **reply,
+                                       GError        **error)
+{
+  g_autofree char *text = NULL;
+
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  if (!(text = g_task_propagate_pointer (G_TASK (result), error)))
+    return FALSE;
+  if (reply != NULL)
+    *reply = g_steal_pointer (&text);
+
+  return TRUE;
 }

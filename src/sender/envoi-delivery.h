@@ -65,5 +65,10 @@ void           envoi_delivery_send_async        (EnvoiDelivery       *self,
 gboolean       envoi_delivery_send_finish       (EnvoiDelivery       *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
+/* The same, and the server's last reply to the message (the "250 …" line) in @reply. */
+gboolean       envoi_delivery_send_finish_with_reply (EnvoiDelivery  *self,
+                                                      GAsyncResult   *result,
+                                                      char          **reply,
+                                                      GError       **error);
 
 G_END_DECLS

@@ -24,6 +24,7 @@
 #include "envoi-account-store.h"
 #include "envoi-delivery.h"
 #include "envoi-gmime-private.h"
+#include "envoi-history.h"
 #include "envoi-keyring-watch.h"
 #include "envoi-ledger.h"
 #include "envoi-queue.h"
@@ -46,6 +47,7 @@ struct _EnvoiSenderService
 
   EnvoiQueue        *queue;
   EnvoiLedger       *ledger;
+  EnvoiHistory      *history;
   EnvoiAccountStore *store;
   GSettings         *settings;
   EnvoiDBusSender1  *skeleton;
@@ -205,6 +207,220 @@ queue_sync (EnvoiSenderService *self)
 {
   if (self->sync_id == 0)
     self->sync_id = g_timeout_add (SYNC_DELAY_MS, sync_cb, self);
+}
+
+/* The delivery history */
+
+#define HISTORY_OUTCOME_KEY "envoi-history-outcome"
+
+typedef struct
+{
+  EnvoiSenderService *self;
+  EnvoiQueueEntry    *entry;
+  gboolean            announce_sent;
+} HistoryWrite;
+
+static void
+history_added_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  HistoryWrite *write = user_data;
+  EnvoiSenderService *self = write->self;
+  g_autoptr(EnvoiHistoryRecord) record = NULL;
+  g_autoptr(GError) error = NULL;
+
+  record = envoi_history_add_finish (ENVOI_HISTORY (source), result, &error);
+  if (record == NULL)
+    g_warning ("%s", error->message);
+  else if (record->id > 0)
+    envoi_dbus_sender1_emit_history_added (self->skeleton, envoi_history_record_to_variant (record));
+
+  /* Sent is said once the record is stored: whoever heard it finds it in the history. */
+  if (write->announce_sent)
+    emit_changed (self, write->entry, "sent");
+
+  g_application_release (G_APPLICATION (self));
+  g_object_unref (write->entry);
+  g_object_unref (write->self);
+  g_free (write);
+}
+
+/* One record for a message that leaves the queue (or fails for good). The worker reads its
+ * Subject and Message-ID from the queue file, opened here while it is still there; when
+ * @announce_sent, the message's MessageChanged "sent" waits for the record. */
+static void
+record_history (EnvoiSenderService *self,
+                EnvoiQueueEntry    *entry,
+                const char         *outcome,
+                const char         *reply,
+                gboolean            announce_sent)
+{
+  g_autoptr(EnvoiHistoryRecord) record = envoi_history_record_new ();
+  HistoryWrite *write;
+  goffset offset = 0;
+  gsize length = 0;
+  int fd;
+
+  record->time = g_get_real_time () / G_USEC_PER_SEC;
+  g_free (record->queue_id);
+  record->queue_id = g_strdup (envoi_queue_entry_get_id (entry));
+  g_free (record->account_id);
+  record->account_id = g_strdup (envoi_queue_entry_get_account_id (entry));
+  g_free (record->outcome);
+  record->outcome = g_strdup (outcome);
+  g_free (record->from);
+  record->from = g_strdup (envoi_queue_entry_get_from (entry));
+  g_strfreev (record->recipients);
+  record->recipients = g_strdupv ((char **) envoi_queue_entry_get_recipients (entry));
+  record->size = envoi_queue_entry_get_size (entry);
+  record->attempts = envoi_queue_entry_get_attempts (entry);
+  g_free (record->reply);
+  record->reply = g_strdelimit (g_strdup (reply != NULL ? reply : ""), "\r\n", ' ');
+  g_strstrip (record->reply);
+
+  fd = envoi_queue_open_message (self->queue, entry, &offset, &length, NULL);
+  if (fd >= 0 && record->size == 0)
+    record->size = length;
+
+  write = g_new0 (HistoryWrite, 1);
+  write->self = g_object_ref (self);
+  write->entry = g_object_ref (entry);
+  write->announce_sent = announce_sent;
+  /* The daemon does not leave on idle with a record not yet written. */
+  g_application_hold (G_APPLICATION (self));
+  envoi_history_add_async (self->history, record, fd, offset, length, history_added_cb, write);
+}
+
+static void
+history_limits_changed_cb (EnvoiSenderService *self)
+{
+  envoi_history_set_limits (self->history,
+                            g_settings_get_uint (self->settings, "history-days"),
+                            g_settings_get_uint (self->settings, "history-max-records"));
+}
+
+typedef struct
+{
+  EnvoiSenderService    *self;
+  GDBusMethodInvocation *invocation;
+} HistoryRequest;
+
+static void
+history_ready_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  HistoryRequest *request = user_data;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantBuilder builder;
+
+  records = envoi_history_query_finish (ENVOI_HISTORY (source), result, &error);
+  if (records == NULL)
+    g_dbus_method_invocation_return_gerror (request->invocation, error);
+  else
+    {
+      g_variant_builder_init (&builder, G_VARIANT_TYPE ("a" ENVOI_HISTORY_RECORD_VARIANT_TYPE));
+      for (guint i = 0; i < records->len; i++)
+        g_variant_builder_add_value (&builder, envoi_history_record_to_variant (records->pdata[i]));
+      envoi_dbus_sender1_complete_history (request->self->skeleton, request->invocation,
+                                           g_variant_builder_end (&builder));
+    }
+
+  g_application_release (G_APPLICATION (request->self));
+  g_object_unref (request->self);
+  g_object_unref (request->invocation);
+  g_free (request);
+}
+
+/* Describe: the Subject and Message-ID of queued messages, read in a worker thread. */
+
+static void
+describe_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  EnvoiSenderService *self = source_object;
+  const char * const *ids = task_data;
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sa{sv}}"));
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(EnvoiQueueEntry) entry = NULL;
+      g_autofree char *subject = NULL;
+      g_autofree char *message_id = NULL;
+      GVariantBuilder details;
+      goffset offset;
+      gsize length;
+      int fd;
+      const char *none[] = { NULL };
+
+      if (!envoi_queue_id_is_valid (ids[i]))
+        continue;
+      entry = envoi_queue_entry_new (ids[i], "", "", none);
+      if ((fd = envoi_queue_open_message (self->queue, entry, &offset, &length, NULL)) < 0)
+        continue;
+      envoi_history_read_headers (fd, offset, length, &subject, &message_id);
+      close (fd);
+
+      g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&details, "{sv}", "subject", g_variant_new_string (subject ? subject : ""));
+      g_variant_builder_add (&details, "{sv}", "message-id", g_variant_new_string (message_id ? message_id : ""));
+      g_variant_builder_add (&builder, "{s@a{sv}}", ids[i], g_variant_builder_end (&details));
+    }
+
+  g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&builder)),
+                         (GDestroyNotify) g_variant_unref);
+}
+
+static void
+describe_ready_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GDBusMethodInvocation) invocation = user_data;
+  EnvoiSenderService *self = ENVOI_SENDER_SERVICE (source);
+  g_autoptr(GVariant) details = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  envoi_dbus_sender1_complete_describe (self->skeleton, invocation, details);
+  g_application_release (G_APPLICATION (self));
+}
+
+static gboolean
+handle_describe_cb (EnvoiSenderService    *self,
+                    GDBusMethodInvocation *invocation,
+                    const char * const    *ids,
+                    EnvoiDBusSender1      *skeleton)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, describe_ready_cb, g_object_ref (invocation));
+
+  g_application_hold (G_APPLICATION (self));
+  g_task_set_task_data (task, g_strdupv ((char **) ids), (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, describe_thread);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Read by the history's worker thread: the main loop goes on delivering meanwhile. */
+static gboolean
+handle_history_cb (EnvoiSenderService    *self,
+                   GDBusMethodInvocation *invocation,
+                   guint                  offset,
+                   guint                  limit,
+                   const char            *search,
+                   EnvoiDBusSender1      *skeleton)
+{
+  HistoryRequest *request = g_new0 (HistoryRequest, 1);
+
+  request->self = g_object_ref (self);
+  request->invocation = g_object_ref (invocation);
+  g_application_hold (G_APPLICATION (self));
+  envoi_history_query_async (self->history, offset, limit, search, NULL, history_ready_cb, request);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
@@ -392,9 +608,12 @@ fail_entry (EnvoiSenderService *self,
             EnvoiQueueEntry    *entry,
             const char         *reason)
 {
+  const char *outcome = g_object_get_data (G_OBJECT (entry), HISTORY_OUTCOME_KEY);
+
   envoi_queue_entry_set_last_error (entry, reason);
   g_queue_remove (envoi_delivery_get_pending (delivery), entry);
   set_state (self, entry, ENVOI_QUEUE_STATE_FAILED, TRUE);
+  record_history (self, entry, outcome != NULL ? outcome : ENVOI_HISTORY_FAILED, reason, FALSE);
   log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
              "failed", reason);
   notify_failure (self, entry, envoi_delivery_get_account (delivery), reason);
@@ -431,12 +650,17 @@ send_cb (GObject      *source,
   const char *id = envoi_queue_entry_get_id (entry);
   const char *account_id = envoi_queue_entry_get_account_id (entry);
   g_autoptr(GError) error = NULL;
+  g_autofree char *reply = NULL;
   gint64 now = g_get_real_time ();
 
-  if (envoi_delivery_send_finish (delivery, result, &error))
+  if (envoi_delivery_send_finish_with_reply (delivery, result, &reply, &error))
     {
       g_autoptr(GError) local_error = NULL;
       guint hour, day;
+
+      /* Recorded before the queue file goes; "sent" is said once the record is stored. */
+      envoi_queue_entry_set_attempts (entry, envoi_queue_entry_get_attempts (entry) + 1);
+      record_history (self, entry, ENVOI_HISTORY_SENT, reply, TRUE);
 
       if (!envoi_ledger_record (self->ledger, account_id, now, &local_error))
         g_warning ("%s", local_error->message);
@@ -449,7 +673,6 @@ send_cb (GObject      *source,
       queue_sync (self);
 
       log_event (self, id, account_id, "sent", NULL);
-      emit_changed (self, entry, "sent");
       envoi_ledger_get_usage (self->ledger, account_id, now, &hour, &day);
       envoi_dbus_sender1_emit_usage_changed (self->skeleton, account_id, hour, day);
     }
@@ -491,6 +714,8 @@ send_cb (GObject      *source,
         {
           g_autofree char *reason = g_strdup_printf (_("Gave up after %u attempts: %s"),
                                                      attempts, error->message);
+
+          g_object_set_data (G_OBJECT (entry), HISTORY_OUTCOME_KEY, (gpointer) ENVOI_HISTORY_EXPIRED);
 
           fail_entry (self, delivery, entry, reason);
         }
@@ -1453,6 +1678,10 @@ handle_cancel_cb (EnvoiSenderService    *self,
   if (g_queue_remove (envoi_delivery_get_pending (delivery), entry))
     g_object_unref (entry);
 
+  /* A failed message has its record already; removing it is tidying up. */
+  if (envoi_queue_entry_get_state (entry) != ENVOI_QUEUE_STATE_FAILED)
+    record_history (self, entry, ENVOI_HISTORY_CANCELLED, envoi_queue_entry_get_last_error (entry), FALSE);
+
   if (!envoi_queue_remove (self->queue, id, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
@@ -1584,6 +1813,8 @@ envoi_sender_service_startup (GApplication *application)
   if (self->ledger == NULL)
     g_error ("%s", error->message);
 
+  self->history = envoi_history_new (NULL);
+
   log_path = g_build_filename (g_get_user_state_dir (), "envoi", "delivery.log", NULL);
   self->log_fd = open (log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
@@ -1592,6 +1823,11 @@ envoi_sender_service_startup (GApplication *application)
   g_signal_connect_object (self->store, "items-changed", G_CALLBACK (accounts_changed_cb), self,
                            G_CONNECT_SWAPPED);
   accounts_changed_cb (self);
+  g_signal_connect_object (self->settings, "changed::history-days",
+                           G_CALLBACK (history_limits_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::history-max-records",
+                           G_CALLBACK (history_limits_changed_cb), self, G_CONNECT_SWAPPED);
+  history_limits_changed_cb (self);
 
   g_signal_connect_object (g_network_monitor_get_default (), "network-changed",
                            G_CALLBACK (network_changed_cb), self, G_CONNECT_SWAPPED);
@@ -1637,6 +1873,9 @@ envoi_sender_service_shutdown (GApplication *application)
       g_clear_handle_id (&self->sync_id, g_source_remove);
       sync_cb (self);
     }
+  /* Every record handed over is written before the daemon leaves. */
+  if (self->history != NULL)
+    envoi_history_flush (self->history);
 
   G_APPLICATION_CLASS (envoi_sender_service_parent_class)->shutdown (application);
 }
@@ -1659,6 +1898,7 @@ envoi_sender_service_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
   g_clear_object (&self->ledger);
+  g_clear_object (&self->history);
   g_clear_object (&self->queue);
   g_clear_object (&self->cancellable);
   if (self->log_fd >= 0)
@@ -1699,6 +1939,8 @@ envoi_sender_service_init (EnvoiSenderService *self)
   g_signal_connect_object (self->skeleton, "handle-cancel", G_CALLBACK (handle_cancel_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->skeleton, "handle-flush", G_CALLBACK (handle_flush_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->skeleton, "handle-get-usage", G_CALLBACK (handle_get_usage_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-history", G_CALLBACK (handle_history_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-describe", G_CALLBACK (handle_describe_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->skeleton, "handle-resume-account", G_CALLBACK (handle_resume_account_cb), self, G_CONNECT_SWAPPED);
 }
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "envoi-account-store.h"
+#include "envoi-history.h"
 #include "envoi-queue.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
@@ -60,6 +61,7 @@ exit_code_for (const GError *error)
 static int
 usage (void)
 {
+  g_printerr ("%s\n", _("usage: envoi-sendmail --history [--search text] [-n count]"));
   return envoi_sendmail_fail (EX_USAGE, "%s",
                               _("usage: envoi-sendmail [-t] [-i] [-f sender] [-F name] [--account id] [-bm|-bp|-q] [recipient…]"));
 }
@@ -332,6 +334,35 @@ list_queue (void)
   return EX_OK;
 }
 
+/* One line per record, newest first, read from the history file itself: the daemon need not
+ * run (SQLite lets a reader in beside it). */
+static int
+print_history (EnvoiSendmailOptions *options)
+{
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!(records = envoi_history_read (NULL, 0, options->history_count, options->search, &error)))
+    return envoi_sendmail_fail (EX_TEMPFAIL, "%s", error->message);
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      EnvoiHistoryRecord *record = records->pdata[i];
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (record->time);
+      g_autofree char *stamp = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
+      g_autofree char *to = g_strjoinv (", ", record->recipients);
+
+      g_print ("%s  %s  %-9s %s  <%s> → %s  “%s”  <%s>  %s\n", stamp, record->queue_id,
+               record->outcome, record->account_id, record->from, to, record->subject,
+               record->message_id, record->reply);
+    }
+
+  if (records->len == 0 && (options->search == NULL || *options->search == '\0'))
+    g_print ("%s\n", _("The delivery history is empty"));
+
+  return EX_OK;
+}
+
 static int
 flush_queue (void)
 {
@@ -382,6 +413,8 @@ main (int   argc,
       return list_queue ();
     case ENVOI_SENDMAIL_MODE_FLUSH:
       return flush_queue ();
+    case ENVOI_SENDMAIL_MODE_HISTORY:
+      return print_history (&options);
     case ENVOI_SENDMAIL_MODE_SEND:
     default:
       return submit (&options);

@@ -89,6 +89,29 @@ envoi_sendmail_parse_options (int                    argc,
           else
             return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
         }
+      else if (g_str_equal (arg, "--history"))
+        options->mode = ENVOI_SENDMAIL_MODE_HISTORY;
+      else if (g_str_has_prefix (arg, "--search"))
+        {
+          if (arg[8] == '=')
+            options->search = arg + 9;
+          else if (arg[8] == '\0' && i + 1 < argc)
+            options->search = argv[++i];
+          else
+            return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+        }
+      else if (g_str_has_prefix (arg, "-n") &&
+               (arg[2] != '\0' ? g_ascii_isdigit (arg[2]) : (i + 1 < argc && g_ascii_isdigit (argv[i + 1][0]))))
+        {
+          /* -n N: how many records --history prints. A bare -n is sendmail's "no aliases",
+           * ignored below. */
+          const char *value = arg[2] != '\0' ? arg + 2 : argv[++i];
+          guint64 count;
+
+          if (!g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT, &count, NULL))
+            return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+          options->history_count = (guint) count;
+        }
       else if (g_str_equal (arg, "--help"))
         return ENVOI_SENDMAIL_PARSE_HELP;
       else if (g_str_equal (arg, "--version"))

@@ -26,6 +26,7 @@ typedef enum
   ENVOI_SENDMAIL_MODE_SEND,
   ENVOI_SENDMAIL_MODE_LIST,
   ENVOI_SENDMAIL_MODE_FLUSH,
+  ENVOI_SENDMAIL_MODE_HISTORY,  /* --history [--search TEXT] [-n N] */
 } EnvoiSendmailMode;
 
 /* The strings point into argv; recipients holds copies (g_free). */
@@ -38,6 +39,8 @@ typedef struct
   const char        *full_name;
   const char        *account;
   GPtrArray         *recipients;
+  const char        *search;         /* --search: NULL for all */
+  guint              history_count;  /* -n: 0 for all */
 } EnvoiSendmailOptions;
 
 typedef enum
