@@ -3,7 +3,9 @@
 # po/LINGUAS: the catalogue can be complete while the build merges nothing (a wrong po_dir,
 # a string the ITS rules do not extract, a language missing from LINGUAS).
 #
-#   tests/check-data-l10n.py LINGUAS DESKTOP_FILE METAINFO_FILE
+#   tests/check-data-l10n.py LINGUAS DESKTOP_FILE METAINFO_FILE [OTHER_DESKTOP_FILE...]
+#
+# The other desktop files (the sender's autostart entry) have their Name translated as well.
 
 import configparser
 import sys
@@ -14,10 +16,12 @@ DESKTOP_KEYS = ('GenericName', 'Comment', 'Keywords')
 
 
 def main():
-    if len(sys.argv) != 4:
-        print('usage: check-data-l10n.py LINGUAS DESKTOP_FILE METAINFO_FILE', file=sys.stderr)
+    if len(sys.argv) < 4:
+        print('usage: check-data-l10n.py LINGUAS DESKTOP_FILE METAINFO_FILE [OTHER_DESKTOP_FILE...]',
+              file=sys.stderr)
         return 64
-    linguas, desktop, metainfo = sys.argv[1:]
+    linguas, desktop, metainfo = sys.argv[1:4]
+    others = sys.argv[4:]
     with open(linguas, encoding='utf-8') as f:
         langs = [l.split('#', 1)[0].strip() for l in f if l.split('#', 1)[0].strip()]
     problems = []
@@ -34,6 +38,17 @@ def main():
         if 'Keywords' in entry and f'Keywords[{lang}]' in entry:
             if not entry[f'Keywords[{lang}]'].endswith(';'):
                 problems.append(f'{desktop}: Keywords[{lang}] must end with a semicolon')
+
+    for other in others:
+        parser = configparser.RawConfigParser(strict=False, interpolation=None)
+        parser.optionxform = str
+        with open(other, encoding='utf-8') as f:
+            parser.read_file(f)
+        entry = parser['Desktop Entry']
+        for lang in langs:
+            for key in ('Name',) + DESKTOP_KEYS:
+                if key in entry and f'{key}[{lang}]' not in entry:
+                    problems.append(f'{other}: no {key}[{lang}]')
 
     root = ET.parse(metainfo).getroot()
     # Every translatable element with English text needs a sibling in each language.
@@ -54,7 +69,7 @@ def main():
 
     for p in problems:
         print('FAIL: ' + p, file=sys.stderr)
-    print(f'{desktop} and {metainfo}: checked for {", ".join(langs)}')
+    print(f'{", ".join([desktop] + others)} and {metainfo}: checked for {", ".join(langs)}')
     return 1 if problems else 0
 
 

@@ -1317,6 +1317,113 @@ test_list_async_cancel (void)
   listing_clear (&listing);
 }
 
+/* The daemon's scan after a nudge or the spool watch: the worker reads the new files, and what it
+ * read is used only if the files are still as it read them. */
+static void
+scan_async_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static GPtrArray *
+scan_async (EnvoiQueue *queue,
+            void      (*meanwhile) (gpointer),
+            gpointer    data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+
+  envoi_queue_scan_async (queue, NULL, scan_async_cb, &result);
+  /* The callback runs from this thread's main context only: the worker is done meanwhile. */
+  g_usleep (300 * 1000);
+  if (meanwhile != NULL)
+    meanwhile (data);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_true (envoi_queue_scan_finish (queue, result, &added, &damaged, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (damaged->len, ==, 0);
+
+  return g_steal_pointer (&added);
+}
+
+typedef struct
+{
+  EnvoiQueue *writer;
+  const char *id;
+} Change;
+
+static void
+change_state (gpointer data)
+{
+  Change *change = data;
+  EnvoiQueueEntry *entry = envoi_queue_lookup (change->writer, change->id);
+  g_autoptr(GError) error = NULL;
+
+  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_DEFERRED);
+  envoi_queue_entry_set_last_error (entry, "changed after the worker read it");
+  g_assert_true (envoi_queue_update (change->writer, entry, &error));
+  g_assert_no_error (error);
+}
+
+static void
+test_scan_async (void)
+{
+  g_autofree char *parent = make_dir ();
+  g_autofree char *dir = g_build_filename (parent, "queue", NULL);
+  g_autoptr(EnvoiQueue) reader = NULL;
+  g_autoptr(EnvoiQueue) writer = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GBytes) message = bytes ("Subject: hi\n\nbody\n");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *third = NULL;
+  const char *recipients[] = { "a@example.net", NULL };
+  Change change;
+
+  reader = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  writer = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+
+  first = envoi_queue_enqueue (writer, "acct", "me@example.org", recipients, message, &error);
+  g_assert_no_error (error);
+  second = envoi_queue_enqueue (writer, "acct", "me@example.org", recipients, message, &error);
+  g_assert_no_error (error);
+
+  added = scan_async (reader, NULL, NULL);
+  g_assert_cmpuint (added->len, ==, 2);
+  g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, 0)), ==, first);
+  g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, 1)), ==, second);
+  g_assert_cmpuint (envoi_queue_get_length (reader), ==, 2);
+  g_clear_pointer (&added, g_ptr_array_unref);
+
+  /* Nothing new: nothing added twice. */
+  added = scan_async (reader, NULL, NULL);
+  g_assert_cmpuint (added->len, ==, 0);
+  g_clear_pointer (&added, g_ptr_array_unref);
+
+  /* A file that changed after the worker read it is read again. */
+  third = envoi_queue_enqueue (writer, "acct", "me@example.org", recipients, message, &error);
+  g_assert_no_error (error);
+  change = (Change) { writer, third };
+  added = scan_async (reader, change_state, &change);
+  g_assert_cmpuint (added->len, ==, 1);
+  g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, 0)), ==, third);
+  g_assert_cmpint (envoi_queue_entry_get_state (g_ptr_array_index (added, 0)), ==, ENVOI_QUEUE_STATE_DEFERRED);
+  g_assert_cmpstr (envoi_queue_entry_get_last_error (g_ptr_array_index (added, 0)), ==,
+                   "changed after the worker read it");
+  g_assert_cmpuint (envoi_queue_get_length (reader), ==, 3);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1342,6 +1449,7 @@ main (int   argc,
   g_test_add_func ("/envoi/queue/list-async", test_list_async);
   g_test_add_func ("/envoi/queue/list-async-dispose", test_list_async_dispose);
   g_test_add_func ("/envoi/queue/list-async-cancel", test_list_async_cancel);
+  g_test_add_func ("/envoi/queue/scan-async", test_scan_async);
 
   return g_test_run ();
 }

@@ -15,29 +15,25 @@
 #include <gdk/x11/gdkx.h>
 #include <glib/gi18n-lib.h>
 
+#include "envoi-autostart.h"
 #include "envoi-background.h"
 
 gboolean
 envoi_background_is_sandboxed (void)
 {
-  return g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS);
+  return envoi_autostart_is_sandboxed ();
 }
 
-/* The options of RequestBackground: no autostart (the session bus starts the sender when a
- * program submits mail), and the reason shown to the person. */
+/* The options of RequestBackground: the reason shown to the person, and autostart only while
+ * mail waits in the queue, as the sender itself asks (each request replaces the last one's
+ * autostart); otherwise the session bus starts the sender when a program submits mail. */
 GVariant *
 envoi_background_request_options (void)
 {
-  GVariantBuilder options;
-
-  g_variant_builder_init (&options, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&options, "{sv}", "reason",
-                         g_variant_new_string (_("Envoi sends the mail of other programs in the "
-                                                 "background, also when its window is closed.")));
-  g_variant_builder_add (&options, "{sv}", "autostart", g_variant_new_boolean (FALSE));
-  g_variant_builder_add (&options, "{sv}", "dbus-activatable", g_variant_new_boolean (FALSE));
-
-  return g_variant_builder_end (&options);
+  return envoi_autostart_portal_options (_("Envoi sends the mail of other programs in the "
+                                           "background, also when its window is closed."),
+                                         envoi_background_is_sandboxed () &&
+                                         envoi_autostart_spool_holds_mail ());
 }
 
 static char *

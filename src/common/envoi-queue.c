@@ -73,6 +73,8 @@ struct _EnvoiQueue
   GHashTable  *windows;     /* account id (interned) → Window */
   GHashTable  *writing;     /* ids being written by a submission in a worker thread */
   char        *mark;        /* every file up to this id was counted when it was found */
+  GHashTable  *preloaded;   /* id → Preloaded: read by envoi_queue_scan_async()'s worker, during
+                             * envoi_queue_scan_finish() only */
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiQueue, envoi_queue, G_TYPE_OBJECT)
@@ -1014,6 +1016,8 @@ read_ids (const char  *directory,
   return g_steal_pointer (&ids);
 }
 
+static void tidy_listing (EnvoiQueue *self, GPtrArray *ids, Leftovers *leftovers, GPtrArray *damaged);
+
 /* The ids for a scan, and its housekeeping: orphaned temporary files and state files left by a
  * removal go, files with a bad name are moved aside. */
 static GPtrArray *
@@ -1026,10 +1030,26 @@ list_ids (EnvoiQueue  *self,
   g_autoptr(GPtrArray) bad = g_ptr_array_new_with_free_func (g_free);
   Leftovers leftovers = { temporary, states, bad };
   g_autoptr(GPtrArray) ids = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   if (!(ids = read_ids (self->directory, self->writing, &leftovers, error)))
     return NULL;
+
+  tidy_listing (self, ids, &leftovers, damaged);
+
+  return g_steal_pointer (&ids);
+}
+
+/* The housekeeping of a listing (list_ids(), or a worker's for envoi_queue_scan_async()). */
+static void
+tidy_listing (EnvoiQueue *self,
+              GPtrArray  *ids,
+              Leftovers  *leftovers,
+              GPtrArray  *damaged)
+{
+  GPtrArray *temporary = leftovers->temporary;
+  GPtrArray *states = leftovers->states;
+  GPtrArray *bad = leftovers->bad;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
   /* A writer that died before renaming: it never acknowledged anything. */
   for (guint i = 0; i < temporary->len; i++)
@@ -1071,8 +1091,75 @@ list_ids (EnvoiQueue  *self,
       if (faccessat (self->dir_fd, msg_name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
         unlinkat (self->dir_fd, env_name, 0);
     }
+}
 
-  return g_steal_pointer (&ids);
+/* A file's identity and last change, to tell whether what a worker read is still what is there. */
+typedef struct
+{
+  gboolean exists;
+  dev_t    dev;
+  ino_t    ino;
+  off_t    size;
+  gint64   mtime_ns;
+  gint64   ctime_ns;
+} Stamp;
+
+static void
+stamp_file (int         dir_fd,
+            const char *name,
+            Stamp      *stamp)
+{
+  struct stat st;
+
+  memset (stamp, 0, sizeof *stamp);
+  if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+    return;
+  stamp->exists = TRUE;
+  stamp->dev = st.st_dev;
+  stamp->ino = st.st_ino;
+  stamp->size = st.st_size;
+  stamp->mtime_ns = (gint64) st.st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_mtim.tv_nsec;
+  stamp->ctime_ns = (gint64) st.st_ctim.tv_sec * G_GINT64_CONSTANT (1000000000) + st.st_ctim.tv_nsec;
+}
+
+/* An entry read by a scan's worker, with the stamps of its two files taken before reading. */
+typedef struct
+{
+  EnvoiQueueEntry *entry;
+  Stamp            msg;
+  Stamp            env;
+} Preloaded;
+
+static void
+preloaded_free (gpointer data)
+{
+  Preloaded *preloaded = data;
+
+  g_clear_object (&preloaded->entry);
+  g_free (preloaded);
+}
+
+/* The worker's copy of @id, if its files have not changed since: a new reference, or NULL. */
+static EnvoiQueueEntry *
+take_preloaded (EnvoiQueue *self,
+                const char *id)
+{
+  Preloaded *preloaded;
+  g_autofree char *msg_name = NULL;
+  g_autofree char *env_name = NULL;
+  Stamp msg, env;
+
+  if (self->preloaded == NULL || !(preloaded = g_hash_table_lookup (self->preloaded, id)))
+    return NULL;
+
+  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  stamp_file (self->dir_fd, msg_name, &msg);
+  stamp_file (self->dir_fd, env_name, &env);
+  if (memcmp (&msg, &preloaded->msg, sizeof msg) != 0 || memcmp (&env, &preloaded->env, sizeof env) != 0)
+    return NULL;
+
+  return g_object_ref (preloaded->entry);
 }
 
 /* Reads @id for a scan; a damaged file is moved aside and reported, a file removed meanwhile is
@@ -1083,8 +1170,12 @@ scan_entry (EnvoiQueue *self,
             GPtrArray  *damaged)
 {
   g_autoptr(GError) error = NULL;
-  EnvoiQueueEntry *entry = load_entry (self->directory, self->dir_fd, id, &error);
+  EnvoiQueueEntry *entry = take_preloaded (self, id);
 
+  if (entry != NULL)
+    return entry;
+
+  entry = load_entry (self->directory, self->dir_fd, id, &error);
   if (entry == NULL && !is_removed (error))
     {
       g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
@@ -1178,6 +1269,8 @@ refill (EnvoiQueue *self,
     }
 }
 
+static void scan_listed (EnvoiQueue *self, GPtrArray *ids, GPtrArray *added_entries, GPtrArray *damaged_errors);
+
 gboolean
 envoi_queue_scan (EnvoiQueue  *self,
                   GPtrArray  **added,
@@ -1187,16 +1280,34 @@ envoi_queue_scan (EnvoiQueue  *self,
   g_autoptr(GPtrArray) added_entries = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) damaged_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   g_autoptr(GPtrArray) ids = NULL;
-  g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
-  guint counted = 0;
-  guint expected = 0;
 
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
 
   if (!(ids = list_ids (self, damaged_errors, error)))
     return FALSE;
+
+  scan_listed (self, ids, added_entries, damaged_errors);
+
+  if (added != NULL)
+    *added = g_steal_pointer (&added_entries);
+  if (damaged != NULL)
+    *damaged = g_steal_pointer (&damaged_errors);
+
+  return TRUE;
+}
+
+/* A scan, from the committed ids listed. */
+static void
+scan_listed (EnvoiQueue *self,
+             GPtrArray  *ids,
+             GPtrArray  *added_entries,
+             GPtrArray  *damaged_errors)
+{
+  g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+  guint counted = 0;
+  guint expected = 0;
 
   /* Only the files above the mark are new, and are read. Below it, the files that are not
    * resident must be as many as counted; if not (a writer renamed its file late, someone
@@ -1254,6 +1365,176 @@ envoi_queue_scan (EnvoiQueue  *self,
     g_warning ("%s", ((GError *) g_ptr_array_index (damaged_errors, i))->message);
 
   g_ptr_array_sort (added_entries, compare_entries);
+}
+
+/* envoi_queue_scan_async(): copies for the worker, and what it found. */
+typedef struct
+{
+  char       *directory;
+  int         dir_fd;
+  GHashTable *writing;    /* the ids being written then: left out, as list_ids() does */
+  GHashTable *resident;   /* the resident ids then: not read */
+  char       *mark;
+  GPtrArray  *ids;
+  GPtrArray  *temporary;
+  GPtrArray  *states;
+  GPtrArray  *bad;
+  GHashTable *preloaded;  /* id → Preloaded */
+} ScanData;
+
+static void
+scan_data_free (gpointer user_data)
+{
+  ScanData *data = user_data;
+
+  g_free (data->directory);
+  if (data->dir_fd >= 0)
+    close (data->dir_fd);
+  g_clear_pointer (&data->writing, g_hash_table_unref);
+  g_clear_pointer (&data->resident, g_hash_table_unref);
+  g_free (data->mark);
+  g_clear_pointer (&data->ids, g_ptr_array_unref);
+  g_clear_pointer (&data->temporary, g_ptr_array_unref);
+  g_clear_pointer (&data->states, g_ptr_array_unref);
+  g_clear_pointer (&data->bad, g_ptr_array_unref);
+  g_clear_pointer (&data->preloaded, g_hash_table_unref);
+  g_free (data);
+}
+
+/* The worker lists the names and reads the envelopes of the files above the mark (the new
+ * ones), using its copies only; the queue is touched in _finish(), in the caller's thread. */
+static void
+scan_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  ScanData *data = task_data;
+  Leftovers leftovers = { data->temporary, data->states, data->bad };
+  GError *error = NULL;
+
+  if (!(data->ids = read_ids (data->directory, data->writing, &leftovers, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < data->ids->len; i++)
+    {
+      const char *id = g_ptr_array_index (data->ids, i);
+      g_autofree char *msg_name = NULL;
+      g_autofree char *env_name = NULL;
+      Preloaded *preloaded;
+
+      if (g_task_return_error_if_cancelled (task))
+        return;
+      if ((data->mark != NULL && strcmp (id, data->mark) <= 0) ||
+          g_hash_table_contains (data->resident, id))
+        continue;
+
+      msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+      env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+      preloaded = g_new0 (Preloaded, 1);
+      stamp_file (data->dir_fd, msg_name, &preloaded->msg);
+      stamp_file (data->dir_fd, env_name, &preloaded->env);
+      /* A file that cannot be read is read again, and judged, by _finish(). */
+      if (!(preloaded->entry = load_entry (data->directory, data->dir_fd, id, NULL)))
+        {
+          preloaded_free (preloaded);
+          continue;
+        }
+      g_hash_table_insert (data->preloaded, g_strdup (id), preloaded);
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+envoi_queue_scan_async (EnvoiQueue          *self,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GHashTableIter iter;
+  gpointer key;
+  ScanData *data;
+
+  g_return_if_fail (ENVOI_IS_QUEUE (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, envoi_queue_scan_async);
+
+  data = g_new0 (ScanData, 1);
+  g_task_set_task_data (task, data, scan_data_free);
+  data->dir_fd = fcntl (self->dir_fd, F_DUPFD_CLOEXEC, 0);
+  if (data->dir_fd < 0)
+    {
+      GError *error = NULL;
+
+      set_errno_error (&error, errno, _("open"), self->directory);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  data->directory = g_strdup (self->directory);
+  data->mark = g_strdup (self->mark);
+  data->temporary = g_ptr_array_new_with_free_func (g_free);
+  data->states = g_ptr_array_new_with_free_func (g_free);
+  data->bad = g_ptr_array_new_with_free_func (g_free);
+  data->preloaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, preloaded_free);
+
+  data->writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_iter_init (&iter, self->writing);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (data->writing, g_strdup (key));
+  data->resident = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_iter_init (&iter, self->entries);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (data->resident, g_strdup (key));
+
+  g_task_run_in_thread (task, scan_thread);
+}
+
+gboolean
+envoi_queue_scan_finish (EnvoiQueue    *self,
+                         GAsyncResult  *result,
+                         GPtrArray    **added,
+                         GPtrArray    **damaged,
+                         GError       **error)
+{
+  g_autoptr(GPtrArray) added_entries = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) damaged_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  Leftovers leftovers;
+  ScanData *data;
+
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == envoi_queue_scan_async, FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+
+  /* The listing is as the worker saw it: a submission committed since is resident or found
+   * by the next scan, a file removed since is skipped when read; the copies it read are used
+   * only if their files have not changed since (take_preloaded()). */
+  data = g_task_get_task_data (G_TASK (result));
+  for (guint i = 0; i < data->ids->len; i++)
+    {
+      const char *id = g_ptr_array_index (data->ids, i);
+
+      if (!g_hash_table_contains (self->writing, id))
+        g_ptr_array_add (ids, g_strdup (id));
+    }
+
+  leftovers = (Leftovers) { data->temporary, data->states, data->bad };
+  tidy_listing (self, ids, &leftovers, damaged_errors);
+
+  self->preloaded = data->preloaded;
+  scan_listed (self, ids, added_entries, damaged_errors);
+  self->preloaded = NULL;
 
   if (added != NULL)
     *added = g_steal_pointer (&added_entries);

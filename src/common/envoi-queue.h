@@ -83,6 +83,19 @@ gboolean         envoi_queue_scan               (EnvoiQueue          *self,
                                                  GPtrArray          **added,
                                                  GPtrArray          **damaged,
                                                  GError             **error);
+/* The same scan with the directory listed and the new files' envelopes read in a worker
+ * thread, which uses copies and nothing of the queue; _finish(), in the queue's thread, does
+ * the rest with what the worker read (a file changed since is read again). For the daemon's
+ * main loop: the spool watch and the nudges. */
+void             envoi_queue_scan_async         (EnvoiQueue          *self,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+gboolean         envoi_queue_scan_finish        (EnvoiQueue          *self,
+                                                 GAsyncResult        *result,
+                                                 GPtrArray          **added,
+                                                 GPtrArray          **damaged,
+                                                 GError             **error);
 /* Whether a window has drained to half while messages of its account wait on disk: time for a
  * scan. */
 gboolean         envoi_queue_wants_refill       (EnvoiQueue          *self);

@@ -19,6 +19,7 @@
 #include <locale.h>
 #include <unistd.h>
 
+#include "envoi-runtime.h"
 #include "envoi-startup.h"
 
 /* The directory of the running program, if it is one of this build tree's program directories. */
@@ -72,14 +73,18 @@ use_build_tree_schemas (void)
 /**
  * envoi_startup_init:
  *
- * Uses the build tree's schemas and translations when the program runs from it (the
- * environment is set, so that whatever the program starts does the same), then sets up the
+ * First in every main(), before any thread starts: finds the user's runtime directory and
+ * session bus when the environment does not say (envoi_runtime_init(): cron, ssh, a timer);
+ * uses the build tree's schemas and translations when the program runs from it (the
+ * environment is set, so that whatever the program starts does the same); then sets up the
  * locale and Envoi's translation domain. `ENVOI_LOCALEDIR`, when set, names the catalogues.
  */
 void
 envoi_startup_init (void)
 {
   const char *localedir;
+
+  envoi_runtime_init ();
 
   if (running_from_build_tree ())
     {

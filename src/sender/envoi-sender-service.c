@@ -22,6 +22,7 @@
 
 #include "envoi-account.h"
 #include "envoi-account-store.h"
+#include "envoi-autostart.h"
 #include "envoi-delivery.h"
 #include "envoi-gmime-private.h"
 #include "envoi-history.h"
@@ -55,6 +56,10 @@ struct _EnvoiSenderService
   GCancellable      *cancellable;
   GSocket           *nudge;
   GSource           *nudge_source;
+  GFileMonitor      *spool_monitor;
+  GHashTable        *spool_seen;     /* ids of the messages the watch saw land since its scan */
+  guint              spool_scan_id;
+  int                autostart;  /* asked of the Background portal: -1 not yet, else the value */
   EnvoiSubmitSocket *submit;
   EnvoiKeyringWatch *keyring;
   int                log_fd;
@@ -64,6 +69,8 @@ struct _EnvoiSenderService
   guint              sync_id;
   guint              idle_id;
   guint              scan_id;
+  gboolean           scanning;     /* an envoi_queue_scan_async() under way */
+  gboolean           scan_again;   /* and another one asked for meanwhile */
   guint              trim_id;
   guint              trims_left;
   guint              idle_timeout;
@@ -465,18 +472,10 @@ add_entry (EnvoiSenderService *self,
 }
 
 static void
-scan_queue (EnvoiSenderService *self)
+take_scan (EnvoiSenderService *self,
+           GPtrArray          *added,
+           GPtrArray          *damaged)
 {
-  g_autoptr(GPtrArray) added = NULL;
-  g_autoptr(GPtrArray) damaged = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (!envoi_queue_scan (self->queue, &added, &damaged, &error))
-    {
-      g_warning ("%s", error->message);
-      return;
-    }
-
   for (guint i = 0; i < damaged->len; i++)
     log_event (self, "-", "-", "damaged", ((GError *) g_ptr_array_index (damaged, i))->message);
 
@@ -491,13 +490,71 @@ scan_queue (EnvoiSenderService *self)
     release_memory (self);
 }
 
+static void
+scan_queue (EnvoiSenderService *self)
+{
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!envoi_queue_scan (self->queue, &added, &damaged, &error))
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+
+  take_scan (self, added, damaged);
+}
+
+static void start_scan (EnvoiSenderService *self);
+
+static void
+scan_ready_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(EnvoiSenderService) self = user_data;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->scanning = FALSE;
+  if (!envoi_queue_scan_finish (ENVOI_QUEUE (source), result, &added, &damaged, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("%s", error->message);
+      return;
+    }
+
+  take_scan (self, added, damaged);
+  if (self->scan_again)
+    start_scan (self);
+}
+
+/* The scan of a nudge or of the spool watch: the listing and the reading of the new files in a
+ * worker thread, so that a long spool does not stall the main loop. One at a time; one asked for
+ * meanwhile follows it, as it may have missed what caused it. */
+static void
+start_scan (EnvoiSenderService *self)
+{
+  if (self->scanning)
+    {
+      self->scan_again = TRUE;
+      return;
+    }
+
+  self->scanning = TRUE;
+  self->scan_again = FALSE;
+  envoi_queue_scan_async (self->queue, self->cancellable, scan_ready_cb, g_object_ref (self));
+}
+
 static gboolean
 scan_idle_cb (gpointer user_data)
 {
   EnvoiSenderService *self = user_data;
 
   self->scan_id = 0;
-  scan_queue (self);
+  start_scan (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -933,6 +990,50 @@ schedule (EnvoiSenderService *self)
 static void close_nudge (EnvoiSenderService *self);
 static gboolean open_nudge (EnvoiSenderService *self, GError **error);
 
+/* Flatpak: the autostart at login, while mail waits */
+
+static void
+autostart_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GApplication) application = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply == NULL)
+    g_message ("Could not ask the Background portal for autostart: %s", error->message);
+  g_application_release (application);
+}
+
+/* Inside Flatpak the session sees neither the login unit nor the XDG autostart entry: the
+ * Background portal writes one, asked for while the queue holds mail, dropped when it is empty.
+ * The person already chose in the window whether Envoi may run in the background. */
+static void
+update_autostart (EnvoiSenderService *self)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (self));
+  gboolean wanted = envoi_queue_get_length (self->queue) > 0;
+
+  if (!envoi_autostart_is_sandboxed () || bus == NULL || self->autostart == wanted)
+    return;
+  self->autostart = wanted;
+
+  /* Held until the portal has the request, so that the last one goes out before we exit. */
+  g_application_hold (G_APPLICATION (self));
+  g_dbus_connection_call (bus, "org.freedesktop.portal.Desktop",
+                          "/org/freedesktop/portal/desktop",
+                          "org.freedesktop.portal.Background", "RequestBackground",
+                          g_variant_new ("(s@a{sv})", "",
+                                         envoi_autostart_portal_options (
+                                           _("Envoi sends the mail of other programs in the "
+                                             "background, also when its window is closed."),
+                                           wanted)),
+                          G_VARIANT_TYPE ("(o)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                          autostart_cb, g_object_ref (self));
+}
+
 static gboolean
 idle_cb (gpointer user_data)
 {
@@ -979,6 +1080,96 @@ update_idle (EnvoiSenderService *self)
   g_clear_handle_id (&self->idle_id, g_source_remove);
   if (!busy && self->held)
     self->idle_id = g_timeout_add_seconds (self->idle_timeout, idle_cb, self);
+  update_autostart (self);
+}
+
+/* The spool watched: a message that lands there by any route (the helper, a copy by hand,
+ * what a crash or a previous boot left) is found without a nudge. inotify, read by GLib's
+ * worker thread; a burst of files makes one scan. */
+
+#define SPOOL_SCAN_DELAY_MS 200
+
+static gboolean
+spool_scan_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+  GHashTableIter iter;
+  gpointer id;
+  gboolean unknown = FALSE;
+
+  self->spool_scan_id = 0;
+
+  /* What came through the submit socket is resident by now: no scan for those. */
+  g_hash_table_iter_init (&iter, self->spool_seen);
+  while (!unknown && g_hash_table_iter_next (&iter, &id, NULL))
+    unknown = envoi_queue_lookup (self->queue, id) == NULL;
+  g_hash_table_remove_all (self->spool_seen);
+
+  if (unknown)
+    queue_scan (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+spool_changed_cb (EnvoiSenderService *self,
+                  GFile              *file,
+                  GFile              *other_file,
+                  GFileMonitorEvent   event,
+                  GFileMonitor       *monitor)
+{
+  g_autofree char *name = NULL;
+
+  /* A message is committed when its ID.msg appears: renamed there from a temporary file
+   * (the queue's way), moved in, or linked or written there — not when a copy is created, as
+   * its writer may not be done: that is its CHANGES_DONE_HINT (on close, or GLib's own after
+   * a short delay). */
+  if (event == G_FILE_MONITOR_EVENT_RENAMED && other_file != NULL)
+    file = other_file;
+  else if (event != G_FILE_MONITOR_EVENT_MOVED_IN && event != G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT)
+    return;
+
+  name = g_file_get_basename (file);
+  if (name == NULL || name[0] == '.' || !g_str_has_suffix (name, ".msg"))
+    return;
+
+  g_hash_table_add (self->spool_seen, g_strndup (name, strlen (name) - strlen (".msg")));
+  if (self->spool_scan_id == 0)
+    self->spool_scan_id = g_timeout_add (SPOOL_SCAN_DELAY_MS, spool_scan_cb, self);
+}
+
+static void
+open_spool_monitor (EnvoiSenderService *self)
+{
+  g_autoptr(GFile) directory = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self->spool_monitor != NULL)
+    return;
+
+  directory = g_file_new_for_path (envoi_queue_get_directory (self->queue));
+  self->spool_monitor = g_file_monitor_directory (directory, G_FILE_MONITOR_WATCH_MOVES,
+                                                  NULL, &error);
+  if (self->spool_monitor == NULL)
+    {
+      g_warning ("Could not watch %s: %s", envoi_queue_get_directory (self->queue), error->message);
+      return;
+    }
+
+  g_signal_connect_object (self->spool_monitor, "changed", G_CALLBACK (spool_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+}
+
+static void
+close_spool_monitor (EnvoiSenderService *self)
+{
+  g_clear_handle_id (&self->spool_scan_id, g_source_remove);
+  g_hash_table_remove_all (self->spool_seen);
+  if (self->spool_monitor != NULL)
+    {
+      g_file_monitor_cancel (self->spool_monitor);
+      g_clear_object (&self->spool_monitor);
+    }
 }
 
 /* The nudge socket */
@@ -1006,6 +1197,7 @@ close_nudge (EnvoiSenderService *self)
 
   if (self->submit != NULL)
     envoi_submit_socket_close (self->submit);
+  close_spool_monitor (self);
   if (self->nudge_source != NULL)
     {
       g_source_destroy (self->nudge_source);
@@ -1028,6 +1220,7 @@ open_nudge (EnvoiSenderService  *self,
 
   if (self->submit != NULL && !envoi_submit_socket_open (self->submit, error))
     return FALSE;
+  open_spool_monitor (self);
   if (self->nudge != NULL)
     return TRUE;
 
@@ -1892,6 +2085,7 @@ envoi_sender_service_dispose (GObject *object)
   EnvoiSenderService *self = ENVOI_SENDER_SERVICE (object);
 
   g_clear_pointer (&self->deliveries, g_hash_table_unref);
+  g_clear_pointer (&self->spool_seen, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->submit);
   g_clear_object (&self->keyring);
@@ -1929,6 +2123,8 @@ static void
 envoi_sender_service_init (EnvoiSenderService *self)
 {
   self->log_fd = -1;
+  self->autostart = -1;
+  self->spool_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->deliveries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->skeleton = envoi_dbus_sender1_skeleton_new ();

@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "envoi-runtime.h"
+
 G_BEGIN_DECLS
 
 #define ENVOI_TYPE_SENDER_SERVICE (envoi_sender_service_get_type ())
@@ -18,7 +20,7 @@ G_DECLARE_FINAL_TYPE (EnvoiSenderService, envoi_sender_service, ENVOI, SENDER_SE
 static inline char *
 envoi_sender_nudge_socket_path (void)
 {
-  return g_build_filename (g_get_user_runtime_dir (), "envoi", "sender.nudge", NULL);
+  return envoi_runtime_socket_path ("sender.nudge");
 }
 
 EnvoiSenderService *envoi_sender_service_new       (gboolean replace);

@@ -30,6 +30,7 @@
 #include "envoi-account-store.h"
 #include "envoi-history.h"
 #include "envoi-queue.h"
+#include "envoi-runtime.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
 #include "envoi-sendmail-options.h"
@@ -281,14 +282,71 @@ submit (EnvoiSendmailOptions *options)
     return envoi_sendmail_fail (exit_code_for (error), "%s", error->message);
   g_ptr_array_remove_index (options->recipients, options->recipients->len - 1);
 
-  /* Queued and durable: from here on the message will go, whatever happens to the nudge. */
-  if (!nudge_daemon () && !start_daemon (&error))
+  /* Queued and durable: from here on the message will go, whatever happens to the nudge.
+   * With no session bus at all nobody is logged in (a nightly job): the sender starts at the
+   * next login, as the spool holds mail, and that is no news for the job's output. */
+  if (nudge_daemon ())
+    return EX_OK;
+
+  if (!envoi_runtime_session_bus_exists ())
+    g_debug ("No session bus: the message waits for the next login");
+  else if (!start_daemon (&error))
     {
       g_dbus_error_strip_remote_error (error);
       g_printerr ("envoi-sendmail: %s\n",
                   _("The message is queued, but the background sender could not be started"));
       g_debug ("%s", error->message);
     }
+
+  return EX_OK;
+}
+
+static void
+print_message (const char         *id,
+               gint64              queued,
+               const char         *state,
+               const char         *account,
+               const char         *from,
+               const char * const *recipients,
+               const char         *last_error)
+{
+  g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (queued);
+  g_autofree char *stamp = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
+  g_autofree char *to = g_strjoinv (", ", (char **) recipients);
+
+  g_print ("%s  %s  %-13s %s  <%s> → %s\n", id, stamp, state, account, from, to);
+  if (last_error != NULL && *last_error != '\0')
+    g_print ("    %s\n", last_error);
+}
+
+/* Nobody logged in (no session bus, as over ssh without a user session): the spool as it is on
+ * disk, with the states written there, rather than starting a sender that could not send. */
+static int
+list_spool (void)
+{
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!(queue = envoi_queue_new (NULL, &error)))
+    return envoi_sendmail_fail (exit_code_for (error), "%s", error->message);
+
+  entries = envoi_queue_list (queue);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EnvoiQueueEntry *entry = g_ptr_array_index (entries, i);
+
+      print_message (envoi_queue_entry_get_id (entry),
+                     envoi_queue_entry_get_queued (entry) / G_USEC_PER_SEC,
+                     envoi_queue_state_to_string (envoi_queue_entry_get_state (entry)),
+                     envoi_queue_entry_get_account_id (entry),
+                     envoi_queue_entry_get_from (entry),
+                     envoi_queue_entry_get_recipients (entry),
+                     envoi_queue_entry_get_last_error (entry));
+    }
+
+  if (entries->len == 0)
+    g_print ("%s\n", _("The mail queue is empty"));
 
   return EX_OK;
 }
@@ -306,6 +364,9 @@ list_queue (void)
   guint attempts;
   guint count = 0;
 
+  if (!envoi_runtime_session_bus_exists ())
+    return list_spool ();
+
   if (!(proxy = get_proxy (&error)) ||
       !envoi_dbus_sender1_call_list_sync (proxy, &messages, NULL, &error))
     {
@@ -317,13 +378,7 @@ list_queue (void)
   while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, &account, &state, &attempts,
                               &next, &queued, &from, &recipients, &last_error))
     {
-      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (queued);
-      g_autofree char *stamp = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
-      g_autofree char *to = g_strjoinv (", ", (char **) recipients);
-
-      g_print ("%s  %s  %-13s %s  <%s> → %s\n", id, stamp, state, account, from, to);
-      if (*last_error != '\0')
-        g_print ("    %s\n", last_error);
+      print_message (id, queued, state, account, from, recipients, last_error);
       g_clear_pointer (&recipients, g_free);
       count++;
     }

@@ -31,6 +31,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "envoi-runtime.h"
 #include "envoi-sendmail-options.h"
 #include "envoi-submit-protocol.h"
 #include "envoi-size-limit.h"
@@ -38,7 +39,9 @@
 
 #define HELPER "envoi-sendmail-helper"
 
-/* $ENVOI_SENDMAIL_HELPER, else next to this program (a build tree), else where it is installed. */
+/* $ENVOI_SENDMAIL_HELPER, else next to this program (a build tree), else in the libexecdir
+ * beside this program's bindir (the same place once installed, and the right one in an install
+ * that was moved: DESTDIR, a copied prefix), else where it was configured to be installed. */
 static char *
 helper_path (void)
 {
@@ -57,6 +60,14 @@ helper_path (void)
 
       if (g_file_test (sibling, G_FILE_TEST_IS_EXECUTABLE))
         return g_steal_pointer (&sibling);
+
+      if (*LIBEXECDIR_FROM_BINDIR != '\0')
+        {
+          g_autofree char *relocated = g_build_filename (dir, LIBEXECDIR_FROM_BINDIR, HELPER, NULL);
+
+          if (g_file_test (relocated, G_FILE_TEST_IS_EXECUTABLE))
+            return g_steal_pointer (&relocated);
+        }
     }
 
   return g_build_filename (LIBEXECDIR, HELPER, NULL);

@@ -24,6 +24,8 @@
 
 #include <glib.h>
 
+#include "envoi-runtime.h"
+
 G_BEGIN_DECLS
 
 #define ENVOI_SUBMIT_PROTOCOL_VERSION 1
@@ -42,7 +44,7 @@ G_BEGIN_DECLS
 static inline char *
 envoi_submit_socket_path (void)
 {
-  return g_build_filename (g_get_user_runtime_dir (), "envoi", "sender.submit", NULL);
+  return envoi_runtime_socket_path ("sender.submit");
 }
 
 G_END_DECLS
