@@ -17,7 +17,9 @@
 #   AUTOCONFIG_HTTPS_PORT   the HTTPS listener
 #   AUTOCONFIG_HTTP_PORT    the plain HTTP listener (same answers)
 #   AUTOCONFIG_CA_FILE      the CA that signed the certificate
-#   AUTOCONFIG_LOG          one line per request: "<host> <path>"
+#   AUTOCONFIG_LOG          one line per request: "<host> <path>"; after a streamed answer
+#                           (huge, chunked), "<host> streamed <bytes>": what the client took
+#                           before it hung up (plus what the sockets' buffers held)
 #
 # Every request not listed below gets 404.
 
@@ -33,7 +35,8 @@ import time
 
 DOMAINS = ["good", "wellknown", "ispdb-only", "mailhost", "mx", "malformed", "huge", "chunked",
            "redirect", "evil", "slow", "socket", "hop", "plainonly", "plainthensrv", "srv",
-           "widget", "srv587", "srvdot", "probe", "cancel", "total"]
+           "widget", "srv587", "srvdot", "probe", "cancel", "total", "quick", "quickstall",
+           "quickfallback"]
 
 
 def config(domain, servers, username="%EMAILADDRESS%", extra=""):
@@ -87,6 +90,35 @@ ANSWERS = {
                                 "SSL", "password-cleartext")]),
 }
 
+# The quick setup (tests/test-quick-setup.c, tests/test-atspi-quick-setup.py): the session's SMTP
+# listeners, with the test user as the address's local part. The app asks the ISPDB at
+# http://127.0.0.1:PORT/v1.1/ (its `ispdb-url` setting), hence the second host.
+def _smtp_port(name, default):
+    return int(os.environ.get("ENVOI_TEST_SMTP_%s_PORT" % name, default))
+
+
+QUICK = config("quick.test", [("localhost", _smtp_port("TLS", "465"), "SSL", "password-cleartext")],
+               username="%EMAILLOCALPART%")
+QUICK_STALL = config("quickstall.test", [("localhost", _smtp_port("STALL", "465"), "SSL",
+                                         "password-cleartext")], username="%EMAILLOCALPART%")
+ANSWERS.update({
+    ("ispdb.test", "/v1.1/quick.test"): QUICK,
+    ("127.0.0.1", "/v1.1/quick.test"): QUICK,
+    # Signing in never ends: the listener accepts and stays silent.
+    ("ispdb.test", "/v1.1/quickstall.test"): QUICK_STALL,
+    ("127.0.0.1", "/v1.1/quickstall.test"): QUICK_STALL,
+    # A certificate of its own (self-signed): to be trusted by its key.
+    ("127.0.0.1", "/v1.1/quickuntrusted.test"):
+        config("quickuntrusted.test", [("localhost", _smtp_port("UNTRUSTED", "465"), "SSL",
+                                        "password-cleartext")], username="%EMAILLOCALPART%"),
+    # The most secure server is closed (port 1): the next one, STARTTLS, signs in.
+    ("ispdb.test", "/v1.1/quickfallback.test"):
+        config("quickfallback.test", [("localhost", _smtp_port("STARTTLS", "587"), "STARTTLS",
+                                       "password-cleartext"),
+                                      ("localhost", 1, "SSL", "password-cleartext")],
+               username="%EMAILLOCALPART%"),
+})
+
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -122,16 +154,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(size))
             self.end_headers()
-            self.stream(size)
+            self.stream(host, size)
             return
         if host == "autoconfig.chunked.test":
-            # 10 MB with no length: refused as it arrives.
+            # 64 MiB with no length: refused as it arrives. A client that read on would take it
+            # all, far beyond what the sockets' buffers hold.
             self.send_response(200)
             self.send_header("Content-Type", "text/xml")
             self.send_header("Connection", "close")
             self.end_headers()
             self.close_connection = True
-            self.stream(10 * 1024 * 1024)
+            self.stream(host, 64 * 1024 * 1024)
             return
         if host == "autoconfig.slow.test":
             time.sleep(30)
@@ -154,7 +187,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self.send_body(200, body)
 
-    def stream(self, size):
+    def stream(self, host, size):
         chunk = b"<!-- " + b"x" * 65526 + b" -->\n"
         sent = 0
         try:
@@ -164,6 +197,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
             pass
+        with open(self.server.log_path, "a") as log:
+            log.write("%s streamed %d\n" % (host, sent))
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-# The secret canary scan: the suite's one password (ENVOI_TEST_PASSWORD in
-# tests/envoi-test-helpers.h, the only one the test servers accept) must never be written
-# anywhere but the keyring.
+# The secret canary scan: the suite's password (ENVOI_TEST_PASSWORD in
+# tests/envoi-test-helpers.h, the only one the test servers accept) and its other canaries
+# (ENVOI_TEST_OAUTH_TOKEN, the start of every OAuth 2 token the tests use; any other
+# ENVOI_TEST_* canary CANARIES below names) must never be written anywhere but the keyring.
 #
 #   tests/check-canary.py HEADER [PATH...]     scan, inside tests/session.sh, after the tests
 #   tests/check-canary.py --self-test HEADER   plant the canary in every form, expect each found
@@ -25,12 +26,23 @@ import sys
 import tempfile
 
 
-def read_canary(header):
+# The password first; the others are scanned when the header defines them.
+CANARIES = ('ENVOI_TEST_PASSWORD', 'ENVOI_TEST_OAUTH_TOKEN', 'ENVOI_TEST_API_KEY',
+            'ENVOI_TEST_POP_PASSWORD', 'ENVOI_TEST_IMAP_PASSWORD')
+
+
+def read_canaries(header):
+    """[(name, bytes)] for every canary the header defines; the password must be there."""
     with open(header, encoding='utf-8') as f:
-        m = re.search(r'^#define\s+ENVOI_TEST_PASSWORD\s+"([^"]+)"', f.read(), re.M)
-    if not m:
+        text = f.read()
+    found = []
+    for name in CANARIES:
+        m = re.search(r'^#define\s+%s\s+"([^"]+)"' % name, text, re.M)
+        if m:
+            found.append((name, m.group(1).encode('utf-8')))
+    if not found or found[0][0] != 'ENVOI_TEST_PASSWORD':
         sys.exit(f'check-canary: no ENVOI_TEST_PASSWORD in {header}')
-    return m.group(1).encode('utf-8')
+    return found
 
 
 def base64_forms(secret):
@@ -60,6 +72,12 @@ def needles(secret):
     forms.append(('hexadecimal', binascii.hexlify(secret)))
     forms.append(('hexadecimal, upper case', binascii.hexlify(secret).upper()))
     return forms
+
+
+def all_needles(canaries):
+    """Every form of every canary, each named after its canary."""
+    return [(f'{name}, {form}', needle) for name, secret in canaries
+            for form, needle in needles(secret)]
 
 
 def find(data, forms):
@@ -121,8 +139,8 @@ def scan_processes(forms, hits):
     return count
 
 
-def scan(secret, roots, allowed):
-    forms = needles(secret)
+def scan(canaries, roots, allowed):
+    forms = all_needles(canaries)
     hits = []
     seen = set()
     files = 0
@@ -133,20 +151,28 @@ def scan(secret, roots, allowed):
     return hits, files, processes
 
 
-def self_test(secret):
-    """Every form is found, in a file and at any offset; the keyring directory is allowed."""
+def self_test(canaries):
+    """Every form of every canary is found, in a file and at any offset; the keyring directory
+    is allowed."""
+    failures = 0
+    for name, secret in canaries:
+        failures += self_test_one(canaries, name, secret)
+    return 1 if failures else 0
+
+
+def self_test_one(canaries, canary, secret):
     failures = 0
     with tempfile.TemporaryDirectory() as tmp:
         keyrings = os.path.join(tmp, 'keyrings')
         os.mkdir(keyrings)
         with open(os.path.join(keyrings, 'login.keyring'), 'wb') as f:
             f.write(secret)
-        hits, _, _ = scan(secret, [tmp], [os.path.realpath(keyrings)])
+        hits, _, _ = scan([(canary, secret)], [tmp], [os.path.realpath(keyrings)])
         if hits:
-            print(f'not ok - the keyring directory is not allowed: {hits}')
+            print(f'not ok - {canary}: the keyring directory is not allowed: {hits}')
             failures += 1
         else:
-            print('ok - the keyring directory is allowed')
+            print(f'ok - {canary}: the keyring directory is allowed')
 
         samples = [('plain', b'password=' + secret + b'\n'),
                    ('AUTH PLAIN', b'AUTH PLAIN ' + base64.b64encode(b'\0envoi-test\0' + secret)),
@@ -159,11 +185,11 @@ def self_test(secret):
             path = os.path.join(tmp, 'planted')
             with open(path, 'wb') as f:
                 f.write(b'noise ' + content + b' noise')
-            hits, _, _ = scan(secret, [tmp], [os.path.realpath(keyrings)])
+            hits, _, _ = scan([(canary, secret)], [tmp], [os.path.realpath(keyrings)])
             if any(h.startswith(path) for h in hits):
-                print(f'ok - found when planted: {label}')
+                print(f'ok - {canary}: found when planted: {label}')
             else:
-                print(f'not ok - missed when planted: {label}')
+                print(f'not ok - {canary}: missed when planted: {label}')
                 failures += 1
             os.unlink(path)
 
@@ -176,34 +202,34 @@ def self_test(secret):
             db.execute('CREATE TABLE history (reply TEXT)')
             db.execute('INSERT INTO history VALUES (?)', ('250 ok ' + secret.decode('utf-8', 'replace'),))
             db.commit()
-            hits, _, _ = scan(secret, [tmp], [os.path.realpath(keyrings)])
+            hits, _, _ = scan([(canary, secret)], [tmp], [os.path.realpath(keyrings)])
             db.close()
             if any(h.startswith(path) for h in hits):
-                print(f'ok - found in an SQLite history ({mode})')
+                print(f'ok - {canary}: found in an SQLite history ({mode})')
             else:
-                print(f'not ok - missed in an SQLite history ({mode})')
+                print(f'not ok - {canary}: missed in an SQLite history ({mode})')
                 failures += 1
             for suffix in ('', '-wal', '-shm', '-journal'):
                 if os.path.exists(path + suffix):
                     os.unlink(path + suffix)
 
-        hits, _, _ = scan(secret, [tmp], [os.path.realpath(keyrings)])
+        hits, _, _ = scan([(canary, secret)], [tmp], [os.path.realpath(keyrings)])
         if hits:
-            print(f'not ok - found after removal: {hits}')
+            print(f'not ok - {canary}: found after removal: {hits}')
             failures += 1
         else:
-            print('ok - clean once removed')
-    return 1 if failures else 0
+            print(f'ok - {canary}: clean once removed')
+    return failures
 
 
 def main(argv):
     if len(argv) >= 2 and argv[0] == '--self-test':
-        return self_test(read_canary(argv[1]))
+        return self_test(read_canaries(argv[1]))
     if not argv:
         print(__doc__ or 'usage: check-canary.py HEADER [PATH...]', file=sys.stderr)
         return 2
 
-    secret = read_canary(argv[0])
+    canaries = read_canaries(argv[0])
     env = os.environ
     home = env.get('HOME')
     if not env.get('ENVOI_TEST_DIR') or not home:
@@ -216,9 +242,9 @@ def main(argv):
     roots += argv[1:]
     allowed = [os.path.realpath(os.path.join(data_home, 'keyrings'))]
 
-    hits, files, processes = scan(secret, roots, allowed)
+    hits, files, processes = scan(canaries, roots, allowed)
     for hit in hits:
-        print(f'check-canary: the test password was found in {hit}')
+        print(f'check-canary: a test secret was found in {hit}')
     state = 'FOUND' if hits else 'clean'
     print(f'check-canary: {files} files and {processes} processes scanned, {len(hits)} finding(s): {state}')
     return 1 if hits else 0

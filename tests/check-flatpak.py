@@ -43,7 +43,7 @@ def main():
 
     builder = shutil.which('flatpak-builder')
     if builder is None:
-        print('flatpak-builder is not installed: skipped')
+        print('flatpak-builder is not installed (build-aux/install-deps.sh test installs it): skipped')
         return 77
 
     env = dict(os.environ, G_DEBUG='fatal-warnings')

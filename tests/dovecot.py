@@ -11,8 +11,9 @@
 # loopback port, starts the "popauth" SMTP listener, writes DIR/env (VAR=value lines) and then
 # creates DIR/ready. Runs until killed (SIGTERM), then stops dovecot.
 #
-# User: USER below with the canary password PASSWORD below; keep both in sync with
-# tests/envoi-test-helpers.h. Mail is a maildir under DIR/mail/USER. The namespace has INBOX and
+# User: USER below, whose password is POP_PASSWORD below for POP3 and IMAP_PASSWORD for IMAP
+# (ENVOI_TEST_POP_PASSWORD and ENVOI_TEST_IMAP_PASSWORD, canaries: keep them in sync with
+# tests/envoi-test-helpers.h); each protocol refuses the other's. Mail is a maildir under DIR/mail/USER. The namespace has INBOX and
 # a folder named SENT_NAME below that carries the \Sent special-use flag (its name is not
 # "Sent", so that a client which finds it must have read the flag).
 #
@@ -48,7 +49,8 @@ import pwd
 from aiosmtpd.smtp import SMTP
 
 USER = "envoi-test"
-PASSWORD = "Canary-7Qz9-envoi-p4ss"
+POP_PASSWORD = "Canary-pop3-Wd5v-envoi"
+IMAP_PASSWORD = "Canary-imap-Qm2j-envoi"
 SENT_NAME = "Envoi Sent"
 DOVECOT = "/usr/sbin/dovecot"
 
@@ -76,14 +78,17 @@ def write_config(d, run, cert, key, ports):
     for path in (os.path.join(d, "state"), mail_root, os.path.join(run, "base")):
         os.makedirs(path, mode=0o700, exist_ok=True)
     os.chown(mail_root, mail_uid, mail_gid)
-    # The password file holds a hash of the canary, never the canary itself: the suite's
-    # canary scan looks for the password in every file the session leaves.
-    users = os.path.join(d, "users")
-    digest = base64.b64encode(hashlib.sha256(PASSWORD.encode()).digest()).decode()
-    fd = os.open(users, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write("%s:{SHA256}%s:%d:%d::%s/%s::\n"
-                % (USER, digest, mail_uid, mail_gid, mail_root, USER))
+    # The password files hold a hash of the canaries, never the canaries themselves: the suite's
+    # canary scan looks for them in every file the session leaves. One per service (users.pop3,
+    # users.imap: the passdb's path names the service); "users" is the userdb.
+    for name, password in (("users", ""), ("users.pop3", POP_PASSWORD),
+                           ("users.imap", IMAP_PASSWORD)):
+        digest = base64.b64encode(hashlib.sha256(password.encode()).digest()).decode()
+        fd = os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write("%s:%s:%d:%d::%s/%s::\n"
+                    % (USER, "{SHA256}" + digest if password else "", mail_uid, mail_gid,
+                       mail_root, USER))
     # No setting may share a line with "{".
     conf = """\
 base_dir = {run}/base
@@ -108,7 +113,7 @@ first_valid_uid = 0
 pop3_uidl_format = %08Xu%08Xv
 passdb {{
   driver = passwd-file
-  args = scheme=SHA256 {d}/users
+  args = scheme=SHA256 {d}/users.%s
 }}
 userdb {{
   driver = passwd-file

@@ -16,6 +16,15 @@ G_BEGIN_DECLS
  * but in the keyring; the suite looks for it in every file the tests leave behind. */
 #define ENVOI_TEST_PASSWORD "Canary-7Qz9-envoi-p4ss"
 #define ENVOI_TEST_USER     "envoi-test"
+/* Another canary, found the same way: every OAuth 2 access token the tests hand GOA starts with
+ * it (tests/check-canary.py reads both here). The test XOAUTH2 server keeps the tokens it is
+ * given and sees in ROT13, so that the scan finds only what Envoi wrote. */
+#define ENVOI_TEST_OAUTH_TOKEN "ya29.Canary-oauth-Tk8r"
+/* And the HTTP transports' API key, the only one tests/http-sink.py accepts. */
+#define ENVOI_TEST_API_KEY "Canary-apikey-Hx3m-envoi"
+/* And the mailbox passwords, the only ones tests/dovecot.py accepts, each for its protocol. */
+#define ENVOI_TEST_POP_PASSWORD  "Canary-pop3-Wd5v-envoi"
+#define ENVOI_TEST_IMAP_PASSWORD "Canary-imap-Qm2j-envoi"
 
 guint16       envoi_test_env_port        (const char      *variable);
 const char   *envoi_test_env             (const char      *variable);

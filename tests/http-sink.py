@@ -10,7 +10,7 @@
 # DIR/<n>.meta (lines "path P", "to ADDR" / "rcpt ADDR", "from ADDR", "type CONTENT-TYPE"),
 # written to temporary names and renamed.
 #
-# The only key accepted is KEY below (the canary; tests/envoi-test-helpers.h).
+# The only key accepted is KEY below (ENVOI_TEST_API_KEY, a canary; tests/envoi-test-helpers.h).
 #   POST /v3/<domain>/messages.mime   Mailgun's raw-MIME shape: basic auth "api:KEY",
 #                                     multipart/form-data with "to" fields and the file
 #                                     field "message"; 200 {"id": ..., "message": "Queued"}
@@ -31,7 +31,7 @@ import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-KEY = "Canary-7Qz9-envoi-p4ss"
+KEY = "Canary-apikey-Hx3m-envoi"
 
 counter = itertools.count(1)
 seen = set()

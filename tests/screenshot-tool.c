@@ -12,11 +12,14 @@
 #include <glib/gi18n-lib.h>
 #include <locale.h>
 
+#include "autoconfig-httpd.h"
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
 #include "envoi-history.h"
 #include "envoi-incoming-group.h"
 #include "envoi-preset-catalog.h"
+#include "envoi-preset-catalog.h"
+#include "envoi-quick-setup-window.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
@@ -213,6 +216,100 @@ fill_history (void)
   envoi_history_flush (history);
 }
 
+static void
+quick_type (GtkWidget  *window,
+            const char *row,
+            const char *text)
+{
+  GObject *object = gtk_widget_get_template_child (window, ENVOI_TYPE_QUICK_SETUP_WINDOW, row);
+
+  gtk_editable_set_text (GTK_EDITABLE (object), text);
+}
+
+/* Waits (at most 30 s) until the quick setup shows @page, and for "form" its problem. */
+static void
+quick_wait_for (GtkWidget  *window,
+                const char *page)
+{
+  GtkStack *stack = GTK_STACK (gtk_widget_get_template_child (window, ENVOI_TYPE_QUICK_SETUP_WINDOW, "stack"));
+  GtkWidget *problem = GTK_WIDGET (gtk_widget_get_template_child (window, ENVOI_TYPE_QUICK_SETUP_WINDOW, "problem_box"));
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < end)
+    {
+      if (g_str_equal (gtk_stack_get_visible_child_name (stack), page) &&
+          (!g_str_equal (page, "form") || gtk_widget_get_visible (problem)))
+        return;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10000);
+    }
+  g_error ("The quick setup never showed its %s page", page);
+}
+
+/* The first view of Add Account: as typed with online accounts below; signing in (to a
+ * server that never answers); refused (a wrong password); ready. The ISPDB is
+ * tests/autoconfig-httpd.py on loopback, the servers the session's. */
+static GtkWidget *
+quick_setup_scene (EnvoiAccountStore *store,
+                   const char        *scene,
+                   AutoconfigHttpd   *httpd)
+{
+  GtkWidget *window;
+
+  if (g_str_equal (scene, "quick-first"))
+    {
+      envoi_test_goa_clear ();
+      envoi_test_goa_add_oauth2_account ("account_1700000200_1", "google",
+                                         "jean.dupont@gmail.com", "ya29.unused", NULL, 3600);
+      envoi_test_goa_add_password_account ("account_1700000200_0", "jean.dupont",
+                                           "jean.dupont@example.fr", 587, "unused");
+      envoi_test_goa_start ();
+    }
+  else
+    {
+      g_autoptr(GSettings) settings = g_settings_new ("io.github.envoimail.Envoi");
+      g_autofree char *url = NULL;
+
+      autoconfig_httpd_start (httpd);
+      url = g_strdup_printf ("http://127.0.0.1:%s/v1.1/", httpd->http_port);
+      g_settings_set_string (settings, "ispdb-url", url);
+    }
+
+  window = GTK_WIDGET (envoi_quick_setup_window_new (NULL, store));
+  gtk_window_present (GTK_WINDOW (window));
+  quick_type (window, "name_row", "Jean Dupont");
+  if (g_str_equal (scene, "quick-first"))
+    {
+      quick_type (window, "address_row", "jean.dupont@example.fr");
+      quick_type (window, "password_row", "abcd efgh ijkl mnop");
+      wait_ms (1500);
+      return window;
+    }
+
+  quick_type (window, "address_row", g_str_equal (scene, "quick-progress")
+                                     ? "envoi-test@quickstall.test"
+                                     : g_str_equal (scene, "quick-untrusted")
+                                     ? "envoi-test@quickuntrusted.test" : "envoi-test@quick.test");
+  quick_type (window, "password_row", g_str_equal (scene, "quick-ready")
+                                      ? ENVOI_TEST_PASSWORD : "abcd efgh ijkl mnop");
+  gtk_widget_activate_action (window, "setup.continue", NULL);
+  if (g_str_equal (scene, "quick-progress"))
+    {
+      GtkLabel *status = GTK_LABEL (gtk_widget_get_template_child (window, ENVOI_TYPE_QUICK_SETUP_WINDOW, "status_label"));
+      gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+      /* "Signing in to localhost…", in any language. */
+      while (strstr (gtk_label_get_text (status), "localhost") == NULL &&
+             g_get_monotonic_time () < end)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  else if (g_str_equal (scene, "quick-failure") || g_str_equal (scene, "quick-untrusted"))
+    quick_wait_for (window, "form");
+  else
+    quick_wait_for (window, "ready");
+  return window;
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -221,6 +318,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   EnvoiAccountStore *store;
   GtkWidget *shown = NULL;
+  AutoconfigHttpd httpd = { NULL, };
   const char *scene;
   const char *localedir = g_getenv ("ENVOI_LOCALEDIR");
 
@@ -228,10 +326,20 @@ main (int   argc,
     {
       g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
                   "|dialog-incoming|dialog-http|dialog-goa|history-empty|history-filled|history-expanded"
-                  "|history-searched OUTPUT.png\n", argv[0]);
+                  "|history-searched|quick-first|quick-progress|quick-failure"
+                  "|quick-untrusted|quick-ready OUTPUT.png\n", argv[0]);
       return 64;
     }
   scene = argv[1];
+  /* tests/autoconfig-httpd.c finds its script through GTest (G_TEST_SRCDIR); nothing else here
+   * is a test, so log levels stay as they were. */
+  if (g_str_has_prefix (scene, "quick"))
+    {
+      GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK);
+
+      g_test_init (&argc, &argv, NULL);
+      g_log_set_always_fatal (fatal);
+    }
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
@@ -245,12 +353,16 @@ main (int   argc,
 
   app = envoi_application_new ();
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  /* Non-unique, so the primary instance: registering runs "startup". */
   if (!g_application_register (G_APPLICATION (app), NULL, &error))
     g_error ("%s", error->message);
-  g_signal_emit_by_name (app, "startup");
   store = envoi_application_get_account_store (app);
 
-  if (g_str_has_prefix (scene, "main"))
+  if (g_str_has_prefix (scene, "quick"))
+    {
+      shown = quick_setup_scene (store, scene, &httpd);
+    }
+  else if (g_str_has_prefix (scene, "main"))
     {
       if (g_str_equal (scene, "main-queue"))
         {
@@ -395,8 +507,10 @@ main (int   argc,
   wait_ms (1500);
   save_png (shown, argv[2]);
   gtk_window_destroy (GTK_WINDOW (shown));
-  if (g_str_equal (scene, "dialog-goa"))
+  if (g_str_equal (scene, "dialog-goa") || g_str_equal (scene, "quick-first"))
     envoi_test_goa_stop ();
+  if (httpd.process != NULL)
+    autoconfig_httpd_stop (&httpd);
 
   return 0;
 }

@@ -16,25 +16,33 @@
 #           waits until the file is removed, so a test can stop a burst at an exact point
 #   flaky   answers 451 4.3.0 to the first RCPT it ever gets, then accepts everything
 #   reject  answers 550 5.1.1 to recipients whose local part starts with "bad", accepts others
+#   defer   answers 451 4.3.0 to every RCPT, and appends the time of each (seconds since the
+#           epoch, to the microsecond) to DIR/defer/attempts: the attempts as the server saw them
 
 import argparse
 import asyncio
 import os
 import sys
+import time
 
 from aiosmtpd.smtp import SMTP
 
 
 class Handler:
-    def __init__(self, d, name, delay=0.0, first_451=False, reject_bad=False):
+    def __init__(self, d, name, delay=0.0, first_451=False, reject_bad=False, always_451=False):
         self.dir = os.path.join(d, name)
         os.makedirs(self.dir, exist_ok=True)
         self.count = 0
         self.delay = delay
         self.first_451 = first_451
         self.reject_bad = reject_bad
+        self.always_451 = always_451
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.always_451:
+            with open(os.path.join(self.dir, "attempts"), "a", encoding="ascii") as f:
+                f.write("%.6f\n" % time.time())
+            return "451 4.3.0 Temporary local problem, try again later"
         if self.first_451:
             self.first_451 = False
             return "451 4.3.0 Temporary local problem, try again later"
@@ -83,7 +91,8 @@ async def main():
     servers = []
 
     for name, kwargs in (("sink", {}), ("slow", {"delay": 0.02}),
-                         ("flaky", {"first_451": True}), ("reject", {"reject_bad": True})):
+                         ("flaky", {"first_451": True}), ("reject", {"reject_bad": True}),
+                         ("defer", {"always_451": True})):
         handler = Handler(d, name, **kwargs)
 
         def factory(handler=handler):

@@ -163,6 +163,11 @@ def run(envoi, app):
 
     add = wait_for("the Add Account button", lambda: find(root, pyatspi.ROLE_PUSH_BUTTON, "Add Account"))
     press(add)
+    # Add Account opens the quick setup first; the full form is one "Set Up Manually" away.
+    manual = wait_for("the Set Up Manually button",
+                      lambda: find(root, pyatspi.ROLE_PUSH_BUTTON, "Set Up Manually"))
+    press(manual)
+    wait_for("the full dialog", lambda: find(root, pyatspi.ROLE_TEXT, "Server"))
 
     type_into(root, "Email Address", "jean.dupont@example.fr")
     type_into(root, "Display Name", "Jean Dupont")

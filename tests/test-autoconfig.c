@@ -689,22 +689,54 @@ test_malformed (void)
                     "the close tag for element “outgoingServer”.");
 }
 
+/* How much of a streamed answer the server got out before the client hung up: what the client
+ * read, plus what the sockets' buffers took (a few MiB at most on loopback). The answers are
+ * 10 MiB (huge) and 64 MiB (chunked): a client that read on past the limit takes them whole. */
+static guint64
+streamed_to_client (const char *host)
+{
+  g_autofree char *needle = g_strdup_printf ("%s streamed ", host);
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_autofree char *contents = NULL;
+      const char *at;
+
+      g_assert_true (g_file_get_contents (httpd.log, &contents, NULL, NULL));
+      if ((at = g_strrstr (contents, needle)) != NULL)
+        return g_ascii_strtoull (at + strlen (needle), NULL, 10);
+      g_usleep (10 * 1000);
+    }
+  g_assert_not_reached ();
+}
+
 static void
 test_too_large (void)
 {
+  guint64 streamed;
+
   assert_not_found ("a@huge.test", ENVOI_AUTOCONFIG_ERROR_TOO_LARGE,
                     "The answer from autoconfig.huge.test is larger than 1 MiB, so it was not read",
                     "No settings were found for huge.test. The answer from autoconfig.huge.test "
                     "is larger than 1 MiB, so it was not read.");
+  streamed = streamed_to_client ("autoconfig.huge.test");
+  g_test_message ("huge: %" G_GUINT64_FORMAT " bytes left the server", streamed);
+  g_assert_cmpuint (streamed, <, 10 * 1024 * 1024);
 }
 
 static void
 test_too_large_without_length (void)
 {
+  guint64 streamed;
+
   assert_not_found ("a@chunked.test", ENVOI_AUTOCONFIG_ERROR_TOO_LARGE,
                     "The answer from autoconfig.chunked.test is larger than 1 MiB, so it was not read",
                     "No settings were found for chunked.test. The answer from "
                     "autoconfig.chunked.test is larger than 1 MiB, so it was not read.");
+  streamed = streamed_to_client ("autoconfig.chunked.test");
+  g_test_message ("chunked: %" G_GUINT64_FORMAT " bytes left the server", streamed);
+  g_assert_cmpuint (streamed, <, ENVOI_AUTOCONFIG_MAX_ANSWER_SIZE + 16 * 1024 * 1024);
 }
 
 static void

@@ -22,7 +22,7 @@
 #define PASSWORD_ID    "account_1700000100_0"
 #define OAUTH_ID       "account_1700000100_1"
 #define OAUTH_ADDRESS  "dialog-oauth@gmail.com"
-#define OAUTH_TOKEN    "ya29.dialog-token-for-envoi"
+#define OAUTH_TOKEN    ENVOI_TEST_OAUTH_TOKEN "-dialog"
 #define TEST_ADDRESS   ENVOI_TEST_USER "@example.com"
 
 static EnvoiAccountStore *store;

@@ -18,8 +18,8 @@
 #include "envoi-test-helpers.h"
 
 #define GOA_ID     "account_1700000000_0"
-#define GOOD_TOKEN "ya29.fresh-token-for-envoi"
-#define STALE_TOKEN "ya29.expired-token-for-envoi"
+#define GOOD_TOKEN ENVOI_TEST_OAUTH_TOKEN "-fresh"
+#define STALE_TOKEN ENVOI_TEST_OAUTH_TOKEN "-expired"
 #define OAUTH_USER "oauth-user@example.com"
 #define MICROSOFT_ID "account_1700000300_0"
 #define MICROSOFT_USER "envoi.tester@outlook.com"
@@ -243,8 +243,8 @@ test_daemon (void)
 
 #define OAUTH_ID       "account_1700000000_1"
 #define OAUTH_PROVIDER "google"
-#define TOKEN_A        "ya29.goa-token-a"
-#define TOKEN_B        "ya29.goa-token-b"
+#define TOKEN_A        ENVOI_TEST_OAUTH_TOKEN "-goa-a"
+#define TOKEN_B        ENVOI_TEST_OAUTH_TOKEN "-goa-b"
 
 static char *
 get_token (const char  *rejected,

@@ -136,7 +136,7 @@ test_mailgun_success (void)
   g_autoptr(EnvoiAccount) account = http_account (ENVOI_TRANSPORT_HTTP_MAILGUN, "");
   g_autoptr(GError) error = NULL;
   g_autofree char *transcript = NULL;
-  g_autofree char *reply = send_message (account, ENVOI_TEST_PASSWORD, &transcript, &error);
+  g_autofree char *reply = send_message (account, ENVOI_TEST_API_KEY, &transcript, &error);
   g_autofree char *body = NULL;
   g_autofree char *meta = NULL;
 
@@ -151,8 +151,8 @@ test_mailgun_success (void)
 
   g_test_message ("%s", transcript);
   g_assert_nonnull (strstr (transcript, "Authorization: (removed)"));
-  g_assert_null (strstr (transcript, ENVOI_TEST_PASSWORD));
-  g_assert_null (strstr (reply, ENVOI_TEST_PASSWORD));
+  g_assert_null (strstr (transcript, ENVOI_TEST_API_KEY));
+  g_assert_null (strstr (reply, ENVOI_TEST_API_KEY));
 }
 
 static void
@@ -161,7 +161,7 @@ test_post_success (void)
   g_autoptr(EnvoiAccount) account = http_account (ENVOI_TRANSPORT_HTTP_POST, "/post/ok");
   g_autoptr(GError) error = NULL;
   g_autofree char *transcript = NULL;
-  g_autofree char *reply = send_message (account, ENVOI_TEST_PASSWORD, &transcript, &error);
+  g_autofree char *reply = send_message (account, ENVOI_TEST_API_KEY, &transcript, &error);
   g_autofree char *body = NULL;
   g_autofree char *meta = NULL;
 
@@ -173,7 +173,7 @@ test_post_success (void)
   g_assert_nonnull (strstr (meta, "from envoi-test@example.org\n"));
   g_assert_nonnull (strstr (meta, "rcpt someone@example.net\nrcpt archive@example.org\n"));
   g_assert_cmpstr (body, ==, crlf_message ());
-  g_assert_null (strstr (transcript, ENVOI_TEST_PASSWORD));
+  g_assert_null (strstr (transcript, ENVOI_TEST_API_KEY));
 }
 
 static void
@@ -203,7 +203,7 @@ test_temporary_then_success (gconstpointer data)
   const char *path = data;
   g_autoptr(EnvoiAccount) account = http_account (ENVOI_TRANSPORT_HTTP_POST, path);
   g_autoptr(GError) error = NULL;
-  g_autofree char *first = send_message (account, ENVOI_TEST_PASSWORD, NULL, &error);
+  g_autofree char *first = send_message (account, ENVOI_TEST_API_KEY, NULL, &error);
   g_autofree char *second = NULL;
   g_autofree char *body = NULL;
   g_autofree char *meta = NULL;
@@ -221,7 +221,7 @@ test_temporary_then_success (gconstpointer data)
   g_clear_pointer (&body, g_free);
   g_clear_pointer (&meta, g_free);
 
-  second = send_message (account, ENVOI_TEST_PASSWORD, NULL, &error);
+  second = send_message (account, ENVOI_TEST_API_KEY, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (second, "HTTP 200"));
   g_assert_cmpuint (last_stored (&body, &meta), ==, before + 1);
@@ -233,7 +233,7 @@ test_rejected (void)
 {
   g_autoptr(EnvoiAccount) account = http_account (ENVOI_TRANSPORT_HTTP_POST, "/post/400");
   g_autoptr(GError) error = NULL;
-  g_autofree char *reply = send_message (account, ENVOI_TEST_PASSWORD, NULL, &error);
+  g_autofree char *reply = send_message (account, ENVOI_TEST_API_KEY, NULL, &error);
 
   g_assert_null (reply);
   g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_MESSAGE_REJECTED);
@@ -250,7 +250,7 @@ test_plain_http_refused (void)
 
   g_object_set (account, "transport", ENVOI_TRANSPORT_HTTP_POST,
                 "http-url", "http://mail.example.invalid/in", NULL);
-  reply = send_message (account, ENVOI_TEST_PASSWORD, NULL, &error);
+  reply = send_message (account, ENVOI_TEST_API_KEY, NULL, &error);
   g_assert_null (reply);
   g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_PLAINTEXT_PASSWORD_REFUSED);
 }
@@ -282,7 +282,7 @@ test_sender_delivers (void)
   g_autofree char *meta = NULL;
   gboolean arrived = FALSE;
 
-  envoi_secret_store_async (account, ENVOI_SERVICE_HTTP, ENVOI_TEST_PASSWORD, NULL,
+  envoi_secret_store_async (account, ENVOI_SERVICE_HTTP, ENVOI_TEST_API_KEY, NULL,
                             envoi_test_async_result_cb, &result);
   g_assert_true (envoi_secret_store_finish (envoi_test_wait (&result), &error));
   g_assert_no_error (error);

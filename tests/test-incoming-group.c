@@ -284,9 +284,9 @@ test_round_trip (void)
   turn_on (dialog, "pop_switch");
   type (dialog, "pop_host_row", "POP.example.fr");
   choose (dialog, "pop_security_row", ENVOI_SECURITY_STARTTLS);   /* 995 moves to 110 */
-  type (dialog, "pop_password_row", "pop-" ENVOI_TEST_PASSWORD);
+  type (dialog, "pop_password_row", "pop-" ENVOI_TEST_POP_PASSWORD);
   type (dialog, "imap_host_row", "imap.example.fr");
-  type (dialog, "imap_password_row", "imap-" ENVOI_TEST_PASSWORD);
+  type (dialog, "imap_password_row", "imap-" ENVOI_TEST_IMAP_PASSWORD);
   turn_on (dialog, "save_copy_switch");
   type (dialog, "sent_folder_row", "Éléments envoyés");
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
@@ -320,8 +320,8 @@ test_round_trip (void)
   pop = envoi_test_lookup_secret (saved, ENVOI_SERVICE_POP3);
   imap = envoi_test_lookup_secret (saved, ENVOI_SERVICE_IMAP);
   g_assert_cmpstr (smtp, ==, "smtp-" ENVOI_TEST_PASSWORD);
-  g_assert_cmpstr (pop, ==, "pop-" ENVOI_TEST_PASSWORD);
-  g_assert_cmpstr (imap, ==, "imap-" ENVOI_TEST_PASSWORD);
+  g_assert_cmpstr (pop, ==, "pop-" ENVOI_TEST_POP_PASSWORD);
+  g_assert_cmpstr (imap, ==, "imap-" ENVOI_TEST_IMAP_PASSWORD);
 
   /* Reopened: the values, and a masked hint of each stored password. */
   dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, h.store, saved));
@@ -333,8 +333,8 @@ test_round_trip (void)
   g_assert_cmpstr (text (dialog, "sent_folder_row"), ==, "Éléments envoyés");
   wait_for_hint (dialog, "pop_password_row");
   wait_for_hint (dialog, "imap_password_row");
-  g_assert_nonnull (strstr (reason (dialog, "pop_password_row"), "••••p4ss"));
-  g_assert_nonnull (strstr (reason (dialog, "imap_password_row"), "••••p4ss"));
+  g_assert_nonnull (strstr (reason (dialog, "pop_password_row"), "••••nvoi"));
+  g_assert_nonnull (strstr (reason (dialog, "imap_password_row"), "••••nvoi"));
   g_assert_false (envoi_account_dialog_is_modified (ENVOI_ACCOUNT_DIALOG (dialog)));
   gtk_widget_activate_action (dialog, "dialog.cancel", NULL);
   wait_destroyed (&dialog);
@@ -371,7 +371,7 @@ test_http_round_trip (void)
 
   type (dialog, "domain_row", "mg.example.org");
   choose (dialog, "region_row", ENVOI_MAILGUN_REGION_EU);
-  type (dialog, "key_row", "key-" ENVOI_TEST_PASSWORD);
+  type (dialog, "key_row", "key-" ENVOI_TEST_API_KEY);
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
                    ENVOI_FORM_EDITING);
@@ -389,7 +389,7 @@ test_http_round_trip (void)
   g_assert_cmpstr (region, ==, "eu");
   g_assert_cmpstr (domain, ==, "mg.example.org");
   key = envoi_test_lookup_secret (saved, ENVOI_SERVICE_HTTP);
-  g_assert_cmpstr (key, ==, "key-" ENVOI_TEST_PASSWORD);
+  g_assert_cmpstr (key, ==, "key-" ENVOI_TEST_API_KEY);
 
   dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, h.store, saved));
   g_object_add_weak_pointer (G_OBJECT (dialog), (gpointer *) &dialog);
@@ -397,7 +397,7 @@ test_http_round_trip (void)
   g_assert_cmpuint (adw_combo_row_get_selected (ADW_COMBO_ROW (find (dialog, "transport_row"))), ==,
                     ENVOI_TRANSPORT_HTTP_MAILGUN);
   wait_for_hint (dialog, "key_row");
-  g_assert_nonnull (strstr (reason (dialog, "key_row"), "••••p4ss"));
+  g_assert_nonnull (strstr (reason (dialog, "key_row"), "••••nvoi"));
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
                    ENVOI_FORM_EDITING);
   gtk_widget_activate_action (dialog, "dialog.cancel", NULL);
@@ -507,7 +507,7 @@ test_validation (void)
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_false (is_invalid (dialog, "url_row"));
   g_assert_true (is_invalid (dialog, "key_row"));
-  type (dialog, "key_row", ENVOI_TEST_PASSWORD);
+  type (dialog, "key_row", ENVOI_TEST_API_KEY);
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
                    ENVOI_FORM_EDITING);
@@ -563,7 +563,7 @@ test_panel_pop_before_smtp (void)
   reset_settings ();
   mark_popauth ();
   before = dovecot_log ();
-  dialog = popauth_dialog (ENVOI_TEST_PASSWORD);
+  dialog = popauth_dialog (ENVOI_TEST_POP_PASSWORD);
 
   /* The POP3 login first, then the SMTP server relays: both steps are shown. */
   g_assert_cmpint (run (dialog, "send_button"), ==, ENVOI_TEST_PANEL_SUCCEEDED);
@@ -583,7 +583,7 @@ test_panel_pop_before_smtp (void)
     transcript = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
     g_assert_nonnull (strstr (transcript, "POP3:"));
     g_assert_nonnull (strstr (transcript, "SMTP:"));
-    g_assert_null (strstr (transcript, ENVOI_TEST_PASSWORD));
+    g_assert_null (strstr (transcript, ENVOI_TEST_POP_PASSWORD));
   }
 
   gtk_window_destroy (GTK_WINDOW (dialog));
@@ -625,7 +625,7 @@ test_panel_imap (void)
   type (dialog, "imap_host_row", "127.0.0.1");
   choose (dialog, "imap_security_row", ENVOI_SECURITY_NONE);
   type (dialog, "imap_port_row", imap_port);
-  type (dialog, "imap_password_row", ENVOI_TEST_PASSWORD);
+  type (dialog, "imap_password_row", ENVOI_TEST_IMAP_PASSWORD);
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
 
   /* Its own password, not the SMTP one; the folders listed and the \Sent one named. */
@@ -660,7 +660,7 @@ test_panel_http_send (void)
   type (dialog, "address_row", "envoi-test@example.org");
   choose (dialog, "transport_row", ENVOI_TRANSPORT_HTTP_POST);
   type (dialog, "url_row", url);
-  type (dialog, "key_row", ENVOI_TEST_PASSWORD);
+  type (dialog, "key_row", ENVOI_TEST_API_KEY);
   type (dialog, "recipient_row", "someone@example.net");
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,

@@ -129,7 +129,21 @@ read_server_log (void)
   return contents;
 }
 
-/* Lines of the server log for one listener. */
+/* The log is the session's, shared by every test (and test binary) that uses a listener: a
+ * test looks only at what came after its mark_server_log(). */
+static guint server_log_mark;
+
+static void
+mark_server_log (void)
+{
+  g_autofree char *log = read_server_log ();
+
+  server_log_mark = 0;
+  for (const char *c = log; *c != '\0'; c++)
+    server_log_mark += *c == '\n';
+}
+
+/* Lines of the server log for one listener, since the mark. */
 static GPtrArray *
 server_log_lines (const char *listener)
 {
@@ -140,10 +154,37 @@ server_log_lines (const char *listener)
   gsize i;
 
   for (i = 0; lines[i] != NULL; i++)
-    if (g_str_has_prefix (lines[i], prefix))
+    if (i >= server_log_mark && g_str_has_prefix (lines[i], prefix))
       g_ptr_array_add (matching, g_strdup (lines[i]));
 
   return matching;
+}
+
+/* Whether one connection to @listener, since the mark, sent both @first and later @then (each
+ * the start of a command line): one SMTP session, not lines of different ones. */
+static gboolean
+server_session_has (const char *listener,
+                    const char *first,
+                    const char *then)
+{
+  g_autoptr(GPtrArray) lines = server_log_lines (listener);
+  g_autoptr(GHashTable) seen_first = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      g_auto(GStrv) words = g_strsplit (g_ptr_array_index (lines, i), " >> ", 2);
+      const char *connection = words[0];
+
+      if (words[1] == NULL)
+        continue;
+      if (g_ascii_strncasecmp (words[1], first, strlen (first)) == 0)
+        g_hash_table_add (seen_first, g_strdup (connection));
+      else if (g_ascii_strncasecmp (words[1], then, strlen (then)) == 0 &&
+               g_hash_table_contains (seen_first, connection))
+        return TRUE;
+    }
+
+  return FALSE;
 }
 
 static gboolean
@@ -355,6 +396,32 @@ test_error_texts (void)
   }
 }
 
+/* No 4 characters in a row of the password's base64, wherever it sits in an encoded blob: for
+ * each alignment, the characters that depend on the password's bits alone (its "core"). */
+static void
+assert_no_password_base64 (const char *text)
+{
+  gsize n = strlen (ENVOI_TEST_PASSWORD);
+
+  for (gsize k = 0; k < 3; k++)
+    {
+      g_autofree guchar *buffer = g_malloc0 (k + n);
+      g_autofree char *encoded = NULL;
+      gsize start = (8 * k + 5) / 6;       /* the first character made of the password's bits */
+      gsize end = 8 * (k + n) / 6;        /* after the last one */
+
+      memcpy (buffer + k, ENVOI_TEST_PASSWORD, n);
+      encoded = g_base64_encode (buffer, k + n);
+      for (gsize i = start; i + 4 <= end; i++)
+        {
+          g_autofree char *run = g_strndup (encoded + i, 4);
+
+          if (strstr (text, run) != NULL)
+            g_error ("“%s” (alignment %" G_GSIZE_FORMAT ") survives in: %s", run, k, text);
+        }
+    }
+}
+
 static void
 test_transcript_redaction (void)
 {
@@ -417,6 +484,7 @@ test_transcript_redaction (void)
   g_assert_null (strstr (text, user64));
   g_assert_null (strstr (text, pass64));
   g_assert_null (strstr (text, escaped));
+  assert_no_password_base64 (text);
   /* What is not secret stays readable. */
   g_assert_nonnull (strstr (text, "C: AUTH PLAIN [credentials removed]\n"));
   g_assert_nonnull (strstr (text, "C: AUTH LOGIN\n"));
@@ -441,6 +509,7 @@ test_transcript_redaction (void)
       g_assert_cmpstr (redacted, !=, embedded);
       /* The middle of the blob is gone: at most 8 characters of it remain on each side. */
       g_assert_null (strstr (redacted, encoded));
+      assert_no_password_base64 (redacted);
     }
 
   g_assert_cmpint (envoi_smtp_transcript_get_stage (transcript), ==, ENVOI_SMTP_STAGE_MAIL);
@@ -460,9 +529,11 @@ test_connect_plain (void)
   g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_PLAIN_PORT", ENVOI_SECURITY_NONE, ENVOI_AUTH_METHOD_PLAIN);
   g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, ENVOI_TEST_PASSWORD);
   g_autoptr(GError) error = NULL;
-  g_autoptr(EnvoiSmtpReport) report = run_test (client, &error);
+  g_autoptr(EnvoiSmtpReport) report = NULL;
   const char * const *mechanisms;
 
+  mark_server_log ();
+  report = run_test (client, &error);
   g_assert_no_error (error);
   g_assert_true (g_str_has_prefix (envoi_smtp_report_get_greeting (report), "220 "));
   mechanisms = envoi_smtp_report_get_auth_mechanisms (report);
@@ -473,9 +544,10 @@ test_connect_plain (void)
   g_assert_nonnull (strstr (envoi_smtp_report_get_transcript (report), "C: AUTH PLAIN"));
   g_assert_nonnull (strstr (envoi_smtp_report_get_transcript (report), "C: [credentials removed]\n"));
   g_assert_nonnull (strstr (envoi_smtp_report_get_transcript (report), "S: 235 "));
-  /* The server saw the explicit EHLO name and a proper goodbye. */
-  g_assert_true (server_log_has ("plain", "EHLO localhost"));
-  g_assert_true (server_log_has ("plain", "QUIT"));
+  /* The server saw the explicit EHLO name and a proper goodbye, in this test's session (other
+   * tests use the listener too, at the same time). */
+  g_assert_true (server_session_has ("plain", "EHLO localhost", "AUTH PLAIN"));
+  g_assert_true (server_session_has ("plain", "AUTH PLAIN", "QUIT"));
 }
 
 static void
@@ -568,14 +640,15 @@ test_connect_open_no_auth (void)
   g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_OPEN_PORT", ENVOI_SECURITY_NONE, ENVOI_AUTH_METHOD_NONE);
   g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, NULL);
   g_autoptr(GError) error = NULL;
-  g_autoptr(EnvoiSmtpReport) report = run_test (client, &error);
+  g_autoptr(EnvoiSmtpReport) report = NULL;
 
+  mark_server_log ();
+  report = run_test (client, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (g_strv_length ((char **) envoi_smtp_report_get_auth_mechanisms (report)), ==, 0);
   /* The test asks whether the sender would be accepted, then takes it back. */
-  g_assert_true (server_log_has ("open", "MAIL FROM:<" SENDER ">"));
-  g_assert_true (server_log_has ("open", "RSET"));
-  g_assert_true (server_log_has ("open", "QUIT"));
+  g_assert_true (server_session_has ("open", "MAIL FROM:<" SENDER ">", "RSET"));
+  g_assert_true (server_session_has ("open", "RSET", "QUIT"));
   g_assert_false (server_log_has ("open", "AUTH"));
 }
 
@@ -633,6 +706,7 @@ test_untrusted_then_pinned (void)
   g_autoptr(EnvoiSmtpReport) report = NULL;
   g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, ENVOI_TEST_PASSWORD);
 
+  mark_server_log ();
   report = run_test (client, &error);
   g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_UNTRUSTED);
   g_assert_true (envoi_smtp_error_should_pause_account (error));
@@ -650,9 +724,10 @@ test_untrusted_then_pinned (void)
   g_clear_object (&client);
   g_object_set (account, "pinned-key", pin, NULL);
   client = envoi_smtp_client_new (account, ENVOI_TEST_PASSWORD);
+  mark_server_log ();
   report = run_test (client, &error);
   g_assert_no_error (error);
-  g_assert_true (server_log_has ("untrusted", "AUTH PLAIN"));
+  g_assert_true (server_session_has ("untrusted", "EHLO", "AUTH PLAIN"));
 
   /* A wrong pin is refused, even though nothing else is checked. */
   g_clear_error (&error);
@@ -671,7 +746,10 @@ test_name_mismatch (void)
   g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_MISMATCH_PORT", ENVOI_SECURITY_TLS, ENVOI_AUTH_METHOD_PLAIN);
   g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, ENVOI_TEST_PASSWORD);
   g_autoptr(GError) error = NULL;
-  g_autoptr(EnvoiSmtpReport) report = run_test (client, &error);
+  g_autoptr(EnvoiSmtpReport) report = NULL;
+
+  mark_server_log ();
+  report = run_test (client, &error);
 
   g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_CERTIFICATE_NAME_MISMATCH);
   g_assert_nonnull (strstr (error->message, "wrong.invalid"));
@@ -684,10 +762,12 @@ test_starttls_not_offered (void)
   g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_NOSTARTTLS_PORT", ENVOI_SECURITY_STARTTLS, ENVOI_AUTH_METHOD_AUTOMATIC);
   g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, ENVOI_TEST_PASSWORD);
   g_autoptr(GError) error = NULL;
-  g_autoptr(EnvoiSmtpReport) report = run_test (client, &error);
+  g_autoptr(EnvoiSmtpReport) report = NULL;
   g_autoptr(GBytes) message = simple_message ("must-not-be-sent");
   g_autofree char *reply = NULL;
 
+  mark_server_log ();
+  report = run_test (client, &error);
   g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_STARTTLS_NOT_OFFERED);
   g_clear_error (&error);
   reply = run_send (client, message, RECIPIENT, NULL, &error);

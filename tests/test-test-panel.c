@@ -271,6 +271,11 @@ test_send_starttls (void)
   guint before = count_messages ("starttls");
   g_autofree char *envelope = NULL;
   g_autofree char *reply = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *copied = NULL;
+  g_autofree char *shown = NULL;
+  GdkClipboard *clipboard;
 
   /* An empty recipient means the account's own address, and the hint says so. */
   g_assert_nonnull (strstr (label_text (panel, "recipient_hint"), ADDRESS));
@@ -303,9 +308,21 @@ test_send_starttls (void)
   g_assert_true (gtk_widget_get_visible (panel_child (panel, "details_expander")));
   gtk_expander_set_expanded (GTK_EXPANDER (panel_child (panel, "details_expander")), TRUE);
   g_assert_true (gtk_widget_is_sensitive (panel_child (panel, "copy_button")));
+  clipboard = gtk_widget_get_clipboard (GTK_WIDGET (panel));
+  gdk_clipboard_set_text (clipboard, "not the transcript");
   g_assert_true (gtk_widget_activate_action (panel_child (panel, "copy_button"),
                                              "test-panel.copy-transcript", NULL));
   assert_no_canary (panel);
+
+  /* What the clipboard holds is the redacted transcript shown. */
+  gdk_clipboard_read_text_async (clipboard, NULL, envoi_test_async_result_cb, &result);
+  copied = gdk_clipboard_read_text_finish (clipboard, envoi_test_wait (&result), &error);
+  g_assert_no_error (error);
+  shown = transcript (panel);
+  g_assert_cmpstr (copied, ==, shown);
+  g_assert_nonnull (strstr (copied, "EHLO"));
+  g_assert_nonnull (strstr (copied, "[credentials removed]"));
+  g_assert_null (strstr (copied, ENVOI_TEST_PASSWORD));
 
   /* Nothing was saved by testing. */
   g_assert_null (envoi_account_store_find_by_address (store, ADDRESS));

@@ -108,10 +108,11 @@ submit (EnvoiDBusSender1 *sender)
   return id;
 }
 
+/* Runs in "activate", inside g_application_run(): the application's whole life, startup to
+ * shutdown, as when it is started for real, so that the ASan pass sees what it leaves. */
 static void
-test_queue_shows_refusal_and_cancel (void)
+queue_shows_refusal_and_cancel (EnvoiApplication *app)
 {
-  g_autoptr(EnvoiApplication) app = envoi_application_new ();
   g_autoptr(EnvoiAccount) account = envoi_account_new ("refused");
   g_autoptr(EnvoiDBusSender1) sender = NULL;
   g_autoptr(GError) error = NULL;
@@ -119,11 +120,8 @@ test_queue_shows_refusal_and_cancel (void)
   GtkWidget *window;
   GtkWidget *row;
 
-  envoi_test_install_sender_service (envoi_test_env ("ENVOI_SENDER_PATH"));
-
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_signal_emit_by_name (app, "startup");
+  /* Not the window that activating makes by default: this one. */
+  g_signal_stop_emission_by_name (app, "activate");
 
   g_object_set (account,
                 "address", "ops@example.com",
@@ -159,7 +157,19 @@ test_queue_shows_refusal_and_cancel (void)
   gtk_widget_activate_action (window, "window.cancel-message", "s", id);
   g_assert_true (wait_until (queue_empty_shown, window));
 
+  /* The last window gone, g_application_run() returns. */
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_queue_shows_refusal_and_cancel (void)
+{
+  g_autoptr(EnvoiApplication) app = envoi_application_new ();
+
+  envoi_test_install_sender_service (envoi_test_env ("ENVOI_SENDER_PATH"));
+
+  g_signal_connect (app, "activate", G_CALLBACK (queue_shows_refusal_and_cancel), NULL);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
 }
 
 /* The history view */
@@ -248,9 +258,8 @@ nth_row (EnvoiHistoryView *view,
  * still queued as failed, offers Send Again, which sends it again (and it fails again); the
  * first says why it cannot. The search filters as one types. */
 static void
-test_history_view (void)
+history_view (EnvoiApplication *app)
 {
-  g_autoptr(EnvoiApplication) app = envoi_application_new ();
   g_autoptr(EnvoiDBusSender1) sender = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
@@ -259,12 +268,8 @@ test_history_view (void)
   GtkWidget *button;
   GtkWidget *row;
 
-  /* The first test's application still holds the bus name and object: this one takes
-   * another. */
-  g_application_set_application_id (G_APPLICATION (app), "io.github.envoimail.Envoi.HistoryTest");
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-  g_signal_emit_by_name (app, "startup");
+  /* Not the window that activating makes by default: this one. */
+  g_signal_stop_emission_by_name (app, "activate");
 
   window = GTK_WIDGET (envoi_window_new (app));
   view = envoi_window_show_history (ENVOI_WINDOW (window));
@@ -303,6 +308,17 @@ test_history_view (void)
   g_assert_true (wait_until (three_rows, view));
 
   gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_history_view (void)
+{
+  g_autoptr(EnvoiApplication) app = envoi_application_new ();
+
+  /* Its own name: the first test's application may still hold the bus name and object. */
+  g_application_set_application_id (G_APPLICATION (app), "io.github.envoimail.Envoi.HistoryTest");
+  g_signal_connect (app, "activate", G_CALLBACK (history_view), NULL);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
 }
 
 int

@@ -5,11 +5,15 @@
 #
 #   /usr/bin/python3 tests/xoauth2-smtpd.py --dir DIR --user USER --accept TOKEN [--accept TOKEN…]
 #
+# The tokens are secrets (tests/check-canary.py looks for ENVOI_TEST_OAUTH_TOKEN everywhere):
+# each --accept TOKEN and each line of DIR/tokens is in ROT13, so that the scan finds only what
+# Envoi itself wrote.
+#
 # Offers AUTH XOAUTH2 (and nothing else) on a free loopback port, without TLS. A bearer token
 # given with --accept for USER signs in; any other token gets what Gmail answers to an expired
 # one: a 334 challenge holding a base64 JSON error, then, after the client's empty reply,
 # "535 5.7.8". Writes DIR/port, appends each token it receives to DIR/tokens (one a line, as
-# "USER TOKEN"), stores accepted messages as DIR/messages/<n>.eml, then creates DIR/ready.
+# "USER TOKEN" in ROT13), stores accepted messages as DIR/messages/<n>.eml, then creates DIR/ready.
 # Runs until killed.
 #
 # With --hold-rejections, before refusing a token (libcurl gives up at the 334 challenge already)
@@ -18,6 +22,7 @@
 # waits for the answer.
 
 import argparse
+import codecs
 import asyncio
 import base64
 import binascii
@@ -48,7 +53,7 @@ class Handler:
 
     def record(self, user, token):
         with open(os.path.join(self.dir, "tokens"), "a", encoding="utf-8") as f:
-            f.write("%s %s\n" % (user, token))
+            f.write(codecs.encode("%s %s" % (user, token), "rot13") + "\n")
 
     async def auth_XOAUTH2(self, server, args):
         if len(args) == 1:
@@ -100,7 +105,8 @@ async def main():
     args = parser.parse_args()
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
-    handler = Handler(d, args.user, args.accept, args.hold_rejections)
+    handler = Handler(d, args.user, [codecs.decode(t, "rot13") for t in args.accept],
+                      args.hold_rejections)
 
     def factory():
         return SMTP(handler, hostname="localhost", ident="Envoi XOAUTH2 test server",

@@ -1025,6 +1025,26 @@ update_test_panel (EnvoiAccountDialog *self)
                                       envoi_incoming_group_has_imap_server (self->incoming_group));
 }
 
+/* What the person typed in the quick setup, carried into a new account's form ("Set Up
+ * Manually"), as if typed here: the address picks its preset as usual. */
+void
+envoi_account_dialog_prefill (EnvoiAccountDialog *self,
+                              const char         *address,
+                              const char         *display_name,
+                              const char         *password)
+{
+  g_return_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self));
+  g_return_if_fail (self->is_new);
+
+  if (display_name != NULL)
+    set_text (self->name_row, display_name);
+  if (address != NULL)
+    set_text (self->address_row, address);
+  if (password != NULL)
+    set_text (self->password_row, password);
+  envoi_account_dialog_validate_now (self);
+}
+
 /* Applies one fix offered by the connection test, as if the user had made the change:
  * it shows in the form and takes effect on Save. Keys are settings keys. */
 void

@@ -37,6 +37,10 @@ void                envoi_account_dialog_validate_now  (EnvoiAccountDialog *self
 EnvoiGoaChoice     *envoi_account_dialog_get_goa_choice (EnvoiAccountDialog *self);
 char               *envoi_account_dialog_dup_secret    (EnvoiAccountDialog *self);
 EnvoiGoaAccount    *envoi_account_dialog_get_goa_password_account (EnvoiAccountDialog *self);
+void                envoi_account_dialog_prefill       (EnvoiAccountDialog *self,
+                                                        const char         *address,
+                                                        const char         *display_name,
+                                                        const char         *password);
 void                envoi_account_dialog_apply_fix     (EnvoiAccountDialog *self,
                                                         const char         *key,
                                                         GVariant           *value);

@@ -14,6 +14,7 @@
 #include "envoi-background.h"
 #include "envoi-history-view.h"
 #include "envoi-msmtp-transfer.h"
+#include "envoi-quick-setup-window.h"
 #include "envoi-secret.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-startup.h"
@@ -210,7 +211,11 @@ add_account_action (GtkWidget  *widget,
                     const char *action_name,
                     GVariant   *parameter)
 {
-  open_dialog (ENVOI_WINDOW (widget), NULL);
+  EnvoiWindow *self = ENVOI_WINDOW (widget);
+  EnvoiQuickSetupWindow *setup = envoi_quick_setup_window_new (GTK_WINDOW (self), self->store);
+
+  /* Address and password first; the full dialog is one "Set Up Manually" away. */
+  gtk_window_present (GTK_WINDOW (setup));
 }
 
 static void

@@ -100,6 +100,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
                                                            "A Sender", FALSE, NULL, NULL, NULL);
 
     FUZZ_CHECK (again != NULL);
+    FUZZ_CHECK (g_bytes_equal (again, prepared));
   }
 
   return 0;
