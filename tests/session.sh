@@ -6,7 +6,9 @@
 #   tests/session.sh COMMAND [ARGS...]
 #
 # Exported to COMMAND: HOME, XDG_{CONFIG,DATA,STATE,CACHE}_HOME, XDG_RUNTIME_DIR, DISPLAY,
-# DBUS_SESSION_BUS_ADDRESS, ENVOI_TEST_DIR (the session's scratch directory) and every
+# DBUS_SESSION_BUS_ADDRESS, ENVOI_TEST_DIR (the session's scratch directory),
+# ENVOI_TEST_KEYRING_PASSWORD_FILE (the keyring's password, for `gnome-keyring-daemon --unlock`
+# after a test locked it) and every
 # ENVOI_TEST_* variable that tests/smtpd.py writes (see there).
 set -eu
 
@@ -62,8 +64,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The keyring: a throw-away login keyring, unlocked with a throw-away password.
+# The keyring: a throw-away login keyring, unlocked with a throw-away password. The password
+# stays in a 0600 file of the session (ENVOI_TEST_KEYRING_PASSWORD_FILE), never in the
+# environment, so that a test can lock the keyring and unlock it again as a login would.
 keyring_pass=$(head -c 18 /dev/urandom | base64)
+ENVOI_TEST_KEYRING_PASSWORD_FILE="$ENVOI_TEST_DIR/keyring-password"
+(umask 077 && printf %s "$keyring_pass" >"$ENVOI_TEST_KEYRING_PASSWORD_FILE")
+export ENVOI_TEST_KEYRING_PASSWORD_FILE
 eval "$(printf %s "$keyring_pass" | gnome-keyring-daemon --unlock --components=secrets)"
 unset keyring_pass
 export GNOME_KEYRING_CONTROL

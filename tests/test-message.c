@@ -239,6 +239,162 @@ test_normalize_crlf (void)
   }
 }
 
+/* Long lines: which parts are re-encoded, how, and that what they say stays the same. */
+static char *
+part_text (GMimeObject *object)
+{
+  GMimeStream *out = g_mime_stream_mem_new ();
+  GByteArray *bytes;
+  char *text;
+
+  g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (GMIME_PART (object)), out);
+  bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
+  text = g_strndup ((const char *) bytes->data, bytes->len);
+  g_object_unref (out);
+
+  return text;
+}
+
+static void
+test_long_lines (void)
+{
+  g_autofree char *long_ascii = g_strnfill (2000, 'a');
+  g_autofree char *short_line = g_strnfill (998, 'b');
+  struct
+  {
+    const char          *headers;   /* then an empty line and the body */
+    const char          *body;
+    guint                encoded;
+    GMimeContentEncoding encoding;
+    const char          *in_output; /* NULL: no check */
+  } cases[] = {
+    /* A plain message: made MIME, its charset said. */
+    { "Subject: a\n", long_ascii, 1, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, "charset=us-ascii" },
+    /* 998 octets is allowed: untouched. */
+    { "Subject: b\n", short_line, 0, GMIME_CONTENT_ENCODING_DEFAULT, NULL },
+    /* 8bit text: quoted-printable. */
+    { "MIME-Version: 1.0\nContent-Type: text/csv; charset=utf-8\nContent-Transfer-Encoding: 8bit\n",
+      long_ascii, 1, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, "text/csv" },
+    /* Not text: base64. */
+    { "MIME-Version: 1.0\nContent-Type: application/json\n",
+      long_ascii, 1, GMIME_CONTENT_ENCODING_BASE64, "Content-Transfer-Encoding: base64" },
+    /* Already encoded: left as it is. */
+    { "MIME-Version: 1.0\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n",
+      "aGVsbG8=", 0, GMIME_CONTENT_ENCODING_BASE64, NULL },
+  };
+
+  envoi_message_init ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *raw = g_strdup_printf ("%s\n%s\n", cases[i].headers, cases[i].body);
+      g_autoptr(GBytes) bytes = g_bytes_new (raw, strlen (raw));
+      g_autoptr(GBytes) written = NULL;
+      g_autofree char *before = NULL;
+      g_autofree char *after = NULL;
+      GMimeMessage *message = parse (bytes);
+      GMimeMessage *again;
+      GMimeStream *stream;
+      GByteArray *array;
+
+      before = part_text (g_mime_message_get_mime_part (message));
+      g_assert_cmpuint (envoi_message_encode_long_lines (message), ==, cases[i].encoded);
+      g_assert_cmpint (g_mime_part_get_content_encoding (GMIME_PART (g_mime_message_get_mime_part (message))),
+                       ==, cases[i].encoding);
+
+      stream = g_mime_stream_mem_new ();
+      g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, stream);
+      array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+      written = g_bytes_new (array->data, array->len);
+      g_object_unref (stream);
+      g_assert_cmpuint (envoi_message_longest_line (written), <=, 998);
+      if (cases[i].in_output != NULL)
+        g_assert_nonnull (g_strstr_len (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
+                                        cases[i].in_output));
+      if (cases[i].encoded > 0)
+        g_assert_nonnull (g_strstr_len (g_bytes_get_data (written, NULL), g_bytes_get_size (written),
+                                        "MIME-Version: 1.0"));
+
+      again = parse (written);
+      after = part_text (g_mime_message_get_mime_part (again));
+      g_assert_cmpstr (after, ==, before);
+
+      g_object_unref (again);
+      g_object_unref (message);
+    }
+
+  /* Headers: formatted afresh, folded, the same once read back. */
+  {
+    g_autoptr(GString) subject = g_string_new (NULL);
+    g_autoptr(GString) to = g_string_new (NULL);
+    g_autofree char *token = g_strnfill (3000, 'x');
+    g_autofree char *raw = NULL;
+    g_autoptr(GBytes) bytes = NULL;
+    g_autoptr(GBytes) written = NULL;
+    GMimeMessage *message;
+    GMimeMessage *again;
+    GMimeStream *stream;
+    GByteArray *array;
+    g_autofree char *to_before = NULL;
+    g_autofree char *to_after = NULL;
+
+    for (guint i = 0; i < 300; i++)
+      g_string_append (subject, i == 0 ? "word" : " word");
+    for (guint i = 0; i < 100; i++)
+      g_string_append_printf (to, "%sRecipient %u <r%u@example.net>", i == 0 ? "" : ", ", i, i);
+    raw = g_strdup_printf ("Subject: %s\nTo: %s\nX-Token: %s\n\nhello\n", subject->str, to->str, token);
+    bytes = g_bytes_new (raw, strlen (raw));
+    message = parse (bytes);
+    to_before = internet_address_list_to_string (g_mime_message_get_to (message), NULL, FALSE);
+    g_assert_cmpuint (envoi_message_encode_long_lines (message), ==, 3);
+
+    stream = g_mime_stream_mem_new ();
+    g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, stream);
+    array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+    written = g_bytes_new (array->data, array->len);
+    g_object_unref (stream);
+    g_assert_cmpuint (envoi_message_longest_line (written), <=, 998);
+
+    again = parse (written);
+    g_assert_cmpstr (g_mime_message_get_subject (again), ==, subject->str);
+    g_assert_cmpstr (g_mime_object_get_header (GMIME_OBJECT (again), "X-Token"), ==, token);
+    to_after = internet_address_list_to_string (g_mime_message_get_to (again), NULL, FALSE);
+    g_assert_cmpstr (to_after, ==, to_before);
+    g_object_unref (again);
+    g_object_unref (message);
+  }
+
+  /* A forwarded message (message/rfc822) is a part too. */
+  {
+    g_autofree char *line = g_strnfill (2000, 'f');
+    g_autofree char *raw = g_strdup_printf ("Subject: fwd\nMIME-Version: 1.0\n"
+                                            "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+                                            "--b\nContent-Type: text/plain\n\nsee below\n"
+                                            "--b\nContent-Type: message/rfc822\n\n"
+                                            "Subject: inner\n\n%s\n--b--\n", line);
+    g_autoptr(GBytes) bytes = g_bytes_new (raw, strlen (raw));
+    g_autoptr(GBytes) written = NULL;
+    GMimeMessage *message = parse (bytes);
+    GMimeStream *stream;
+    GByteArray *array;
+
+    g_assert_cmpuint (envoi_message_encode_long_lines (message), ==, 1);
+    stream = g_mime_stream_mem_new ();
+    g_mime_object_write_to_stream (GMIME_OBJECT (message), NULL, stream);
+    array = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (stream));
+    written = g_bytes_new (array->data, array->len);
+    g_object_unref (stream);
+    g_assert_cmpuint (envoi_message_longest_line (written), <=, 998);
+    g_object_unref (message);
+  }
+
+  {
+    g_autoptr(GBytes) lines = g_bytes_new_static ("ab\r\nabcd\nabc", 12);
+
+    g_assert_cmpuint (envoi_message_longest_line (lines), ==, 4);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -251,6 +407,7 @@ main (int   argc,
   g_test_add_func ("/envoi/message/invalid-recipient", test_invalid_recipient);
   g_test_add_func ("/envoi/message/message-id", test_message_id);
   g_test_add_func ("/envoi/message/normalize-crlf", test_normalize_crlf);
+  g_test_add_func ("/envoi/message/long-lines", test_long_lines);
 
   return g_test_run ();
 }

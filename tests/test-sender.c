@@ -25,7 +25,10 @@
 #include <unistd.h>
 
 #include "envoi-account.h"
+#include "envoi-account-saver.h"
 #include "envoi-account-store.h"
+#include "envoi-gmime-private.h"
+#include "envoi-message.h"
 #include "envoi-history.h"
 #include "envoi-queue.h"
 #include "envoi-secret.h"
@@ -1528,6 +1531,9 @@ reload_bus_config (void)
   g_assert_no_error (error);
 }
 
+/* Put before the daemon's command in its .service file (issue 16 turns the keyring watch off). */
+static const char *service_env = "";
+
 static void
 write_service_file (void)
 {
@@ -1541,10 +1547,11 @@ write_service_file (void)
                               "Name=%s\n"
                               "Exec=/usr/bin/env G_DEBUG=fatal-criticals GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=%s "
                               "XDG_CONFIG_HOME=%s XDG_DATA_HOME=%s XDG_STATE_HOME=%s "
-                              "XDG_RUNTIME_DIR=%s ENVOI_SENDER_IDLE_TIMEOUT=30 ENVOI_QUEUE_WINDOW=%u %s\n",
+                              "XDG_RUNTIME_DIR=%s ENVOI_SENDER_IDLE_TIMEOUT=30 ENVOI_QUEUE_WINDOW=%u %s%s\n",
                               SENDER_BUS_NAME, g_getenv ("GSETTINGS_SCHEMA_DIR"),
                               g_get_user_config_dir (), g_get_user_data_dir (),
-                              g_get_user_state_dir (), g_get_user_runtime_dir (), WINDOW, h.daemon);
+                              g_get_user_state_dir (), g_get_user_runtime_dir (), WINDOW,
+                              service_env, h.daemon);
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_file_set_contents (path, contents, -1, &error);
   g_assert_no_error (error);
@@ -2475,7 +2482,6 @@ test_goa_account_removed (void)
 
 /* ---- end of the issue 9 block ------------------------------------------------------------- */
 
-
 /* Hostile settings and misbehaving servers (tests/sender-smtpd.py's "hostile" listener) */
 
 /* Whether a line of the delivery log ("stamp id account event detail") has @event: the
@@ -2969,6 +2975,757 @@ test_hostile_host_setting (void)
   g_assert_true (strchr (err, '\n') == err + strlen (err) - 1);
   g_assert_cmpuint (count_state (NULL), ==, 0);
 }
+
+
+/* ---- issue 16: resuming by itself, long lines, clean header arguments ----------------- */
+
+/* -F and -f end up in header fields and in the envelope: a line break there would add a header
+ * (an injected Bcc) or an SMTP command. They are refused with EX_USAGE and a reason, and nothing
+ * is queued. */
+static void
+test_header_arguments (void)
+{
+  g_autofree char *queue = envoi_queue_default_directory ();
+  struct
+  {
+    const char *option;
+    const char *value;
+  } cases[] = {
+    { "-F", "Eve\r\nBcc: victim@example.net" },
+    { "-F", "Eve\nX-Injected: yes" },
+    { "-F", "Tab\tName" },
+    { "-f", "eve@example.org\r\nRCPT TO:<victim@example.net>" },
+    { "-f", "eve@example.org\n" },
+  };
+
+  reset ();
+  add_account ("alice", "sink", 50, NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *err = NULL;
+      int status;
+
+      status = run_sendmail ("Subject: injected\n\nhello\n", &err, cases[i].option,
+                             cases[i].value, "someone@example.net", NULL);
+      g_assert_cmpint (status, ==, 64);
+      assert_one_line (err);
+      g_assert_nonnull (strstr (err, "control character"));
+      g_assert_nonnull (strstr (err, cases[i].option));
+      g_assert_cmpuint (envoi_test_count_files (queue, ".msg") + envoi_test_count_files (queue, ".env"), ==, 0);
+    }
+  g_assert_cmpuint (count_messages ("sink"), ==, 0);
+}
+
+/* envoi-sendmail reading @input from a file: for messages larger than a pipe holds. */
+static int
+run_sendmail_file (const char  *input,
+                   gsize        length,
+                   char       **err,
+                   const char  *first_arg,
+                   ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *path = g_build_filename (envoi_test_env ("ENVOI_TEST_DIR"), "input.eml", NULL);
+  const char *arg;
+  va_list args;
+
+  g_assert_true (g_file_set_contents (path, input, length, &error));
+  g_ptr_array_add (argv, (char *) h.sendmail);
+  va_start (args, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, path);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_unlink (path);
+
+  return g_subprocess_get_exit_status (process);
+}
+
+/* The first text part of @raw, decoded from its transfer encoding, line ends as LF. */
+static char *
+decoded_text (const char *raw)
+{
+  g_autoptr(GMimeStream) stream = NULL;
+  g_autoptr(GMimeParser) parser = NULL;
+  g_autoptr(GMimeMessage) message = NULL;
+  g_autoptr(GMimeStream) out = NULL;
+  GMimeObject *part;
+  GByteArray *bytes;
+  GString *text;
+
+  envoi_message_init ();
+  stream = g_mime_stream_mem_new_with_buffer (raw, strlen (raw));
+  parser = g_mime_parser_new_with_stream (stream);
+  out = g_mime_stream_mem_new ();
+  message = g_mime_parser_construct_message (parser, NULL);
+  g_assert_nonnull (message);
+  part = g_mime_message_get_body (message);
+  g_assert_true (GMIME_IS_TEXT_PART (part));
+  g_mime_data_wrapper_write_to_stream (g_mime_part_get_content (GMIME_PART (part)), out);
+  bytes = g_mime_stream_mem_get_byte_array (GMIME_STREAM_MEM (out));
+  text = g_string_new_len ((const char *) bytes->data, bytes->len);
+  g_string_replace (text, "\r\n", "\n", 0);
+
+  return g_string_free (text, FALSE);
+}
+
+static gsize
+longest_line (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  gsize longest = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    longest = MAX (longest, strlen (lines[i]) - (g_str_has_suffix (lines[i], "\r") ? 1 : 0));
+
+  return longest;
+}
+
+/* Logs, CSV and one-line JSON from scripts: lines far over the 998 octets SMTP allows (the
+ * sink, aiosmtpd, answers "500 Line too long" to such a line, as real servers do). They are
+ * re-encoded as the message is prepared and arrive intact, plain or MIME, ASCII or UTF-8. */
+static void
+test_long_lines (void)
+{
+  struct
+  {
+    gsize       characters;
+    const char *unit;     /* repeated up to the number of characters */
+    gboolean    mime;     /* a multipart/mixed message, the line in its text/plain part */
+  } cases[] = {
+    { 5000, "a", FALSE },
+    { 5000, "\xc3\xa9", FALSE },            /* é */
+    { 100000, "0123456789,", FALSE },
+    { 100000, "\xe6\x97\xa5\xe6\x9c\xac", FALSE },  /* 日本 */
+    { 100000, "{\"k\":\"\xc3\xa9\"}", TRUE },
+  };
+
+  reset ();
+  add_account ("alice", "sink", 500, NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) line = g_string_new (NULL);
+      g_autoptr(GString) message = g_string_new (NULL);
+      g_autoptr(GPtrArray) delivered = NULL;
+      g_autofree char *body = NULL;
+      g_autofree char *decoded = NULL;
+      g_autofree char *err = NULL;
+      Expect expect = { "sink", 1 };
+      glong units = g_utf8_strlen (cases[i].unit, -1);
+
+      clear_listener ("sink");
+      for (gsize n = 0; n < cases[i].characters; n += units)
+        g_string_append (line, cases[i].unit);
+      g_assert_cmpuint (line->len, >, 998);
+      body = g_strdup_printf ("first line\n%s\nlast line\n", line->str);
+
+      g_string_append_printf (message, "From: alice@example.org\nTo: someone@example.net\n"
+                              "Subject: long line %u\n", i);
+      if (cases[i].mime)
+        g_string_append_printf (message, "MIME-Version: 1.0\n"
+                                "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+                                "--b\nContent-Type: text/plain; charset=utf-8\n"
+                                "Content-Transfer-Encoding: 8bit\n\n%s\n--b--\n", body);
+      else
+        g_string_append_printf (message, "\n%s", body);
+
+      g_assert_cmpint (run_sendmail_file (message->str, message->len, &err, "-t", NULL), ==, 0);
+      g_assert_cmpstr (err, ==, "");
+      g_assert_true (wait_until (has_messages, &expect));
+      g_assert_true (wait_until (queue_empty, NULL));
+
+      delivered = read_messages ("sink");
+      g_assert_cmpuint (delivered->len, ==, 2);
+      g_assert_cmpuint (longest_line (g_ptr_array_index (delivered, 1)), <=, 998);
+      decoded = decoded_text (g_ptr_array_index (delivered, 1));
+      g_assert_cmpuint (strlen (decoded), ==, strlen (body));
+      g_assert_true (g_str_equal (decoded, body));
+      if (!cases[i].mime && !g_str_is_ascii (body))
+        g_assert_nonnull (strstr (g_ptr_array_index (delivered, 1), "charset=utf-8"));
+    }
+}
+
+/* A line that no encoding shortens (in the preamble of a multipart, which is no part's
+ * content) cannot be sent: it is refused at once with EX_DATAERR and a reason, rather than
+ * accepted and lost. */
+static void
+test_long_line_refused (void)
+{
+  g_autofree char *queue = envoi_queue_default_directory ();
+  g_autofree char *token = g_strnfill (3000, 'x');
+  g_autofree char *message = g_strdup_printf ("To: someone@example.net\nSubject: refused\n"
+                                              "MIME-Version: 1.0\n"
+                                              "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+                                              "%s\n--b\nContent-Type: text/plain\n\nhello\n--b--\n",
+                                              token);
+  g_autofree char *err = NULL;
+
+  reset ();
+  add_account ("alice", "sink", 50, NULL, NULL);
+
+  g_assert_cmpint (run_sendmail_file (message, strlen (message), &err, "-t", NULL), ==, 65);
+  assert_one_line (err);
+  g_assert_nonnull (strstr (err, "998"));
+  g_assert_cmpuint (envoi_test_count_files (queue, ".msg") + envoi_test_count_files (queue, ".env"), ==, 0);
+}
+
+/* Resuming by itself. The account logs in with PLAIN on the session's plain listener (smtpd.py),
+ * which takes ENVOI_TEST_USER / ENVOI_TEST_PASSWORD only. */
+
+#define RESUME_SECONDS 10
+
+/* Polls as wait_until() does, but fails after @seconds: a bound that the feature promises. */
+static gboolean
+wait_within (Condition condition,
+             gpointer  data,
+             guint     seconds)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 end = start + seconds * G_USEC_PER_SEC;
+
+  while (!condition (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (20 * 1000);
+    }
+  g_test_message ("done after %.2f s", (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
+
+  return TRUE;
+}
+
+/* The daemon with or without its keyring watch: without it, only the route under test can
+ * resume the account. Stops the daemon; the next call starts the new one. */
+static void
+set_keyring_watch (gboolean on)
+{
+  stop_daemon (SIGTERM);
+  service_env = on ? "" : "ENVOI_SENDER_WATCH_KEYRING=0 ";
+  write_service_file ();
+}
+
+static char *
+plain_messages_dir (void)
+{
+  return g_build_filename (envoi_test_env ("ENVOI_TEST_SMTP_MESSAGES"), "plain", NULL);
+}
+
+static guint
+plain_delivered (void)
+{
+  g_autofree char *dir = plain_messages_dir ();
+
+  return envoi_test_count_files (dir, ".eml");
+}
+
+typedef struct
+{
+  guint before;
+} Delivered;
+
+static gboolean
+plain_one_more_and_empty (gpointer data)
+{
+  Delivered *delivered = data;
+
+  return plain_delivered () > delivered->before && count_state (NULL) == 0;
+}
+
+static EnvoiAccount *
+add_plain_account (const char *id,
+                   const char *password)
+{
+  EnvoiAccount *account = envoi_account_new (id);
+  g_autofree char *address = g_strdup_printf ("%s@example.org", id);
+
+  g_object_set (account,
+                "address", address,
+                "host", "127.0.0.1",
+                "port", (guint) envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"),
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_PLAIN,
+                "username", ENVOI_TEST_USER,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_sync ();
+  if (password != NULL)
+    store_password (account, password);
+
+  return account;
+}
+
+static gboolean
+has_waiting_keyring (gpointer data)
+{
+  g_autofree char *last_error = NULL;
+  g_autofree char *state = only_entry (&last_error);
+
+  return g_str_equal (state, "paused") && strstr (last_error, "keyring") != NULL;
+}
+
+static gboolean
+two_waiting_keyring (gpointer data)
+{
+  g_autoptr(EnvoiDBusSender1) p = proxy ();
+  g_autoptr(GVariant) list = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantIter iter;
+  const char *state, *last_error;
+  guint count = 0;
+
+  envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_iter_init (&iter, list);
+  while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", NULL, NULL, &state, NULL, NULL,
+                              NULL, NULL, NULL, &last_error))
+    {
+      g_assert_cmpstr (state, !=, "failed");
+      if (g_str_equal (state, "paused") && strstr (last_error, "keyring") != NULL)
+        count++;
+    }
+
+  return count == 2;
+}
+
+/* A message of @account refused for its password: paused, with the server's reason. */
+static void
+send_and_pause (void)
+{
+  g_autofree char *err = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *last_error = NULL;
+
+  g_assert_cmpint (run_sendmail ("Subject: resume\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_paused, NULL));
+  state = only_entry (&last_error);
+  g_assert_cmpstr (state, ==, "paused");
+  g_assert_cmpstr (last_error, !=, "");
+  g_assert_null (strstr (last_error, "keyring"));
+}
+
+/* secret-tool, as another program would: with @full, the same attributes as Envoi's item,
+ * replacing it; else only those Envoi looks up by, a new item. */
+static void
+secret_tool_store (EnvoiAccount *account,
+                   const char   *password,
+                   gboolean      full)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = g_strdup_printf ("%u", envoi_account_get_port (account));
+  g_autoptr(GBytes) input = g_bytes_new (password, strlen (password));
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &error,
+                              "secret-tool", "store", "--label=Envoi test",
+                              "xdg:schema", ENVOI_SECRET_SCHEMA_NAME,
+                              "account", envoi_account_get_id (account), "service", "smtp",
+                              full ? "host" : NULL, "127.0.0.1", "user", ENVOI_TEST_USER,
+                              "port", port, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate (process, input, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_successful (process));
+}
+
+static void
+secret_tool_clear (EnvoiAccount *account)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "secret-tool", "clear",
+                              "xdg:schema", ENVOI_SECRET_SCHEMA_NAME,
+                              "account", envoi_account_get_id (account), NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+}
+
+static GVariant *
+secret_service_call (const char         *path,
+                     const char         *interface,
+                     const char         *method,
+                     GVariant           *parameters,
+                     const GVariantType *reply_type)
+{
+  g_autoptr(GError) error = NULL;
+  GVariant *reply;
+
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.secrets", path, interface, method,
+                                       parameters, reply_type, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                                       &error);
+  g_assert_no_error (error);
+
+  return reply;
+}
+
+/* Changes the secret of the account's one SMTP item in place, over the Secret Service's own
+ * interface (Item.SetSecret in a plain session, then its label), as a keyring editor does. */
+static void
+set_item_secret (EnvoiAccount *account,
+                 const char   *password)
+{
+  g_autoptr(GVariant) session = NULL;
+  g_autoptr(GVariant) found = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariantIter) unlocked = NULL;
+  GVariantBuilder attributes;
+  const char *session_path = NULL;
+  const char *item = NULL;
+
+  session = secret_service_call ("/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                                 "OpenSession", g_variant_new ("(sv)", "plain", g_variant_new_string ("")),
+                                 G_VARIANT_TYPE ("(vo)"));
+  g_variant_get (session, "(v&o)", NULL, &session_path);
+
+  g_variant_builder_init (&attributes, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_builder_add (&attributes, "{ss}", "account", envoi_account_get_id (account));
+  g_variant_builder_add (&attributes, "{ss}", "service", "smtp");
+  found = secret_service_call ("/org/freedesktop/secrets", "org.freedesktop.Secret.Service",
+                               "SearchItems", g_variant_new ("(a{ss})", &attributes),
+                               G_VARIANT_TYPE ("(aoao)"));
+  g_variant_get (found, "(ao@ao)", &unlocked, NULL);
+  g_assert_cmpuint (g_variant_iter_n_children (unlocked), ==, 1);
+  g_assert_true (g_variant_iter_next (unlocked, "&o", &item));
+
+  reply = secret_service_call (item, "org.freedesktop.Secret.Item", "SetSecret",
+                               g_variant_new ("((o@ay@ays))", session_path,
+                                              g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "", 0, 1),
+                                              g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, password,
+                                                                         strlen (password), 1),
+                                              "text/plain"),
+                               NULL);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = secret_service_call (session_path, "org.freedesktop.Secret.Session", "Close", NULL, NULL);
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* gnome-keyring 42 says ItemChanged for the item's properties, not for SetSecret alone: an
+   * editor that saves the item's label with it, as Seahorse's properties dialog does. */
+  reply = secret_service_call (item, "org.freedesktop.DBus.Properties", "Set",
+                               g_variant_new ("(ssv)", "org.freedesktop.Secret.Item", "Label",
+                                              g_variant_new_string ("Envoi test, edited")),
+                               NULL);
+}
+
+/* Wrong password: paused with the reason. The right one stored by another program: delivered
+ * within RESUME_SECONDS, with no other nudge (the keyring's ItemCreated/ItemChanged). */
+static void
+test_resume_keyring_item (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (TRUE);
+  account = add_plain_account ("ivan", "not-the-password");
+  send_and_pause ();
+
+  /* Nothing changes by itself meanwhile. */
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (has_paused (NULL));
+
+  delivered.before = plain_delivered ();
+  secret_tool_store (account, ENVOI_TEST_PASSWORD, TRUE);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  /* Again with a new item (ItemCreated): the old one removed, the new one with only the
+   * attributes Envoi looks up by. The agent had kept the old session: it must log in again. */
+  store_password (account, "not-the-password");
+  send_and_pause ();
+  secret_tool_clear (account);
+  g_usleep (G_USEC_PER_SEC / 2);
+  g_assert_true (has_paused (NULL));
+  delivered.before = plain_delivered ();
+  secret_tool_store (account, ENVOI_TEST_PASSWORD, FALSE);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  /* Once more with the item's secret edited in place (ItemChanged), as Seahorse does. */
+  store_password (account, "not-the-password");
+  send_and_pause ();
+  delivered.before = plain_delivered ();
+  set_item_secret (account, ENVOI_TEST_PASSWORD);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+}
+
+static void
+saver_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (envoi_account_saver_save_finish (ENVOI_ACCOUNT_SAVER (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+is_true (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* The account dialog's Save with only the password changed, through the dialog's own saver:
+ * no setting changes, and the keyring watch is off, so only the dialog's word to the sender
+ * (ResumeAccount) can resume the account. */
+static void
+test_resume_dialog_save (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(EnvoiAccount) edited = NULL;
+  g_autoptr(EnvoiAccountSaver) saver = NULL;
+  gboolean saved = FALSE;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (FALSE);
+  account = add_plain_account ("judy", "not-the-password");
+  send_and_pause ();
+
+  edited = envoi_account_copy (account);
+  saver = envoi_account_saver_new (h.store, edited, account, FALSE);
+  envoi_account_saver_set_secret (saver, ENVOI_SERVICE_SMTP, ENVOI_TEST_PASSWORD, "not-the-password");
+  delivered.before = plain_delivered ();
+  envoi_account_saver_save_async (saver, NULL, saver_cb, &saved);
+  g_assert_true (wait_until (is_true, &saved));
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  set_keyring_watch (TRUE);
+}
+
+/* envoi-sendmail -q after the password was fixed where the sender does not hear of it (the
+ * keyring watch is off): paused accounts are tried again too. */
+static void
+test_resume_flush (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autofree char *err = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (FALSE);
+  account = add_plain_account ("kate", "not-the-password");
+  send_and_pause ();
+
+  store_password (account, ENVOI_TEST_PASSWORD);
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (has_paused (NULL));
+
+  delivered.before = plain_delivered ();
+  g_assert_cmpint (run_sendmail ("", &err, "-q", NULL), ==, 0);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  set_keyring_watch (TRUE);
+}
+
+static void
+lock_keyring (void)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.secrets", "/org/freedesktop/secrets",
+                                       "org.freedesktop.Secret.Service", "Lock",
+                                       g_variant_new_parsed ("([objectpath '/org/freedesktop/secrets/collection/login'],)"),
+                                       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+keyring_is_locked (void)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.secrets",
+                                       "/org/freedesktop/secrets/collection/login",
+                                       "org.freedesktop.DBus.Properties", "Get",
+                                       g_variant_new ("(ss)", "org.freedesktop.Secret.Collection", "Locked"),
+                                       G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(v)", &value);
+
+  return g_variant_get_boolean (value);
+}
+
+static void
+put_uint32 (GByteArray *packet,
+            guint32     value)
+{
+  guint32 be = GUINT32_TO_BE (value);
+
+  g_byte_array_append (packet, (const guint8 *) &be, 4);
+}
+
+/* Unlocks the login keyring the way a login or the screen lock does: pam_gnome_keyring hands
+ * the password to the running daemon over its control socket (gnome-keyring's
+ * daemon/control protocol: a credentials byte, then [length][op UNLOCK = 1][password]).
+ * gnome-keyring emits no D-Bus signal for it. */
+static void
+unlock_keyring (void)
+{
+  g_autofree char *password = NULL;
+  g_autofree char *path = g_build_filename (g_get_user_runtime_dir (), "keyring", "control", NULL);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GByteArray) packet = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  GOutputStream *out;
+  GInputStream *in;
+  guint32 reply[2];
+  gsize length;
+
+  g_assert_true (g_file_get_contents (envoi_test_env ("ENVOI_TEST_KEYRING_PASSWORD_FILE"),
+                                      &password, &length, &error));
+  g_assert_no_error (error);
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  g_assert_no_error (error);
+  out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+
+  g_byte_array_append (packet, (const guint8 *) "", 1);  /* the credentials byte */
+  put_uint32 (packet, 4 + 4 + 4 + length);
+  put_uint32 (packet, 1);
+  put_uint32 (packet, length);
+  g_byte_array_append (packet, (const guint8 *) password, length);
+  g_assert_true (g_output_stream_write_all (out, packet->data, packet->len, NULL, NULL, &error));
+  g_assert_no_error (error);
+  memset (packet->data, 0, packet->len);
+  memset (password, 0, length);
+
+  g_assert_true (g_input_stream_read_all (in, reply, sizeof reply, &length, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (length, ==, sizeof reply);
+  g_assert_cmpuint (GUINT32_FROM_BE (reply[1]), ==, 0);
+  g_assert_false (keyring_is_locked ());
+}
+
+/* The keyring locked (the Secret Service's Lock): the message waits, "Waiting for the keyring
+ * to be unlocked", neither failed nor "sending"; unlocked: delivered within RESUME_SECONDS. */
+static void
+test_keyring_locked (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *log = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (TRUE);
+  account = add_plain_account ("leo", ENVOI_TEST_PASSWORD);
+  lock_keyring ();
+  g_assert_true (keyring_is_locked ());
+
+  delivered.before = plain_delivered ();
+  g_assert_cmpint (run_sendmail ("Subject: locked\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_waiting_keyring, NULL));
+
+  /* It stays so: no failure, no "sending" left behind, nothing sent. */
+  for (guint i = 0; i < 10; i++)
+    {
+      g_usleep (G_USEC_PER_SEC / 5);
+      g_assert_true (has_waiting_keyring (NULL));
+    }
+  g_assert_cmpuint (count_state ("failed"), ==, 0);
+  g_assert_cmpuint (plain_delivered (), ==, delivered.before);
+  log = read_log ();
+  g_assert_nonnull (strstr (log, " waiting-keyring"));
+  g_assert_null (strstr (log, " failed "));
+
+  /* Another message meanwhile waits the same way. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail ("Subject: locked 2\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (two_waiting_keyring, NULL));
+
+  unlock_keyring ();
+  delivered.before++;
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+}
+
+/* Retry in the window, after the password was fixed where the sender does not hear of it: the
+ * paused account goes again, with the password read afresh. */
+static void
+test_resume_retry (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(EnvoiDBusSender1) p = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (FALSE);
+  account = add_plain_account ("mia", "not-the-password");
+  send_and_pause ();
+
+  store_password (account, ENVOI_TEST_PASSWORD);
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_true (has_paused (NULL));
+
+  delivered.before = plain_delivered ();
+  id = only_entry_id ();
+  p = proxy ();
+  envoi_dbus_sender1_call_retry_sync (p, id, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+
+  set_keyring_watch (TRUE);
+}
+
+/* A new keyring daemon that takes over unlocked, as at a new login: `gnome-keyring-daemon
+ * --replace --unlock` with the session's password. (Without --replace, --unlock starts a
+ * second daemon beside the running one, which cannot take the bus name, and unlocks nothing
+ * that the session sees.) Last of all: the session's keyring daemon is another one after it. */
+static void
+test_keyring_unlocked_by_new_daemon (void)
+{
+  g_autoptr(EnvoiAccount) account = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  Delivered delivered;
+
+  reset ();
+  set_keyring_watch (TRUE);
+  account = add_plain_account ("nina", ENVOI_TEST_PASSWORD);
+  lock_keyring ();
+
+  delivered.before = plain_delivered ();
+  g_assert_cmpint (run_sendmail ("Subject: locked\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_true (wait_until (has_waiting_keyring, NULL));
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  g_subprocess_launcher_set_stdin_file_path (launcher,
+                                             envoi_test_env ("ENVOI_TEST_KEYRING_PASSWORD_FILE"));
+  process = g_subprocess_launcher_spawn (launcher, &error, "gnome-keyring-daemon", "--replace",
+                                         "--unlock", "--components=secrets", NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_wait_check (process, NULL, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
+}
+
+/* ---- end of the issue 16 block ------------------------------------------------------------ */
 
 static void
 start_smtpd (void)
@@ -3533,6 +4290,16 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/hostile/huge-reply", test_hostile_huge_reply);
   g_test_add_func ("/envoi/sender/hostile/reply-encoding", test_hostile_reply_encoding);
   g_test_add_func ("/envoi/sender/hostile/host-setting", test_hostile_host_setting);
+  g_test_add_func ("/envoi/sender/header-arguments", test_header_arguments);
+  g_test_add_func ("/envoi/sender/long-lines", test_long_lines);
+  g_test_add_func ("/envoi/sender/long-line-refused", test_long_line_refused);
+  g_test_add_func ("/envoi/sender/resume-keyring-item", test_resume_keyring_item);
+  g_test_add_func ("/envoi/sender/resume-dialog-save", test_resume_dialog_save);
+  g_test_add_func ("/envoi/sender/resume-flush", test_resume_flush);
+  g_test_add_func ("/envoi/sender/keyring-locked", test_keyring_locked);
+  g_test_add_func ("/envoi/sender/resume-retry", test_resume_retry);
+  /* Last: it replaces the session's keyring daemon. */
+  g_test_add_func ("/envoi/sender/keyring-unlocked-by-new-daemon", test_keyring_unlocked_by_new_daemon);
 
   status = g_test_run ();
 

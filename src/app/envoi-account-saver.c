@@ -140,18 +140,45 @@ queue_mailbox_secret (EnvoiAccountSaver *self,
     queue_secret (self, service, saved);
 }
 
+static void
+sender_bus_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autofree char *account_id = user_data;
+  g_autoptr(GDBusConnection) bus = g_bus_get_finish (result, NULL);
+
+  /* Not started if it is not running: a sender that starts looks the password up anyway. */
+  if (bus != NULL)
+    g_dbus_connection_call (bus, SENDER_BUS_NAME, SENDER_OBJECT_PATH,
+                            "io.github.envoimail.Envoi.Sender1", "ResumeAccount",
+                            g_variant_new ("(s)", account_id), NULL,
+                            G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
+}
+
+/* A password was stored: the background sender forgets the one it holds and, if the account
+ * is paused (a refused login), tries it again now, even if no setting changed. */
+static void
+tell_sender (EnvoiAccount *account)
+{
+  g_bus_get (G_BUS_TYPE_SESSION, NULL, sender_bus_cb, g_strdup (envoi_account_get_id (account)));
+}
+
 /* Every secret is written: the settings follow. */
 static void
 finish_save (GTask *task)
 {
   EnvoiAccountSaver *self = g_task_get_source_object (task);
   EnvoiAccount *account = self->account;
+  gboolean stored = !g_queue_is_empty (&self->secrets_stored);
 
   g_queue_clear_full (&self->secrets_stored, pending_secret_free);
   if (self->is_new)
     envoi_account_store_add (self->store, account);
   else
     envoi_account_save (account);
+  if (stored)
+    tell_sender (account);
 
   /* No login, or one through GOA: no password is kept. */
   if ((envoi_account_get_auth_method (account) == ENVOI_AUTH_METHOD_NONE ||

@@ -355,8 +355,9 @@ state_label (const char *state)
     return _("Will try again");
   if (g_str_equal (state, "waiting-limit"))
     return _("Waiting for the sending limit");
+  /* Why, and so until when, is said on the next line: a refused password, a locked keyring… */
   if (g_str_equal (state, "paused"))
-    return _("Paused until the account’s settings are fixed");
+    return _("Paused");
   if (g_str_equal (state, "failed"))
     return _("Not delivered");
   return state;

@@ -16,6 +16,9 @@
 #include "envoi-message-private.h"
 #include "envoi-queue-error.h"
 
+/* SMTP allows 998 octets a line (RFC 5321 4.5.3.1.6). */
+#define SMTP_MAX_LINE 998
+
 /* Idempotent and thread-safe: call it before any other GMime use. */
 void
 envoi_message_init (void)
@@ -500,11 +503,15 @@ _envoi_message_finish_checked (GMimeMessage  *message,
                                const char    *full_name,
                                GError       **error)
 {
-  g_autoptr(GBytes) prepared = finish_message (message, envelope_from, full_name);
-  g_autoptr(GMimeMessage) check = _envoi_message_parse (prepared, NULL);
+  g_autoptr(GBytes) prepared = NULL;
+  g_autoptr(GMimeMessage) check = NULL;
   g_autoptr(GBytes) again = NULL;
   g_autoptr(GMimeMessage) check_again = NULL;
 
+  /* A line over 998 octets is refused by servers once the message is accepted (issue 16). */
+  envoi_message_encode_long_lines (message);
+  prepared = finish_message (message, envelope_from, full_name);
+  check = _envoi_message_parse (prepared, NULL);
   if (check != NULL)
     {
       again = finish_message (check, envelope_from, full_name);
@@ -515,6 +522,14 @@ _envoi_message_finish_checked (GMimeMessage  *message,
     {
       g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
                            _("The message has a malformed header line"));
+      return NULL;
+    }
+
+  if (envoi_message_longest_line (prepared) > SMTP_MAX_LINE)
+    {
+      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                           _("The message has a line longer than the 998 bytes mail servers "
+                             "accept, in a place where it cannot be re-encoded"));
       return NULL;
     }
 
@@ -572,4 +587,193 @@ envoi_message_prepare (GBytes      *raw,
     *extracted = g_steal_pointer (&recipients);
 
   return g_steal_pointer (&prepared);
+}
+
+static gsize
+longest_line (const guint8 *data,
+              gsize         length)
+{
+  gsize longest = 0;
+  gsize start = 0;
+
+  for (gsize i = 0; i <= length; i++)
+    {
+      if (i == length || data[i] == '\n')
+        {
+          gsize end = i;
+
+          if (end > start && data[end - 1] == '\r')
+            end--;
+          longest = MAX (longest, end - start);
+          start = i + 1;
+        }
+    }
+
+  return longest;
+}
+
+/**
+ * envoi_message_longest_line:
+ * @message: a message as written to the spool
+ *
+ * Returns: the length of its longest line in octets, without the line ending
+ */
+gsize
+envoi_message_longest_line (GBytes *message)
+{
+  gsize length;
+  const guint8 *data;
+
+  g_return_val_if_fail (message != NULL, 0);
+
+  data = g_bytes_get_data (message, &length);
+
+  return longest_line (data, length);
+}
+
+/* The content of @part as it would be written (still encoded), in memory. */
+static GByteArray *
+part_raw_content (GMimePart *part)
+{
+  GMimeDataWrapper *content = g_mime_part_get_content (part);
+  g_autoptr(GMimeStream) memory = NULL;
+  GByteArray *bytes;
+
+  if (content == NULL || g_mime_data_wrapper_get_stream (content) == NULL)
+    return NULL;
+
+  bytes = g_byte_array_new ();
+  memory = g_mime_stream_mem_new_with_byte_array (bytes);
+  g_mime_stream_mem_set_owner (GMIME_STREAM_MEM (memory), FALSE);
+  g_mime_stream_reset (g_mime_data_wrapper_get_stream (content));
+  g_mime_stream_write_to_stream (g_mime_data_wrapper_get_stream (content), memory);
+  g_mime_stream_reset (g_mime_data_wrapper_get_stream (content));
+
+  return bytes;
+}
+
+typedef struct
+{
+  GMimeMessage *message;
+  guint         encoded;
+} EncodeLongLines;
+
+/* GMime writes a parsed header back as it came: one with a line too long is formatted afresh,
+ * which folds it where it can (between words, between addresses). Its value stays the same. */
+static void
+fold_long_headers (GMimeObject     *object,
+                   EncodeLongLines *data)
+{
+  GMimeHeaderList *headers = g_mime_object_get_header_list (object);
+  int n = headers != NULL ? g_mime_header_list_get_count (headers) : 0;
+
+  for (int i = 0; i < n; i++)
+    {
+      GMimeHeader *header = g_mime_header_list_get_header_at (headers, i);
+      const char *name = g_mime_header_get_name (header);
+      const char *raw = g_mime_header_get_raw_value (header);
+      g_autofree char *value = NULL;
+
+      if (raw == NULL || strlen (name) + 1 + longest_line ((const guint8 *) raw, strlen (raw)) <= SMTP_MAX_LINE)
+        continue;
+
+      if (g_mime_header_get_value (header) == NULL)
+        continue;
+      value = g_strdup (g_mime_header_get_value (header));
+      g_mime_header_set_value (header, NULL, value, "utf-8");
+      data->encoded++;
+    }
+}
+
+static void
+encode_long_lines_cb (GMimeObject *parent,
+                      GMimeObject *object,
+                      gpointer     user_data)
+{
+  EncodeLongLines *data = user_data;
+  GMimePart *part;
+  GMimeContentType *type;
+  GMimeContentEncoding encoding;
+  g_autoptr(GByteArray) raw = NULL;
+  gboolean text;
+
+  fold_long_headers (object, data);
+
+  /* A forwarded message: GMime's walk does not go into it. */
+  if (GMIME_IS_MESSAGE_PART (object))
+    {
+      GMimeMessage *inner = g_mime_message_part_get_message (GMIME_MESSAGE_PART (object));
+
+      if (inner != NULL)
+        data->encoded += envoi_message_encode_long_lines (inner);
+      return;
+    }
+
+  if (!GMIME_IS_PART (object))
+    return;
+
+  part = GMIME_PART (object);
+  encoding = g_mime_part_get_content_encoding (part);
+  /* Already wrapped by their encoders. */
+  if (encoding == GMIME_CONTENT_ENCODING_BASE64 ||
+      encoding == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE ||
+      encoding == GMIME_CONTENT_ENCODING_UUENCODE)
+    return;
+
+  raw = part_raw_content (part);
+  if (raw == NULL || longest_line (raw->data, raw->len) <= SMTP_MAX_LINE)
+    return;
+
+  type = g_mime_object_get_content_type (object);
+  text = type == NULL || g_mime_content_type_is_type (type, "text", "*");
+
+  /* A message without MIME headers is text/plain in US-ASCII to its reader: it says what it is
+   * now, since its body is about to be encoded. */
+  if (g_mime_message_get_mime_part (data->message) == object &&
+      g_mime_object_get_header (GMIME_OBJECT (data->message), "Content-Type") == NULL)
+    {
+      gboolean ascii = TRUE;
+
+      for (guint i = 0; i < raw->len && ascii; i++)
+        ascii = raw->data[i] < 0x80;
+      if (ascii)
+        g_mime_object_set_content_type_parameter (object, "charset", "us-ascii");
+      else if (g_utf8_validate ((const char *) raw->data, raw->len, NULL))
+        g_mime_object_set_content_type_parameter (object, "charset", "utf-8");
+      else
+        g_mime_object_set_content_type_parameter (object, "charset", "unknown-8bit");
+    }
+  if (g_mime_object_get_header (GMIME_OBJECT (data->message), "MIME-Version") == NULL)
+    g_mime_object_set_header (GMIME_OBJECT (data->message), "MIME-Version", "1.0", NULL);
+
+  /* GMime decodes the content from the encoding it came in and encodes it in this one as it
+   * writes the part: the decoded content stays the same, octet for octet. */
+  g_mime_part_set_content_encoding (part, text ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+                                               : GMIME_CONTENT_ENCODING_BASE64);
+  data->encoded++;
+}
+
+/**
+ * envoi_message_encode_long_lines:
+ * @message: a parsed message, changed in place
+ *
+ * A script's log, CSV or one-line JSON easily has a line over the 998 octets SMTP allows, and a
+ * server refuses such a message ("500 Line too long") after it was accepted for delivery: the
+ * part is re-encoded instead, as the message is prepared, so that it arrives intact.
+ *
+ * Returns: the number of parts re-encoded
+ */
+guint
+envoi_message_encode_long_lines (GMimeMessage *message)
+{
+  EncodeLongLines data = { message, 0 };
+
+  g_return_val_if_fail (GMIME_IS_MESSAGE (message), 0);
+
+  /* The message's headers, then every part, the message's own body included, inside
+   * multiparts and all. */
+  fold_long_headers (GMIME_OBJECT (message), &data);
+  g_mime_message_foreach (message, encode_long_lines_cb, &data);
+
+  return data.encoded;
 }

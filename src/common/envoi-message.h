@@ -11,6 +11,8 @@
 
 G_BEGIN_DECLS
 
+struct _GMimeMessage;
+
 void     envoi_message_init                (void);
 char    *envoi_message_make_message_id     (const char    *sender_address);
 GBytes  *envoi_message_build               (EnvoiAccount        *account,
@@ -33,5 +35,16 @@ GBytes  *envoi_message_prepare             (GBytes        *raw,
                                             char         **header_from,
                                             GStrv         *extracted,
                                             GError       **error);
+
+/* SMTP allows 998 octets a line (RFC 5321 4.5.3.1.6): the longest line of @message, CR and LF
+ * not counted. */
+gsize    envoi_message_longest_line        (GBytes        *message);
+
+/* Re-encodes every part of @message whose content has a line longer than
+ * SMTP allows, so that the decoded content stays the same: quoted-printable for text,
+ * base64 for anything else. A message that is not MIME becomes MIME (MIME-Version, and
+ * text/plain in UTF-8 when its text is UTF-8). A header with a line that long is formatted
+ * afresh, which folds it where it can. Returns how many parts and headers were changed. */
+guint    envoi_message_encode_long_lines   (struct _GMimeMessage *message);
 
 G_END_DECLS

@@ -419,10 +419,37 @@ search_cb (GObject      *source,
       return;
     }
 
+  /* Found without unlocking (envoi_secret_lookup_no_prompt_async): the keyring is locked. A
+   * search that may unlock has unlocked it by now, or left it locked, which says the same. */
+  if (SECRET_IS_ITEM (items->data) && secret_item_get_locked (items->data))
+    {
+      g_list_free_full (items, g_object_unref);
+      g_task_return_new_error (task, ENVOI_SECRET_ERROR, ENVOI_SECRET_ERROR_LOCKED,
+                               _("The keyring is locked. Unlock it and try again."));
+      return;
+    }
+
   cancellable = g_task_get_cancellable (task);
   secret_retrievable_retrieve_secret (items->data, cancellable,
                                       search_retrieve_cb, g_steal_pointer (&task));
   g_list_free_full (items, g_object_unref);
+}
+
+static void
+search_with_flags (const SecretSchema  *schema,
+                   GHashTable          *attributes,
+                   SecretSearchFlags    flags,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, envoi_secret_search_async);
+
+  secret_password_searchv (schema, attributes, flags, cancellable,
+                           search_cb, g_steal_pointer (&task));
 }
 
 /**
@@ -445,16 +472,10 @@ envoi_secret_search_async (const SecretSchema  *schema,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (schema != NULL);
   g_return_if_fail (attributes != NULL);
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, envoi_secret_search_async);
-
-  secret_password_searchv (schema, attributes, SECRET_SEARCH_UNLOCK, cancellable,
-                           search_cb, g_steal_pointer (&task));
+  search_with_flags (schema, attributes, SECRET_SEARCH_UNLOCK, cancellable, callback, user_data);
 }
 
 char *
@@ -486,6 +507,26 @@ envoi_secret_lookup_async (EnvoiAccount        *account,
 
   envoi_secret_search_async (envoi_secret_get_schema (), attributes, cancellable,
                              callback, user_data);
+}
+
+void
+envoi_secret_lookup_no_prompt_async (EnvoiAccount        *account,
+                                     EnvoiService         service,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  g_autoptr(GHashTable) attributes = NULL;
+  SecretOp *op;
+
+  g_return_if_fail (ENVOI_IS_ACCOUNT (account));
+
+  op = secret_op_new (account, service);
+  attributes = secret_op_attributes (op, FALSE);
+  secret_op_free (op);
+
+  search_with_flags (envoi_secret_get_schema (), attributes, SECRET_SEARCH_NONE, cancellable,
+                     callback, user_data);
 }
 
 char *

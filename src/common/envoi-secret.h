@@ -48,6 +48,15 @@ void      envoi_secret_lookup_async  (EnvoiAccount         *account,
 char     *envoi_secret_lookup_finish (GAsyncResult         *result,
                                       GError              **error);
 
+/* The same without ever asking to unlock the keyring (no prompt, which a background sender
+ * must not raise at any hour, and which hangs where no one can answer it): a locked keyring
+ * is ENVOI_SECRET_ERROR_LOCKED at once. Finish with envoi_secret_lookup_finish(). */
+void      envoi_secret_lookup_no_prompt_async (EnvoiAccount         *account,
+                                               EnvoiService          service,
+                                               GCancellable         *cancellable,
+                                               GAsyncReadyCallback   callback,
+                                               gpointer              user_data);
+
 /* The first item with @attributes under @schema, read (see envoi-secret.c). */
 void      envoi_secret_search_async  (const SecretSchema   *schema,
                                       GHashTable           *attributes,

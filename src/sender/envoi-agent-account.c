@@ -207,16 +207,16 @@ secret_cb (GObject      *source,
     {
       send->generation = self->generation;
       send->fallback = FALSE;
-      envoi_secret_lookup_async (self->account, step->service, cancellable, secret_cb,
-                                 g_steal_pointer (&task));
+      envoi_secret_lookup_no_prompt_async (self->account, step->service, cancellable, secret_cb,
+                                           g_steal_pointer (&task));
       return;
     }
 
   if (secret == NULL && step->smtp_fallback && !send->fallback)
     {
       send->fallback = TRUE;
-      envoi_secret_lookup_async (self->account, ENVOI_SERVICE_SMTP, cancellable, secret_cb,
-                                 g_steal_pointer (&task));
+      envoi_secret_lookup_no_prompt_async (self->account, ENVOI_SERVICE_SMTP, cancellable,
+                                           secret_cb, g_steal_pointer (&task));
       return;
     }
 
@@ -234,7 +234,7 @@ lookup_secret (GTask            *task,
 
   send->step = step;
   send->fallback = FALSE;
-  envoi_secret_lookup_async (self->account, step->service, cancellable, secret_cb, task);
+  envoi_secret_lookup_no_prompt_async (self->account, step->service, cancellable, secret_cb, task);
 }
 
 static void

@@ -29,6 +29,7 @@ struct _EnvoiDelivery
   GError          *settings_error;      /* what was wrong with them, or NULL */
   guint            busy : 1;
   guint            paused : 1;
+  guint            waiting_keyring : 1;  /* paused because the keyring is locked */
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiDelivery, envoi_delivery, G_TYPE_OBJECT)
@@ -274,7 +275,35 @@ envoi_delivery_reset (EnvoiDelivery *self)
     envoi_agent_reset (envoi_agent_get_default (), envoi_account_get_id (self->account));
   new_generation (self);
   self->paused = FALSE;
+  self->waiting_keyring = FALSE;
   self->blocked_until = 0;
+}
+
+gboolean
+envoi_delivery_get_waiting_keyring (EnvoiDelivery *self)
+{
+  g_return_val_if_fail (ENVOI_IS_DELIVERY (self), FALSE);
+
+  return self->waiting_keyring;
+}
+
+void
+envoi_delivery_set_waiting_keyring (EnvoiDelivery *self,
+                                    gboolean       waiting)
+{
+  g_return_if_fail (ENVOI_IS_DELIVERY (self));
+
+  self->waiting_keyring = !!waiting;
+}
+
+void
+envoi_delivery_forget_credentials (EnvoiDelivery *self)
+{
+  g_return_if_fail (ENVOI_IS_DELIVERY (self));
+
+  if (self->account != NULL)
+    envoi_agent_reset (envoi_agent_get_default (), envoi_account_get_id (self->account));
+  new_generation (self);
 }
 
 void

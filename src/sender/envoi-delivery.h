@@ -36,6 +36,13 @@ void           envoi_delivery_set_blocked_until (EnvoiDelivery       *self,
 /* Has the delivery agent drop the account's connection and password (the next message logs in
  * afresh) and lifts the pause and the block. */
 void           envoi_delivery_reset             (EnvoiDelivery       *self);
+/* Paused because the keyring is locked: lifted by a reset, as the pause is. */
+gboolean       envoi_delivery_get_waiting_keyring (EnvoiDelivery     *self);
+void           envoi_delivery_set_waiting_keyring (EnvoiDelivery     *self,
+                                                   gboolean           waiting);
+/* Has the delivery agent drop the account's connection and password, and nothing else: its
+ * password changed while it was not paused. */
+void           envoi_delivery_forget_credentials (EnvoiDelivery      *self);
 
 /* Sends one message through the delivery agent, envoi-sender-transport (EnvoiAgent), which
  * looks the password up in the keyring the first time and then reuses the connection, and

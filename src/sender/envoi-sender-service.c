@@ -26,9 +26,11 @@
 #include "envoi-delivery.h"
 #include "envoi-gmime-private.h"
 #include "envoi-history.h"
+#include "envoi-keyring-watch.h"
 #include "envoi-ledger.h"
 #include "envoi-queue.h"
 #include "envoi-reason.h"
+#include "envoi-secret.h"  /* EnvoiSecretError codes only: nothing of libsecret is linked */
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
 #include "envoi-smtp-error.h"
@@ -60,6 +62,7 @@ struct _EnvoiSenderService
   guint              spool_scan_id;
   int                autostart;  /* asked of the Background portal: -1 not yet, else the value */
   EnvoiSubmitSocket *submit;
+  EnvoiKeyringWatch *keyring;
   int                log_fd;
 
   guint              schedule_id;
@@ -82,6 +85,12 @@ G_DEFINE_FINAL_TYPE (EnvoiSenderService, envoi_sender_service, G_TYPE_APPLICATIO
 
 static void schedule (EnvoiSenderService *self);
 static void update_idle (EnvoiSenderService *self);
+static gboolean keyring_locked (const GError *error);
+static void wait_for_keyring (EnvoiSenderService *self, EnvoiDelivery *delivery,
+                              EnvoiQueueEntry *entry, guint unlocks);
+static void resume_delivery (EnvoiSenderService *self, EnvoiDelivery *delivery, const char *why);
+static guint keyring_unlocks (EnvoiSenderService *self);
+static void hold_if_paused (EnvoiDelivery *delivery, EnvoiQueueEntry *entry);
 
 /* One line per event in $XDG_STATE_HOME/envoi/delivery.log: no secrets, no message contents. */
 static void
@@ -440,6 +449,7 @@ add_entries (EnvoiSenderService *self,
 
       delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
       g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
+      hold_if_paused (delivery, entry);
 
       /* What was there at startup is for List to tell; new arrivals are news. */
       if (self->loaded)
@@ -672,6 +682,7 @@ typedef struct
   EnvoiSenderService *self;
   EnvoiDelivery      *delivery;
   EnvoiQueueEntry    *entry;
+  guint               unlocks;  /* the keyring's unlocks seen when it started */
 } Attempt;
 
 static void
@@ -725,6 +736,10 @@ send_cb (GObject      *source,
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       set_state (self, entry, ENVOI_QUEUE_STATE_QUEUED, FALSE);
+    }
+  else if (keyring_locked (error))
+    {
+      wait_for_keyring (self, delivery, entry, attempt->unlocks);
     }
   else if (error->domain == ENVOI_SMTP_ERROR && envoi_smtp_error_should_pause_account (error))
     {
@@ -841,6 +856,7 @@ start_attempt (EnvoiSenderService *self,
   attempt->self = g_object_ref (self);
   attempt->delivery = g_object_ref (delivery);
   attempt->entry = g_object_ref (entry);
+  attempt->unlocks = keyring_unlocks (self);
 
   envoi_delivery_send_async (delivery,
                              envoi_queue_entry_get_from (entry),
@@ -1314,6 +1330,177 @@ network_changed_cb (EnvoiSenderService *self,
   schedule (self);
 }
 
+/* Resuming by itself (issue 16): a paused account is tried again, with a password looked up
+ * afresh, once the cause may be gone: its keyring item created or changed by any program, the
+ * keyring unlocked, a password saved in Envoi (ResumeAccount), envoi-sendmail -q (Flush), or
+ * Retry. */
+
+/* Lifts @delivery's pause: its messages are queued again and the agent looks the password up
+ * afresh. An account that is not paused only has the agent forget its password and connection,
+ * so that the next message logs in with the new one. */
+static void
+resume_delivery (EnvoiSenderService *self,
+                 EnvoiDelivery      *delivery,
+                 const char         *why)
+{
+  EnvoiAccount *account = envoi_delivery_get_account (delivery);
+
+  if (account == NULL)
+    return;
+
+  if (!envoi_delivery_get_paused (delivery))
+    {
+      envoi_delivery_forget_credentials (delivery);
+      return;
+    }
+
+  for (GList *l = envoi_delivery_get_pending (delivery)->head; l != NULL; l = l->next)
+    {
+      if (envoi_queue_entry_get_state (l->data) == ENVOI_QUEUE_STATE_PAUSED)
+        set_state (self, l->data, ENVOI_QUEUE_STATE_QUEUED, FALSE);
+      envoi_queue_entry_set_next_attempt (l->data, 0);
+    }
+  envoi_queue_forget_delays (self->queue, envoi_account_get_id (account));
+  envoi_delivery_reset (delivery);
+  log_event (self, "-", envoi_account_get_id (account), "resumed", why);
+  schedule (self);
+}
+
+/* Every paused account, or only those waiting for the keyring. */
+static void
+resume_paused (EnvoiSenderService *self,
+               gboolean            keyring_only,
+               const char         *why)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->deliveries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      if (envoi_delivery_get_paused (value) &&
+          (!keyring_only || envoi_delivery_get_waiting_keyring (value)))
+        resume_delivery (self, value, why);
+    }
+}
+
+static guint
+keyring_unlocks (EnvoiSenderService *self)
+{
+  return self->keyring != NULL ? envoi_keyring_watch_get_unlocks (self->keyring) : 0;
+}
+
+/* The agent could not read the password because the keyring is locked. The agent never asks
+ * to unlock it (a prompt from a background sender, at any hour, or one that no one can
+ * answer, would leave the message "sending" for good): the account waits for the unlock. */
+static gboolean
+keyring_locked (const GError *error)
+{
+  GQuark domain = g_quark_try_string ("envoi-secret-error-quark");
+
+  return domain != 0 && error->domain == domain && error->code == ENVOI_SECRET_ERROR_LOCKED;
+}
+
+/* @unlocks: the keyring's unlocks when the attempt started. */
+static void
+wait_for_keyring (EnvoiSenderService *self,
+                  EnvoiDelivery      *delivery,
+                  EnvoiQueueEntry    *entry,
+                  guint               unlocks)
+{
+  const char *reason = _("Waiting for the keyring to be unlocked");
+
+  /* Not a failure: no notice, no attempt counted; the pause is lifted by the unlock. */
+  envoi_delivery_reset (delivery);
+  envoi_delivery_set_paused (delivery, TRUE);
+  envoi_delivery_set_waiting_keyring (delivery, TRUE);
+  for (GList *l = envoi_delivery_get_pending (delivery)->head; l != NULL; l = l->next)
+    {
+      envoi_queue_entry_set_last_error (l->data, reason);
+      set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, l->data == (gpointer) entry);
+    }
+  log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
+             "waiting-keyring", NULL);
+
+  /* Unlocked while the agent was looking: nothing to wait for. */
+  if (unlocks != keyring_unlocks (self))
+    resume_delivery (self, delivery, "keyring unlocked");
+  else if (self->keyring != NULL)
+    envoi_keyring_watch_wait_for_unlock (self->keyring);
+}
+
+/* A message that arrives for a paused account waits with the others, for the same reason. */
+static void
+hold_if_paused (EnvoiDelivery   *delivery,
+                EnvoiQueueEntry *entry)
+{
+  EnvoiQueueEntry *first = g_queue_peek_head (envoi_delivery_get_pending (delivery));
+
+  if (!envoi_delivery_get_paused (delivery) || first == NULL || first == entry)
+    return;
+
+  envoi_queue_entry_set_last_error (entry, envoi_queue_entry_get_last_error (first));
+  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_PAUSED);
+}
+
+static void
+keyring_item_changed_cb (EnvoiSenderService *self,
+                         const char         *account_id,
+                         EnvoiKeyringWatch  *watch)
+{
+  EnvoiDelivery *delivery;
+
+  /* An item whose account could not be read: any paused account may be concerned. */
+  if (account_id == NULL)
+    {
+      resume_paused (self, FALSE, "keyring item changed");
+      return;
+    }
+
+  if ((delivery = g_hash_table_lookup (self->deliveries, account_id)) != NULL)
+    resume_delivery (self, delivery, "keyring item changed");
+}
+
+static void
+keyring_unlocked_cb (EnvoiSenderService *self,
+                     EnvoiKeyringWatch  *watch)
+{
+  resume_paused (self, TRUE, "keyring unlocked");
+}
+
+static void
+watch_keyring (EnvoiSenderService *self)
+{
+  GDBusConnection *connection = g_application_get_dbus_connection (G_APPLICATION (self));
+
+  /* The tests turn it off to show that the other ways resume an account on their own. */
+  if (connection == NULL || g_strcmp0 (g_getenv ("ENVOI_SENDER_WATCH_KEYRING"), "0") == 0)
+    return;
+
+  self->keyring = envoi_keyring_watch_new (connection);
+  g_signal_connect_object (self->keyring, "item-changed", G_CALLBACK (keyring_item_changed_cb),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->keyring, "unlocked", G_CALLBACK (keyring_unlocked_cb),
+                           self, G_CONNECT_SWAPPED);
+}
+
+/* The account dialog saved a password: the keyring may not say so itself (not every Secret
+ * Service emits ItemChanged), and the settings may not have changed at all. */
+static gboolean
+handle_resume_account_cb (EnvoiSenderService    *self,
+                          GDBusMethodInvocation *invocation,
+                          const char            *account_id,
+                          EnvoiDBusSender1      *skeleton)
+{
+  EnvoiDelivery *delivery = g_hash_table_lookup (self->deliveries, account_id);
+
+  if (delivery != NULL)
+    resume_delivery (self, delivery, "password saved");
+  envoi_dbus_sender1_complete_resume_account (skeleton, invocation);
+
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* D-Bus methods */
 
 typedef struct
@@ -1661,7 +1848,7 @@ handle_retry_cb (EnvoiSenderService    *self,
       envoi_queue_entry_set_next_attempt (entry, 0);
       envoi_delivery_set_blocked_until (delivery, 0);
       if (envoi_delivery_get_paused (delivery))
-        envoi_delivery_reset (delivery);
+        resume_delivery (self, delivery, "retry");
       if (!resident)
         emit_changed (self, entry, NULL);
     }
@@ -1730,6 +1917,8 @@ handle_flush_cb (EnvoiSenderService    *self,
 
   scan_queue (self);
 
+  /* "Try every waiting message now": the paused accounts too, with fresh passwords. */
+  resume_paused (self, FALSE, "flush");
   envoi_queue_forget_delays (self->queue, NULL);
   g_hash_table_iter_init (&iter, self->deliveries);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -1852,6 +2041,7 @@ envoi_sender_service_startup (GApplication *application)
 
   g_signal_connect_object (g_network_monitor_get_default (), "network-changed",
                            G_CALLBACK (network_changed_cb), self, G_CONNECT_SWAPPED);
+  watch_keyring (self);
 
   /* envoi-sendmail's fast path; opened and closed with the nudge socket. */
   self->submit = envoi_submit_socket_new (self->queue, self->store);
@@ -1915,6 +2105,7 @@ envoi_sender_service_dispose (GObject *object)
   g_clear_pointer (&self->spool_seen, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->submit);
+  g_clear_object (&self->keyring);
   g_clear_object (&self->store);
   g_clear_object (&self->settings);
   g_clear_object (&self->ledger);
@@ -1963,6 +2154,7 @@ envoi_sender_service_init (EnvoiSenderService *self)
   g_signal_connect_object (self->skeleton, "handle-get-usage", G_CALLBACK (handle_get_usage_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->skeleton, "handle-history", G_CALLBACK (handle_history_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->skeleton, "handle-describe", G_CALLBACK (handle_describe_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->skeleton, "handle-resume-account", G_CALLBACK (handle_resume_account_cb), self, G_CONNECT_SWAPPED);
 }
 
 EnvoiSenderService *

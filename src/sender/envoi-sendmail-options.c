@@ -37,6 +37,22 @@ envoi_sendmail_fail (int         code,
   return code;
 }
 
+/* -f and -F end up in header fields (From, Return-Path) and in the SMTP envelope: a control
+ * character there (a CR or LF above all) would start another header or command. They are
+ * refused, not removed: a script that passes one has a bug, or is being abused, and removing
+ * characters would send the message from another name or address than the one asked for. */
+static gboolean
+has_control_characters (const char *value)
+{
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if ((guchar) *p < 0x20 || (guchar) *p == 0x7f)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 /* Sendmail's options: single letters, some with a value joined or in the next argument. */
 EnvoiSendmailParse
 envoi_sendmail_parse_options (int                    argc,
@@ -108,6 +124,12 @@ envoi_sendmail_parse_options (int                    argc,
         {
           if (!(options->from = VALUE (2)))
             return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+          if (has_control_characters (options->from))
+            {
+              *message = g_strdup (_("The envelope sender (-f) contains a control character "
+                                     "such as a line break"));
+              return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+            }
           /* "<>" is the null sender, written the sendmail way */
           if (g_str_equal (options->from, "<>"))
             options->from = "";
@@ -116,6 +138,12 @@ envoi_sendmail_parse_options (int                    argc,
         {
           if (!(options->full_name = VALUE (2)))
             return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+          if (has_control_characters (options->full_name))
+            {
+              *message = g_strdup (_("The full name (-F) contains a control character "
+                                     "such as a line break"));
+              return ENVOI_SENDMAIL_PARSE_BAD_USAGE;
+            }
         }
       else if (g_str_equal (arg, "-bm"))
         options->mode = ENVOI_SENDMAIL_MODE_SEND;
