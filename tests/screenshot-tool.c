@@ -394,7 +394,7 @@ main (int   argc,
           add_account (store, "relay", "backup@nas.example.org", "山田 太郎", "", 587,
                        ENVOI_SECURITY_STARTTLS);
         }
-      shown = GTK_WIDGET (envoi_window_new (app));
+      shown = GTK_WIDGET (envoi_window_new (GTK_APPLICATION (app), envoi_application_get_account_store (app)));
     }
   else if (g_str_has_prefix (scene, "history"))
     {
@@ -405,7 +405,7 @@ main (int   argc,
         fill_history ();
       add_account (store, "work", "jean.dupont@example.fr", "Jean Dupont",
                    "smtp.example.fr", 587, ENVOI_SECURITY_STARTTLS);
-      shown = GTK_WIDGET (envoi_window_new (app));
+      shown = GTK_WIDGET (envoi_window_new (GTK_APPLICATION (app), envoi_application_get_account_store (app)));
       view = envoi_window_show_history (ENVOI_WINDOW (shown));
       gtk_window_present (GTK_WINDOW (shown));
       wait_ms (1000);

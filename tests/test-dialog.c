@@ -621,7 +621,7 @@ window_remove_clears_keyring (EnvoiApplication *app)
   g_signal_stop_emission_by_name (app, "activate");
   app_store = envoi_application_get_account_store (app);
 
-  window = GTK_WIDGET (envoi_window_new (app));
+  window = GTK_WIDGET (envoi_window_new (GTK_APPLICATION (app), envoi_application_get_account_store (app)));
   gtk_window_present (GTK_WINDOW (window));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gtk_widget_get_template_child (window, ENVOI_TYPE_WINDOW, "stack"))), ==, "empty");
 

@@ -132,7 +132,7 @@ queue_shows_refusal_and_cancel (EnvoiApplication *app)
                 NULL);
   envoi_account_store_add (envoi_application_get_account_store (app), account);
 
-  window = GTK_WIDGET (envoi_window_new (app));
+  window = GTK_WIDGET (envoi_window_new (GTK_APPLICATION (app), envoi_application_get_account_store (app)));
   gtk_window_present (GTK_WINDOW (window));
 
   /* The window asked the sender (starting it) for the queue and the account's usage. */
@@ -271,7 +271,7 @@ history_view (EnvoiApplication *app)
   /* Not the window that activating makes by default: this one. */
   g_signal_stop_emission_by_name (app, "activate");
 
-  window = GTK_WIDGET (envoi_window_new (app));
+  window = GTK_WIDGET (envoi_window_new (GTK_APPLICATION (app), envoi_application_get_account_store (app)));
   view = envoi_window_show_history (ENVOI_WINDOW (window));
   gtk_window_present (GTK_WINDOW (window));
 

@@ -27,7 +27,8 @@ envoi_application_activate (GApplication *app)
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
 
   if (window == NULL)
-    window = GTK_WINDOW (envoi_window_new (ENVOI_APPLICATION (app)));
+    window = GTK_WINDOW (envoi_window_new (GTK_APPLICATION (app),
+                                           envoi_application_get_account_store (ENVOI_APPLICATION (app))));
 
   gtk_window_present (window);
 }

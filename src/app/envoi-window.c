@@ -802,15 +802,18 @@ envoi_window_init (EnvoiWindow *self)
   self->usage = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
+/* @store: the accounts the window shows and edits (the application's, handed down) */
 EnvoiWindow *
-envoi_window_new (EnvoiApplication *application)
+envoi_window_new (GtkApplication    *application,
+                  EnvoiAccountStore *store)
 {
   EnvoiWindow *self;
 
-  g_return_val_if_fail (ENVOI_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (GTK_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (ENVOI_IS_ACCOUNT_STORE (store), NULL);
 
   self = g_object_new (ENVOI_TYPE_WINDOW, "application", application, NULL);
-  self->store = g_object_ref (envoi_application_get_account_store (application));
+  self->store = g_object_ref (store);
   gtk_list_box_bind_model (self->account_list, G_LIST_MODEL (self->store),
                            create_account_row, self, NULL);
   g_signal_connect_object (self->store, "items-changed", G_CALLBACK (update_page), self,

@@ -7,7 +7,7 @@
 
 #include <adwaita.h>
 
-#include "envoi-application.h"
+#include "envoi-account-store.h"
 #include "envoi-history-view.h"
 
 G_BEGIN_DECLS
@@ -16,7 +16,8 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (EnvoiWindow, envoi_window, ENVOI, WINDOW, AdwApplicationWindow)
 
-EnvoiWindow      *envoi_window_new          (EnvoiApplication *application);
-EnvoiHistoryView *envoi_window_show_history (EnvoiWindow      *self);
+EnvoiWindow      *envoi_window_new          (GtkApplication    *application,
+                                             EnvoiAccountStore *store);
+EnvoiHistoryView *envoi_window_show_history (EnvoiWindow       *self);
 
 G_END_DECLS
