@@ -33,6 +33,7 @@
 #include "envoi-secret.h"  /* EnvoiSecretError codes only: nothing of libsecret is linked */
 #include "envoi-sender-dbus.h"
 #include "envoi-sender-service.h"
+#include "envoi-sender-service-private.h"
 #include "envoi-smtp-error.h"
 #include "envoi-submit-socket.h"
 #include "envoi-unix-socket.h"
@@ -40,65 +41,23 @@
 
 #define DEFAULT_IDLE_TIMEOUT_SECONDS 60
 #define SYNC_DELAY_MS 100
-#define READ_CHUNK (64 * 1024)
 #define RELEASE_SECONDS 5
-
-struct _EnvoiSenderService
-{
-  GApplication       parent_instance;
-
-  EnvoiQueue        *queue;
-  EnvoiLedger       *ledger;
-  EnvoiHistory      *history;
-  EnvoiAccountStore *store;
-  GSettings         *settings;
-  EnvoiDBusSender1  *skeleton;
-  GHashTable        *deliveries;  /* account id (interned) → EnvoiDelivery */
-  GCancellable      *cancellable;
-  GSocket           *nudge;
-  GSource           *nudge_source;
-  GFileMonitor      *spool_monitor;
-  GHashTable        *spool_seen;     /* ids of the messages the watch saw land since its scan */
-  guint              spool_scan_id;
-  int                autostart;  /* asked of the Background portal: -1 not yet, else the value */
-  EnvoiSubmitSocket *submit;
-  EnvoiKeyringWatch *keyring;
-  int                log_fd;
-
-  guint              schedule_id;
-  guint              wake_id;
-  guint              sync_id;
-  guint              idle_id;
-  guint              scan_id;
-  gboolean           scanning;     /* an envoi_queue_scan_async() under way */
-  gboolean           scan_again;   /* and another one asked for meanwhile */
-  guint              trim_id;
-  guint              trims_left;
-  guint              idle_timeout;
-  gboolean           replace;
-  gboolean           held;
-  gboolean           loaded;
-  guint              attempts_in_flight;
-};
 
 G_DEFINE_FINAL_TYPE (EnvoiSenderService, envoi_sender_service, G_TYPE_APPLICATION)
 
-static void schedule (EnvoiSenderService *self);
-static void update_idle (EnvoiSenderService *self);
 static gboolean keyring_locked (const GError *error);
 static void wait_for_keyring (EnvoiSenderService *self, EnvoiDelivery *delivery,
                               EnvoiQueueEntry *entry, guint unlocks);
-static void resume_delivery (EnvoiSenderService *self, EnvoiDelivery *delivery, const char *why);
 static guint keyring_unlocks (EnvoiSenderService *self);
 static void hold_if_paused (EnvoiDelivery *delivery, EnvoiQueueEntry *entry);
 
 /* One line per event in $XDG_STATE_HOME/envoi/delivery.log: no secrets, no message contents. */
-static void
-log_event (EnvoiSenderService *self,
-           const char         *id,
-           const char         *account_id,
-           const char         *event,
-           const char         *detail)
+void
+_envoi_sender_service_log_event (EnvoiSenderService *self,
+                                 const char         *id,
+                                 const char         *account_id,
+                                 const char         *event,
+                                 const char         *detail)
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *stamp = g_date_time_format_iso8601 (now);
@@ -111,9 +70,9 @@ log_event (EnvoiSenderService *self,
   g_debug ("%s", line);
 }
 
-static EnvoiDelivery *
-get_delivery (EnvoiSenderService *self,
-              const char         *account_id)
+EnvoiDelivery *
+_envoi_sender_service_get_delivery (EnvoiSenderService *self,
+                                    const char         *account_id)
 {
   EnvoiDelivery *delivery = g_hash_table_lookup (self->deliveries, account_id);
 
@@ -151,18 +110,18 @@ release_memory_cb (gpointer user_data)
  * churns through memory (key files, D-Bus messages built in GDBus's thread); once that is over,
  * the scratch memory goes back to the system. Only a window of entries per account stays
  * (envoi-queue.h), so the resident size does not follow the queue's length. */
-static void
-release_memory (EnvoiSenderService *self)
+void
+_envoi_sender_service_release_memory (EnvoiSenderService *self)
 {
   self->trims_left = RELEASE_SECONDS;
   if (self->trim_id == 0)
     self->trim_id = g_timeout_add_seconds (1, release_memory_cb, self);
 }
 
-static void
-emit_changed (EnvoiSenderService *self,
-              EnvoiQueueEntry    *entry,
-              const char         *state)
+void
+_envoi_sender_service_emit_changed (EnvoiSenderService *self,
+                                    EnvoiQueueEntry    *entry,
+                                    const char         *state)
 {
   const char *last_error = envoi_queue_entry_get_last_error (entry);
 
@@ -188,7 +147,7 @@ set_state (EnvoiSenderService *self,
   envoi_queue_entry_set_state (entry, state);
   if (persist && !envoi_queue_update (self->queue, entry, &error))
     g_warning ("%s", error->message);
-  emit_changed (self, entry, NULL);
+  _envoi_sender_service_emit_changed (self, entry, NULL);
 }
 
 static gboolean
@@ -209,8 +168,8 @@ sync_cb (gpointer user_data)
 
 /* Removals and ledger lines are already in the files; this makes them survive a power cut too,
  * once per burst rather than once per message. */
-static void
-queue_sync (EnvoiSenderService *self)
+void
+_envoi_sender_service_queue_sync (EnvoiSenderService *self)
 {
   if (self->sync_id == 0)
     self->sync_id = g_timeout_add (SYNC_DELAY_MS, sync_cb, self);
@@ -245,7 +204,7 @@ history_added_cb (GObject      *source,
 
   /* Sent is said once the record is stored: whoever heard it finds it in the history. */
   if (write->announce_sent)
-    emit_changed (self, write->entry, "sent");
+    _envoi_sender_service_emit_changed (self, write->entry, "sent");
 
   g_application_release (G_APPLICATION (self));
   g_object_unref (write->entry);
@@ -256,12 +215,12 @@ history_added_cb (GObject      *source,
 /* One record for a message that leaves the queue (or fails for good). The worker reads its
  * Subject and Message-ID from the queue file, opened here while it is still there; when
  * @announce_sent, the message's MessageChanged "sent" waits for the record. */
-static void
-record_history (EnvoiSenderService *self,
-                EnvoiQueueEntry    *entry,
-                const char         *outcome,
-                const char         *reply,
-                gboolean            announce_sent)
+void
+_envoi_sender_service_record_history (EnvoiSenderService *self,
+                                      EnvoiQueueEntry    *entry,
+                                      const char         *outcome,
+                                      const char         *reply,
+                                      gboolean            announce_sent)
 {
   g_autoptr(EnvoiHistoryRecord) record = envoi_history_record_new ();
   HistoryWrite *write;
@@ -307,129 +266,6 @@ history_limits_changed_cb (EnvoiSenderService *self)
                             g_settings_get_uint (self->settings, "history-max-records"));
 }
 
-typedef struct
-{
-  EnvoiSenderService    *self;
-  GDBusMethodInvocation *invocation;
-} HistoryRequest;
-
-static void
-history_ready_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  HistoryRequest *request = user_data;
-  g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(GError) error = NULL;
-  GVariantBuilder builder;
-
-  records = envoi_history_query_finish (ENVOI_HISTORY (source), result, &error);
-  if (records == NULL)
-    g_dbus_method_invocation_return_gerror (request->invocation, error);
-  else
-    {
-      g_variant_builder_init (&builder, G_VARIANT_TYPE ("a" ENVOI_HISTORY_RECORD_VARIANT_TYPE));
-      for (guint i = 0; i < records->len; i++)
-        g_variant_builder_add_value (&builder, envoi_history_record_to_variant (records->pdata[i]));
-      envoi_dbus_sender1_complete_history (request->self->skeleton, request->invocation,
-                                           g_variant_builder_end (&builder));
-    }
-
-  g_application_release (G_APPLICATION (request->self));
-  g_object_unref (request->self);
-  g_object_unref (request->invocation);
-  g_free (request);
-}
-
-/* Describe: the Subject and Message-ID of queued messages, read in a worker thread. */
-
-static void
-describe_thread (GTask        *task,
-                 gpointer      source_object,
-                 gpointer      task_data,
-                 GCancellable *cancellable)
-{
-  EnvoiSenderService *self = source_object;
-  const char * const *ids = task_data;
-  GVariantBuilder builder;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sa{sv}}"));
-  for (guint i = 0; ids[i] != NULL; i++)
-    {
-      g_autoptr(EnvoiQueueEntry) entry = NULL;
-      g_autofree char *subject = NULL;
-      g_autofree char *message_id = NULL;
-      GVariantBuilder details;
-      goffset offset;
-      gsize length;
-      int fd;
-      const char *none[] = { NULL };
-
-      if (!envoi_queue_id_is_valid (ids[i]))
-        continue;
-      entry = envoi_queue_entry_new (ids[i], "", "", none);
-      if ((fd = envoi_queue_open_message (self->queue, entry, &offset, &length, NULL)) < 0)
-        continue;
-      envoi_history_read_headers (fd, offset, length, &subject, &message_id);
-      close (fd);
-
-      g_variant_builder_init (&details, G_VARIANT_TYPE_VARDICT);
-      g_variant_builder_add (&details, "{sv}", "subject", g_variant_new_string (subject ? subject : ""));
-      g_variant_builder_add (&details, "{sv}", "message-id", g_variant_new_string (message_id ? message_id : ""));
-      g_variant_builder_add (&builder, "{s@a{sv}}", ids[i], g_variant_builder_end (&details));
-    }
-
-  g_task_return_pointer (task, g_variant_ref_sink (g_variant_builder_end (&builder)),
-                         (GDestroyNotify) g_variant_unref);
-}
-
-static void
-describe_ready_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GDBusMethodInvocation) invocation = user_data;
-  EnvoiSenderService *self = ENVOI_SENDER_SERVICE (source);
-  g_autoptr(GVariant) details = g_task_propagate_pointer (G_TASK (result), NULL);
-
-  envoi_dbus_sender1_complete_describe (self->skeleton, invocation, details);
-  g_application_release (G_APPLICATION (self));
-}
-
-static gboolean
-handle_describe_cb (EnvoiSenderService    *self,
-                    GDBusMethodInvocation *invocation,
-                    const char * const    *ids,
-                    EnvoiDBusSender1      *skeleton)
-{
-  g_autoptr(GTask) task = g_task_new (self, NULL, describe_ready_cb, g_object_ref (invocation));
-
-  g_application_hold (G_APPLICATION (self));
-  g_task_set_task_data (task, g_strdupv ((char **) ids), (GDestroyNotify) g_strfreev);
-  g_task_run_in_thread (task, describe_thread);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* Read by the history's worker thread: the main loop goes on delivering meanwhile. */
-static gboolean
-handle_history_cb (EnvoiSenderService    *self,
-                   GDBusMethodInvocation *invocation,
-                   guint                  offset,
-                   guint                  limit,
-                   const char            *search,
-                   EnvoiDBusSender1      *skeleton)
-{
-  HistoryRequest *request = g_new0 (HistoryRequest, 1);
-
-  request->self = g_object_ref (self);
-  request->invocation = g_object_ref (invocation);
-  g_application_hold (G_APPLICATION (self));
-  envoi_history_query_async (self->history, offset, limit, search, NULL, history_ready_cb, request);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
 static void
 add_entries (EnvoiSenderService *self,
              GPtrArray          *entries)
@@ -447,13 +283,13 @@ add_entries (EnvoiSenderService *self,
           envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_WAITING_LIMIT)
         envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_QUEUED);
 
-      delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
+      delivery = _envoi_sender_service_get_delivery (self, envoi_queue_entry_get_account_id (entry));
       g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
       hold_if_paused (delivery, entry);
 
       /* What was there at startup is for List to tell; new arrivals are news. */
       if (self->loaded)
-        emit_changed (self, entry, NULL);
+        _envoi_sender_service_emit_changed (self, entry, NULL);
     }
 }
 
@@ -467,8 +303,8 @@ add_entry (EnvoiSenderService *self,
   g_assert (entry != NULL);
   g_ptr_array_add (entries, entry);
   add_entries (self, entries);
-  schedule (self);
-  update_idle (self);
+  _envoi_sender_service_schedule (self);
+  _envoi_sender_service_update_idle (self);
 }
 
 static void
@@ -477,21 +313,21 @@ take_scan (EnvoiSenderService *self,
            GPtrArray          *damaged)
 {
   for (guint i = 0; i < damaged->len; i++)
-    log_event (self, "-", "-", "damaged", ((GError *) g_ptr_array_index (damaged, i))->message);
+    _envoi_sender_service_log_event (self, "-", "-", "damaged", ((GError *) g_ptr_array_index (damaged, i))->message);
 
   add_entries (self, added);
   if (added->len > 0)
-    schedule (self);
-  update_idle (self);
+    _envoi_sender_service_schedule (self);
+  _envoi_sender_service_update_idle (self);
 
   /* Many entries read (or a long directory listed) for the window's sake. */
   if (added->len > 64 ||
       envoi_queue_get_length (self->queue) > envoi_queue_get_resident (self->queue) + 64)
-    release_memory (self);
+    _envoi_sender_service_release_memory (self);
 }
 
-static void
-scan_queue (EnvoiSenderService *self)
+void
+_envoi_sender_service_scan_queue (EnvoiSenderService *self)
 {
   g_autoptr(GPtrArray) added = NULL;
   g_autoptr(GPtrArray) damaged = NULL;
@@ -612,8 +448,8 @@ notify_failure (EnvoiSenderService *self,
   g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_HIGH);
   notification_id = g_strdup_printf ("failed-%s", envoi_queue_entry_get_id (entry));
   g_application_send_notification (G_APPLICATION (self), notification_id, notification);
-  log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
-             "notified", "desktop");
+  _envoi_sender_service_log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
+                                   "notified", "desktop");
 
   if (notify != NULL && notify[0] != NULL && *envoi_queue_entry_get_from (entry) != '\0')
     {
@@ -650,8 +486,8 @@ notify_failure (EnvoiSenderService *self,
         g_warning ("Could not queue the failure notice: %s", error->message);
       else
         {
-          log_event (self, envoi_queue_entry_get_id (entry),
-                     envoi_queue_entry_get_account_id (entry), "notified", id);
+          _envoi_sender_service_log_event (self, envoi_queue_entry_get_id (entry),
+                                           envoi_queue_entry_get_account_id (entry), "notified", id);
           /* Outside the window, it waits on disk for its turn. */
           if (envoi_queue_lookup (self->queue, id) != NULL)
             add_entry (self, envoi_queue_lookup (self->queue, id));
@@ -670,9 +506,9 @@ fail_entry (EnvoiSenderService *self,
   envoi_queue_entry_set_last_error (entry, reason);
   g_queue_remove (envoi_delivery_get_pending (delivery), entry);
   set_state (self, entry, ENVOI_QUEUE_STATE_FAILED, TRUE);
-  record_history (self, entry, outcome != NULL ? outcome : ENVOI_HISTORY_FAILED, reason, FALSE);
-  log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
-             "failed", reason);
+  _envoi_sender_service_record_history (self, entry, outcome != NULL ? outcome : ENVOI_HISTORY_FAILED, reason, FALSE);
+  _envoi_sender_service_log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
+                                   "failed", reason);
   notify_failure (self, entry, envoi_delivery_get_account (delivery), reason);
   g_object_unref (entry);
 }
@@ -717,7 +553,7 @@ send_cb (GObject      *source,
 
       /* Recorded before the queue file goes; "sent" is said once the record is stored. */
       envoi_queue_entry_set_attempts (entry, envoi_queue_entry_get_attempts (entry) + 1);
-      record_history (self, entry, ENVOI_HISTORY_SENT, reply, TRUE);
+      _envoi_sender_service_record_history (self, entry, ENVOI_HISTORY_SENT, reply, TRUE);
 
       if (!envoi_ledger_record (self->ledger, account_id, now, &local_error))
         g_warning ("%s", local_error->message);
@@ -727,9 +563,9 @@ send_cb (GObject      *source,
       if (!envoi_queue_remove (self->queue, id, &local_error))
         g_warning ("%s", local_error->message);
       g_object_unref (entry);  /* the pending queue's reference */
-      queue_sync (self);
+      _envoi_sender_service_queue_sync (self);
 
-      log_event (self, id, account_id, "sent", NULL);
+      _envoi_sender_service_log_event (self, id, account_id, "sent", NULL);
       envoi_ledger_get_usage (self->ledger, account_id, now, &hour, &day);
       envoi_dbus_sender1_emit_usage_changed (self->skeleton, account_id, hour, day);
     }
@@ -757,7 +593,7 @@ send_cb (GObject      *source,
           envoi_queue_entry_set_last_error (other, error->message);
           set_state (self, other, ENVOI_QUEUE_STATE_PAUSED, other == entry);
         }
-      log_event (self, id, account_id, "paused", error->message);
+      _envoi_sender_service_log_event (self, id, account_id, "paused", error->message);
       notify_failure (self, entry, NULL, error->message);
     }
   else if (error->domain != ENVOI_SMTP_ERROR || envoi_smtp_error_is_temporary (error))
@@ -781,7 +617,7 @@ send_cb (GObject      *source,
           envoi_queue_entry_set_next_attempt (entry, next);
           envoi_queue_entry_set_last_error (entry, error->message);
           set_state (self, entry, ENVOI_QUEUE_STATE_DEFERRED, TRUE);
-          log_event (self, id, account_id, "deferred", error->message);
+          _envoi_sender_service_log_event (self, id, account_id, "deferred", error->message);
 
           /* The server is unreachable, not unwilling: the other messages wait as well. */
           if (g_error_matches (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_HOST_NOT_FOUND) ||
@@ -799,8 +635,8 @@ send_cb (GObject      *source,
     }
 
   attempt_free (attempt);
-  schedule (self);
-  update_idle (self);
+  _envoi_sender_service_schedule (self);
+  _envoi_sender_service_update_idle (self);
 }
 
 static GStrv
@@ -873,7 +709,7 @@ wake_cb (gpointer user_data)
   EnvoiSenderService *self = user_data;
 
   self->wake_id = 0;
-  schedule (self);
+  _envoi_sender_service_schedule (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -904,7 +740,7 @@ schedule_cb (gpointer user_data)
 
   /* Half a window sent: the next messages come from disk, in one batch. */
   if (envoi_queue_wants_refill (self->queue))
-    scan_queue (self);
+    _envoi_sender_service_scan_queue (self);
 
   self->schedule_id = 0;
 
@@ -982,7 +818,7 @@ schedule_cb (gpointer user_data)
                 set_state (self, l->data, ENVOI_QUEUE_STATE_WAITING_LIMIT, FALSE);
             }
           if (pending->length > 64)
-            release_memory (self);
+            _envoi_sender_service_release_memory (self);
           wake = MIN (wake, allowed);
           continue;
         }
@@ -995,8 +831,8 @@ schedule_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-schedule (EnvoiSenderService *self)
+void
+_envoi_sender_service_schedule (EnvoiSenderService *self)
 {
   if (self->schedule_id == 0)
     self->schedule_id = g_idle_add (schedule_cb, self);
@@ -1061,14 +897,14 @@ idle_cb (gpointer user_data)
   /* A submitter is waiting for its answer: look again later. */
   if (envoi_submit_socket_is_busy (self->submit))
     {
-      update_idle (self);
+      _envoi_sender_service_update_idle (self);
       return G_SOURCE_REMOVE;
     }
 
   /* Stop hearing nudges first, then look once more: a message written before the socket
    * closed is found now, one written after it makes its writer start a new daemon. */
   close_nudge (self);
-  scan_queue (self);
+  _envoi_sender_service_scan_queue (self);
 
   if (envoi_queue_get_length (self->queue) > 0)
     {
@@ -1089,8 +925,8 @@ idle_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-update_idle (EnvoiSenderService *self)
+void
+_envoi_sender_service_update_idle (EnvoiSenderService *self)
 {
   gboolean busy = envoi_queue_get_length (self->queue) > 0;
 
@@ -1274,7 +1110,7 @@ account_notify_cb (EnvoiSenderService *self,
     envoi_queue_entry_set_next_attempt (l->data, 0);
   envoi_queue_forget_delays (self->queue, envoi_account_get_id (account));
   envoi_delivery_reset (delivery);
-  schedule (self);
+  _envoi_sender_service_schedule (self);
 }
 
 static void
@@ -1302,7 +1138,7 @@ accounts_changed_cb (EnvoiSenderService *self)
         envoi_delivery_set_account (value, account);
     }
 
-  schedule (self);
+  _envoi_sender_service_schedule (self);
 }
 
 static void
@@ -1327,7 +1163,7 @@ network_changed_cb (EnvoiSenderService *self,
             envoi_queue_entry_set_next_attempt (l->data, 0);
         }
     }
-  schedule (self);
+  _envoi_sender_service_schedule (self);
 }
 
 /* Resuming by itself (issue 16): a paused account is tried again, with a password looked up
@@ -1338,10 +1174,10 @@ network_changed_cb (EnvoiSenderService *self,
 /* Lifts @delivery's pause: its messages are queued again and the agent looks the password up
  * afresh. An account that is not paused only has the agent forget its password and connection,
  * so that the next message logs in with the new one. */
-static void
-resume_delivery (EnvoiSenderService *self,
-                 EnvoiDelivery      *delivery,
-                 const char         *why)
+void
+_envoi_sender_service_resume_delivery (EnvoiSenderService *self,
+                                       EnvoiDelivery      *delivery,
+                                       const char         *why)
 {
   EnvoiAccount *account = envoi_delivery_get_account (delivery);
 
@@ -1362,15 +1198,15 @@ resume_delivery (EnvoiSenderService *self,
     }
   envoi_queue_forget_delays (self->queue, envoi_account_get_id (account));
   envoi_delivery_reset (delivery);
-  log_event (self, "-", envoi_account_get_id (account), "resumed", why);
-  schedule (self);
+  _envoi_sender_service_log_event (self, "-", envoi_account_get_id (account), "resumed", why);
+  _envoi_sender_service_schedule (self);
 }
 
 /* Every paused account, or only those waiting for the keyring. */
-static void
-resume_paused (EnvoiSenderService *self,
-               gboolean            keyring_only,
-               const char         *why)
+void
+_envoi_sender_service_resume_paused (EnvoiSenderService *self,
+                                     gboolean            keyring_only,
+                                     const char         *why)
 {
   GHashTableIter iter;
   gpointer value;
@@ -1380,7 +1216,7 @@ resume_paused (EnvoiSenderService *self,
     {
       if (envoi_delivery_get_paused (value) &&
           (!keyring_only || envoi_delivery_get_waiting_keyring (value)))
-        resume_delivery (self, value, why);
+        _envoi_sender_service_resume_delivery (self, value, why);
     }
 }
 
@@ -1419,12 +1255,12 @@ wait_for_keyring (EnvoiSenderService *self,
       envoi_queue_entry_set_last_error (l->data, reason);
       set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, l->data == (gpointer) entry);
     }
-  log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
-             "waiting-keyring", NULL);
+  _envoi_sender_service_log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
+                                   "waiting-keyring", NULL);
 
   /* Unlocked while the agent was looking: nothing to wait for. */
   if (unlocks != keyring_unlocks (self))
-    resume_delivery (self, delivery, "keyring unlocked");
+    _envoi_sender_service_resume_delivery (self, delivery, "keyring unlocked");
   else if (self->keyring != NULL)
     envoi_keyring_watch_wait_for_unlock (self->keyring);
 }
@@ -1453,19 +1289,19 @@ keyring_item_changed_cb (EnvoiSenderService *self,
   /* An item whose account could not be read: any paused account may be concerned. */
   if (account_id == NULL)
     {
-      resume_paused (self, FALSE, "keyring item changed");
+      _envoi_sender_service_resume_paused (self, FALSE, "keyring item changed");
       return;
     }
 
   if ((delivery = g_hash_table_lookup (self->deliveries, account_id)) != NULL)
-    resume_delivery (self, delivery, "keyring item changed");
+    _envoi_sender_service_resume_delivery (self, delivery, "keyring item changed");
 }
 
 static void
 keyring_unlocked_cb (EnvoiSenderService *self,
                      EnvoiKeyringWatch  *watch)
 {
-  resume_paused (self, TRUE, "keyring unlocked");
+  _envoi_sender_service_resume_paused (self, TRUE, "keyring unlocked");
 }
 
 static void
@@ -1484,52 +1320,10 @@ watch_keyring (EnvoiSenderService *self)
                            self, G_CONNECT_SWAPPED);
 }
 
-/* The account dialog saved a password: the keyring may not say so itself (not every Secret
- * Service emits ItemChanged), and the settings may not have changed at all. */
-static gboolean
-handle_resume_account_cb (EnvoiSenderService    *self,
-                          GDBusMethodInvocation *invocation,
-                          const char            *account_id,
-                          EnvoiDBusSender1      *skeleton)
-{
-  EnvoiDelivery *delivery = g_hash_table_lookup (self->deliveries, account_id);
-
-  if (delivery != NULL)
-    resume_delivery (self, delivery, "password saved");
-  envoi_dbus_sender1_complete_resume_account (skeleton, invocation);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* D-Bus methods */
-
-typedef struct
-{
-  EnvoiSenderService    *self;
-  GDBusMethodInvocation *invocation;
-  GInputStream          *stream;
-  GByteArray            *data;
-  GVariant              *options;
-  guint64                max_size;
-} Submission;
-
-static void
-submission_free (Submission *submission)
-{
-  g_object_unref (submission->self);
-  g_object_unref (submission->invocation);
-  g_object_unref (submission->stream);
-  g_byte_array_unref (submission->data);
-  g_variant_unref (submission->options);
-  g_free (submission);
-}
-
-static void read_more (Submission *submission);
-
 /* A message submitted over D-Bus or envoi-sendmail's socket, now on disk. */
-static void
-take_submitted (EnvoiSenderService *self,
-                const char         *id)
+void
+_envoi_sender_service_take_submitted (EnvoiSenderService *self,
+                                      const char         *id)
 {
   EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, id);
   EnvoiDelivery *delivery;
@@ -1540,428 +1334,15 @@ take_submitted (EnvoiSenderService *self,
       g_autoptr(EnvoiQueueEntry) waiting = envoi_queue_load (self->queue, id, NULL);
 
       if (waiting != NULL)
-        emit_changed (self, waiting, NULL);
-      update_idle (self);
+        _envoi_sender_service_emit_changed (self, waiting, NULL);
+      _envoi_sender_service_update_idle (self);
       return;
     }
 
   /* A nudge's scan may have found the file while it was being written. */
-  delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
+  delivery = _envoi_sender_service_get_delivery (self, envoi_queue_entry_get_account_id (entry));
   if (g_queue_find (envoi_delivery_get_pending (delivery), entry) == NULL)
     add_entry (self, entry);
-}
-
-static void
-submitted_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Submission *submission = user_data;
-  EnvoiSenderService *self = submission->self;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *id = NULL;
-
-  id = envoi_queue_submit_finish (ENVOI_QUEUE (source), result, &error);
-  if (id == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (submission->invocation, error);
-    }
-  else
-    {
-      take_submitted (self, id);
-      envoi_dbus_sender1_complete_submit (self->skeleton, submission->invocation, NULL, id);
-    }
-
-  submission_free (submission);
-}
-
-/* Takes @submission. The reply goes only once the message is on disk. */
-static void
-finish_submission (Submission *submission)
-{
-  EnvoiSenderService *self = submission->self;
-  g_autoptr(GBytes) raw = g_byte_array_free_to_bytes (g_steal_pointer (&submission->data));
-  g_autofree char *account = NULL;
-  g_autofree char *from = NULL;
-  g_autofree char *full_name = NULL;
-  g_autofree const char **recipients = NULL;
-  gboolean extract = FALSE;
-
-  submission->data = g_byte_array_new ();
-
-  g_variant_lookup (submission->options, "account", "s", &account);
-  g_variant_lookup (submission->options, "from", "s", &from);
-  g_variant_lookup (submission->options, "full-name", "s", &full_name);
-  g_variant_lookup (submission->options, "recipients", "^a&s", &recipients);
-  g_variant_lookup (submission->options, "extract-recipients", "b", &extract);
-
-  envoi_queue_submit_async (self->queue, self->store, raw, account, from, full_name,
-                            recipients, extract, submission->max_size, NULL,
-                            submitted_cb, submission);
-}
-
-static void
-read_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  Submission *submission = user_data;
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) error = NULL;
-
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
-  if (bytes == NULL)
-    {
-      g_dbus_method_invocation_return_error (submission->invocation, ENVOI_QUEUE_ERROR,
-                                             ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                                             _("The message could not be read: %s"),
-                                             error->message);
-      submission_free (submission);
-      return;
-    }
-
-  if (g_bytes_get_size (bytes) == 0)
-    {
-      finish_submission (submission);
-      return;
-    }
-
-  g_byte_array_append (submission->data, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
-  if (submission->data->len > submission->max_size)
-    {
-      g_autofree char *reason = envoi_size_limit_describe (submission->max_size);
-
-      g_dbus_method_invocation_return_error_literal (submission->invocation, ENVOI_QUEUE_ERROR,
-                                                     ENVOI_QUEUE_ERROR_TOO_LARGE, reason);
-      submission_free (submission);
-      return;
-    }
-
-  read_more (submission);
-}
-
-static void
-read_more (Submission *submission)
-{
-  g_input_stream_read_bytes_async (submission->stream, READ_CHUNK, G_PRIORITY_DEFAULT,
-                                   submission->self->cancellable, read_cb, submission);
-}
-
-static gboolean
-handle_submit_cb (EnvoiSenderService    *self,
-                  GDBusMethodInvocation *invocation,
-                  GUnixFDList           *fd_list,
-                  GVariant              *message,
-                  GVariant              *options,
-                  EnvoiDBusSender1      *skeleton)
-{
-  g_autoptr(GError) error = NULL;
-  Submission *submission;
-  int fd;
-
-  fd = fd_list != NULL ? g_unix_fd_list_get (fd_list, g_variant_get_handle (message), &error) : -1;
-  if (fd < 0)
-    {
-      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR,
-                                             ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                                             _("The message could not be read: %s"),
-                                             error != NULL ? error->message : _("no file descriptor"));
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-
-  submission = g_new0 (Submission, 1);
-  submission->self = g_object_ref (self);
-  submission->invocation = g_object_ref (invocation);
-  submission->stream = g_unix_input_stream_new (fd, TRUE);
-  submission->data = g_byte_array_new ();
-  submission->options = g_variant_ref (options);
-  submission->max_size = g_settings_get_uint (self->settings, "max-message-size");
-  read_more (submission);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* What the scheduler would make of a message waiting on disk, outside its account's window, if
- * it were resident: the pauses and limits of now, as add_entries() and schedule_cb() decide them.
- * @allowed caches the limits' answer per account for one listing. */
-static EnvoiQueueState
-waiting_state (EnvoiSenderService  *self,
-               EnvoiQueueEntry     *entry,
-               GHashTable          *allowed,
-               gint64               now,
-               const char         **reason)
-{
-  const char *account_id = envoi_queue_entry_get_account_id (entry);
-  EnvoiQueueState state = envoi_queue_entry_get_state (entry);
-  EnvoiAccount *account;
-  EnvoiDelivery *delivery;
-  gint64 *until;
-
-  if (state == ENVOI_QUEUE_STATE_PAUSED || state == ENVOI_QUEUE_STATE_WAITING_LIMIT)
-    state = ENVOI_QUEUE_STATE_QUEUED;
-  if (state != ENVOI_QUEUE_STATE_QUEUED && state != ENVOI_QUEUE_STATE_DEFERRED)
-    return state;
-
-  if (!(account = envoi_account_store_lookup (self->store, account_id)))
-    {
-      *reason = _("The account no longer exists");
-      return ENVOI_QUEUE_STATE_PAUSED;
-    }
-
-  delivery = g_hash_table_lookup (self->deliveries, account_id);
-  if (delivery != NULL && envoi_delivery_get_paused (delivery))
-    {
-      GQueue *pending = envoi_delivery_get_pending (delivery);
-
-      if (pending->head != NULL && envoi_queue_entry_get_last_error (pending->head->data) != NULL)
-        *reason = envoi_queue_entry_get_last_error (pending->head->data);
-      return ENVOI_QUEUE_STATE_PAUSED;
-    }
-
-  if (!(until = g_hash_table_lookup (allowed, account_id)))
-    {
-      until = g_new (gint64, 1);
-      *until = envoi_ledger_next_allowed (self->ledger, account_id, now,
-                                          envoi_account_get_hourly_limit (account),
-                                          envoi_account_get_daily_limit (account));
-      g_hash_table_insert (allowed, (gpointer) account_id, until);
-    }
-  if (*until > now && envoi_queue_entry_get_next_attempt (entry) <= *until)
-    return ENVOI_QUEUE_STATE_WAITING_LIMIT;
-
-  return state;
-}
-
-typedef struct
-{
-  EnvoiSenderService    *self;
-  GDBusMethodInvocation *invocation;
-} ListRequest;
-
-static void
-list_request_free (ListRequest *request)
-{
-  g_application_release (G_APPLICATION (request->self));
-  g_object_unref (request->self);
-  g_object_unref (request->invocation);
-  g_free (request);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ListRequest, list_request_free)
-
-/* Back on the main loop: the states of the messages outside the window come from the daemon's
- * state of now, read here only. */
-static void
-list_ready_cb (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(ListRequest) request = user_data;
-  EnvoiSenderService *self = request->self;
-  g_autoptr(GPtrArray) entries = NULL;
-  g_autoptr(GHashTable) allowed = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 now = g_get_real_time ();
-  GVariantBuilder builder;
-
-  if (!(entries = envoi_queue_list_finish (ENVOI_QUEUE (source), result, &error)))
-    {
-      g_dbus_method_invocation_return_gerror (request->invocation, error);
-      return;
-    }
-
-  allowed = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssuxxsass)"));
-  for (guint i = 0; i < entries->len; i++)
-    {
-      EnvoiQueueEntry *entry = g_ptr_array_index (entries, i);
-      const char *last_error = envoi_queue_entry_get_last_error (entry);
-      gint64 next = envoi_queue_entry_get_next_attempt (entry);
-      EnvoiQueueState state = envoi_queue_entry_get_state (entry);
-
-      if (envoi_queue_lookup (self->queue, envoi_queue_entry_get_id (entry)) != entry)
-        state = waiting_state (self, entry, allowed, now, &last_error);
-
-      g_variant_builder_add (&builder, "(sssuxxs^ass)",
-                             envoi_queue_entry_get_id (entry),
-                             envoi_queue_entry_get_account_id (entry),
-                             envoi_queue_state_to_string (state),
-                             envoi_queue_entry_get_attempts (entry),
-                             next > 0 ? next / G_USEC_PER_SEC : (gint64) 0,
-                             envoi_queue_entry_get_queued (entry) / G_USEC_PER_SEC,
-                             envoi_queue_entry_get_from (entry),
-                             envoi_queue_entry_get_recipients (entry),
-                             last_error != NULL ? last_error : "");
-    }
-
-  envoi_dbus_sender1_complete_list (self->skeleton, request->invocation,
-                                    g_variant_builder_end (&builder));
-  if (entries->len > 64)
-    release_memory (self);
-}
-
-/* Reading thousands of envelopes from disk takes a while: a worker thread does it, and the main
- * loop goes on delivering and answering meanwhile. The daemon stays until it has answered. */
-static gboolean
-handle_list_cb (EnvoiSenderService    *self,
-                GDBusMethodInvocation *invocation,
-                EnvoiDBusSender1      *skeleton)
-{
-  ListRequest *request = g_new0 (ListRequest, 1);
-
-  request->self = g_object_ref (self);
-  request->invocation = g_object_ref (invocation);
-  g_application_hold (G_APPLICATION (self));
-  envoi_queue_list_async (self->queue, self->cancellable, list_ready_cb, request);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_retry_cb (EnvoiSenderService    *self,
-                 GDBusMethodInvocation *invocation,
-                 const char            *id,
-                 EnvoiDBusSender1      *skeleton)
-{
-  g_autoptr(EnvoiQueueEntry) entry = NULL;
-  g_autoptr(GError) error = NULL;
-  EnvoiDelivery *delivery;
-  gboolean resident;
-
-  /* A failed message is queued again on disk by the queue, and comes back into its account's
-   * window if there is room; the others are made due. */
-  if (!(entry = envoi_queue_retry (self->queue, id, &error)))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-
-  delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
-  resident = envoi_queue_lookup (self->queue, id) == entry;
-  if (resident && g_queue_find (envoi_delivery_get_pending (delivery), entry) == NULL)
-    {
-      g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
-      emit_changed (self, entry, NULL);
-    }
-  else if (envoi_queue_entry_get_state (entry) != ENVOI_QUEUE_STATE_SENDING)
-    {
-      envoi_queue_entry_set_next_attempt (entry, 0);
-      envoi_delivery_set_blocked_until (delivery, 0);
-      if (envoi_delivery_get_paused (delivery))
-        resume_delivery (self, delivery, "retry");
-      if (!resident)
-        emit_changed (self, entry, NULL);
-    }
-
-  schedule (self);
-  update_idle (self);
-  envoi_dbus_sender1_complete_retry (skeleton, invocation);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_cancel_cb (EnvoiSenderService    *self,
-                  GDBusMethodInvocation *invocation,
-                  const char            *id,
-                  EnvoiDBusSender1      *skeleton)
-{
-  g_autoptr(EnvoiQueueEntry) entry = NULL;
-  g_autoptr(GError) error = NULL;
-  EnvoiDelivery *delivery;
-
-  /* Resident or waiting on disk outside the window. */
-  if (!(entry = envoi_queue_load (self->queue, id, &error)))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-
-  if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_SENDING)
-    {
-      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED,
-                                             _("The message is being sent right now"));
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-
-  delivery = get_delivery (self, envoi_queue_entry_get_account_id (entry));
-  if (g_queue_remove (envoi_delivery_get_pending (delivery), entry))
-    g_object_unref (entry);
-
-  /* A failed message has its record already; removing it is tidying up. */
-  if (envoi_queue_entry_get_state (entry) != ENVOI_QUEUE_STATE_FAILED)
-    record_history (self, entry, ENVOI_HISTORY_CANCELLED, envoi_queue_entry_get_last_error (entry), FALSE);
-
-  if (!envoi_queue_remove (self->queue, id, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  queue_sync (self);
-
-  log_event (self, id, envoi_queue_entry_get_account_id (entry), "cancelled", NULL);
-  emit_changed (self, entry, "cancelled");
-  update_idle (self);
-  envoi_dbus_sender1_complete_cancel (skeleton, invocation);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_flush_cb (EnvoiSenderService    *self,
-                 GDBusMethodInvocation *invocation,
-                 EnvoiDBusSender1      *skeleton)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  scan_queue (self);
-
-  /* "Try every waiting message now": the paused accounts too, with fresh passwords. */
-  resume_paused (self, FALSE, "flush");
-  envoi_queue_forget_delays (self->queue, NULL);
-  g_hash_table_iter_init (&iter, self->deliveries);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      envoi_delivery_set_blocked_until (value, 0);
-      for (GList *l = envoi_delivery_get_pending (value)->head; l != NULL; l = l->next)
-        envoi_queue_entry_set_next_attempt (l->data, 0);
-    }
-
-  schedule (self);
-  envoi_dbus_sender1_complete_flush (skeleton, invocation);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_get_usage_cb (EnvoiSenderService    *self,
-                     GDBusMethodInvocation *invocation,
-                     const char            *account_id,
-                     EnvoiDBusSender1      *skeleton)
-{
-  EnvoiAccount *account = envoi_account_store_lookup (self->store, account_id);
-  gint64 now = g_get_real_time ();
-  gint64 next;
-  guint hour, day;
-
-  if (account == NULL)
-    {
-      g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT,
-                                             _("There is no account “%s”"), account_id);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-
-  envoi_ledger_get_usage (self->ledger, account_id, now, &hour, &day);
-  next = envoi_ledger_next_allowed (self->ledger, account_id, now,
-                                    envoi_account_get_hourly_limit (account),
-                                    envoi_account_get_daily_limit (account));
-  envoi_dbus_sender1_complete_get_usage (skeleton, invocation, hour, day,
-                                         envoi_account_get_hourly_limit (account),
-                                         envoi_account_get_daily_limit (account),
-                                         next > now ? next / G_USEC_PER_SEC : 0);
-
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* GApplication */
@@ -2045,7 +1426,7 @@ envoi_sender_service_startup (GApplication *application)
 
   /* envoi-sendmail's fast path; opened and closed with the nudge socket. */
   self->submit = envoi_submit_socket_new (self->queue, self->store);
-  g_signal_connect_object (self->submit, "submitted", G_CALLBACK (take_submitted), self,
+  g_signal_connect_object (self->submit, "submitted", G_CALLBACK (_envoi_sender_service_take_submitted), self,
                            G_CONNECT_SWAPPED);
 
   if (!open_nudge (self, &error))
@@ -2054,10 +1435,10 @@ envoi_sender_service_startup (GApplication *application)
   g_application_hold (application);
   self->held = TRUE;
 
-  scan_queue (self);
+  _envoi_sender_service_scan_queue (self);
   self->loaded = TRUE;
-  schedule (self);
-  update_idle (self);
+  _envoi_sender_service_schedule (self);
+  _envoi_sender_service_update_idle (self);
 }
 
 static void
@@ -2146,15 +1527,7 @@ envoi_sender_service_init (EnvoiSenderService *self)
   self->deliveries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->skeleton = envoi_dbus_sender1_skeleton_new ();
 
-  g_signal_connect_object (self->skeleton, "handle-submit", G_CALLBACK (handle_submit_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->skeleton, "handle-list", G_CALLBACK (handle_list_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->skeleton, "handle-retry", G_CALLBACK (handle_retry_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->skeleton, "handle-cancel", G_CALLBACK (handle_cancel_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->skeleton, "handle-flush", G_CALLBACK (handle_flush_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->skeleton, "handle-get-usage", G_CALLBACK (handle_get_usage_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->skeleton, "handle-history", G_CALLBACK (handle_history_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->skeleton, "handle-describe", G_CALLBACK (handle_describe_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->skeleton, "handle-resume-account", G_CALLBACK (handle_resume_account_cb), self, G_CONNECT_SWAPPED);
+  _envoi_sender_service_init_dbus (self);
 }
 
 EnvoiSenderService *
@@ -2170,3 +1543,4 @@ envoi_sender_service_new (gboolean replace)
                        "flags", flags,
                        NULL);
 }
+
