@@ -25,7 +25,7 @@ if [ "${1:-}" != "--inner" ]; then
   export XDG_RUNTIME_DIR="$ENVOI_TEST_DIR/runtime"
   mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" "$XDG_CACHE_HOME"
   mkdir -m 0700 "$XDG_RUNTIME_DIR"
-  unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY SESSION_MANAGER XAUTHORITY
+  unset DBUS_SESSION_BUS_ADDRESS DISPLAY WAYLAND_DISPLAY SESSION_MANAGER XAUTHORITY GNOME_KEYRING_CONTROL
   rc=0
   # Xvfb picks a free display itself (-displayfd), so parallel sessions never collide.
   Xvfb -displayfd 3 -screen 0 1600x2600x24 -nolisten tcp 3>"$ENVOI_TEST_DIR/display" \

@@ -190,7 +190,7 @@ test_envelope_injection (void)
   for (guint i = 0; i < G_N_ELEMENTS (hostile); i++)
     {
       g_autoptr(EnvoiAccount) account = http_account (ENVOI_TRANSPORT_HTTP_POST, "/post/ok");
-      g_autoptr(EnvoiHttpTransport) transport = envoi_http_transport_new (account, ENVOI_TEST_PASSWORD);
+      g_autoptr(EnvoiHttpTransport) transport = envoi_http_transport_new (account, ENVOI_TEST_API_KEY);
       g_autoptr(GBytes) message = g_bytes_new_static (message_text, strlen (message_text));
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
@@ -393,7 +393,7 @@ test_sender_reply_encoding (void)
   g_auto(GStrv) lines = NULL;
   gboolean arrived = FALSE;
 
-  envoi_secret_store_async (account, ENVOI_SERVICE_HTTP, ENVOI_TEST_PASSWORD, NULL,
+  envoi_secret_store_async (account, ENVOI_SERVICE_HTTP, ENVOI_TEST_API_KEY, NULL,
                             envoi_test_async_result_cb, &result);
   g_assert_true (envoi_secret_store_finish (envoi_test_wait (&result), &error));
   g_assert_no_error (error);
