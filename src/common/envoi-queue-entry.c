@@ -8,9 +8,13 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 
 #include "envoi-queue-entry.h"
 #include "envoi-reason.h"
+
+/* RFC 5321 §4.5.3.1.3 allows 256 octets in a path; a little more costs nothing. */
+#define MAX_ADDRESS_LENGTH 320
 
 /* The daemon holds one for each message in an account's window (envoi-queue.h), and List one
  * for each queued message for a moment. Times are microseconds of wall-clock time
@@ -241,4 +245,118 @@ envoi_queue_entry_set_size (EnvoiQueueEntry *self,
 {
   g_return_if_fail (ENVOI_IS_QUEUE_ENTRY (self));
   self->size = size;
+}
+
+/* The spool's form of an entry */
+
+/* The envelope and state as the spool keeps them (a key file: sections Envelope and State). */
+char *
+envoi_queue_entry_to_keyfile_data (EnvoiQueueEntry *entry,
+                                   gsize           *length)
+{
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  const char *last_error = envoi_queue_entry_get_last_error (entry);
+
+  g_key_file_set_string (keyfile, "Envelope", "account", envoi_queue_entry_get_account_id (entry));
+  g_key_file_set_string (keyfile, "Envelope", "from", envoi_queue_entry_get_from (entry));
+  g_key_file_set_string_list (keyfile, "Envelope", "recipients",
+                              envoi_queue_entry_get_recipients (entry),
+                              g_strv_length ((char **) envoi_queue_entry_get_recipients (entry)));
+  g_key_file_set_string (keyfile, "State", "state",
+                         envoi_queue_state_to_string (envoi_queue_entry_get_state (entry)));
+  g_key_file_set_uint64 (keyfile, "State", "attempts", envoi_queue_entry_get_attempts (entry));
+  g_key_file_set_int64 (keyfile, "State", "next-attempt", envoi_queue_entry_get_next_attempt (entry));
+  g_key_file_set_int64 (keyfile, "State", "queued", envoi_queue_entry_get_queued (entry));
+  g_key_file_set_uint64 (keyfile, "State", "size", envoi_queue_entry_get_size (entry));
+  if (last_error != NULL)
+    g_key_file_set_string (keyfile, "State", "last-error", last_error);
+
+  return g_key_file_to_data (keyfile, length, NULL);
+}
+
+/* An envelope address as the spool accepts it: it goes to the server inside SMTP commands. */
+gboolean
+envoi_queue_entry_address_is_valid (const char *address)
+{
+  if (address == NULL || *address == '\0' || strlen (address) > MAX_ADDRESS_LENGTH)
+    return FALSE;
+
+  if (!g_utf8_validate (address, -1, NULL))
+    return FALSE;
+
+  for (const char *p = address; *p; p++)
+    {
+      /* Nothing that could end an SMTP command line or split a list. */
+      if ((guchar) *p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ';' || *p == ',')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* An entry read back from its key file; a %G_KEY_FILE_ERROR when the file is damaged. */
+EnvoiQueueEntry *
+envoi_queue_entry_new_from_keyfile (const char  *id,
+                                    GKeyFile    *keyfile,
+                                    GError     **error)
+{
+  g_autofree char *account = NULL;
+  g_autofree char *from = NULL;
+  g_autofree char *state_name = NULL;
+  g_autofree char *last_error = NULL;
+  g_auto(GStrv) recipients = NULL;
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  EnvoiQueueState state;
+  guint64 attempts;
+
+  if (!(account = g_key_file_get_string (keyfile, "Envelope", "account", error)) ||
+      !(from = g_key_file_get_string (keyfile, "Envelope", "from", error)) ||
+      !(recipients = g_key_file_get_string_list (keyfile, "Envelope", "recipients", NULL, error)) ||
+      !(state_name = g_key_file_get_string (keyfile, "State", "state", error)))
+    return NULL;
+
+  if (!envoi_queue_state_from_string (state_name, &state) || state == ENVOI_QUEUE_STATE_SENDING)
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "unknown state “%s”", state_name);
+      return NULL;
+    }
+
+  if (*account == '\0' || recipients[0] == NULL)
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                           "empty account or recipients");
+      return NULL;
+    }
+
+  /* Read from disk is input like any other: the envelope goes to the server as SMTP commands,
+   * so it passes the checks of envoi_queue_enqueue() again. A file that fails them is damaged
+   * and set aside. */
+  if (*from != '\0' && !envoi_queue_entry_address_is_valid (from))
+    {
+      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                           "invalid sender address in the envelope");
+      return NULL;
+    }
+  for (guint i = 0; recipients[i] != NULL; i++)
+    {
+      if (!envoi_queue_entry_address_is_valid (recipients[i]))
+        {
+          g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                               "invalid recipient address in the envelope");
+          return NULL;
+        }
+    }
+
+  entry = envoi_queue_entry_new (id, account, from, (const char * const *) recipients);
+  envoi_queue_entry_set_state (entry, state);
+  attempts = g_key_file_get_uint64 (keyfile, "State", "attempts", NULL);
+  envoi_queue_entry_set_attempts (entry, MIN (attempts, G_MAXUINT));
+  envoi_queue_entry_set_next_attempt (entry, g_key_file_get_int64 (keyfile, "State", "next-attempt", NULL));
+  envoi_queue_entry_set_queued (entry, g_key_file_get_int64 (keyfile, "State", "queued", NULL));
+  envoi_queue_entry_set_size (entry, g_key_file_get_uint64 (keyfile, "State", "size", NULL));
+  last_error = g_key_file_get_string (keyfile, "State", "last-error", NULL);
+  envoi_queue_entry_set_last_error (entry, last_error);
+
+  return g_steal_pointer (&entry);
 }

@@ -56,4 +56,12 @@ guint64             envoi_queue_entry_get_size         (EnvoiQueueEntry    *self
 void                envoi_queue_entry_set_size         (EnvoiQueueEntry    *self,
                                                         guint64             size);
 
+/* The spool's form of an entry: a key file with an Envelope and a State. */
+EnvoiQueueEntry    *envoi_queue_entry_new_from_keyfile  (const char         *id,
+                                                        GKeyFile           *keyfile,
+                                                        GError            **error);
+char               *envoi_queue_entry_to_keyfile_data   (EnvoiQueueEntry    *entry,
+                                                        gsize              *length);
+gboolean            envoi_queue_entry_address_is_valid  (const char         *address);
+
 G_END_DECLS

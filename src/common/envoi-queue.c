@@ -23,6 +23,7 @@
 #include "envoi-account-store.h"
 #include "envoi-message-private.h"
 #include "envoi-queue.h"
+#include "envoi-queue-reaper.h"
 #include "envoi-size-limit.h"
 
 #define ENV_SUFFIX ".env"
@@ -34,16 +35,10 @@
 #define FILE_MAGIC "ENVOI-QUEUE 1"
 #define MAX_HEADER_LINE 64
 #define DAMAGED_DIR "damaged"
-/* A removed message leaves the spool by a rename in here, and is unlinked by a worker thread:
- * freeing a file's blocks is what takes time (a discard each on an SSD), not leaving the queue.
- * Its name has neither suffix, so scans never look inside. */
-#define REMOVED_DIR ".removed"
 
 /* A temporary file is a submission still being written, or one whose writer died before
  * acknowledging it: only after this long is it removed. */
 #define ORPHAN_AGE_SECONDS (15 * 60)
-
-#define MAX_ADDRESS_LENGTH 320
 
 /* How many messages of one account are resident at most; the tests make it small through
  * ENVOI_QUEUE_WINDOW. The others wait on disk only, counted, whatever the queue's length. */
@@ -67,8 +62,7 @@ struct _EnvoiQueue
 
   char        *directory;
   int          dir_fd;
-  int          removed_fd;  /* REMOVED_DIR, or -1: removals unlink in place */
-  GThreadPool *reaper;      /* one thread, which unlinks the removed files */
+  EnvoiQueueReaper *reaper;  /* NULL: removals unlink in place */
   guint        window_size;
   GHashTable  *entries;     /* id → EnvoiQueueEntry: the resident messages only */
   GHashTable  *windows;     /* account id (interned) → Window */
@@ -225,115 +219,6 @@ envoi_queue_sync (EnvoiQueue  *self,
   return TRUE;
 }
 
-static char *
-entry_to_data (EnvoiQueueEntry *entry,
-               gsize           *length)
-{
-  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
-  const char *last_error = envoi_queue_entry_get_last_error (entry);
-
-  g_key_file_set_string (keyfile, "Envelope", "account", envoi_queue_entry_get_account_id (entry));
-  g_key_file_set_string (keyfile, "Envelope", "from", envoi_queue_entry_get_from (entry));
-  g_key_file_set_string_list (keyfile, "Envelope", "recipients",
-                              envoi_queue_entry_get_recipients (entry),
-                              g_strv_length ((char **) envoi_queue_entry_get_recipients (entry)));
-  g_key_file_set_string (keyfile, "State", "state",
-                         envoi_queue_state_to_string (envoi_queue_entry_get_state (entry)));
-  g_key_file_set_uint64 (keyfile, "State", "attempts", envoi_queue_entry_get_attempts (entry));
-  g_key_file_set_int64 (keyfile, "State", "next-attempt", envoi_queue_entry_get_next_attempt (entry));
-  g_key_file_set_int64 (keyfile, "State", "queued", envoi_queue_entry_get_queued (entry));
-  g_key_file_set_uint64 (keyfile, "State", "size", envoi_queue_entry_get_size (entry));
-  if (last_error != NULL)
-    g_key_file_set_string (keyfile, "State", "last-error", last_error);
-
-  return g_key_file_to_data (keyfile, length, NULL);
-}
-
-static gboolean
-address_is_valid (const char *address)
-{
-  if (address == NULL || *address == '\0' || strlen (address) > MAX_ADDRESS_LENGTH)
-    return FALSE;
-
-  if (!g_utf8_validate (address, -1, NULL))
-    return FALSE;
-
-  for (const char *p = address; *p; p++)
-    {
-      /* Nothing that could end an SMTP command line or split a list. */
-      if ((guchar) *p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == ';' || *p == ',')
-        return FALSE;
-    }
-
-  return TRUE;
-}
-
-static EnvoiQueueEntry *
-entry_from_keyfile (const char  *id,
-                    GKeyFile    *keyfile,
-                    GError     **error)
-{
-  g_autofree char *account = NULL;
-  g_autofree char *from = NULL;
-  g_autofree char *state_name = NULL;
-  g_autofree char *last_error = NULL;
-  g_auto(GStrv) recipients = NULL;
-  g_autoptr(EnvoiQueueEntry) entry = NULL;
-  EnvoiQueueState state;
-  guint64 attempts;
-
-  if (!(account = g_key_file_get_string (keyfile, "Envelope", "account", error)) ||
-      !(from = g_key_file_get_string (keyfile, "Envelope", "from", error)) ||
-      !(recipients = g_key_file_get_string_list (keyfile, "Envelope", "recipients", NULL, error)) ||
-      !(state_name = g_key_file_get_string (keyfile, "State", "state", error)))
-    return NULL;
-
-  if (!envoi_queue_state_from_string (state_name, &state) || state == ENVOI_QUEUE_STATE_SENDING)
-    {
-      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                   "unknown state “%s”", state_name);
-      return NULL;
-    }
-
-  if (*account == '\0' || recipients[0] == NULL)
-    {
-      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                           "empty account or recipients");
-      return NULL;
-    }
-
-  /* Read from disk is input like any other: the envelope goes to the server as SMTP commands,
-   * so it passes the checks of envoi_queue_enqueue() again. A file that fails them is damaged
-   * and set aside. */
-  if (*from != '\0' && !address_is_valid (from))
-    {
-      g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                           "invalid sender address in the envelope");
-      return NULL;
-    }
-  for (guint i = 0; recipients[i] != NULL; i++)
-    {
-      if (!address_is_valid (recipients[i]))
-        {
-          g_set_error_literal (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                               "invalid recipient address in the envelope");
-          return NULL;
-        }
-    }
-
-  entry = envoi_queue_entry_new (id, account, from, (const char * const *) recipients);
-  envoi_queue_entry_set_state (entry, state);
-  attempts = g_key_file_get_uint64 (keyfile, "State", "attempts", NULL);
-  envoi_queue_entry_set_attempts (entry, MIN (attempts, G_MAXUINT));
-  envoi_queue_entry_set_next_attempt (entry, g_key_file_get_int64 (keyfile, "State", "next-attempt", NULL));
-  envoi_queue_entry_set_queued (entry, g_key_file_get_int64 (keyfile, "State", "queued", NULL));
-  envoi_queue_entry_set_size (entry, g_key_file_get_uint64 (keyfile, "State", "size", NULL));
-  last_error = g_key_file_get_string (keyfile, "State", "last-error", NULL);
-  envoi_queue_entry_set_last_error (entry, last_error);
-
-  return g_steal_pointer (&entry);
-}
-
 /* The window */
 
 static void
@@ -437,141 +322,20 @@ admit (EnvoiQueue      *self,
   return FALSE;
 }
 
-/* Removed files */
-
-/* A stream on REMOVED_DIR with a descriptor of its own, which the stream takes and moves. */
-static DIR *
-open_removed_stream (int removed_fd)
-{
-  int fd = openat (removed_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir;
-
-  if (fd < 0)
-    return NULL;
-
-  if (!(dir = fdopendir (fd)))
-    close (fd);
-
-  return dir;
-}
-
-/* The next name but “.” and “..”, or NULL. */
-static const char *
-next_name (DIR *dir)
-{
-  struct dirent *dirent;
-
-  while ((dirent = readdir (dir)) != NULL)
-    {
-      if (strcmp (dirent->d_name, ".") != 0 && strcmp (dirent->d_name, "..") != 0)
-        return dirent->d_name;
-    }
-
-  return NULL;
-}
-
-/* Unlinks everything in REMOVED_DIR: what a process that stopped before its reaper was done
- * left there. */
-static void
-sweep_removed (int removed_fd)
-{
-  DIR *dir = open_removed_stream (removed_fd);
-  const char *name;
-
-  if (dir == NULL)
-    return;
-
-  while ((name = next_name (dir)) != NULL)
-    unlinkat (removed_fd, name, 0);
-
-  closedir (dir);
-}
-
-static gboolean
-has_leftovers (int removed_fd)
-{
-  DIR *dir = open_removed_stream (removed_fd);
-  gboolean found;
-
-  if (dir == NULL)
-    return FALSE;
-
-  found = next_name (dir) != NULL;
-  closedir (dir);
-
-  return found;
-}
-
-/* The reaper's thread: @data is the id of a removed message, or "" for a sweep. It reads only
- * the two descriptors of @user_data, which finalize closes once the reaper is done. */
-static void
-reap_cb (gpointer data,
-         gpointer user_data)
-{
-  g_autofree char *id = data;
-  EnvoiQueue *self = user_data;
-  g_autofree char *msg_name = NULL;
-  g_autofree char *env_name = NULL;
-
-  if (*id == '\0')
-    {
-      sweep_removed (self->removed_fd);
-      return;
-    }
-
-  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
-  unlinkat (self->removed_fd, msg_name, 0);
-  /* Left in the spool until now: without its message it is nothing, and a scan drops it if a
-   * crash comes first. */
-  unlinkat (self->dir_fd, env_name, 0);
-}
-
-/* Where removed messages wait to be unlinked. Without it (a file of that name in the way, say),
- * removals unlink in place, slower but just as correct. */
-static void
-open_removed (EnvoiQueue *self)
-{
-  if (mkdirat (self->dir_fd, REMOVED_DIR, 0700) != 0 && errno != EEXIST)
-    {
-      g_debug ("Could not create %s/%s: %s", self->directory, REMOVED_DIR, g_strerror (errno));
-      return;
-    }
-
-  self->removed_fd = openat (self->dir_fd, REMOVED_DIR,
-                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (self->removed_fd < 0)
-    {
-      g_debug ("Could not open %s/%s: %s", self->directory, REMOVED_DIR, g_strerror (errno));
-      return;
-    }
-
-  /* One thread: unlinks do not go faster side by side, and the order stays that of removal. */
-  self->reaper = g_thread_pool_new (reap_cb, self, 1, FALSE, NULL);
-
-  /* Only looked at here: envoi-sendmail opens the queue for each message, and then the
-   * directory is empty, with no thread to wake or wait for. */
-  if (has_leftovers (self->removed_fd))
-    g_thread_pool_push (self->reaper, g_strdup (""), NULL);
-}
-
 /* Takes ID.msg out of the spool at once; the reaper frees it, and ID.env, later. */
 static gboolean
 discard_files (EnvoiQueue  *self,
                const char  *id,
                GError     **error)
 {
-  g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+  g_autofree char *msg_name = NULL;
   g_autofree char *env_name = NULL;
 
-  /* Already gone is gone too; anything else (another file system there?) unlinks in place. */
-  if (self->reaper != NULL &&
-      (renameat (self->dir_fd, msg_name, self->removed_fd, msg_name) == 0 || errno == ENOENT))
-    {
-      g_thread_pool_push (self->reaper, g_strdup (id), NULL);
-      return TRUE;
-    }
+  if (self->reaper != NULL && envoi_queue_reaper_discard (self->reaper, id))
+    return TRUE;
 
+  /* No reaper (a file of that name in the way, say), or another file system there: in place. */
+  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
   if (unlinkat (self->dir_fd, msg_name, 0) != 0 && errno != ENOENT)
     return set_errno_error (error, errno, _("remove"), msg_name);
 
@@ -586,11 +350,8 @@ envoi_queue_finalize (GObject *object)
 {
   EnvoiQueue *self = ENVOI_QUEUE (object);
 
-  /* Every removal queued is carried out: the reaper uses the descriptors closed below. */
-  if (self->reaper != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->reaper), FALSE, TRUE);
-  if (self->removed_fd >= 0)
-    close (self->removed_fd);
+  /* Every removal queued is carried out: the reaper uses the descriptor closed below. */
+  g_clear_pointer (&self->reaper, envoi_queue_reaper_free);
   if (self->dir_fd >= 0)
     close (self->dir_fd);
   g_clear_pointer (&self->entries, g_hash_table_unref);
@@ -616,7 +377,6 @@ envoi_queue_init (EnvoiQueue *self)
   const char *window_size = g_getenv ("ENVOI_QUEUE_WINDOW");
 
   self->dir_fd = -1;
-  self->removed_fd = -1;
   self->window_size = window_size != NULL
     ? CLAMP (g_ascii_strtoull (window_size, NULL, 10), 1, G_MAXINT) : DEFAULT_WINDOW_SIZE;
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
@@ -657,7 +417,7 @@ envoi_queue_new (const char  *directory,
   if (fstat (self->dir_fd, &st) == 0 && (st.st_mode & 0077) != 0)
     fchmod (self->dir_fd, 0700);
 
-  open_removed (self);
+  self->reaper = envoi_queue_reaper_new (self->dir_fd, self->directory);
 
   return g_steal_pointer (&self);
 }
@@ -693,7 +453,7 @@ build_entry (const char          *account_id,
       return NULL;
     }
 
-  if (*envelope_from != '\0' && !address_is_valid (envelope_from))
+  if (*envelope_from != '\0' && !envoi_queue_entry_address_is_valid (envelope_from))
     {
       g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
                    _("“%s” is not a valid sender address"), envelope_from);
@@ -702,7 +462,7 @@ build_entry (const char          *account_id,
 
   for (guint i = 0; recipients[i] != NULL; i++)
     {
-      if (!address_is_valid (recipients[i]))
+      if (!envoi_queue_entry_address_is_valid (recipients[i]))
         {
           g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
                        _("“%s” is not a valid recipient address"), recipients[i]);
@@ -717,7 +477,7 @@ build_entry (const char          *account_id,
   envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_QUEUED);
   envoi_queue_entry_set_queued (entry, g_get_real_time ());
   envoi_queue_entry_set_size (entry, msg_length);
-  env_data = entry_to_data (entry, &env_length);
+  env_data = envoi_queue_entry_to_keyfile_data (entry, &env_length);
 
   *file = g_string_sized_new (64 + env_length + msg_length);
   g_string_append_printf (*file, "%s %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT "\n",
@@ -935,7 +695,7 @@ load_entry (const char  *directory,
                                        env_length, G_KEY_FILE_NONE, error))
     return NULL;
 
-  if (!(entry = entry_from_keyfile (id, keyfile, error)))
+  if (!(entry = envoi_queue_entry_new_from_keyfile (id, keyfile, error)))
     return NULL;
 
   if (envoi_queue_entry_get_size (entry) != msg_length)
@@ -1388,6 +1148,24 @@ scan_listed (EnvoiQueue *self,
 }
 
 /* envoi_queue_scan_async(): copies for the worker, and what it found. */
+/* The spool's descriptor for a worker thread, its own to close; -1 with @task answered. */
+static int
+dup_directory (EnvoiQueue *self,
+               GTask      *task)
+{
+  int fd = fcntl (self->dir_fd, F_DUPFD_CLOEXEC, 0);
+
+  if (fd < 0)
+    {
+      GError *error = NULL;
+
+      set_errno_error (&error, errno, _("open"), self->directory);
+      g_task_return_error (task, error);
+    }
+
+  return fd;
+}
+
 typedef struct
 {
   char       *directory;
@@ -1488,15 +1266,8 @@ envoi_queue_scan_async (EnvoiQueue          *self,
 
   data = g_new0 (ScanData, 1);
   g_task_set_task_data (task, data, scan_data_free);
-  data->dir_fd = fcntl (self->dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (data->dir_fd < 0)
-    {
-      GError *error = NULL;
-
-      set_errno_error (&error, errno, _("open"), self->directory);
-      g_task_return_error (task, error);
-      return;
-    }
+  if ((data->dir_fd = dup_directory (self, task)) < 0)
+    return;
 
   data->directory = g_strdup (self->directory);
   data->mark = g_strdup (self->mark);
@@ -1758,15 +1529,8 @@ envoi_queue_list_async (EnvoiQueue          *self,
 
   data = g_new0 (ListData, 1);
   g_task_set_task_data (task, data, list_data_free);
-  data->dir_fd = fcntl (self->dir_fd, F_DUPFD_CLOEXEC, 0);
-  if (data->dir_fd < 0)
-    {
-      GError *error = NULL;
-
-      set_errno_error (&error, errno, _("open"), self->directory);
-      g_task_return_error (task, error);
-      return;
-    }
+  if ((data->dir_fd = dup_directory (self, task)) < 0)
+    return;
 
   data->directory = g_strdup (self->directory);
   data->resident = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
@@ -1983,7 +1747,7 @@ write_state (EnvoiQueue       *self,
   saved_state = envoi_queue_entry_get_state (entry);
   if (saved_state == ENVOI_QUEUE_STATE_SENDING)
     envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_QUEUED);
-  data = entry_to_data (entry, &length);
+  data = envoi_queue_entry_to_keyfile_data (entry, &length);
   envoi_queue_entry_set_state (entry, saved_state);
 
   env_name = g_strconcat (envoi_queue_entry_get_id (entry), ENV_SUFFIX, NULL);
