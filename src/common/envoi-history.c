@@ -690,11 +690,14 @@ worker (gpointer data)
         {
           gint64 left;
 
-          g_ptr_array_add (batch, job);
+          /* Records go to @adds only: write_adds() frees them, or hands them to their task. */
           if (job->kind == JOB_ADD)
             g_ptr_array_add (adds, job);
           else
-            waiting = FALSE;
+            {
+              g_ptr_array_add (batch, job);
+              waiting = FALSE;
+            }
 
           if ((job = g_async_queue_try_pop (self->jobs)) != NULL)
             continue;
@@ -727,7 +730,7 @@ worker (gpointer data)
               quit = TRUE;
               job_free (job);
               break;
-            case JOB_ADD:
+            case JOB_ADD:  /* never in @batch */
             default:
               break;
             }
