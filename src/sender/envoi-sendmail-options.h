@@ -56,7 +56,6 @@ EnvoiSendmailParse envoi_sendmail_parse_options (int                    argc,
                                                  EnvoiSendmailOptions  *options,
                                                  char                 **message);
 
-/* The locale and the translations (ENVOI_LOCALEDIR, set by the tests, else the installed ones). */
 
 /* Says why on standard error, one line ("envoi-sendmail: …"), and returns @code to exit with. */
 int                envoi_sendmail_fail           (int                    code,

@@ -42,7 +42,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   if (result != ENVOI_SENDMAIL_PARSE_OK)
     return 0;
 
-  FUZZ_CHECK (options.mode <= ENVOI_SENDMAIL_MODE_FLUSH);
+  FUZZ_CHECK (options.mode <= ENVOI_SENDMAIL_MODE_HISTORY);
   /* Every recipient is one non-empty, trimmed item: the commas have been split off. */
   for (guint i = 0; i < recipients->len; i++)
     {
