@@ -81,6 +81,11 @@ envoi_test_install_sender_service (const char *daemon_path)
   g_file_set_contents (path, contents, -1, &error);
   g_assert_no_error (error);
 
+  /* A sender that an earlier test or program of the session started (the real app under
+   * AT-SPI starts one, with its own environment) would answer in place of the one this file
+   * describes until it left when idle: the next call starts this one. */
+  envoi_test_stop_sender_service ();
+
   /* The bus reads the new file now rather than on its next scan. */
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
   g_assert_no_error (error);
