@@ -3975,7 +3975,7 @@ thirty_reported_sent (gpointer data)
 }
 
 /* Long enough at 20 ms a message that the kill lands inside it even when this process is slow
- * to hear the daemon's signals (under AddressSanitizer, on two busy cores, 150 were not). */
+ * to hear the daemon's signals on two busy cores. */
 #define HISTORY_BURST 400
 
 /* SIGKILL in the middle of a burst, while records are being written: every message reported
@@ -3998,6 +3998,15 @@ test_history_killed (void)
   gpointer id;
   const char *name;
   guint subscription;
+
+  /* Under AddressSanitizer the synchronous submissions below are slower than the slow server,
+   * so the whole burst is out before the first signal is heard and no kill can land inside it.
+   * The plain pass runs it. */
+  if (g_getenv ("ASAN_OPTIONS") != NULL)
+    {
+      g_test_skip ("A kill inside the burst cannot be timed under AddressSanitizer");
+      return;
+    }
 
   reset ();
 
