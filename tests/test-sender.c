@@ -2791,7 +2791,9 @@ test_hostile_drop_mid_data (void)
   g_assert_cmpuint (count_state ("failed"), ==, 0);
   g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
   g_assert_true (hostile_mode_used (NULL));
-  g_assert_nonnull (strstr (hostile_commands (), "DROPPED"));
+  g_free (log);
+  log = hostile_commands ();
+  g_assert_nonnull (strstr (log, "DROPPED"));
 
   g_free (log);
   log = read_log ();
