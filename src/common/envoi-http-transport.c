@@ -18,15 +18,13 @@
 #include "config.h"
 
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
 #include <glib/gi18n-lib.h>
 #include <curl/curl.h>
 
 #include "envoi-account.h"
 #include "envoi-account-check.h"
+#include "envoi-curl-connection.h"
 #include "envoi-curl-error.h"
-#include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
 #include "envoi-http-transport.h"
 #include "envoi-message.h"
@@ -46,9 +44,7 @@ struct _EnvoiHttpTransport
   GThreadPool  *worker;
 
   /* Owned by the worker thread. */
-  CURLM        *multi;
-  CURL         *easy;
-  GArray       *sockets;
+  EnvoiCurlConnection *connection;
 };
 
 typedef struct
@@ -73,43 +69,30 @@ debug_cb (CURL          *easy,
           size_t         size,
           void          *user_data)
 {
-  Operation *op = user_data;
+  EnvoiSmtpTranscript *recorder = user_data;
+  g_autofree char *block = NULL;
+  g_auto(GStrv) lines = NULL;
 
-  switch (type)
+  if (type != CURLINFO_HEADER_OUT)
     {
-    case CURLINFO_TEXT:
-      envoi_smtp_transcript_add (op->recorder, ENVOI_SMTP_TRANSCRIPT_INFO, data, size);
-      break;
-    case CURLINFO_HEADER_IN:
-      envoi_smtp_transcript_add (op->recorder, ENVOI_SMTP_TRANSCRIPT_SERVER, data, size);
-      break;
-    case CURLINFO_HEADER_OUT:
-      {
-        /* The request headers come as one block: drop the credentials' line. */
-        g_autofree char *block = g_strndup (data, size);
-        g_auto(GStrv) lines = g_strsplit (block, "\n", -1);
+      envoi_curl_connection_record (recorder, type, data, size);
+      return 0;
+    }
 
-        for (guint i = 0; lines[i] != NULL; i++)
-          {
-            g_autofree char *line = NULL;
+  /* The request headers come as one block: drop the credentials' line. */
+  block = g_strndup (data, size);
+  lines = g_strsplit (block, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *line = NULL;
 
-            if (*lines[i] == '\0' || g_str_equal (lines[i], "\r"))
-              continue;
-            if (g_ascii_strncasecmp (lines[i], "Authorization:", 14) == 0)
-              line = g_strdup ("Authorization: (removed)\r\n");
-            else
-              line = g_strconcat (lines[i], "\n", NULL);
-            envoi_smtp_transcript_add (op->recorder, ENVOI_SMTP_TRANSCRIPT_CLIENT, line, strlen (line));
-          }
-      }
-      break;
-    case CURLINFO_DATA_IN:
-    case CURLINFO_DATA_OUT:
-    case CURLINFO_SSL_DATA_IN:
-    case CURLINFO_SSL_DATA_OUT:
-    case CURLINFO_END:
-    default:
-      break;
+      if (*lines[i] == '\0' || g_str_equal (lines[i], "\r"))
+        continue;
+      if (g_ascii_strncasecmp (lines[i], "Authorization:", 14) == 0)
+        line = g_strdup ("Authorization: (removed)\r\n");
+      else
+        line = g_strconcat (lines[i], "\n", NULL);
+      envoi_smtp_transcript_add (recorder, ENVOI_SMTP_TRANSCRIPT_CLIENT, line, strlen (line));
     }
 
   return 0;
@@ -128,16 +111,6 @@ write_cb (char   *data,
     g_string_append_len (op->response, data, MIN (n, MAX_RESPONSE_BYTES - op->response->len));
 
   return n;
-}
-
-static CURLcode
-perform (EnvoiHttpTransport *self,
-         GCancellable       *cancellable)
-{
-  CURLcode result = envoi_curl_perform (self->multi, self->easy, self->sockets, cancellable);
-
-  curl_multi_remove_handle (self->multi, self->easy);
-  return result;
 }
 
 /* The first line of the response body, short and redacted, for messages and the result. */
@@ -236,11 +209,9 @@ run_send (EnvoiHttpTransport *self,
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) error = NULL;
   char error_buffer[CURL_ERROR_SIZE] = "";
-  const char *ca_file = g_getenv (ENVOI_SMTP_CA_FILE_ENV);
-  guint timeout = envoi_account_get_timeout (self->account);
   struct curl_slist *headers = NULL;
   curl_mime *mime = NULL;
-  CURL *easy = self->easy;
+  CURL *easy;
   const char *host;
   CURLcode code;
   long status = 0;
@@ -279,32 +250,18 @@ run_send (EnvoiHttpTransport *self,
       return;
     }
 
-  /* A reset keeps the connection cache: the next send reuses the kept-alive connection. */
-  curl_easy_reset (easy);
-  envoi_curl_sockets_attach (self->sockets, easy);
-  curl_easy_setopt (easy, CURLOPT_URL, url);
-  curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "https,http");
-  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt (easy, CURLOPT_VERBOSE, 1L);
+  /* The connection stays open: the next send reuses it. */
+  easy = envoi_curl_connection_prepare (self->connection, url, "https,http",
+                                        envoi_account_get_timeout (self->account),
+                                        op->recorder, error_buffer);
   curl_easy_setopt (easy, CURLOPT_DEBUGFUNCTION, debug_cb);
-  curl_easy_setopt (easy, CURLOPT_DEBUGDATA, op);
   curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt (easy, CURLOPT_WRITEDATA, op);
   curl_easy_setopt (easy, CURLOPT_USERAGENT, "Envoi/" PACKAGE_VERSION);
-  curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT, (long) timeout);
-  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME, (long) timeout);
   /* Never follow a redirect: the key would go wherever it points. */
   curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 0L);
-
-  if (!envoi_account_get_verify_certificate (self->account))
-    {
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-  else if (ca_file != NULL && *ca_file != '\0')
-    curl_easy_setopt (easy, CURLOPT_CAINFO, ca_file);
+  envoi_curl_connection_check_peer (self->connection,
+                                    envoi_account_get_verify_certificate (self->account), NULL);
 
   if (transport == ENVOI_TRANSPORT_HTTP_MAILGUN)
     {
@@ -353,7 +310,8 @@ run_send (EnvoiHttpTransport *self,
         }
     }
 
-  code = perform (self, cancellable);
+  code = envoi_curl_connection_perform (self->connection, cancellable);
+  envoi_curl_connection_detach (self->connection);
   curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
 
   /* The handle keeps no pointer into what is freed below. */
@@ -408,12 +366,8 @@ envoi_http_transport_finalize (GObject *object)
 
   g_thread_pool_free (self->worker, TRUE, FALSE);
 
-  /* HTTP says no goodbye: closing is quick, and may happen here (the socket callbacks still
-   * find self->sockets). */
-  curl_easy_setopt (self->easy, CURLOPT_VERBOSE, 0L);
-  curl_easy_cleanup (self->easy);
-  curl_multi_cleanup (self->multi);
-  g_array_unref (self->sockets);
+  /* HTTP says no goodbye: closing is quick, and may happen here. */
+  envoi_curl_connection_close (g_steal_pointer (&self->connection), NULL);
 
   if (self->api_key != NULL)
     {
@@ -439,9 +393,7 @@ static void
 envoi_http_transport_init (EnvoiHttpTransport *self)
 {
   self->worker = g_thread_pool_new (worker_func, self, 1, FALSE, NULL);
-  self->multi = curl_multi_init ();
-  self->easy = curl_easy_init ();
-  self->sockets = envoi_curl_sockets_new ();
+  self->connection = envoi_curl_connection_new ();
 }
 
 /* ---- public ------------------------------------------------------------------------------- */

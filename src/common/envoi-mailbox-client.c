@@ -15,14 +15,12 @@
 #include "config.h"
 
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
 #include <glib/gi18n-lib.h>
 #include <curl/curl.h>
 
 #include "envoi-account.h"
+#include "envoi-curl-connection.h"
 #include "envoi-curl-error.h"
-#include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
 #include "envoi-mailbox-client.h"
 #include "envoi-message.h"
@@ -41,18 +39,10 @@ struct _EnvoiMailboxClient
 
   GThreadPool  *worker;
 
-  /* Owned by the worker thread; outlive the client when it closes its connection. */
-  struct _Handles *handles;
+  /* Owned by the worker thread; outlives the client when it closes its connection. */
+  EnvoiCurlConnection *connection;
   char         *sent_folder;   /* found by the first APPEND */
 };
-
-/* What libcurl's socket callbacks see: the connection may close after the client is gone. */
-typedef struct _Handles
-{
-  CURLM  *multi;
-  CURL   *easy;
-  GArray *sockets;
-} Handles;
 
 typedef enum
 {
@@ -287,38 +277,23 @@ debug_cb (CURL          *easy,
 {
   Operation *op = user_data;
 
-  /* Only the dialogue: never the message, never TLS records. */
-  switch (type)
-    {
-    case CURLINFO_TEXT:
-      envoi_smtp_transcript_add (op->recorder, ENVOI_SMTP_TRANSCRIPT_INFO, data, size);
-      break;
-    case CURLINFO_HEADER_IN:
-      {
-        g_autofree char *line = g_strndup (data, size);
+  envoi_curl_connection_record (op->recorder, type, data, size);
 
-        envoi_smtp_transcript_add (op->recorder, ENVOI_SMTP_TRANSCRIPT_SERVER, data, size);
-        /* The answer that tells how things went: not an untagged line, not the goodbye. */
-        if (!op->closing && !g_str_has_prefix (line, "* "))
-          {
-            g_free (op->last_line);
-            op->last_line = envoi_smtp_transcript_redact (op->recorder, g_strstrip (line));
-          }
-      }
-      break;
-    case CURLINFO_HEADER_OUT:
-      envoi_smtp_transcript_add (op->recorder, ENVOI_SMTP_TRANSCRIPT_CLIENT, data, size);
-      if (g_strstr_len (data, size, " LOGOUT") != NULL || (size >= 4 && memcmp (data, "QUIT", 4) == 0))
-        op->closing = TRUE;
-      break;
-    case CURLINFO_DATA_IN:
-    case CURLINFO_DATA_OUT:
-    case CURLINFO_SSL_DATA_IN:
-    case CURLINFO_SSL_DATA_OUT:
-    case CURLINFO_END:
-    default:
-      break;
+  /* The answer that tells how things went: not an untagged line, not the goodbye. */
+  if (type == CURLINFO_HEADER_IN && !op->closing)
+    {
+      g_autofree char *line = g_strndup (data, size);
+
+      if (!g_str_has_prefix (line, "* "))
+        {
+          g_free (op->last_line);
+          op->last_line = envoi_smtp_transcript_redact (op->recorder, g_strstrip (line));
+        }
     }
+  else if (type == CURLINFO_HEADER_OUT
+           && (g_strstr_len (data, size, " LOGOUT") != NULL
+               || (size >= 4 && memcmp (data, "QUIT", 4) == 0)))
+    op->closing = TRUE;
 
   return 0;
 }
@@ -338,18 +313,7 @@ write_cb (char   *data,
   return size * count;
 }
 
-static CURLcode
-perform (EnvoiMailboxClient *self,
-         GCancellable       *cancellable)
-{
-  CURLcode result = envoi_curl_perform (self->handles->multi, self->handles->easy,
-                                        self->handles->sockets, cancellable);
-
-  curl_multi_remove_handle (self->handles->multi, self->handles->easy);
-  return result;
-}
-
-static void
+static CURL *
 setup_easy (EnvoiMailboxClient *self,
             Operation          *op,
             const char         *url,
@@ -358,46 +322,25 @@ setup_easy (EnvoiMailboxClient *self,
   EnvoiSecurity security = service_security (self);
   EnvoiAuthMethod method = envoi_account_get_auth_method (self->account);
   const char *login = envoi_account_get_login (self->account);
-  const char *ca_file = g_getenv (ENVOI_SMTP_CA_FILE_ENV);
-  guint timeout = envoi_account_get_timeout (self->account);
-  CURL *easy = self->handles->easy;
+  CURL *easy;
 
-  /* A reset keeps the connection cache: the next operation reuses an open connection. */
-  curl_easy_reset (easy);
-  envoi_curl_sockets_attach (self->handles->sockets, easy);
-  curl_easy_setopt (easy, CURLOPT_URL, url);
-  curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR,
-                    self->service == ENVOI_SERVICE_POP3 ? "pop3,pop3s" : "imap,imaps");
-  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt (easy, CURLOPT_VERBOSE, 1L);
+  /* The connection stays open: the next operation reuses it. */
+  easy = envoi_curl_connection_prepare (self->connection, url,
+                                        self->service == ENVOI_SERVICE_POP3 ? "pop3,pop3s" : "imap,imaps",
+                                        envoi_account_get_timeout (self->account),
+                                        op->recorder, error_buffer);
   curl_easy_setopt (easy, CURLOPT_DEBUGFUNCTION, debug_cb);
   curl_easy_setopt (easy, CURLOPT_DEBUGDATA, op);
   curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, write_cb);
   curl_easy_setopt (easy, CURLOPT_WRITEDATA, op);
-
-  curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT, (long) timeout);
-  curl_easy_setopt (easy, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long) timeout);
-  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME, (long) timeout);
 
   /* STARTTLS is all or nothing: never CURLUSESSL_TRY. */
   curl_easy_setopt (easy, CURLOPT_USE_SSL,
                     security == ENVOI_SECURITY_NONE ? (long) CURLUSESSL_NONE : (long) CURLUSESSL_ALL);
 
   /* The account's pinned key is the SMTP server's: it says nothing of this one. */
-  if (!envoi_account_get_verify_certificate (self->account))
-    {
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-  else
-    {
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 1L);
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 2L);
-      if (ca_file != NULL && *ca_file != '\0')
-        curl_easy_setopt (easy, CURLOPT_CAINFO, ca_file);
-    }
+  envoi_curl_connection_check_peer (self->connection,
+                                    envoi_account_get_verify_certificate (self->account), NULL);
 
   /* The auth-method is the SMTP server's: POP3 and IMAP always log in (with an OAuth 2 token
    * when that is what the account uses). */
@@ -412,6 +355,8 @@ setup_easy (EnvoiMailboxClient *self,
       else
         curl_easy_setopt (easy, CURLOPT_PASSWORD, self->secret);
     }
+
+  return easy;
 }
 
 /* A POP3 "-ERR", an IMAP tagged "NO" or "BAD": the server said no. */
@@ -550,9 +495,10 @@ run_transfer (EnvoiMailboxClient *self,
 {
   g_autofree char *url = make_url (self, mailbox);
   char error_buffer[CURL_ERROR_SIZE] = "";
+  CURL *easy;
   CURLcode code;
 
-  setup_easy (self, op, url, error_buffer);
+  easy = setup_easy (self, op, url, error_buffer);
 
   switch (op->kind)
     {
@@ -560,11 +506,11 @@ run_transfer (EnvoiMailboxClient *self,
       if (self->service == ENVOI_SERVICE_POP3)
         {
           /* Log in, say NOOP, log out: no message is listed or read. */
-          curl_easy_setopt (self->handles->easy, CURLOPT_CUSTOMREQUEST, "NOOP");
-          curl_easy_setopt (self->handles->easy, CURLOPT_NOBODY, 1L);
+          curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, "NOOP");
+          curl_easy_setopt (easy, CURLOPT_NOBODY, 1L);
         }
       else
-        curl_easy_setopt (self->handles->easy, CURLOPT_CUSTOMREQUEST, "NOOP");
+        curl_easy_setopt (easy, CURLOPT_CUSTOMREQUEST, "NOOP");
       break;
 
     case OPERATION_LIST:
@@ -573,9 +519,9 @@ run_transfer (EnvoiMailboxClient *self,
 
     case OPERATION_APPEND:
       op->closing = FALSE;
-      curl_easy_setopt (self->handles->easy, CURLOPT_UPLOAD, 1L);
-      envoi_curl_upload_attach (&op->upload, self->handles->easy, op->message);
-      curl_easy_setopt (self->handles->easy, CURLOPT_INFILESIZE_LARGE,
+      curl_easy_setopt (easy, CURLOPT_UPLOAD, 1L);
+      envoi_curl_upload_attach (&op->upload, easy, op->message);
+      curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE,
                         (curl_off_t) g_bytes_get_size (op->message));
       break;
 
@@ -583,7 +529,8 @@ run_transfer (EnvoiMailboxClient *self,
       g_assert_not_reached ();
     }
 
-  code = perform (self, cancellable);
+  code = envoi_curl_connection_perform (self->connection, cancellable);
+  envoi_curl_connection_detach (self->connection);
   if (code != CURLE_OK)
     return error_from_curl (self, op, code, error_buffer);
 
@@ -713,20 +660,6 @@ worker_func (gpointer data,
   run_operation (self, task, g_task_get_task_data (task));
 }
 
-/* Cleaning up says LOGOUT or QUIT and waits for the reply: never on the caller's thread. */
-static gpointer
-close_thread (gpointer data)
-{
-  Handles *handles = data;
-
-  curl_easy_cleanup (handles->easy);
-  curl_multi_cleanup (handles->multi);
-  g_array_unref (handles->sockets);
-  g_free (handles);
-
-  return NULL;
-}
-
 /* ---- GObject ------------------------------------------------------------------------------ */
 
 static void
@@ -736,14 +669,8 @@ envoi_mailbox_client_finalize (GObject *object)
 
   g_thread_pool_free (self->worker, TRUE, FALSE);
 
-  /* The operation's data is gone: no transcript or body may be written while closing. */
-  curl_easy_setopt (self->handles->easy, CURLOPT_VERBOSE, 0L);
-  curl_easy_setopt (self->handles->easy, CURLOPT_DEBUGFUNCTION, NULL);
-  curl_easy_setopt (self->handles->easy, CURLOPT_DEBUGDATA, NULL);
-  curl_easy_setopt (self->handles->easy, CURLOPT_WRITEFUNCTION, NULL);
-  curl_easy_setopt (self->handles->easy, CURLOPT_WRITEDATA, NULL);
-  g_thread_unref (g_thread_new ("envoi-mailbox-close", close_thread,
-                                g_steal_pointer (&self->handles)));
+  /* Closing says LOGOUT or QUIT and waits for the reply: never on the caller's thread. */
+  envoi_curl_connection_close (g_steal_pointer (&self->connection), "envoi-mailbox-close");
 
   if (self->secret != NULL)
     {
@@ -770,10 +697,7 @@ static void
 envoi_mailbox_client_init (EnvoiMailboxClient *self)
 {
   self->worker = g_thread_pool_new (worker_func, self, 1, FALSE, NULL);
-  self->handles = g_new0 (Handles, 1);
-  self->handles->multi = curl_multi_init ();
-  self->handles->easy = curl_easy_init ();
-  self->handles->sockets = envoi_curl_sockets_new ();
+  self->connection = envoi_curl_connection_new ();
 }
 
 /* ---- public ------------------------------------------------------------------------------- */

@@ -20,11 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "envoi-queue-file.h"
 #include "envoi-queue-reaper.h"
 
 #define REMOVED_DIR ".removed"
-#define ENV_SUFFIX ".env"
-#define MSG_SUFFIX ".msg"
 
 struct _EnvoiQueueReaper
 {
@@ -113,8 +112,8 @@ reap_cb (gpointer data,
       return;
     }
 
-  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
+  env_name = g_strconcat (id, ENVOI_QUEUE_ENV_SUFFIX, NULL);
   unlinkat (self->removed_fd, msg_name, 0);
   /* Left in the spool until now: without its message it is nothing, and a scan drops it if a
    * crash comes first. */
@@ -175,7 +174,7 @@ gboolean
 envoi_queue_reaper_discard (EnvoiQueueReaper *self,
                             const char       *id)
 {
-  g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+  g_autofree char *msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
 
   if (renameat (self->dir_fd, msg_name, self->removed_fd, msg_name) != 0 && errno != ENOENT)
     return FALSE;

@@ -23,17 +23,11 @@
 #include "envoi-account-store.h"
 #include "envoi-message-private.h"
 #include "envoi-queue.h"
+#include "envoi-queue-file.h"
 #include "envoi-queue-reaper.h"
 #include "envoi-size-limit.h"
 
-#define ENV_SUFFIX ".env"
-#define MSG_SUFFIX ".msg"
 #define TMP_PREFIX ".tmp-"
-
-/* ID.msg starts with a line "ENVOI-QUEUE 1 <envelope bytes> <message bytes>", then the
- * envelope key file as written when queued, then the message. */
-#define FILE_MAGIC "ENVOI-QUEUE 1"
-#define MAX_HEADER_LINE 64
 #define DAMAGED_DIR "damaged"
 
 /* A temporary file is a submission still being written, or one whose writer died before
@@ -335,11 +329,11 @@ discard_files (EnvoiQueue  *self,
     return TRUE;
 
   /* No reaper (a file of that name in the way, say), or another file system there: in place. */
-  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+  msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
   if (unlinkat (self->dir_fd, msg_name, 0) != 0 && errno != ENOENT)
     return set_errno_error (error, errno, _("remove"), msg_name);
 
-  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  env_name = g_strconcat (id, ENVOI_QUEUE_ENV_SUFFIX, NULL);
   unlinkat (self->dir_fd, env_name, 0);
 
   return TRUE;
@@ -481,7 +475,7 @@ build_entry (const char          *account_id,
 
   *file = g_string_sized_new (64 + env_length + msg_length);
   g_string_append_printf (*file, "%s %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT "\n",
-                          FILE_MAGIC, env_length, msg_length);
+                          ENVOI_QUEUE_FILE_MAGIC, env_length, msg_length);
   g_string_append_len (*file, env_data, env_length);
   g_string_append_len (*file, msg_data, msg_length);
 
@@ -496,7 +490,7 @@ write_entry (EnvoiQueue       *self,
              GString          *file,
              GError          **error)
 {
-  g_autofree char *msg_name = g_strconcat (envoi_queue_entry_get_id (entry), MSG_SUFFIX, NULL);
+  g_autofree char *msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
   g_autofree char *msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
 
   if (!write_file_at (self, msg_name, msg_tmp, file->str, file->len, TRUE, error))
@@ -594,121 +588,6 @@ damaged_error (const char   *name,
                       name, DAMAGED_DIR, cause->message);
 }
 
-/* Parses the first line of ID.msg, a file of @length bytes whose first @available are in @data
- * (the whole file when mapped, a header's worth when read); @offset is where the envelope
- * starts. */
-static gboolean
-parse_header (const char  *data,
-              gsize        available,
-              gsize        length,
-              gsize       *offset,
-              gsize       *env_length,
-              gsize       *msg_length,
-              GError     **error)
-{
-  g_autofree char *line = NULL;
-  g_auto(GStrv) fields = NULL;
-  /* An empty file maps to NULL. */
-  const char *newline = available > 0 ? memchr (data, '\n', MIN (available, MAX_HEADER_LINE)) : NULL;
-  guint64 env = 0, msg = 0;
-
-  if (newline != NULL)
-    {
-      line = g_strndup (data, newline - data);
-      fields = g_strsplit (line, " ", -1);
-    }
-
-  if (fields == NULL || g_strv_length (fields) != 4 ||
-      !g_str_has_prefix (line, FILE_MAGIC " ") ||
-      !g_ascii_string_to_unsigned (fields[2], 10, 1, G_MAXSIZE, &env, NULL) ||
-      !g_ascii_string_to_unsigned (fields[3], 10, 1, G_MAXSIZE, &msg, NULL))
-    {
-      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "not a queue file");
-      return FALSE;
-    }
-
-  *offset = newline - data + 1;
-  *env_length = env;
-  *msg_length = msg;
-
-  /* Each at most @length first: two sizes near G_MAXSIZE would wrap around to it. */
-  if (env > length || msg > length || *offset + env + msg != length)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "%" G_GSIZE_FORMAT " bytes instead of %" G_GSIZE_FORMAT,
-                   length, (gsize) (*offset + env + msg));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-/* ID.msg of the spool in @directory, mapped, its header checked. It uses its arguments only, so
- * that a listing may run it in a worker thread. */
-static GMappedFile *
-map_entry_file (const char  *directory,
-                const char  *id,
-                gsize       *offset,
-                gsize       *env_length,
-                gsize       *msg_length,
-                GError     **error)
-{
-  g_autofree char *path = g_strconcat (directory, G_DIR_SEPARATOR_S, id, MSG_SUFFIX, NULL);
-  g_autoptr(GMappedFile) file = NULL;
-
-  if (!(file = g_mapped_file_new (path, FALSE, error)))
-    return NULL;
-
-  if (!parse_header (g_mapped_file_get_contents (file), g_mapped_file_get_length (file),
-                     g_mapped_file_get_length (file), offset, env_length, msg_length, error))
-    return NULL;
-
-  return g_steal_pointer (&file);
-}
-
-/* The envelope comes from ID.msg; ID.env, written when the state changed, overrides it. The
- * spool is @directory, open as @dir_fd; nothing else is used, so that a listing may run it in a
- * worker thread. */
-static EnvoiQueueEntry *
-load_entry (const char  *directory,
-            int          dir_fd,
-            const char  *id,
-            GError     **error)
-{
-  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
-  g_autoptr(EnvoiQueueEntry) entry = NULL;
-  g_autoptr(GMappedFile) file = NULL;
-  g_autofree char *env_name = g_strconcat (id, ENV_SUFFIX, NULL);
-  gsize offset, env_length, msg_length;
-
-  if (!(file = map_entry_file (directory, id, &offset, &env_length, &msg_length, error)))
-    return NULL;
-
-  if (faccessat (dir_fd, env_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    {
-      g_autofree char *path = g_build_filename (directory, env_name, NULL);
-
-      if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error))
-        return NULL;
-    }
-  else if (!g_key_file_load_from_data (keyfile, g_mapped_file_get_contents (file) + offset,
-                                       env_length, G_KEY_FILE_NONE, error))
-    return NULL;
-
-  if (!(entry = envoi_queue_entry_new_from_keyfile (id, keyfile, error)))
-    return NULL;
-
-  if (envoi_queue_entry_get_size (entry) != msg_length)
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
-                   "the message has %" G_GSIZE_FORMAT " bytes instead of %" G_GUINT64_FORMAT,
-                   msg_length, envoi_queue_entry_get_size (entry));
-      return NULL;
-    }
-
-  return g_steal_pointer (&entry);
-}
-
 static int
 compare_entries (gconstpointer a,
                  gconstpointer b)
@@ -768,18 +647,18 @@ read_ids (const char  *directory,
           continue;
         }
 
-      if (g_str_has_suffix (name, ENV_SUFFIX))
+      if (g_str_has_suffix (name, ENVOI_QUEUE_ENV_SUFFIX))
         {
           if (leftovers != NULL)
             g_ptr_array_add (leftovers->states,
-                             g_strndup (name, strlen (name) - strlen (ENV_SUFFIX)));
+                             g_strndup (name, strlen (name) - strlen (ENVOI_QUEUE_ENV_SUFFIX)));
           continue;
         }
 
-      if (!g_str_has_suffix (name, MSG_SUFFIX))
+      if (!g_str_has_suffix (name, ENVOI_QUEUE_MSG_SUFFIX))
         continue;
 
-      id = g_strndup (name, strlen (name) - strlen (MSG_SUFFIX));
+      id = g_strndup (name, strlen (name) - strlen (ENVOI_QUEUE_MSG_SUFFIX));
       if (!envoi_queue_id_is_valid (id))
         {
           if (leftovers != NULL)
@@ -866,8 +745,8 @@ tidy_listing (EnvoiQueue *self,
         continue;
 
       /* Listed after its message was read: look again before removing it. */
-      msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-      env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+      msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
+      env_name = g_strconcat (id, ENVOI_QUEUE_ENV_SUFFIX, NULL);
       if (faccessat (self->dir_fd, msg_name, F_OK, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
         unlinkat (self->dir_fd, env_name, 0);
     }
@@ -932,8 +811,8 @@ take_preloaded (EnvoiQueue *self,
   if (self->preloaded == NULL || !(preloaded = g_hash_table_lookup (self->preloaded, id)))
     return NULL;
 
-  msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-  env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+  msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
+  env_name = g_strconcat (id, ENVOI_QUEUE_ENV_SUFFIX, NULL);
   stamp_file (self->dir_fd, msg_name, &msg);
   stamp_file (self->dir_fd, env_name, &env);
   if (memcmp (&msg, &preloaded->msg, sizeof msg) != 0 || memcmp (&env, &preloaded->env, sizeof env) != 0)
@@ -955,11 +834,11 @@ scan_entry (EnvoiQueue *self,
   if (entry != NULL)
     return entry;
 
-  entry = load_entry (self->directory, self->dir_fd, id, &error);
+  entry = _envoi_queue_file_load_entry (self->directory, self->dir_fd, id, &error);
   if (entry == NULL && !is_removed (error))
     {
-      g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-      g_autofree char *env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+      g_autofree char *msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
+      g_autofree char *env_name = g_strconcat (id, ENVOI_QUEUE_ENV_SUFFIX, NULL);
 
       g_ptr_array_add (damaged, damaged_error (id, error));
       quarantine (self, msg_name);
@@ -1147,30 +1026,64 @@ scan_listed (EnvoiQueue *self,
   g_ptr_array_sort (added_entries, compare_entries);
 }
 
-/* envoi_queue_scan_async(): copies for the worker, and what it found. */
-/* The spool's descriptor for a worker thread, its own to close; -1 with @task answered. */
-static int
-dup_directory (EnvoiQueue *self,
-               GTask      *task)
+/* What a scan's or a listing's worker thread reads the spool with: copies taken when it
+ * starts, none of the queue's own. */
+typedef struct
 {
-  int fd = fcntl (self->dir_fd, F_DUPFD_CLOEXEC, 0);
+  char       *directory;
+  int         dir_fd;     /* a duplicate of the queue's, the worker's own to close */
+  GHashTable *writing;    /* the ids being written then, left out as list_ids() does; or NULL */
+} SpoolCopy;
 
-  if (fd < 0)
+static GHashTable *
+copy_ids (GHashTable *table)
+{
+  GHashTable *copy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, table);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (copy, g_strdup (key));
+
+  return copy;
+}
+
+/* FALSE with @task answered when the spool cannot be opened again. */
+static gboolean
+spool_copy_init (SpoolCopy  *copy,
+                 EnvoiQueue *self,
+                 GTask      *task)
+{
+  if ((copy->dir_fd = fcntl (self->dir_fd, F_DUPFD_CLOEXEC, 0)) < 0)
     {
       GError *error = NULL;
 
       set_errno_error (&error, errno, _("open"), self->directory);
       g_task_return_error (task, error);
+      return FALSE;
     }
 
-  return fd;
+  copy->directory = g_strdup (self->directory);
+  if (g_hash_table_size (self->writing) > 0)
+    copy->writing = copy_ids (self->writing);
+
+  return TRUE;
 }
 
+static void
+spool_copy_clear (SpoolCopy *copy)
+{
+  g_free (copy->directory);
+  if (copy->dir_fd >= 0)
+    close (copy->dir_fd);
+  g_clear_pointer (&copy->writing, g_hash_table_unref);
+}
+
+/* envoi_queue_scan_async(): copies for the worker, and what it found. */
 typedef struct
 {
-  char       *directory;
-  int         dir_fd;
-  GHashTable *writing;    /* the ids being written then: left out, as list_ids() does */
+  SpoolCopy   spool;
   GHashTable *resident;   /* the resident ids then: not read */
   char       *mark;
   GPtrArray  *ids;
@@ -1185,10 +1098,7 @@ scan_data_free (gpointer user_data)
 {
   ScanData *data = user_data;
 
-  g_free (data->directory);
-  if (data->dir_fd >= 0)
-    close (data->dir_fd);
-  g_clear_pointer (&data->writing, g_hash_table_unref);
+  spool_copy_clear (&data->spool);
   g_clear_pointer (&data->resident, g_hash_table_unref);
   g_free (data->mark);
   g_clear_pointer (&data->ids, g_ptr_array_unref);
@@ -1211,7 +1121,7 @@ scan_thread (GTask        *task,
   Leftovers leftovers = { data->temporary, data->states, data->bad };
   GError *error = NULL;
 
-  if (!(data->ids = read_ids (data->directory, data->writing, &leftovers, &error)))
+  if (!(data->ids = read_ids (data->spool.directory, data->spool.writing, &leftovers, &error)))
     {
       g_task_return_error (task, error);
       return;
@@ -1230,13 +1140,14 @@ scan_thread (GTask        *task,
           g_hash_table_contains (data->resident, id))
         continue;
 
-      msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
-      env_name = g_strconcat (id, ENV_SUFFIX, NULL);
+      msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
+      env_name = g_strconcat (id, ENVOI_QUEUE_ENV_SUFFIX, NULL);
       preloaded = g_new0 (Preloaded, 1);
-      stamp_file (data->dir_fd, msg_name, &preloaded->msg);
-      stamp_file (data->dir_fd, env_name, &preloaded->env);
+      stamp_file (data->spool.dir_fd, msg_name, &preloaded->msg);
+      stamp_file (data->spool.dir_fd, env_name, &preloaded->env);
       /* A file that cannot be read is read again, and judged, by _finish(). */
-      if (!(preloaded->entry = load_entry (data->directory, data->dir_fd, id, NULL)))
+      if (!(preloaded->entry = _envoi_queue_file_load_entry (data->spool.directory, data->spool.dir_fd, id,
+                                                              NULL)))
         {
           preloaded_free (preloaded);
           continue;
@@ -1254,8 +1165,6 @@ envoi_queue_scan_async (EnvoiQueue          *self,
                         gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  GHashTableIter iter;
-  gpointer key;
   ScanData *data;
 
   g_return_if_fail (ENVOI_IS_QUEUE (self));
@@ -1266,24 +1175,15 @@ envoi_queue_scan_async (EnvoiQueue          *self,
 
   data = g_new0 (ScanData, 1);
   g_task_set_task_data (task, data, scan_data_free);
-  if ((data->dir_fd = dup_directory (self, task)) < 0)
+  if (!spool_copy_init (&data->spool, self, task))
     return;
 
-  data->directory = g_strdup (self->directory);
   data->mark = g_strdup (self->mark);
   data->temporary = g_ptr_array_new_with_free_func (g_free);
   data->states = g_ptr_array_new_with_free_func (g_free);
   data->bad = g_ptr_array_new_with_free_func (g_free);
   data->preloaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, preloaded_free);
-
-  data->writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_hash_table_iter_init (&iter, self->writing);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_hash_table_add (data->writing, g_strdup (key));
-  data->resident = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_hash_table_iter_init (&iter, self->entries);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_hash_table_add (data->resident, g_strdup (key));
+  data->resident = copy_ids (self->entries);
 
   g_task_run_in_thread (task, scan_thread);
 }
@@ -1401,7 +1301,7 @@ envoi_queue_load (EnvoiQueue  *self,
     return g_object_ref (entry);
 
   if (!envoi_queue_id_is_valid (id) || g_hash_table_contains (self->writing, id) ||
-      !(entry = load_entry (self->directory, self->dir_fd, id, &local_error)))
+      !(entry = _envoi_queue_file_load_entry (self->directory, self->dir_fd, id, &local_error)))
     {
       if (local_error != NULL && !is_removed (local_error))
         g_propagate_error (error, g_steal_pointer (&local_error));
@@ -1455,7 +1355,7 @@ list_entries (const char   *directory,
       /* Damaged ones are left to the next scan. */
       if (entry != NULL)
         g_ptr_array_add (list, g_object_ref (entry));
-      else if ((entry = load_entry (directory, dir_fd, id, NULL)) != NULL)
+      else if ((entry = _envoi_queue_file_load_entry (directory, dir_fd, id, NULL)) != NULL)
         g_ptr_array_add (list, entry);
     }
 
@@ -1470,13 +1370,11 @@ envoi_queue_list (EnvoiQueue *self)
   return list_entries (self->directory, self->dir_fd, self->entries, self->writing, NULL);
 }
 
-/* What a listing's worker thread reads: copies taken when it starts, none of the queue's own. */
+/* envoi_queue_list_async(): the same copies, and the windows. */
 typedef struct
 {
-  char       *directory;
-  int         dir_fd;     /* a duplicate of the queue's */
+  SpoolCopy   spool;
   GHashTable *resident;   /* id → EnvoiQueueEntry (a reference): the windows as they were */
-  GHashTable *writing;    /* the ids being written then, or NULL */
 } ListData;
 
 static void
@@ -1484,11 +1382,8 @@ list_data_free (gpointer user_data)
 {
   ListData *data = user_data;
 
-  g_free (data->directory);
-  if (data->dir_fd >= 0)
-    close (data->dir_fd);
+  spool_copy_clear (&data->spool);
   g_clear_pointer (&data->resident, g_hash_table_unref);
-  g_clear_pointer (&data->writing, g_hash_table_unref);
   g_free (data);
 }
 
@@ -1502,7 +1397,8 @@ list_thread (GTask        *task,
   GPtrArray *list;
 
   /* NULL only when cancelled. */
-  list = list_entries (data->directory, data->dir_fd, data->resident, data->writing, cancellable);
+  list = list_entries (data->spool.directory, data->spool.dir_fd, data->resident,
+                       data->spool.writing, cancellable);
   if (list != NULL)
     g_task_return_pointer (task, list, (GDestroyNotify) g_ptr_array_unref);
   else if (!g_task_return_error_if_cancelled (task))
@@ -1529,24 +1425,15 @@ envoi_queue_list_async (EnvoiQueue          *self,
 
   data = g_new0 (ListData, 1);
   g_task_set_task_data (task, data, list_data_free);
-  if ((data->dir_fd = dup_directory (self, task)) < 0)
+  if (!spool_copy_init (&data->spool, self, task))
     return;
 
-  data->directory = g_strdup (self->directory);
   data->resident = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
 
   /* The keys are the entries' ids, which never change. */
   g_hash_table_iter_init (&iter, self->entries);
   while (g_hash_table_iter_next (&iter, &key, &value))
     g_hash_table_insert (data->resident, key, g_object_ref (value));
-
-  if (g_hash_table_size (self->writing) > 0)
-    {
-      data->writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      g_hash_table_iter_init (&iter, self->writing);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        g_hash_table_add (data->writing, g_strdup (key));
-    }
 
   g_task_run_in_thread (task, list_thread);
 }
@@ -1632,7 +1519,7 @@ envoi_queue_read_message (EnvoiQueue       *self,
   g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
   g_return_val_if_fail (ENVOI_IS_QUEUE_ENTRY (entry), NULL);
 
-  file = map_entry_file (self->directory, envoi_queue_entry_get_id (entry), &offset, &env_length,
+  file = _envoi_queue_file_map (self->directory, envoi_queue_entry_get_id (entry), &offset, &env_length,
                          &msg_length, error);
   if (file == NULL)
     return NULL;
@@ -1651,7 +1538,7 @@ locate_message (int          fd,
                 gsize       *msg_length,
                 GError     **error)
 {
-  char header[MAX_HEADER_LINE];
+  char header[ENVOI_QUEUE_FILE_MAX_HEADER];
   gsize available = 0;
   gsize wanted, header_length, env_length;
   struct stat st;
@@ -1686,7 +1573,7 @@ locate_message (int          fd,
       available += got;
     }
 
-  if (!parse_header (header, available, st.st_size, &header_length, &env_length, msg_length,
+  if (!_envoi_queue_file_parse_header (header, available, st.st_size, &header_length, &env_length, msg_length,
                      error))
     return FALSE;
 
@@ -1711,7 +1598,7 @@ envoi_queue_open_message (EnvoiQueue       *self,
   g_return_val_if_fail (offset != NULL, -1);
   g_return_val_if_fail (length != NULL, -1);
 
-  msg_name = g_strconcat (envoi_queue_entry_get_id (entry), MSG_SUFFIX, NULL);
+  msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
 
   /* Read-only, not inherited by whatever else the caller spawns, and never through a symlink,
    * which could point the reader anywhere. */
@@ -1750,7 +1637,7 @@ write_state (EnvoiQueue       *self,
   data = envoi_queue_entry_to_keyfile_data (entry, &length);
   envoi_queue_entry_set_state (entry, saved_state);
 
-  env_name = g_strconcat (envoi_queue_entry_get_id (entry), ENV_SUFFIX, NULL);
+  env_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_ENV_SUFFIX, NULL);
   env_tmp = g_strconcat (TMP_PREFIX, env_name, NULL);
   unlinkat (self->dir_fd, env_tmp, 0);
 
@@ -1853,7 +1740,7 @@ envoi_queue_remove (EnvoiQueue  *self,
   if (!resident)
     {
       g_autoptr(GError) local_error = NULL;
-      g_autofree char *msg_name = g_strconcat (id, MSG_SUFFIX, NULL);
+      g_autofree char *msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
       struct stat st;
 
       if (fstatat (self->dir_fd, msg_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -1864,7 +1751,7 @@ envoi_queue_remove (EnvoiQueue  *self,
         }
       /* Not counted yet: the next scan will not find it, that is all. */
       if (counted)
-        entry = load_entry (self->directory, self->dir_fd, id, &local_error);
+        entry = _envoi_queue_file_load_entry (self->directory, self->dir_fd, id, &local_error);
     }
   else
     entry = g_object_ref (g_hash_table_lookup (self->entries, id));

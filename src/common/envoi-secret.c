@@ -488,6 +488,23 @@ envoi_secret_search_finish (GAsyncResult  *result,
 }
 
 /* Lookup: by account and service only, so an item stored before the host changed is found. */
+static void
+lookup_with_flags (EnvoiAccount        *account,
+                   EnvoiService         service,
+                   SecretSearchFlags    flags,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  g_autoptr(GHashTable) attributes = NULL;
+  SecretOp *op = secret_op_new (account, service);
+
+  attributes = secret_op_attributes (op, FALSE);
+  secret_op_free (op);
+
+  search_with_flags (envoi_secret_get_schema (), attributes, flags, cancellable,
+                     callback, user_data);
+}
 
 void
 envoi_secret_lookup_async (EnvoiAccount        *account,
@@ -496,17 +513,9 @@ envoi_secret_lookup_async (EnvoiAccount        *account,
                            GAsyncReadyCallback  callback,
                            gpointer             user_data)
 {
-  g_autoptr(GHashTable) attributes = NULL;
-  SecretOp *op;
-
   g_return_if_fail (ENVOI_IS_ACCOUNT (account));
 
-  op = secret_op_new (account, service);
-  attributes = secret_op_attributes (op, FALSE);
-  secret_op_free (op);
-
-  envoi_secret_search_async (envoi_secret_get_schema (), attributes, cancellable,
-                             callback, user_data);
+  lookup_with_flags (account, service, SECRET_SEARCH_UNLOCK, cancellable, callback, user_data);
 }
 
 void
@@ -516,17 +525,9 @@ envoi_secret_lookup_no_prompt_async (EnvoiAccount        *account,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data)
 {
-  g_autoptr(GHashTable) attributes = NULL;
-  SecretOp *op;
-
   g_return_if_fail (ENVOI_IS_ACCOUNT (account));
 
-  op = secret_op_new (account, service);
-  attributes = secret_op_attributes (op, FALSE);
-  secret_op_free (op);
-
-  search_with_flags (envoi_secret_get_schema (), attributes, SECRET_SEARCH_NONE, cancellable,
-                     callback, user_data);
+  lookup_with_flags (account, service, SECRET_SEARCH_NONE, cancellable, callback, user_data);
 }
 
 char *

@@ -13,37 +13,20 @@
 #include "config.h"
 
 #include <string.h>
-#include <unistd.h>
-#include <sys/socket.h>
 #include <glib/gi18n-lib.h>
 #include <curl/curl.h>
 
 #include "envoi-account.h"
 #include "envoi-account-check.h"
 #include "envoi-message.h"
+#include "envoi-curl-connection.h"
 #include "envoi-curl-error.h"
-#include "envoi-curl-sockets.h"
 #include "envoi-curl-upload.h"
 #include "envoi-preset-catalog.h"
 #include "envoi-smtp-client.h"
 #include "envoi-smtp-transcript.h"
 
 #define EHLO_NAME "localhost"
-
-struct _EnvoiSmtpReport
-{
-  gatomicrefcount ref_count;
-  char *transcript;
-  char *greeting;
-  char *last_reply;
-  GStrv capabilities;
-  GStrv auth_mechanisms;
-  guint64 size_limit;
-  gboolean starttls_offered;
-  char *certificate_pin;
-  char *certificate_subject;
-  char *certificate_issuer;
-};
 
 struct _EnvoiSmtpClient
 {
@@ -55,17 +38,8 @@ struct _EnvoiSmtpClient
   GThreadPool *worker;
 
   /* Owned by the worker thread: the connection reused across sends. */
-  struct _Connection *connection;
+  EnvoiCurlConnection *connection;
 };
-
-/* A libcurl handle pair and the sockets it has open, so that a cancel can shut them down:
- * otherwise libcurl would say QUIT on the way out and wait for a stalled server's reply. */
-typedef struct _Connection
-{
-  CURLM *multi;
-  CURL *easy;
-  GArray *sockets;
-} Connection;
 
 typedef enum
 {
@@ -99,165 +73,6 @@ enum {
 static GParamSpec *properties [N_PROPS];
 
 G_DEFINE_FINAL_TYPE (EnvoiSmtpClient, envoi_smtp_client, G_TYPE_OBJECT)
-
-G_DEFINE_BOXED_TYPE (EnvoiSmtpReport, envoi_smtp_report, envoi_smtp_report_ref, envoi_smtp_report_unref)
-
-/* ---- EnvoiSmtpReport ---------------------------------------------------------------------- */
-
-EnvoiSmtpReport *
-envoi_smtp_report_ref (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-
-  g_atomic_ref_count_inc (&self->ref_count);
-  return self;
-}
-
-void
-envoi_smtp_report_unref (EnvoiSmtpReport *self)
-{
-  g_return_if_fail (self != NULL);
-
-  if (!g_atomic_ref_count_dec (&self->ref_count))
-    return;
-
-  g_free (self->transcript);
-  g_free (self->greeting);
-  g_free (self->last_reply);
-  g_strfreev (self->capabilities);
-  g_strfreev (self->auth_mechanisms);
-  g_free (self->certificate_pin);
-  g_free (self->certificate_subject);
-  g_free (self->certificate_issuer);
-  g_free (self);
-}
-
-/* The dialogue with credentials removed (lines "C: ", "S: ", "* "). */
-const char *
-envoi_smtp_report_get_transcript (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->transcript;
-}
-
-/* The server's first reply ("220 …"), or %NULL if it was never received (or the connection
- * was reused). */
-const char *
-envoi_smtp_report_get_greeting (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->greeting;
-}
-
-/* The last reply received; for a successful send, the server's answer to the message. */
-const char *
-envoi_smtp_report_get_last_reply (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->last_reply;
-}
-
-/* The extensions of the last EHLO reply, e.g. "SIZE 35882577", "AUTH PLAIN LOGIN". */
-const char * const *
-envoi_smtp_report_get_capabilities (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return (const char * const *) self->capabilities;
-}
-
-/* The SASL mechanisms offered in the last EHLO reply (never %NULL; maybe empty). */
-const char * const *
-envoi_smtp_report_get_auth_mechanisms (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return (const char * const *) self->auth_mechanisms;
-}
-
-/* The SIZE the server announced (0: none announced). */
-guint64
-envoi_smtp_report_get_size_limit (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, 0);
-  return self->size_limit;
-}
-
-gboolean
-envoi_smtp_report_get_starttls_offered (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, FALSE);
-  return self->starttls_offered;
-}
-
-/* "sha256//<base64>" of the server certificate's public key, usable as the account's
- * pinned-key; set after a connection test over TLS and after a certificate failure. */
-const char *
-envoi_smtp_report_get_certificate_pin (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->certificate_pin;
-}
-
-const char *
-envoi_smtp_report_get_certificate_subject (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->certificate_subject;
-}
-
-const char *
-envoi_smtp_report_get_certificate_issuer (EnvoiSmtpReport *self)
-{
-  g_return_val_if_fail (self != NULL, NULL);
-  return self->certificate_issuer;
-}
-
-static EnvoiSmtpReport *
-report_new (EnvoiSmtpTranscript *transcript,
-            CertificateInfo     *certificate)
-{
-  EnvoiSmtpReport *self = g_new0 (EnvoiSmtpReport, 1);
-  g_autoptr(GPtrArray) mechanisms = g_ptr_array_new ();
-  gsize i;
-
-  g_atomic_ref_count_init (&self->ref_count);
-  self->transcript = envoi_smtp_transcript_dup_text (transcript);
-  self->greeting = envoi_smtp_transcript_dup_greeting (transcript);
-  self->last_reply = envoi_smtp_transcript_dup_last_reply (transcript);
-  self->capabilities = envoi_smtp_transcript_dup_capabilities (transcript);
-  self->starttls_offered = envoi_smtp_transcript_get_starttls_offered (transcript);
-  if (self->capabilities == NULL)
-    self->capabilities = g_new0 (char *, 1);
-
-  for (i = 0; self->capabilities[i] != NULL; i++)
-    {
-      const char *capability = self->capabilities[i];
-
-      if (g_ascii_strncasecmp (capability, "AUTH ", 5) == 0
-          || g_ascii_strncasecmp (capability, "AUTH=", 5) == 0)
-        {
-          g_auto(GStrv) words = g_strsplit (capability + 5, " ", -1);
-          gsize j;
-
-          for (j = 0; words[j] != NULL; j++)
-            if (*words[j] != '\0'
-                && !g_ptr_array_find_with_equal_func (mechanisms, words[j], g_str_equal, NULL))
-              g_ptr_array_add (mechanisms, g_strdup (words[j]));
-        }
-      else if (g_ascii_strncasecmp (capability, "SIZE ", 5) == 0)
-        self->size_limit = g_ascii_strtoull (capability + 5, NULL, 10);
-    }
-  g_ptr_array_add (mechanisms, NULL);
-  self->auth_mechanisms = (GStrv) g_ptr_array_free (g_steal_pointer (&mechanisms), FALSE);
-
-  if (certificate != NULL)
-    {
-      self->certificate_pin = g_strdup (certificate->pin);
-      self->certificate_subject = g_strdup (certificate->subject);
-      self->certificate_issuer = g_strdup (certificate->issuer);
-    }
-
-  return self;
-}
 
 /* ---- certificates ------------------------------------------------------------------------- */
 
@@ -398,97 +213,6 @@ read_certificate_info (CURL            *easy,
 }
 
 /* ---- libcurl ------------------------------------------------------------------------------ */
-
-static Connection *
-connection_new (void)
-{
-  Connection *connection = g_new0 (Connection, 1);
-
-  connection->multi = curl_multi_init ();
-  connection->easy = curl_easy_init ();
-  connection->sockets = envoi_curl_sockets_new ();
-
-  return connection;
-}
-
-/* May say QUIT and wait for the reply: call it from a worker thread. */
-static void
-connection_free (Connection *connection)
-{
-  curl_multi_remove_handle (connection->multi, connection->easy);
-  curl_easy_cleanup (connection->easy);
-  curl_multi_cleanup (connection->multi);
-  g_array_unref (connection->sockets);
-  g_free (connection);
-}
-
-/* Between two messages the server has nothing to say: bytes (or the end of the stream) waiting
- * on an idle connection answer nothing that was asked, such as a late reply to a body the
- * server had already answered. Such a connection is out of step and must not carry another
- * message: its next reply would be taken for the answer to the wrong command. */
-static gboolean
-connection_is_out_of_step (Connection *connection)
-{
-  for (guint i = 0; i < connection->sockets->len; i++)
-    {
-      GPollFD fd = { g_array_index (connection->sockets, curl_socket_t, i), G_IO_IN, 0 };
-
-      if (g_poll (&fd, 1, 0) > 0 && fd.revents != 0)
-        return TRUE;
-    }
-
-  return FALSE;
-}
-
-/* Closes without saying QUIT: on a connection out of step, the answer would be another's. */
-static void
-connection_drop (Connection *connection)
-{
-  envoi_curl_sockets_shutdown (connection->sockets);
-  connection_free (connection);
-}
-
-static int
-debug_cb (CURL          *easy,
-          curl_infotype  type,
-          char          *data,
-          size_t         size,
-          void          *user_data)
-{
-  EnvoiSmtpTranscript *transcript = user_data;
-
-  /* Only the dialogue: never the message body, never TLS records. */
-  switch (type)
-    {
-    case CURLINFO_TEXT:
-      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_INFO, data, size);
-      break;
-    case CURLINFO_HEADER_IN:
-      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_SERVER, data, size);
-      break;
-    case CURLINFO_HEADER_OUT:
-      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_CLIENT, data, size);
-      break;
-    case CURLINFO_DATA_IN:
-    case CURLINFO_DATA_OUT:
-    case CURLINFO_SSL_DATA_IN:
-    case CURLINFO_SSL_DATA_OUT:
-    case CURLINFO_END:
-    default:
-      break;
-    }
-
-  return 0;
-}
-
-/* Runs the transfer; the caller removes the easy handle from the multi one afterwards. */
-static CURLcode
-perform (Connection   *connection,
-         GCancellable *cancellable)
-{
-  return envoi_curl_perform (connection->multi, connection->easy, connection->sockets,
-                             cancellable);
-}
 
 /* Waits until @sock is ready, the deadline passes or @cancellable is cancelled. */
 static gboolean
@@ -638,57 +362,25 @@ login_options (EnvoiAuthMethod method)
 }
 
 /* Everything but what differs between a test, a send and a certificate probe. */
-static void
-setup_easy (Connection          *connection,
+static CURL *
+setup_easy (EnvoiCurlConnection *connection,
             EnvoiAccount        *account,
             EnvoiSmtpTranscript *transcript,
             char                *error_buffer)
 {
   g_autofree char *url = make_url (account);
   EnvoiSecurity security = envoi_account_get_security (account);
-  const char *pin = envoi_account_get_pinned_key (account);
-  const char *ca_file = g_getenv (ENVOI_SMTP_CA_FILE_ENV);
-  guint timeout = envoi_account_get_timeout (account);
-  CURL *easy = connection->easy;
-
-  curl_easy_reset (easy);
-  envoi_curl_sockets_attach (connection->sockets, easy);
-  curl_easy_setopt (easy, CURLOPT_URL, url);
-  curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt (easy, CURLOPT_VERBOSE, 1L);
-  curl_easy_setopt (easy, CURLOPT_DEBUGFUNCTION, debug_cb);
-  curl_easy_setopt (easy, CURLOPT_DEBUGDATA, transcript);
-
-  curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT, (long) timeout);
-  curl_easy_setopt (easy, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long) timeout);
-  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (easy, CURLOPT_LOW_SPEED_TIME, (long) timeout);
+  CURL *easy = envoi_curl_connection_prepare (connection, url, "smtp,smtps",
+                                              envoi_account_get_timeout (account),
+                                              transcript, error_buffer);
 
   /* STARTTLS is all or nothing: never CURLUSESSL_TRY. */
   curl_easy_setopt (easy, CURLOPT_USE_SSL,
                     security == ENVOI_SECURITY_NONE ? (long) CURLUSESSL_NONE : (long) CURLUSESSL_ALL);
+  envoi_curl_connection_check_peer (connection, envoi_account_get_verify_certificate (account),
+                                    envoi_account_get_pinned_key (account));
 
-  if (pin != NULL && *pin != '\0')
-    {
-      /* A self-signed server trusted by its key: the pin is the whole check. */
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
-      curl_easy_setopt (easy, CURLOPT_PINNEDPUBLICKEY, pin);
-    }
-  else if (!envoi_account_get_verify_certificate (account))
-    {
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-  else
-    {
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 1L);
-      curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 2L);
-      if (ca_file != NULL && *ca_file != '\0')
-        curl_easy_setopt (easy, CURLOPT_CAINFO, ca_file);
-    }
+  return easy;
 }
 
 static void
@@ -721,17 +413,16 @@ probe_certificate (EnvoiAccount    *account,
 {
   g_autoptr(EnvoiSmtpTranscript) scratch = envoi_smtp_transcript_new (NULL, NULL);
   char error_buffer[CURL_ERROR_SIZE] = "";
-  Connection *connection = connection_new ();
-  CURL *easy = connection->easy;
+  EnvoiCurlConnection *connection = envoi_curl_connection_new ();
+  CURL *easy = setup_easy (connection, account, scratch, error_buffer);
 
-  setup_easy (connection, account, scratch, error_buffer);
   curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 0L);
   curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 0L);
   curl_easy_setopt (easy, CURLOPT_PINNEDPUBLICKEY, NULL);
   curl_easy_setopt (easy, CURLOPT_CERTINFO, 1L);
   curl_easy_setopt (easy, CURLOPT_CONNECT_ONLY, 1L);
 
-  if (perform (connection, cancellable) == CURLE_OK)
+  if (envoi_curl_connection_perform (connection, cancellable) == CURLE_OK)
     {
       read_certificate_info (easy, info);
       say_quit (easy, scratch);
@@ -740,7 +431,7 @@ probe_certificate (EnvoiAccount    *account,
     g_debug ("Could not read the certificate of %s: %s",
              envoi_account_get_host (account), error_buffer);
 
-  connection_free (connection);
+  envoi_curl_connection_free (connection);
 }
 
 static gboolean
@@ -1008,7 +699,7 @@ run_operation (EnvoiSmtpClient *self,
   struct curl_slist *recipients = NULL;
   CertificateInfo certificate = { NULL, };
   char error_buffer[CURL_ERROR_SIZE] = "";
-  Connection *connection;
+  EnvoiCurlConnection *connection;
   CURL *easy;
   CURLcode code;
 
@@ -1023,14 +714,14 @@ run_operation (EnvoiSmtpClient *self,
   if (op->kind == OPERATION_SEND
       && !envoi_account_check_envelope (op->envelope_from, (const char * const *) op->recipients, &error))
     {
-      op->report = report_new (transcript, NULL);
+      op->report = _envoi_smtp_report_new (transcript, NULL, NULL, NULL);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   if (refuse_plaintext_password (self, &error))
     {
-      op->report = report_new (transcript, NULL);
+      op->report = _envoi_smtp_report_new (transcript, NULL, NULL, NULL);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -1038,23 +729,22 @@ run_operation (EnvoiSmtpClient *self,
   if (op->kind == OPERATION_TEST)
     {
       /* A connect-only handle is never reused for sending: give it its own. */
-      connection = connection_new ();
+      connection = envoi_curl_connection_new ();
     }
   else
     {
-      if (self->connection != NULL && connection_is_out_of_step (self->connection))
+      if (self->connection != NULL && envoi_curl_connection_is_out_of_step (self->connection))
         {
           g_debug ("The connection to %s is out of step: opening a new one",
                    envoi_account_get_host (self->account));
-          g_clear_pointer (&self->connection, connection_drop);
+          g_clear_pointer (&self->connection, envoi_curl_connection_drop);
         }
       if (self->connection == NULL)
-        self->connection = connection_new ();
+        self->connection = envoi_curl_connection_new ();
       connection = self->connection;
     }
-  easy = connection->easy;
 
-  setup_easy (connection, self->account, transcript, error_buffer);
+  easy = setup_easy (connection, self->account, transcript, error_buffer);
   setup_credentials (easy, self->account, self->secret);
 
   if (op->kind == OPERATION_TEST)
@@ -1075,7 +765,7 @@ run_operation (EnvoiSmtpClient *self,
       curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) g_bytes_get_size (op->message));
     }
 
-  code = perform (connection, cancellable);
+  code = envoi_curl_connection_perform (connection, cancellable);
 
   if (code == CURLE_OK && op->kind == OPERATION_TEST)
     {
@@ -1092,21 +782,22 @@ run_operation (EnvoiSmtpClient *self,
     {
       if (code == CURLE_OK && !g_cancellable_is_cancelled (cancellable))
         say_quit (easy, transcript);
-      connection_free (connection);
+      envoi_curl_connection_free (connection);
     }
   else
     {
-      curl_multi_remove_handle (connection->multi, easy);
+      envoi_curl_connection_detach (connection);
       curl_easy_setopt (easy, CURLOPT_MAIL_RCPT, NULL);
       curl_slist_free_all (recipients);
 
       /* After a failure, or with replies already waiting, where the conversation stands is
        * unknown: the next message gets a new connection. */
-      if (code != CURLE_OK || connection_is_out_of_step (connection))
-        g_clear_pointer (&self->connection, connection_drop);
+      if (code != CURLE_OK || envoi_curl_connection_is_out_of_step (connection))
+        g_clear_pointer (&self->connection, envoi_curl_connection_drop);
     }
 
-  op->report = report_new (transcript, &certificate);
+  op->report = _envoi_smtp_report_new (transcript, certificate.pin, certificate.subject,
+                                       certificate.issuer);
   certificate_info_clear (&certificate);
 
   if (error != NULL)
@@ -1115,7 +806,7 @@ run_operation (EnvoiSmtpClient *self,
     g_task_return_pointer (task, envoi_smtp_report_ref (op->report),
                            (GDestroyNotify) envoi_smtp_report_unref);
   else
-    g_task_return_pointer (task, g_strdup (op->report->last_reply), g_free);
+    g_task_return_pointer (task, g_strdup (envoi_smtp_report_get_last_reply (op->report)), g_free);
 }
 
 static void
@@ -1126,13 +817,6 @@ worker_func (gpointer data,
   EnvoiSmtpClient *self = g_task_get_source_object (task);
 
   run_operation (self, task, g_task_get_task_data (task));
-}
-
-static gpointer
-close_connection_thread (gpointer data)
-{
-  connection_free (data);
-  return NULL;
 }
 
 /* ---- GObject ------------------------------------------------------------------------------ */
@@ -1147,8 +831,7 @@ envoi_smtp_client_finalize (GObject *object)
 
   /* Closing says QUIT and waits for the reply: never on the caller's thread. */
   if (self->connection != NULL)
-    g_thread_unref (g_thread_new ("envoi-smtp-close", close_connection_thread,
-                                  g_steal_pointer (&self->connection)));
+    envoi_curl_connection_close (g_steal_pointer (&self->connection), "envoi-smtp-close");
 
   if (self->secret != NULL)
     {

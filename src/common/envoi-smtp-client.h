@@ -9,33 +9,9 @@
 
 #include "envoi-types.h"
 #include "envoi-smtp-error.h"
+#include "envoi-smtp-report.h"
 
 G_BEGIN_DECLS
-
-/* Tests only: a PEM file of extra trusted CAs, replacing the system's. Read by every client at
- * each connection; tests/smtpd.py exports it for the test session. Never set it otherwise. */
-#define ENVOI_SMTP_CA_FILE_ENV "ENVOI_SMTP_CA_FILE"
-
-/* What one operation (a test or a send) saw, success or failure: an immutable value. */
-typedef struct _EnvoiSmtpReport EnvoiSmtpReport;
-
-#define ENVOI_TYPE_SMTP_REPORT (envoi_smtp_report_get_type ())
-
-GType               envoi_smtp_report_get_type                (void) G_GNUC_CONST;
-EnvoiSmtpReport    *envoi_smtp_report_ref                     (EnvoiSmtpReport *self);
-void                envoi_smtp_report_unref                   (EnvoiSmtpReport *self);
-const char         *envoi_smtp_report_get_transcript          (EnvoiSmtpReport *self);
-const char         *envoi_smtp_report_get_greeting            (EnvoiSmtpReport *self);
-const char         *envoi_smtp_report_get_last_reply          (EnvoiSmtpReport *self);
-const char * const *envoi_smtp_report_get_capabilities        (EnvoiSmtpReport *self);
-const char * const *envoi_smtp_report_get_auth_mechanisms     (EnvoiSmtpReport *self);
-guint64             envoi_smtp_report_get_size_limit          (EnvoiSmtpReport *self);
-gboolean            envoi_smtp_report_get_starttls_offered    (EnvoiSmtpReport *self);
-const char         *envoi_smtp_report_get_certificate_pin     (EnvoiSmtpReport *self);
-const char         *envoi_smtp_report_get_certificate_subject (EnvoiSmtpReport *self);
-const char         *envoi_smtp_report_get_certificate_issuer  (EnvoiSmtpReport *self);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (EnvoiSmtpReport, envoi_smtp_report_unref)
 
 #define ENVOI_TYPE_SMTP_CLIENT (envoi_smtp_client_get_type ())
 

@@ -11,6 +11,10 @@
 
 G_BEGIN_DECLS
 
+/* Tests only: a PEM file of extra trusted CAs, replacing the system's. Read by every client at
+ * each connection; tests/smtpd.py exports it for the test session. Never set it otherwise. */
+#define ENVOI_SMTP_CA_FILE_ENV "ENVOI_SMTP_CA_FILE"
+
 #define ENVOI_SMTP_ERROR (envoi_smtp_error_quark ())
 
 /* Every failure of EnvoiSmtpClient is one of these (or G_IO_ERROR_CANCELLED, which is never an

@@ -508,11 +508,26 @@ envoi_agent_send_finish_with_reply (EnvoiAgent    *self,
                                     char         **reply,
                                     GError       **error)
 {
-  g_autofree char *text = NULL;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  if (!(text = g_task_propagate_pointer (G_TASK (result), error)))
+  return envoi_agent_propagate_reply (G_TASK (result), reply, error);
+}
+
+/**
+ * envoi_agent_propagate_reply:
+ * @task: a send's task, whose result is the server's reply (a string)
+ * @reply: (out) (optional): that reply
+ *
+ * The end of envoi_agent_send_finish_with_reply(), for those that hand its result on.
+ */
+gboolean
+envoi_agent_propagate_reply (GTask   *task,
+                             char   **reply,
+                             GError **error)
+{
+  g_autofree char *text = NULL;
+
+  if (!(text = g_task_propagate_pointer (task, error)))
     return FALSE;
   if (reply != NULL)
     *reply = g_steal_pointer (&text);

@@ -47,6 +47,9 @@ gboolean    envoi_agent_send_finish_with_reply (EnvoiAgent    *self,
                                                 GAsyncResult  *result,
                                                 char         **reply,
                                                 GError       **error);
+gboolean    envoi_agent_propagate_reply (GTask                *task,
+                                         char                **reply,
+                                         GError              **error);
 /* The agent forgets the account's connection and passwords (if it runs at all). */
 void        envoi_agent_reset       (EnvoiAgent          *self,
                                      const char          *account_id);

@@ -349,14 +349,8 @@ envoi_delivery_send_finish_with_reply (EnvoiDelivery  *self,
                                        char          **reply,
                                        GError        **error)
 {
-  g_autofree char *text = NULL;
-
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  if (!(text = g_task_propagate_pointer (G_TASK (result), error)))
-    return FALSE;
-  if (reply != NULL)
-    *reply = g_steal_pointer (&text);
-
-  return TRUE;
+  /* The agent's reply, handed on by send_cb(). */
+  return envoi_agent_propagate_reply (G_TASK (result), reply, error);
 }
