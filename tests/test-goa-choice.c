@@ -18,6 +18,7 @@
 #include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
 #include "envoi-test-panel.h"
+#include "envoi-test-result-view.h"
 
 #define PASSWORD_ID    "account_1700000100_0"
 #define OAUTH_ID       "account_1700000100_1"
@@ -345,7 +346,7 @@ test_removed_account (void)
   panel = ENVOI_TEST_PANEL (child (dialog, "test_panel"));
   g_assert_cmpint (run_panel (dialog, "test-panel.test-connection"), ==, ENVOI_TEST_PANEL_FAILED);
   g_assert_true (shows_label (GTK_WIDGET (panel), "Online account not found"));
-  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (panel), ENVOI_TYPE_TEST_PANEL, "result_hint"))),
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (panel), ENVOI_TYPE_TEST_PANEL, "result_box")), ENVOI_TYPE_TEST_RESULT_VIEW, "result_hint"))),
                             "Settings → Online Accounts"));
   gtk_window_destroy (GTK_WINDOW (dialog));
 }

@@ -19,6 +19,7 @@
 #include "envoi-smtp-client.h"
 #include "envoi-test-helpers.h"
 #include "envoi-test-panel.h"
+#include "envoi-test-result-view.h"
 #include "envoi-transport-group.h"
 
 #define RUN_TIMEOUT_MS 30000
@@ -52,7 +53,7 @@ port_text (const char *name)
   return g_strdup (dovecot_env (name));
 }
 
-/* A row of the dialog, or of one of its groups or its test panel, by id. */
+/* A row of the dialog, or of one of its groups, its test panel or the panel's result, by id. */
 static GtkWidget *
 find (gpointer    dialog,
       const char *name)
@@ -62,6 +63,7 @@ find (gpointer    dialog,
     { "transport_group", envoi_transport_group_get_type },
     { "incoming_group", envoi_incoming_group_get_type },
     { "test_panel", envoi_test_panel_get_type },
+    { "result_box", envoi_test_result_view_get_type },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (owners); i++)
@@ -70,9 +72,7 @@ find (gpointer    dialog,
       GObject *object;
 
       if (owners[i].group != NULL)
-        owner = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog),
-                                                           ENVOI_TYPE_ACCOUNT_DIALOG,
-                                                           owners[i].group));
+        owner = find (dialog, owners[i].group);
       object = gtk_widget_get_template_child (owner, owners[i].type (), name);
       if (object != NULL)
         return GTK_WIDGET (object);

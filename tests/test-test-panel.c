@@ -14,6 +14,7 @@
 #include "envoi-smtp-error.h"
 #include "envoi-test-helpers.h"
 #include "envoi-test-panel.h"
+#include "envoi-test-result-view.h"
 
 #define ADDRESS   "panel@example.org"
 #define RECIPIENT "someone@example.net"
@@ -36,6 +37,7 @@ dialog_child (EnvoiAccountDialog *dialog,
   return GTK_WIDGET (object);
 }
 
+/* A widget of the panel, or of the result view inside it, by id. */
 static GtkWidget *
 panel_child (EnvoiTestPanel *panel,
              const char     *name)
@@ -43,6 +45,9 @@ panel_child (EnvoiTestPanel *panel,
   GObject *object = gtk_widget_get_template_child (GTK_WIDGET (panel),
                                                    ENVOI_TYPE_TEST_PANEL, name);
 
+  if (object == NULL)
+    object = gtk_widget_get_template_child (panel_child (panel, "result_box"),
+                                            ENVOI_TYPE_TEST_RESULT_VIEW, name);
   g_assert_nonnull (object);
   return GTK_WIDGET (object);
 }
@@ -311,7 +316,7 @@ test_send_starttls (void)
   clipboard = gtk_widget_get_clipboard (GTK_WIDGET (panel));
   gdk_clipboard_set_text (clipboard, "not the transcript");
   g_assert_true (gtk_widget_activate_action (panel_child (panel, "copy_button"),
-                                             "test-panel.copy-transcript", NULL));
+                                             "test-result.copy-transcript", NULL));
   assert_no_canary (panel);
 
   /* What the clipboard holds is the redacted transcript shown. */
