@@ -78,19 +78,16 @@ choose (EnvoiAccountDialog *dialog,
 }
 
 static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
 press (GtkWidget *button)
 {
   g_assert_true (gtk_widget_is_sensitive (button));
   g_signal_emit_by_name (button, "clicked");
+}
+
+static gboolean
+panel_done (gpointer panel)
+{
+  return envoi_test_panel_get_state (panel) != ENVOI_TEST_PANEL_RUNNING;
 }
 
 /* Runs the main loop until the panel leaves the running state; returns how long it took. */
@@ -99,15 +96,9 @@ wait_until_done (EnvoiTestPanel *panel,
                  guint           timeout_ms)
 {
   gint64 start = g_get_monotonic_time ();
-  gint64 end = start + (gint64) timeout_ms * 1000;
 
-  while (envoi_test_panel_get_state (panel) == ENVOI_TEST_PANEL_RUNNING)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      if (g_get_monotonic_time () > end)
-        g_error ("the test panel still runs after %u ms", timeout_ms);
-      g_usleep (500);
-    }
+  if (!envoi_test_wait_until (panel_done, panel, (timeout_ms + 999) / 1000))
+    g_error ("the test panel still runs after %u ms", timeout_ms);
 
   return g_get_monotonic_time () - start;
 }
@@ -451,7 +442,7 @@ test_cancel_stall (void)
 
   type_port (dialog, "ENVOI_TEST_SMTP_STALL_PORT");
   press (panel_child (panel, "test_button"));
-  spin (300);
+  envoi_test_spin (300);
   g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_RUNNING);
 
   press (panel_child (panel, "cancel_button"));
@@ -478,7 +469,7 @@ test_close_cancels (void)
   type_port (dialog, "ENVOI_TEST_SMTP_STALL_PORT");
   g_object_ref (panel);
   press (panel_child (panel, "send_button"));
-  spin (200);
+  envoi_test_spin (200);
   g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_RUNNING);
 
   /* Closing the dialog ends the run at once. */
