@@ -94,7 +94,6 @@ update_actions (EnvoiTestResultView *self,
                                  shown && *transcript != '\0');
 }
 
-
 /* ---- the result --------------------------------------------------------------------------- */
 
 typedef enum
