@@ -56,6 +56,69 @@ envoi_test_wait (GAsyncResult **slot)
   return *slot;
 }
 
+/* ---- waiting ------------------------------------------------------------------------------ */
+
+#define WAKE_MS 10
+
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+static gboolean
+wake_cb (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the default main context until @condition holds or the clock reaches @end. */
+static gboolean
+run_until (EnvoiTestCondition condition,
+           gpointer           data,
+           gint64             end)
+{
+  /* Something wakes the loop when nothing else does: the condition may not be the loop's. */
+  guint wake = g_timeout_add (WAKE_MS, wake_cb, NULL);
+  gboolean met;
+
+  while (!(met = condition (data)) && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (wake);
+
+  return met;
+}
+
+gboolean
+envoi_test_wait_until (EnvoiTestCondition condition,
+                       gpointer           data,
+                       guint              seconds)
+{
+  return run_until (condition, data, g_get_monotonic_time () + seconds * G_USEC_PER_SEC);
+}
+
+void
+envoi_test_spin (guint milliseconds)
+{
+  run_until (never, NULL, g_get_monotonic_time () + milliseconds * (gint64) 1000);
+}
+
+static gboolean
+is_cleared (gpointer data)
+{
+  gpointer *slot = data;
+
+  return *slot == NULL;
+}
+
+void
+envoi_test_wait_cleared (gpointer *slot,
+                         guint     seconds)
+{
+  envoi_test_wait_until (is_cleared, slot, seconds);
+  g_assert_null (*slot);
+}
+
 /* Makes the session bus start the build tree's envoi-sender on demand, with the session's
  * directories and the keyfile settings backend (the bus daemon's environment is not ours). */
 void

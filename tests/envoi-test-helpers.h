@@ -26,6 +26,23 @@ G_BEGIN_DECLS
 #define ENVOI_TEST_POP_PASSWORD  "Canary-pop3-Wd5v-envoi"
 #define ENVOI_TEST_IMAP_PASSWORD "Canary-imap-Qm2j-envoi"
 
+/* ---- waiting: the main loop runs, the test polls ---------------------------------------------
+ * The one copy of the test binaries' polling loops. The default main context runs (blocking,
+ * woken at least every 10 ms so that a condition on something outside the loop, a file or a
+ * process, is seen), and a deadline is never a timing assertion by itself: it only turns a
+ * broken feature into a failure instead of a hang. */
+typedef gboolean (*EnvoiTestCondition) (gpointer data);
+
+/* Runs the main loop until @condition (@data) holds; FALSE if @seconds passed first. */
+gboolean      envoi_test_wait_until      (EnvoiTestCondition  condition,
+                                          gpointer            data,
+                                          guint               seconds);
+/* Runs the main loop for @milliseconds, whatever happens. */
+void          envoi_test_spin            (guint               milliseconds);
+/* Runs the main loop until the weak pointer at @slot is cleared; fails after @seconds. */
+void          envoi_test_wait_cleared    (gpointer           *slot,
+                                          guint               seconds);
+
 guint16       envoi_test_env_port        (const char      *variable);
 const char   *envoi_test_env             (const char      *variable);
 void          envoi_test_async_result_cb (GObject         *source,

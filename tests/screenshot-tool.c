@@ -32,15 +32,6 @@
 #include <unistd.h>
 
 static void
-wait_ms (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
 save_png (GtkWidget  *window,
           const char *path)
 {
@@ -282,7 +273,7 @@ quick_setup_scene (EnvoiAccountStore *store,
     {
       quick_type (window, "address_row", "jean.dupont@example.fr");
       quick_type (window, "password_row", "abcd efgh ijkl mnop");
-      wait_ms (1500);
+      envoi_test_spin (1500);
       return window;
     }
 
@@ -383,7 +374,7 @@ main (int   argc,
           envoi_account_save (envoi_account_store_lookup (store, "work"));
           submit_message ("refused", "personne@example.org");
           submit_message ("work", "equipe@example.fr");
-          wait_ms (2000);
+          envoi_test_spin (2000);
         }
       else if (g_str_equal (scene, "main-accounts"))
         {
@@ -408,7 +399,7 @@ main (int   argc,
       shown = GTK_WIDGET (envoi_window_new (GTK_APPLICATION (app), envoi_application_get_account_store (app)));
       view = envoi_window_show_history (ENVOI_WINDOW (shown));
       gtk_window_present (GTK_WINDOW (shown));
-      wait_ms (1000);
+      envoi_test_spin (1000);
       if (g_str_equal (scene, "history-expanded"))
         envoi_history_view_expand_first (view);
       else if (g_str_equal (scene, "history-searched"))
@@ -504,7 +495,7 @@ main (int   argc,
     }
 
   gtk_window_present (GTK_WINDOW (shown));
-  wait_ms (1500);
+  envoi_test_spin (1500);
   save_png (shown, argv[2]);
   gtk_window_destroy (GTK_WINDOW (shown));
   if (g_str_equal (scene, "dialog-goa") || g_str_equal (scene, "quick-first"))

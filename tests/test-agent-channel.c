@@ -21,6 +21,7 @@
 #include "envoi-agent-channel.h"
 #include "envoi-agent-protocol.h"
 #include "envoi-smtp-error.h"
+#include "envoi-test-helpers.h"
 
 typedef struct
 {
@@ -113,30 +114,21 @@ listen_to (EnvoiAgentChannel *channel,
   g_signal_connect (channel, "closed", G_CALLBACK (closed_cb), received);
 }
 
-static void
-iterate_until (gboolean (*done) (Received *), Received *received)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (!done (received))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (100);
-    }
-}
-
 static guint wanted;
 
 static gboolean
-have_wanted (Received *received)
+have_wanted (gpointer data)
 {
+  Received *received = data;
+
   return received->kinds->len >= wanted;
 }
 
 static gboolean
-is_closed (Received *received)
+is_closed (gpointer data)
 {
+  Received *received = data;
+
   return received->closed;
 }
 
@@ -192,7 +184,7 @@ test_order_and_descriptors (void)
                             g_variant_new (ENVOI_AGENT_SENT_TYPE, 7, "250 2.0.0 Ok"), -1);
 
   wanted = 6;
-  iterate_until (have_wanted, &at_agent);
+  g_assert_true (envoi_test_wait_until (have_wanted, &at_agent, 10));
   for (guint i = 0; i < 3; i++)
     {
       guint32 serial;
@@ -206,7 +198,7 @@ test_order_and_descriptors (void)
     }
 
   wanted = 1;
-  iterate_until (have_wanted, &at_daemon);
+  g_assert_true (envoi_test_wait_until (have_wanted, &at_daemon, 10));
   g_assert_cmpstr (g_ptr_array_index (at_daemon.kinds, 0), ==, ENVOI_AGENT_SENT);
   g_assert_cmpstr (g_variant_get_type_string (g_ptr_array_index (at_daemon.bodies, 0)), ==,
                    ENVOI_AGENT_SENT_TYPE);
@@ -254,7 +246,7 @@ test_large_frame (void)
     envoi_agent_channel_send (daemon, ENVOI_AGENT_CANCEL, g_variant_new (ENVOI_AGENT_CANCEL_TYPE, i), -1);
 
   wanted = 1001;
-  iterate_until (have_wanted, &at_agent);
+  g_assert_true (envoi_test_wait_until (have_wanted, &at_agent, 10));
   g_assert_cmpstr (g_ptr_array_index (at_agent.kinds, 0), ==, ENVOI_AGENT_SEND);
   g_assert_cmpint (g_array_index (at_agent.inodes, ino_t, 0), ==, inode);
   g_variant_get (g_ptr_array_index (at_agent.bodies, 0), "(u&su@a{sv}&s^a&stt)",
@@ -288,7 +280,7 @@ test_peer_gone (void)
   listen_to (daemon, &at_daemon);
 
   close (raw);
-  iterate_until (is_closed, &at_daemon);
+  g_assert_true (envoi_test_wait_until (is_closed, &at_daemon, 10));
   g_assert_no_error (at_daemon.error);
   g_assert_true (envoi_agent_channel_is_closed (daemon));
 
@@ -305,7 +297,7 @@ test_peer_gone (void)
   listen_to (daemon, &at_daemon);
   g_assert_cmpint (write (raw, "\x20\0\0\0\0\0\0\0(s", 10), ==, 10);
   close (raw);
-  iterate_until (is_closed, &at_daemon);
+  g_assert_true (envoi_test_wait_until (is_closed, &at_daemon, 10));
   g_assert_cmpuint (at_daemon.kinds->len, ==, 0);
 
   received_clear (&at_daemon);
@@ -337,7 +329,7 @@ test_broken_framing (void)
       listen_to (daemon, &at_daemon);
 
       g_assert_cmpint (write (raw, cases[i].bytes, cases[i].length), ==, (gssize) cases[i].length);
-      iterate_until (is_closed, &at_daemon);
+      g_assert_true (envoi_test_wait_until (is_closed, &at_daemon, 10));
       g_assert_error (at_daemon.error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
       g_assert_cmpuint (at_daemon.kinds->len, ==, 0);
 

@@ -87,26 +87,27 @@ selected (gpointer    dialog,
   return adw_combo_row_get_selected (ADW_COMBO_ROW (child (dialog, row)));
 }
 
+typedef struct
+{
+  EnvoiAutoconfigRow      *row;
+  EnvoiAutoconfigRowState  state;
+} Awaited;
+
+static gboolean
+in_state (gpointer data)
+{
+  Awaited *awaited = data;
+
+  return envoi_autoconfig_row_get_state (awaited->row) == awaited->state;
+}
+
 static void
 wait_for_state (EnvoiAutoconfigRow      *row,
                 EnvoiAutoconfigRowState  state)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  Awaited awaited = { row, state };
 
-  while (envoi_autoconfig_row_get_state (row) != state)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
-
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
+  g_assert_true (envoi_test_wait_until (in_state, &awaited, 30));
 }
 
 /* A new-account dialog whose row asks only the local server. */
@@ -154,7 +155,7 @@ test_fills_only_after_confirmation (void)
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, expected);
 
   /* Found, shown, and the form is untouched. */
-  spin (300);
+  envoi_test_spin (300);
   g_assert_cmpstr (text (dialog, "host_row"), ==, "");
   g_assert_cmpstr (text (dialog, "port_row"), ==, "587");
   g_assert_cmpuint (selected (dialog, "security_row"), ==, ENVOI_SECURITY_STARTTLS);
@@ -210,17 +211,17 @@ test_cancel_leaves_form (void)
   /* The server field is not empty: nothing starts on its own; the button does. */
   gtk_editable_set_text (GTK_EDITABLE (child (dialog, "host_row")), "smtp.typed.test");
   gtk_editable_set_text (GTK_EDITABLE (child (dialog, "address_row")), "a@slow.test");
-  spin (1500);
+  envoi_test_spin (1500);
   g_assert_cmpint (envoi_autoconfig_row_get_state (row), ==, ENVOI_AUTOCONFIG_ROW_IDLE);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "autoconfig.find", NULL));
   g_assert_cmpint (envoi_autoconfig_row_get_state (row), ==, ENVOI_AUTOCONFIG_ROW_SEARCHING);
-  spin (200);
+  envoi_test_spin (200);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (row), "autoconfig.cancel", NULL));
   g_assert_cmpint (envoi_autoconfig_row_get_state (row), ==, ENVOI_AUTOCONFIG_ROW_IDLE);
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==,
                    "Stopped. The form was left as it was.");
-  spin (300);
+  envoi_test_spin (300);
   g_assert_cmpint (envoi_autoconfig_row_get_state (row), ==, ENVOI_AUTOCONFIG_ROW_IDLE);
   g_assert_cmpstr (text (dialog, "host_row"), ==, "smtp.typed.test");
 

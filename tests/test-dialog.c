@@ -72,25 +72,18 @@ can_save (gpointer dialog)
   return enabled;
 }
 
-static void
-wait_destroyed (GtkWidget **widget)
+static gboolean
+saved_secret_shown (gpointer dialog)
 {
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  const char *shown = reason (dialog, "password_row");
 
-  while (*widget != NULL && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_null (*widget);
+  return shown != NULL && strstr (shown, "••••") != NULL;
 }
 
 static void
 wait_for_saved_secret (gpointer dialog)
 {
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while ((reason (dialog, "password_row") == NULL ||
-          strstr (reason (dialog, "password_row"), "••••") == NULL) &&
-         g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
+  envoi_test_wait_until (saved_secret_shown, dialog, 10);
 }
 
 static void
@@ -365,7 +358,7 @@ test_save_reopen_round_trip (void)
   adw_combo_row_set_selected (ADW_COMBO_ROW (child (dialog, "security_row")), ENVOI_SECURITY_TLS);
   type (dialog, "notify_row", "ops@example.com, dev@example.org");
   gtk_widget_activate_action (dialog, "dialog.save", NULL);
-  wait_destroyed (&dialog);
+  envoi_test_wait_cleared ((gpointer *) &dialog, 10);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 1);
   saved = envoi_account_store_lookup (store, "alice-example-com");
@@ -401,7 +394,7 @@ test_save_reopen_round_trip (void)
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_true (can_save (dialog));
   gtk_widget_activate_action (dialog, "dialog.cancel", NULL);
-  wait_destroyed (&dialog);
+  envoi_test_wait_cleared ((gpointer *) &dialog, 10);
   g_assert_cmpstr (settings_string (settings, "host"), ==, "smtp.example.com");
   g_assert_cmpstr (envoi_account_get_host (saved), ==, "smtp.example.com");
 
@@ -411,7 +404,7 @@ test_save_reopen_round_trip (void)
   wait_for_saved_secret (dialog);
   type (dialog, "host_row", "smtp.example.net");
   gtk_widget_activate_action (dialog, "dialog.save", NULL);
-  wait_destroyed (&dialog);
+  envoi_test_wait_cleared ((gpointer *) &dialog, 10);
   g_assert_cmpstr (settings_string (settings, "host"), ==, "smtp.example.net");
   {
     g_autoptr(GError) error = NULL;
@@ -572,7 +565,7 @@ test_closing_with_changes_asks (void)
         }
     }
 
-  wait_destroyed (&dialog);
+  envoi_test_wait_cleared ((gpointer *) &dialog, 10);
 
   /* The settings and the keyring are as they were before the dialog opened. */
   accounts_after = g_settings_get_strv (settings, "accounts");

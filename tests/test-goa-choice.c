@@ -18,6 +18,7 @@
 #include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
 #include "envoi-test-panel.h"
+#include "envoi-test-result-view.h"
 
 #define PASSWORD_ID    "account_1700000100_0"
 #define OAUTH_ID       "account_1700000100_1"
@@ -128,13 +129,16 @@ static void
 save_and_wait (EnvoiAccountDialog *dialog)
 {
   GtkWidget *widget = GTK_WIDGET (dialog);
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
   g_object_add_weak_pointer (G_OBJECT (widget), (gpointer *) &widget);
   gtk_widget_activate_action (widget, "dialog.save", NULL);
-  while (widget != NULL && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_null (widget);
+  envoi_test_wait_cleared ((gpointer *) &widget, 30);
+}
+
+static gboolean
+panel_done (gpointer panel)
+{
+  return envoi_test_panel_get_state (panel) != ENVOI_TEST_PANEL_RUNNING;
 }
 
 static EnvoiTestPanelState
@@ -142,12 +146,9 @@ run_panel (EnvoiAccountDialog *dialog,
            const char         *action)
 {
   EnvoiTestPanel *panel = ENVOI_TEST_PANEL (child (dialog, "test_panel"));
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
 
   gtk_widget_activate_action (GTK_WIDGET (panel), action, NULL);
-  while (envoi_test_panel_get_state (panel) == ENVOI_TEST_PANEL_RUNNING &&
-         g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
+  envoi_test_wait_until (panel_done, panel, 60);
   return envoi_test_panel_get_state (panel);
 }
 
@@ -345,7 +346,7 @@ test_removed_account (void)
   panel = ENVOI_TEST_PANEL (child (dialog, "test_panel"));
   g_assert_cmpint (run_panel (dialog, "test-panel.test-connection"), ==, ENVOI_TEST_PANEL_FAILED);
   g_assert_true (shows_label (GTK_WIDGET (panel), "Online account not found"));
-  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (panel), ENVOI_TYPE_TEST_PANEL, "result_hint"))),
+  g_assert_nonnull (strstr (gtk_label_get_text (GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (panel), ENVOI_TYPE_TEST_PANEL, "result_box")), ENVOI_TYPE_TEST_RESULT_VIEW, "result_hint"))),
                             "Settings → Online Accounts"));
   gtk_window_destroy (GTK_WINDOW (dialog));
 }

@@ -69,9 +69,7 @@ add (EnvoiHistory             *history,
   EnvoiHistoryRecord *stored;
 
   envoi_history_add_async (history, record, fd, 0, length, envoi_test_async_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  stored = envoi_history_add_finish (history, result, &error);
+  stored = envoi_history_add_finish (history, envoi_test_wait (&result), &error);
   g_assert_no_error (error);
 
   return stored;
@@ -88,9 +86,7 @@ query (EnvoiHistory *history,
   GPtrArray *records;
 
   envoi_history_query_async (history, offset, limit, search, NULL, envoi_test_async_result_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  records = envoi_history_query_finish (history, result, &error);
+  records = envoi_history_query_finish (history, envoi_test_wait (&result), &error);
   g_assert_no_error (error);
 
   return records;

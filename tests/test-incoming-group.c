@@ -19,6 +19,7 @@
 #include "envoi-smtp-client.h"
 #include "envoi-test-helpers.h"
 #include "envoi-test-panel.h"
+#include "envoi-test-result-view.h"
 #include "envoi-transport-group.h"
 
 #define RUN_TIMEOUT_MS 30000
@@ -52,7 +53,7 @@ port_text (const char *name)
   return g_strdup (dovecot_env (name));
 }
 
-/* A row of the dialog, or of one of its groups or its test panel, by id. */
+/* A row of the dialog, or of one of its groups, its test panel or the panel's result, by id. */
 static GtkWidget *
 find (gpointer    dialog,
       const char *name)
@@ -62,6 +63,7 @@ find (gpointer    dialog,
     { "transport_group", envoi_transport_group_get_type },
     { "incoming_group", envoi_incoming_group_get_type },
     { "test_panel", envoi_test_panel_get_type },
+    { "result_box", envoi_test_result_view_get_type },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (owners); i++)
@@ -70,9 +72,7 @@ find (gpointer    dialog,
       GObject *object;
 
       if (owners[i].group != NULL)
-        owner = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog),
-                                                           ENVOI_TYPE_ACCOUNT_DIALOG,
-                                                           owners[i].group));
+        owner = find (dialog, owners[i].group);
       object = gtk_widget_get_template_child (owner, owners[i].type (), name);
       if (object != NULL)
         return GTK_WIDGET (object);
@@ -132,45 +132,40 @@ is_invalid (gpointer    dialog,
   return gtk_widget_has_css_class (find (dialog, row), "error");
 }
 
-static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
-wait_destroyed (GtkWidget **widget)
-{
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-
-  while (*widget != NULL && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_null (*widget);
-}
-
 /* Lets the keyring lookups of a new dialog answer. */
 static void
 settle (gpointer dialog)
 {
-  spin (300);
+  envoi_test_spin (300);
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
+}
+
+typedef struct
+{
+  gpointer    dialog;
+  const char *row;
+} Hint;
+
+/* Whether @row says its secret is saved; if not yet, the dialog looks again. */
+static gboolean
+hint_shown (gpointer data)
+{
+  Hint *hint = data;
+  const char *shown = reason (hint->dialog, hint->row);
+
+  if (shown != NULL && strstr (shown, "••••") != NULL)
+    return TRUE;
+  envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (hint->dialog));
+  return FALSE;
 }
 
 static void
 wait_for_hint (gpointer    dialog,
                const char *row)
 {
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  Hint hint = { dialog, row };
 
-  while ((reason (dialog, row) == NULL || strstr (reason (dialog, row), "••••") == NULL) &&
-         g_get_monotonic_time () < deadline)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
-    }
+  envoi_test_wait_until (hint_shown, &hint, 10);
 }
 
 static guint
@@ -223,24 +218,24 @@ result_text (gpointer dialog)
   return g_string_free (out, FALSE);
 }
 
+static gboolean
+panel_done (gpointer panel)
+{
+  return envoi_test_panel_get_state (panel) != ENVOI_TEST_PANEL_RUNNING;
+}
+
 static EnvoiTestPanelState
 run (gpointer    dialog,
      const char *button)
 {
   EnvoiTestPanel *panel = ENVOI_TEST_PANEL (find (dialog, "test_panel"));
-  gint64 end = g_get_monotonic_time () + RUN_TIMEOUT_MS * 1000;
   GtkWidget *widget = find (dialog, button);
 
   g_assert_true (gtk_widget_get_visible (widget));
   g_assert_true (gtk_widget_is_sensitive (widget));
   g_signal_emit_by_name (widget, "clicked");
-  while (envoi_test_panel_get_state (panel) == ENVOI_TEST_PANEL_RUNNING)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      if (g_get_monotonic_time () > end)
-        g_error ("the test panel still runs after %u ms", RUN_TIMEOUT_MS);
-      g_usleep (500);
-    }
+  if (!envoi_test_wait_until (panel_done, panel, RUN_TIMEOUT_MS / 1000))
+    g_error ("the test panel still runs after %u ms", RUN_TIMEOUT_MS);
   {
     g_autofree char *shown = result_text (dialog);
 
@@ -296,7 +291,7 @@ test_round_trip (void)
                    ENVOI_FORM_EDITING);
 
   gtk_widget_activate_action (dialog, "dialog.save", NULL);
-  wait_destroyed (&dialog);
+  envoi_test_wait_cleared ((gpointer *) &dialog, 10);
 
   saved = envoi_account_store_lookup (h.store, "claire-example-fr");
   g_assert_nonnull (saved);
@@ -337,7 +332,7 @@ test_round_trip (void)
   g_assert_nonnull (strstr (reason (dialog, "imap_password_row"), "••••nvoi"));
   g_assert_false (envoi_account_dialog_is_modified (ENVOI_ACCOUNT_DIALOG (dialog)));
   gtk_widget_activate_action (dialog, "dialog.cancel", NULL);
-  wait_destroyed (&dialog);
+  envoi_test_wait_cleared ((gpointer *) &dialog, 10);
 }
 
 static void
@@ -377,7 +372,7 @@ test_http_round_trip (void)
                    ENVOI_FORM_EDITING);
 
   gtk_widget_activate_action (dialog, "dialog.save", NULL);
-  wait_destroyed (&dialog);
+  envoi_test_wait_cleared ((gpointer *) &dialog, 10);
 
   saved = envoi_account_store_lookup (h.store, "news-mg-example-org");
   g_assert_nonnull (saved);
@@ -401,7 +396,7 @@ test_http_round_trip (void)
   g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
                    ENVOI_FORM_EDITING);
   gtk_widget_activate_action (dialog, "dialog.cancel", NULL);
-  wait_destroyed (&dialog);
+  envoi_test_wait_cleared ((gpointer *) &dialog, 10);
 }
 
 /* ---- validation --------------------------------------------------------------------------- */

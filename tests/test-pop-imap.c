@@ -142,26 +142,6 @@ read_message_with (const char *folder,
   return found;
 }
 
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition condition,
-            gpointer  data)
-{
-  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (20 * 1000);
-    }
-
-  return TRUE;
-}
-
 /* ---- accounts ------------------------------------------------------------------------------ */
 
 static EnvoiAccount *
@@ -544,7 +524,7 @@ test_sender_without_pop (void)
   mark_popauth ();
   start_daemon ();
   submit ("nopop", "without POP3");
-  g_assert_true (wait_until (log_has, &failed));
+  g_assert_true (envoi_test_wait_until (log_has, &failed, WAIT_SECONDS));
   log = delivery_log ();
   g_assert_nonnull (strstr (log, "log in with POP3 first"));
   g_assert_cmpuint (count_popauth (), ==, before);
@@ -572,8 +552,8 @@ test_sender_pop_then_copy (void)
 
   start_daemon ();
   submit ("popcopy", subject);
-  g_assert_true (wait_until (popauth_has, GUINT_TO_POINTER (before + 1)));
-  g_assert_true (wait_until (log_has, &sent));
+  g_assert_true (envoi_test_wait_until (popauth_has, GUINT_TO_POINTER (before + 1), WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (log_has, &sent, WAIT_SECONDS));
 
   dovecot = dovecot_log ();
   g_test_message ("%s", dovecot + mark);
@@ -614,9 +594,9 @@ test_sender_copy_wrong_password (void)
 
   start_daemon ();
   submit ("copyfail", subject);
-  g_assert_true (wait_until (popauth_has, GUINT_TO_POINTER (before + 1)));
-  g_assert_true (wait_until (log_has, &copy_failed));
-  g_assert_true (wait_until (log_has, &sent));
+  g_assert_true (envoi_test_wait_until (popauth_has, GUINT_TO_POINTER (before + 1), WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (log_has, &copy_failed, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (log_has, &sent, WAIT_SECONDS));
 
   log = delivery_log ();
   g_test_message ("%s", log);

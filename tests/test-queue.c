@@ -823,7 +823,7 @@ is_listed (const char *dir,
 
 /* Nothing left of removed messages: `.removed/` is empty, and no state file is in the spool. */
 static gboolean
-removals_done (const char *dir)
+removals_done (gpointer dir)
 {
   g_autofree char *removed = g_build_filename (dir, ".removed", NULL);
 
@@ -835,15 +835,7 @@ removals_done (const char *dir)
 static gboolean
 wait_for_removals (const char *dir)
 {
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  while (!removals_done (dir) && g_get_monotonic_time () < deadline)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (1000);
-    }
-
-  return removals_done (dir);
+  return envoi_test_wait_until (removals_done, (gpointer) dir, 20);
 }
 
 static void

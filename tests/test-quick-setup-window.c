@@ -46,14 +46,6 @@ problem_shown (EnvoiQuickSetupWindow *window)
   return gtk_widget_get_visible (GTK_WIDGET (child (window, "problem_box")));
 }
 
-static void
-iterate (void)
-{
-  while (g_main_context_iteration (NULL, FALSE))
-    ;
-  g_usleep (5000);
-}
-
 /* A new window with the fields typed, Continue pressed (Enter in the password row). */
 static EnvoiQuickSetupWindow *
 start (const char *address,
@@ -67,7 +59,7 @@ start (const char *address,
   while (!gtk_widget_get_mapped (GTK_WIDGET (child (window, "continue_button"))))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate ();
+      envoi_test_spin (5);
     }
   gtk_editable_set_text (GTK_EDITABLE (child (window, "name_row")), "Test Person");
   gtk_editable_set_text (GTK_EDITABLE (child (window, "address_row")), address);
@@ -86,16 +78,16 @@ start (const char *address,
   return window;
 }
 
+static gboolean
+form_shows_problem (gpointer window)
+{
+  return g_str_equal (page_of (window), "form") && problem_shown (window);
+}
+
 static void
 wait_until_form_shows_problem (EnvoiQuickSetupWindow *window)
 {
-  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
-
-  while (!(g_str_equal (page_of (window), "form") && problem_shown (window)))
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate ();
-    }
+  g_assert_true (envoi_test_wait_until (form_shows_problem, window, 60));
 }
 
 static void
@@ -153,7 +145,7 @@ test_untrusted_certificate (void)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_assert_false (problem_shown (window) && g_str_equal (page_of (window), "form"));
-      iterate ();
+      envoi_test_spin (5);
     }
   saved = envoi_quick_setup_window_get_account (window);
   g_assert_cmpstr (envoi_account_get_pinned_key (saved), ==, pin);
@@ -217,7 +209,7 @@ test_cancel (void)
   while (envoi_quick_setup_get_step (setup) != ENVOI_QUICK_SETUP_STEP_SIGNING_IN)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate ();
+      envoi_test_spin (5);
     }
   g_assert_cmpstr (gtk_label_get_text (child (window, "status_label")), ==,
                    "Signing in to localhost…");
@@ -227,7 +219,7 @@ test_cancel (void)
   while (envoi_quick_setup_is_running (setup))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate ();
+      envoi_test_spin (5);
     }
   g_assert_cmpstr (page_of (window), ==, "form");
   g_assert_false (problem_shown (window));
@@ -249,14 +241,14 @@ test_close_while_running (void)
   while (envoi_quick_setup_get_step (setup) != ENVOI_QUICK_SETUP_STEP_SIGNING_IN)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate ();
+      envoi_test_spin (5);
     }
   gtk_window_destroy (GTK_WINDOW (window));
   deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
   while (envoi_quick_setup_is_running (setup))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate ();
+      envoi_test_spin (5);
     }
   g_assert_cmpint (envoi_quick_setup_get_step (setup), ==, ENVOI_QUICK_SETUP_STEP_IDLE);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
@@ -276,7 +268,7 @@ test_ready (void)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_assert_false (problem_shown (window));
-      iterate ();
+      envoi_test_spin (5);
     }
   /* tests/bench-quick-setup.sh (make bench) reads this line. */
   g_test_message ("Continue to Ready: %.0f ms", (g_get_monotonic_time () - started) / 1000.0);
@@ -302,7 +294,7 @@ test_ready (void)
                       "A test email was sent to envoi-test@quick.test.") != 0)
       {
         g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-        iterate ();
+        envoi_test_spin (5);
       }
     g_assert_cmpuint (envoi_test_count_files (dir, ".eml"), ==, before + 1);
   }
@@ -357,16 +349,16 @@ test_online_accounts (void)
   while (gtk_list_box_get_row_at_index (child (window, "goa_list"), 1) == NULL)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate ();
+      envoi_test_spin (5);
     }
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (child (window, "goa_group"))));
   g_assert_cmpstr (goa_row_title (window, 0), ==, "alice@example.fr");
 
   gtk_editable_set_text (GTK_EDITABLE (child (window, "address_row")), "bob@gmail.com");
-  iterate ();
+  envoi_test_spin (5);
   g_assert_cmpstr (goa_row_title (window, 0), ==, "bob@gmail.com");
   gtk_editable_set_text (GTK_EDITABLE (child (window, "address_row")), "alice@example.fr");
-  iterate ();
+  envoi_test_spin (5);
   g_assert_cmpstr (goa_row_title (window, 0), ==, "alice@example.fr");
 
   g_signal_emit_by_name (child (window, "goa_list"), "row-activated",
@@ -375,7 +367,7 @@ test_online_accounts (void)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_assert_false (problem_shown (window));
-      iterate ();
+      envoi_test_spin (5);
     }
   saved = envoi_quick_setup_window_get_account (window);
   g_assert_cmpstr (envoi_account_get_address (saved), ==, "alice@example.fr");

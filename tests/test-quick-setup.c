@@ -225,19 +225,6 @@ count_established (guint16 port)
   return count;
 }
 
-static void
-iterate_for (guint milliseconds)
-{
-  gint64 end = g_get_monotonic_time () + milliseconds * 1000;
-
-  while (g_get_monotonic_time () < end)
-    {
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (10000);
-    }
-}
-
 /* ---- tests -------------------------------------------------------------------------------- */
 
 static void
@@ -347,7 +334,7 @@ test_cancel_lookup (void)
   while (!log_mentions ("autoconfig.slow.test"))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate_for (20);
+      envoi_test_spin (20);
     }
   g_assert_cmpint (envoi_quick_setup_get_step (setup), ==, ENVOI_QUICK_SETUP_STEP_LOOKING_UP);
 
@@ -362,7 +349,7 @@ test_cancel_lookup (void)
   g_assert_false (envoi_quick_setup_is_running (setup));
 
   /* Nothing goes on behind: no further request, no sign-in. */
-  iterate_for (1000);
+  envoi_test_spin (1000);
   g_assert_cmpuint (count_log_lines (), ==, requests);
   g_assert_null (envoi_quick_setup_get_account (setup));
   assert_nothing_saved ();
@@ -390,7 +377,7 @@ test_cancel_sign_in (void)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_assert_null (result);
-      iterate_for (20);
+      envoi_test_spin (20);
     }
   g_assert_cmpstr (envoi_quick_setup_get_status (setup), ==, "Signing in to localhost…");
 
@@ -407,7 +394,7 @@ test_cancel_sign_in (void)
   while (count_established (port) != 0)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      iterate_for (20);
+      envoi_test_spin (20);
     }
   assert_nothing_saved ();
 }

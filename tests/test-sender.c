@@ -53,27 +53,6 @@ static struct
   EnvoiAccountStore *store;
 } h;
 
-typedef gboolean (*Condition) (gpointer data);
-
-/* Polls: never a timing assertion, only a bound so that a broken daemon fails, not hangs. */
-static gboolean
-wait_until (Condition condition,
-            gpointer  data)
-{
-  gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;
-
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (20 * 1000);
-    }
-
-  return TRUE;
-}
-
 static char *
 listener_dir (const char *listener)
 {
@@ -201,7 +180,7 @@ stop_daemon (int signal_number)
     return;
 
   g_assert_cmpint (kill (pid, signal_number), ==, 0);
-  g_assert_true (wait_until (daemon_gone, GUINT_TO_POINTER (pid)));
+  g_assert_true (envoi_test_wait_until (daemon_gone, GUINT_TO_POINTER (pid), WAIT_SECONDS));
 }
 
 /* Starts it by D-Bus activation, as envoi-sendmail would. */
@@ -517,7 +496,7 @@ test_extract_recipients (void)
   g_assert_cmpstr (err, ==, "");
   g_assert_cmpint (status, ==, 0);
 
-  g_assert_true (wait_until (has_messages, &expect));
+  g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
   messages = read_messages ("sink");
   g_assert_cmpuint (messages->len, ==, 2);
   envelope = g_ptr_array_index (messages, 0);
@@ -538,7 +517,7 @@ test_extract_recipients (void)
   g_assert_nonnull (strstr (message, "\nMessage-Id: <"));
   g_assert_nonnull (strstr (message, "Body line"));
 
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 
   /* -bp lists an empty queue; -q asks for a flush. */
   g_clear_pointer (&err, g_free);
@@ -561,8 +540,8 @@ test_temporary_then_success (void)
 
   g_assert_cmpint (run_sendmail ("Subject: retried\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
 
-  g_assert_true (wait_until (has_messages, &expect));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 
   log = read_log ();
   g_assert_nonnull (strstr (log, " deferred "));
@@ -793,11 +772,11 @@ test_permanent_failure (void)
   notifications = start_notification_server (&notifications_path);
 
   g_assert_cmpint (run_sendmail ("Subject: doomed\n\nhello\n", &err, "bad-user@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (has_failed, GUINT_TO_POINTER (1)));
+  g_assert_true (envoi_test_wait_until (has_failed, GUINT_TO_POINTER (1), WAIT_SECONDS));
 
   /* The desktop was told, once: the notification server got it, with the recipient and the
    * server's reason, at high urgency (2, "critical", is GNotification's URGENT only). */
-  g_assert_true (wait_until (has_notification, notifications_path));
+  g_assert_true (envoi_test_wait_until (has_notification, notifications_path, WAIT_SECONDS));
   g_assert_true (g_file_get_contents (notifications_path, &notified, NULL, NULL));
   g_test_message ("notified: %s", notified);
   g_assert_true (g_str_has_suffix (notified, "\n"));
@@ -822,7 +801,7 @@ test_permanent_failure (void)
   log = read_log ();
   g_assert_nonnull (strstr (log, " failed "));
   g_assert_nonnull (strstr (log, " notified desktop"));
-  g_assert_true (wait_until (has_messages, &expect));
+  g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
   messages = read_messages ("reject");
   g_assert_cmpstr (g_ptr_array_index (messages, 0), ==,
                    "MAIL FROM:<>\nRCPT TO:<postmaster@example.org>\n");
@@ -832,7 +811,7 @@ test_permanent_failure (void)
   /* A failed message waits for Retry or Cancel; Cancel removes it. */
   envoi_dbus_sender1_call_cancel_sync (p, id, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   envoi_dbus_sender1_call_cancel_sync (p, id, NULL, &error);
   g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NOT_FOUND);
 }
@@ -874,14 +853,14 @@ test_limit (void)
       g_autofree char *id = submit_over_dbus (message, to);
     }
 
-  g_assert_true (wait_until (limit_reached, NULL));
+  g_assert_true (envoi_test_wait_until (limit_reached, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("sink"), ==, 10);
   check_usage (10);
 
   /* The limit holds across a restart: the ledger is on disk. */
   stop_daemon (SIGTERM);
   start_daemon ();
-  g_assert_true (wait_until (limit_reached, NULL));
+  g_assert_true (envoi_test_wait_until (limit_reached, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_state (NULL), ==, 5);
   g_assert_cmpuint (count_messages ("sink"), ==, 10);
   check_usage (10);
@@ -938,7 +917,7 @@ test_crash_in_burst (void)
       g_autofree char *id = submit_over_dbus (message, to);
     }
 
-  g_assert_true (wait_until (some_delivered, NULL));
+  g_assert_true (envoi_test_wait_until (some_delivered, NULL, WAIT_SECONDS));
   stop_daemon (SIGKILL);
   delivered_before = count_messages ("slow");
   g_test_message ("killed after %u deliveries", delivered_before);
@@ -956,8 +935,8 @@ test_crash_in_burst (void)
 
   release_listener ("slow");
   start_daemon ();
-  g_assert_true (wait_until (has_messages, &all));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (has_messages, &all, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 
   messages = read_messages ("slow");
   for (guint i = 1; i < messages->len; i += 2)
@@ -1011,7 +990,7 @@ test_damaged_file (void)
   g_assert_no_error (error);
 
   start_daemon ();
-  g_assert_true (wait_until (two_delivered_and_empty, NULL));
+  g_assert_true (envoi_test_wait_until (two_delivered_and_empty, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("sink"), ==, 2);
 
   moved = g_strdup_printf ("%s/damaged/%s.env", envoi_queue_get_directory (queue), bad);
@@ -1093,7 +1072,7 @@ test_auth_failure_pauses (void)
   g_settings_sync ();
 
   g_assert_cmpint (run_sendmail ("Subject: paused\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (has_paused, NULL));
+  g_assert_true (envoi_test_wait_until (has_paused, NULL, WAIT_SECONDS));
   auth_lines = count_smtp_auth_lines ();
   g_assert_cmpuint (auth_lines, >, 0);
   for (gint64 end = g_get_monotonic_time () + 4 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
@@ -1114,7 +1093,7 @@ test_auth_failure_pauses (void)
   g_object_set (account, "timeout", (guint) 31, NULL);
   envoi_account_save (account);
   g_settings_sync ();
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 
   {
     g_autoptr(GDir) d = g_dir_open (plain_dir, 0, NULL);
@@ -1150,11 +1129,11 @@ test_missing_account (void)
   g_assert_no_error (error);
 
   start_daemon ();
-  g_assert_true (wait_until (has_paused, NULL));
+  g_assert_true (envoi_test_wait_until (has_paused, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("sink"), ==, 0);
 
   add_account ("ghost", "sink", 50, NULL, NULL);
-  g_assert_true (wait_until (one_delivered_and_empty, NULL));
+  g_assert_true (envoi_test_wait_until (one_delivered_and_empty, NULL, WAIT_SECONDS));
 }
 
 /* envoi-sendmail's fast path: the daemon runs, so the message goes over its submit socket.
@@ -1189,7 +1168,7 @@ static void
 start_daemon_listening (void)
 {
   start_daemon ();
-  g_assert_true (wait_until (submit_socket_ready, NULL));
+  g_assert_true (envoi_test_wait_until (submit_socket_ready, NULL, WAIT_SECONDS));
 }
 
 static void
@@ -1226,7 +1205,7 @@ test_sendmail_socket (void)
                                       "not part of the message\n",
                                       &err, "-t", "-oi-ignored", NULL), ==, 0);
   g_assert_cmpstr (err, ==, "");
-  g_assert_true (wait_until (has_messages, &expect));
+  g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
   messages = read_messages ("sink");
   g_assert_cmpuint (messages->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (messages, 0), ==,
@@ -1273,7 +1252,7 @@ test_sendmail_socket (void)
   g_assert_nonnull (strstr (err, "larger than the limit of 25.0\u00a0MiB"));
   g_unlink (big);
 
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("sink"), ==, 1);
 }
 
@@ -1431,8 +1410,8 @@ test_sendmail_protocol (void)
   fd = message_memfd ("Subject: good\n\nhello\n", 0, TRUE);
   g_assert_cmpint (submit_raw (NULL, fd), ==, -1);
   close (fd);
-  g_assert_true (wait_until (has_messages, &expect));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("sink"), ==, 1);
 }
 
@@ -1498,8 +1477,8 @@ fallback_with (gboolean wrong_version)
   g_assert_cmpstr (err, ==, "");
   g_thread_join (thread);
 
-  g_assert_true (wait_until (has_messages, &expect));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   messages = read_messages ("sink");
   g_assert_cmpuint (messages->len, ==, 2);
   g_assert_nonnull (strstr (g_ptr_array_index (messages, 1), "Body line"));
@@ -1676,7 +1655,7 @@ test_window_order (void)
 
   start_daemon ();
   g_assert_cmpuint (count_state (NULL), <=, 100);
-  g_assert_true (wait_until (all_delivered_and_empty, GUINT_TO_POINTER (100)));
+  g_assert_true (envoi_test_wait_until (all_delivered_and_empty, GUINT_TO_POINTER (100), WAIT_SECONDS));
 
   seq = accepted_sequence ("sink");
   g_assert_cmpuint (seq->len, ==, 100);
@@ -1708,7 +1687,7 @@ test_window_limit (void)
   ids = spool_many ("xavier", "someone@example.net", 30);
 
   start_daemon ();
-  g_assert_true (wait_until (ten_sent_twenty_waiting, NULL));
+  g_assert_true (envoi_test_wait_until (ten_sent_twenty_waiting, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_state (NULL), ==, 20);
 
   /* The first ten, in order. */
@@ -1719,7 +1698,7 @@ test_window_limit (void)
 
   stop_daemon (SIGTERM);
   start_daemon ();
-  g_assert_true (wait_until (ten_sent_twenty_waiting, NULL));
+  g_assert_true (envoi_test_wait_until (ten_sent_twenty_waiting, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_state (NULL), ==, 20);
   g_assert_cmpuint (count_messages ("sink"), ==, 10);
 
@@ -1763,7 +1742,7 @@ test_window_failed (void)
   ids = spool_many ("yvonne", "bad-user@example.net", 20);
 
   start_daemon ();
-  g_assert_true (wait_until (twenty_failed, NULL));
+  g_assert_true (envoi_test_wait_until (twenty_failed, NULL, WAIT_SECONDS));
   failed = listed_ids ("failed");
   g_assert_cmpuint (failed->len, ==, 20);
   for (guint i = 0; i < failed->len; i++)
@@ -1786,7 +1765,7 @@ test_window_failed (void)
       g_assert_no_error (error);
     }
 
-  g_assert_true (wait_until (all_delivered_and_empty, GUINT_TO_POINTER (19)));
+  g_assert_true (envoi_test_wait_until (all_delivered_and_empty, GUINT_TO_POINTER (19), WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("sink"), ==, 19);
 }
 
@@ -1845,7 +1824,7 @@ test_window_list_busy (void)
   ids = spool_many ("yves", "someone@example.net", 200);
 
   start_daemon ();
-  g_assert_true (wait_until (one_sent_rest_waiting, GUINT_TO_POINTER (199)));
+  g_assert_true (envoi_test_wait_until (one_sent_rest_waiting, GUINT_TO_POINTER (199), WAIT_SECONDS));
 
   /* Nothing scans the spool from here on (the limit holds every message), so only List reads
    * the FIFO. */
@@ -1867,7 +1846,7 @@ test_window_list_busy (void)
   g_assert_cmpuint (hourly, ==, 1);
   g_assert_cmpint (next_allowed, >, 0);
 
-  g_assert_true (wait_until (list_replied, &reply));
+  g_assert_true (envoi_test_wait_until (list_replied, &reply, WAIT_SECONDS));
   g_assert_no_error (reply.error);
   g_variant_iter_init (&iter, reply.list);
   while (g_variant_iter_next (&iter, "(&s&s&suxx&s^a&s&s)", &id, NULL, &state, NULL, NULL, NULL,
@@ -1956,8 +1935,8 @@ test_agent_daemon_maps_no_curl (void)
   g_clear_pointer (&daemon_maps, g_free);
 
   g_free (submit_over_dbus ("Subject: mapped\n\nhello\n", to));
-  g_assert_true (wait_until (has_messages, &expect));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 
   /* The agent stays a while after a message (20 s by default), ready for the next. */
   agent = agent_pid ();
@@ -2024,14 +2003,14 @@ test_agent_killed_mid_send (void)
     }
 
   /* Two are saved; the third is in the agent's hands, its DATA held by the listener. */
-  g_assert_true (wait_until (held_and_sending, NULL));
+  g_assert_true (envoi_test_wait_until (held_and_sending, NULL, WAIT_SECONDS));
   agent = agent_pid ();
   g_assert_cmpint (kill (agent, SIGKILL), ==, 0);
-  g_assert_true (wait_until (agent_not, GUINT_TO_POINTER (agent)));
+  g_assert_true (envoi_test_wait_until (agent_not, GUINT_TO_POINTER (agent), WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("slow"), ==, 2);
 
   release_listener ("slow");
-  g_assert_true (wait_until (all_five_delivered, seen));
+  g_assert_true (envoi_test_wait_until (all_five_delivered, seen, WAIT_SECONDS));
 
   /* The same daemon, which took it for a temporary failure and tried again. */
   g_assert_cmpuint (daemon_pid (), ==, daemon);
@@ -2107,7 +2086,7 @@ test_agent_large_message (void)
     g_string_append_printf (message, "line %06u of a message of some 3 MiB\n", i);
   id = submit_over_dbus (message->str, to);
 
-  g_assert_true (wait_until (has_messages, &one));
+  g_assert_true (envoi_test_wait_until (has_messages, &one, WAIT_SECONDS));
   messages = read_messages ("sink");
   g_assert_cmpuint (messages->len, ==, 2);
   at = g_ptr_array_index (messages, 1);
@@ -2125,7 +2104,7 @@ test_agent_large_message (void)
   received_body = strstr (at, "\r\n\r\n") + 4;
   g_assert_cmpuint (strlen (received_body), ==, crlf_body->len);
   g_assert_true (memcmp (received_body, crlf_body->str, crlf_body->len) == 0);
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 }
 
 /* With nothing to send the agent exits (here after 1 s); the next message starts a new one. */
@@ -2145,16 +2124,16 @@ test_agent_idle_respawn (void)
   g_assert_cmpuint (agent_pid (), ==, 0);  /* none before there is mail */
 
   g_free (submit_over_dbus ("Subject: first\n\nhello\n", to));
-  g_assert_true (wait_until (agent_running, NULL));
+  g_assert_true (envoi_test_wait_until (agent_running, NULL, WAIT_SECONDS));
   agent = agent_pid ();
-  g_assert_true (wait_until (has_messages, &first));
-  g_assert_true (wait_until (agent_not, GUINT_TO_POINTER (agent)));
+  g_assert_true (envoi_test_wait_until (has_messages, &first, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (agent_not, GUINT_TO_POINTER (agent), WAIT_SECONDS));
   g_assert_cmpuint (agent_pid (), ==, 0);
   g_assert_cmpuint (daemon_pid (), ==, daemon);  /* the daemon stays: its own idle time is 30 s */
 
   g_free (submit_over_dbus ("Subject: second\n\nhello\n", to));
-  g_assert_true (wait_until (has_messages, &second));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (has_messages, &second, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("sink"), ==, 2);
   g_assert_cmpuint (daemon_pid (), ==, daemon);
 
@@ -2320,8 +2299,8 @@ test_goa_send (void)
   g_assert_cmpint (run_sendmail ("Subject: goa one\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_sendmail ("Subject: goa two\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (xoauth2_has_messages, &expect));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (xoauth2_has_messages, &expect, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 
   tokens = envoi_test_xoauth2_tokens (x.dir);
   g_assert_cmpstr (tokens, ==, GOA_USER " " GOA_TOKEN_A "\n");
@@ -2358,12 +2337,12 @@ test_goa_token_refresh (void)
   expect.listener = x.dir;
 
   g_assert_cmpint (run_sendmail ("Subject: goa refresh\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (xoauth2_held, x.dir));
+  g_assert_true (envoi_test_wait_until (xoauth2_held, x.dir, WAIT_SECONDS));
   envoi_test_goa_set_oauth2_token (GOA_ID, GOA_PROVIDER, GOA_TOKEN_B, "refresh-1", 3600);
   envoi_test_xoauth2_release (x.dir);
 
-  g_assert_true (wait_until (xoauth2_has_messages, &expect));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (xoauth2_has_messages, &expect, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   tokens = envoi_test_xoauth2_tokens (x.dir);
   g_assert_cmpstr (tokens, ==, GOA_USER " " GOA_TOKEN_A "\n" GOA_USER " " GOA_TOKEN_B "\n");
 
@@ -2403,7 +2382,7 @@ test_goa_sign_in_needed (void)
   expect.listener = x.dir;
 
   g_assert_cmpint (run_sendmail ("Subject: goa paused\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (has_paused, NULL));
+  g_assert_true (envoi_test_wait_until (has_paused, NULL, WAIT_SECONDS));
   entry_state = only_entry (&last_error);
   g_assert_cmpstr (entry_state, ==, "paused");
   g_assert_nonnull (strstr (last_error, GOA_USER));
@@ -2422,8 +2401,8 @@ test_goa_sign_in_needed (void)
   p = proxy ();
   envoi_dbus_sender1_call_retry_sync (p, id, NULL, &error);
   g_assert_no_error (error);
-  g_assert_true (wait_until (xoauth2_has_messages, &expect));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (xoauth2_has_messages, &expect, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   g_clear_pointer (&tokens, g_free);
   tokens = envoi_test_xoauth2_tokens (x.dir);
   g_assert_cmpstr (tokens, ==, GOA_USER " " GOA_TOKEN_A "\n" GOA_USER " " GOA_TOKEN_B "\n");
@@ -2433,7 +2412,7 @@ test_goa_sign_in_needed (void)
   envoi_test_goa_forget_credentials (GOA_ID, GOA_PROVIDER);
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_sendmail ("Subject: goa revoked\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (has_paused, NULL));
+  g_assert_true (envoi_test_wait_until (has_paused, NULL, WAIT_SECONDS));
   g_clear_pointer (&entry_state, g_free);
   g_clear_pointer (&last_error, g_free);
   entry_state = only_entry (&last_error);
@@ -2469,7 +2448,7 @@ test_goa_account_removed (void)
   envoi_test_goa_start ();
 
   g_assert_cmpint (run_sendmail ("Subject: goa removed\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (has_paused, NULL));
+  g_assert_true (envoi_test_wait_until (has_paused, NULL, WAIT_SECONDS));
   entry_state = only_entry (&last_error);
   g_assert_cmpstr (entry_state, ==, "paused");
   g_assert_nonnull (strstr (last_error, "was removed from Settings → Online Accounts"));
@@ -2638,7 +2617,7 @@ test_hostile_bcc (void)
       start_daemon ();
       id = submit_over_dbus (message, to);
 
-      g_assert_true (wait_until (has_paused_with_reason, (gpointer) "Bcc"));
+      g_assert_true (envoi_test_wait_until (has_paused_with_reason, (gpointer) "Bcc", WAIT_SECONDS));
       reason = first_last_error ();
       g_assert_nonnull (strstr (reason, "ive@example.org"));
       g_assert_null (strchr (reason, '\n'));
@@ -2652,7 +2631,7 @@ test_hostile_bcc (void)
 
       /* Corrected, the message goes, with one RCPT TO per real recipient. */
       add_account ("mallory", "hostile", 50, "archive@example.org", NULL);
-      g_assert_true (wait_until (queue_empty, NULL));
+      g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
       g_assert_cmpuint (count_commands ("RCPT TO:"), ==, 2);
       g_assert_cmpuint (count_commands ("RCPT TO:<someone@example.net>"), ==, 1);
       g_assert_cmpuint (count_commands ("RCPT TO:<archive@example.org>"), ==, 1);
@@ -2718,7 +2697,7 @@ test_hostile_spool_envelope (void)
   g_clear_object (&queue);
 
   start_daemon ();
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("hostile"), ==, 1);
 
   /* The server's log: exactly one RCPT TO, for the one real recipient. */
@@ -2785,11 +2764,11 @@ test_hostile_drop_mid_data (void)
   g_assert_cmpuint (strlen (message), <=, 64 * 1024 * 8);
   id = submit_over_dbus (message, to);
 
-  g_assert_true (wait_until (failed_or_empty, NULL));
+  g_assert_true (envoi_test_wait_until (failed_or_empty, NULL, WAIT_SECONDS));
   log = read_log ();
   g_test_message ("%s", log);
   g_assert_cmpuint (count_state ("failed"), ==, 0);
-  g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
+  g_assert_true (envoi_test_wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1), WAIT_SECONDS));
   g_assert_true (hostile_mode_used (NULL));
   g_free (log);
   log = hostile_commands ();
@@ -2829,9 +2808,9 @@ test_hostile_huge_reply (void)
   start_daemon ();
   id = submit_over_dbus ("Subject: huge\n\nhello\n", to);
 
-  g_assert_true (wait_until (failed_or_empty, NULL));
+  g_assert_true (envoi_test_wait_until (failed_or_empty, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_state ("failed"), ==, 0);
-  g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
+  g_assert_true (envoi_test_wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1), WAIT_SECONDS));
   g_assert_true (hostile_mode_used (NULL));
 
   log = read_log ();
@@ -2867,15 +2846,15 @@ test_hostile_early_reply (void)
   start_daemon ();
 
   id1 = submit_over_dbus (first, to);
-  g_assert_true (wait_until (failed_or_empty, NULL));
+  g_assert_true (envoi_test_wait_until (failed_or_empty, NULL, WAIT_SECONDS));
   g_assert_true (hostile_mode_used (NULL));
-  g_assert_true (wait_until (late_reply_sent, NULL));
+  g_assert_true (envoi_test_wait_until (late_reply_sent, NULL, WAIT_SECONDS));
 
   /* The second message comes once the late reply is there. */
   id2 = submit_over_dbus (second, to);
-  g_assert_true (wait_until (failed_or_empty, NULL));
+  g_assert_true (envoi_test_wait_until (failed_or_empty, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_state ("failed"), ==, 0);
-  g_assert_true (wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1)));
+  g_assert_true (envoi_test_wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1), WAIT_SECONDS));
 
   log = read_log ();
   g_assert_null (strstr (log, "554"));
@@ -2907,8 +2886,8 @@ test_hostile_reply_encoding (void)
   start_daemon ();
   id = submit_over_dbus ("Subject: encoding\n\nhello\n", to);
 
-  g_assert_true (wait_until (hostile_mode_used, NULL));
-  g_assert_true (wait_until (has_deferred, NULL));
+  g_assert_true (envoi_test_wait_until (hostile_mode_used, NULL, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (has_deferred, NULL, WAIT_SECONDS));
   reason = first_last_error ();
   g_assert_true (g_utf8_validate (reason, -1, NULL));
   g_assert_nonnull (strstr (reason, "451 4.3.0 Temporarily unavailable \xef\xbf\xbd"));
@@ -2951,7 +2930,7 @@ test_hostile_host_setting (void)
       start_daemon ();
       id = submit_over_dbus ("Subject: host\n\nhello\n", to);
 
-      g_assert_true (wait_until (has_paused_with_reason, (gpointer) "The server name “smtp"));
+      g_assert_true (envoi_test_wait_until (has_paused_with_reason, (gpointer) "The server name “smtp", WAIT_SECONDS));
       reason = first_last_error ();
       g_assert_nonnull (strstr (reason, "is not valid"));
       g_assert_null (strstr (reason, "URL"));
@@ -3147,8 +3126,8 @@ test_long_lines (void)
 
       g_assert_cmpint (run_sendmail_file (message->str, message->len, &err, "-t", NULL), ==, 0);
       g_assert_cmpstr (err, ==, "");
-      g_assert_true (wait_until (has_messages, &expect));
-      g_assert_true (wait_until (queue_empty, NULL));
+      g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
+      g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 
       delivered = read_messages ("sink");
       g_assert_cmpuint (delivered->len, ==, 2);
@@ -3190,23 +3169,16 @@ test_long_line_refused (void)
 
 #define RESUME_SECONDS 10
 
-/* Polls as wait_until() does, but fails after @seconds: a bound that the feature promises. */
+/* Polls as envoi_test_wait_until() does, but the bound is one the feature promises. */
 static gboolean
-wait_within (Condition condition,
-             gpointer  data,
-             guint     seconds)
+wait_within (EnvoiTestCondition condition,
+             gpointer           data,
+             guint              seconds)
 {
   gint64 start = g_get_monotonic_time ();
-  gint64 end = start + seconds * G_USEC_PER_SEC;
 
-  while (!condition (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      while (g_main_context_iteration (NULL, FALSE))
-        ;
-      g_usleep (20 * 1000);
-    }
+  if (!envoi_test_wait_until (condition, data, seconds))
+    return FALSE;
   g_test_message ("done after %.2f s", (g_get_monotonic_time () - start) / (double) G_USEC_PER_SEC);
 
   return TRUE;
@@ -3314,7 +3286,7 @@ send_and_pause (void)
   g_autofree char *last_error = NULL;
 
   g_assert_cmpint (run_sendmail ("Subject: resume\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (has_paused, NULL));
+  g_assert_true (envoi_test_wait_until (has_paused, NULL, WAIT_SECONDS));
   state = only_entry (&last_error);
   g_assert_cmpstr (state, ==, "paused");
   g_assert_cmpstr (last_error, !=, "");
@@ -3505,7 +3477,7 @@ test_resume_dialog_save (void)
   envoi_account_saver_set_secret (saver, ENVOI_SERVICE_SMTP, ENVOI_TEST_PASSWORD, "not-the-password");
   delivered.before = plain_delivered ();
   envoi_account_saver_save_async (saver, NULL, saver_cb, &saved);
-  g_assert_true (wait_until (is_true, &saved));
+  g_assert_true (envoi_test_wait_until (is_true, &saved, WAIT_SECONDS));
   g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
 
   set_keyring_watch (TRUE);
@@ -3638,7 +3610,7 @@ test_keyring_locked (void)
 
   delivered.before = plain_delivered ();
   g_assert_cmpint (run_sendmail ("Subject: locked\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (has_waiting_keyring, NULL));
+  g_assert_true (envoi_test_wait_until (has_waiting_keyring, NULL, WAIT_SECONDS));
 
   /* It stays so: no failure, no "sending" left behind, nothing sent. */
   for (guint i = 0; i < 10; i++)
@@ -3655,7 +3627,7 @@ test_keyring_locked (void)
   /* Another message meanwhile waits the same way. */
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (run_sendmail ("Subject: locked 2\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (two_waiting_keyring, NULL));
+  g_assert_true (envoi_test_wait_until (two_waiting_keyring, NULL, WAIT_SECONDS));
 
   unlock_keyring ();
   delivered.before++;
@@ -3713,7 +3685,7 @@ test_keyring_unlocked_by_new_daemon (void)
 
   delivered.before = plain_delivered ();
   g_assert_cmpint (run_sendmail ("Subject: locked\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (has_waiting_keyring, NULL));
+  g_assert_true (envoi_test_wait_until (has_waiting_keyring, NULL, WAIT_SECONDS));
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_set_stdin_file_path (launcher,
@@ -3874,8 +3846,8 @@ test_history_sent_and_failed (void)
   g_assert_cmpint (run_sendmail ("From: ivan@example.org\nSubject: doomed\n\nhello\n",
                                  &err, "bad-user@example.net", NULL), ==, 0);
 
-  g_assert_true (wait_until (has_messages, &expect));
-  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (2)));
+  g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (history_has, GUINT_TO_POINTER (2), WAIT_SECONDS));
 
   all = history ("");
   g_assert_cmpuint (all->len, ==, 2);
@@ -4035,7 +4007,7 @@ test_history_killed (void)
       g_autofree char *queue_id = submit_over_dbus (message, to);
     }
 
-  g_assert_true (wait_until (thirty_reported_sent, &watch));
+  g_assert_true (envoi_test_wait_until (thirty_reported_sent, &watch, WAIT_SECONDS));
   stop_daemon (SIGKILL);
   /* Whatever it said before it died. */
   while (g_main_context_iteration (NULL, FALSE))
@@ -4063,12 +4035,12 @@ test_history_killed (void)
 
   /* The daemon comes back to the same history and adds to it. */
   start_daemon ();
-  g_assert_true (wait_until (has_messages, &all));
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (has_messages, &all, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   /* Every message delivered since has its record, beside those that were there. (A message
    * delivered in the last moments before the kill, not yet reported sent, may have none.) */
   expected = records->len + (count_messages ("slow") - delivered_before);
-  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (expected)));
+  g_assert_true (envoi_test_wait_until (history_has, GUINT_TO_POINTER (expected), WAIT_SECONDS));
   after = history ("");
   g_assert_cmpuint (after->len, ==, expected);
 
@@ -4106,7 +4078,7 @@ test_history_no_secret (void)
   store_password (account, ENVOI_TEST_PASSWORD);
 
   g_assert_cmpint (run_sendmail ("Subject: with a password\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (1)));
+  g_assert_true (envoi_test_wait_until (history_has, GUINT_TO_POINTER (1), WAIT_SECONDS));
   all = history ("");
   g_assert_cmpstr (((EnvoiHistoryRecord *) all->pdata[0])->outcome, ==, "sent");
   g_assert_true (g_str_has_prefix (((EnvoiHistoryRecord *) all->pdata[0])->reply, "250"));
@@ -4164,7 +4136,7 @@ test_history_cancelled (void)
   g_settings_sync ();
 
   g_assert_cmpint (run_sendmail ("Subject: never mind\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
-  g_assert_true (wait_until (one_deferred, NULL));
+  g_assert_true (envoi_test_wait_until (one_deferred, NULL, WAIT_SECONDS));
 
   p = proxy ();
   envoi_dbus_sender1_call_list_sync (p, &list, NULL, &error);
@@ -4173,7 +4145,7 @@ test_history_cancelled (void)
   envoi_dbus_sender1_call_cancel_sync (p, id, NULL, &error);
   g_assert_no_error (error);
 
-  g_assert_true (wait_until (history_has, GUINT_TO_POINTER (1)));
+  g_assert_true (envoi_test_wait_until (history_has, GUINT_TO_POINTER (1), WAIT_SECONDS));
   all = history ("");
   g_assert_cmpuint (all->len, ==, 1);
   record = all->pdata[0];
@@ -4221,7 +4193,7 @@ test_history_bounded (void)
       const char *to[] = { "someone@example.net", NULL };
       g_autofree char *queue_id = submit_over_dbus (message, to);
     }
-  g_assert_true (wait_until (all_delivered_and_empty, GUINT_TO_POINTER (3)));
+  g_assert_true (envoi_test_wait_until (all_delivered_and_empty, GUINT_TO_POINTER (3), WAIT_SECONDS));
 
   /* The third of them is in once "bounded 2" is found. */
   for (gint64 end = g_get_monotonic_time () + WAIT_SECONDS * G_USEC_PER_SEC;;)

@@ -14,6 +14,7 @@
 #include "envoi-smtp-error.h"
 #include "envoi-test-helpers.h"
 #include "envoi-test-panel.h"
+#include "envoi-test-result-view.h"
 
 #define ADDRESS   "panel@example.org"
 #define RECIPIENT "someone@example.net"
@@ -36,6 +37,7 @@ dialog_child (EnvoiAccountDialog *dialog,
   return GTK_WIDGET (object);
 }
 
+/* A widget of the panel, or of the result view inside it, by id. */
 static GtkWidget *
 panel_child (EnvoiTestPanel *panel,
              const char     *name)
@@ -43,6 +45,9 @@ panel_child (EnvoiTestPanel *panel,
   GObject *object = gtk_widget_get_template_child (GTK_WIDGET (panel),
                                                    ENVOI_TYPE_TEST_PANEL, name);
 
+  if (object == NULL)
+    object = gtk_widget_get_template_child (panel_child (panel, "result_box"),
+                                            ENVOI_TYPE_TEST_RESULT_VIEW, name);
   g_assert_nonnull (object);
   return GTK_WIDGET (object);
 }
@@ -73,19 +78,16 @@ choose (EnvoiAccountDialog *dialog,
 }
 
 static void
-spin (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, FALSE);
-}
-
-static void
 press (GtkWidget *button)
 {
   g_assert_true (gtk_widget_is_sensitive (button));
   g_signal_emit_by_name (button, "clicked");
+}
+
+static gboolean
+panel_done (gpointer panel)
+{
+  return envoi_test_panel_get_state (panel) != ENVOI_TEST_PANEL_RUNNING;
 }
 
 /* Runs the main loop until the panel leaves the running state; returns how long it took. */
@@ -94,15 +96,9 @@ wait_until_done (EnvoiTestPanel *panel,
                  guint           timeout_ms)
 {
   gint64 start = g_get_monotonic_time ();
-  gint64 end = start + (gint64) timeout_ms * 1000;
 
-  while (envoi_test_panel_get_state (panel) == ENVOI_TEST_PANEL_RUNNING)
-    {
-      g_main_context_iteration (NULL, FALSE);
-      if (g_get_monotonic_time () > end)
-        g_error ("the test panel still runs after %u ms", timeout_ms);
-      g_usleep (500);
-    }
+  if (!envoi_test_wait_until (panel_done, panel, (timeout_ms + 999) / 1000))
+    g_error ("the test panel still runs after %u ms", timeout_ms);
 
   return g_get_monotonic_time () - start;
 }
@@ -311,7 +307,7 @@ test_send_starttls (void)
   clipboard = gtk_widget_get_clipboard (GTK_WIDGET (panel));
   gdk_clipboard_set_text (clipboard, "not the transcript");
   g_assert_true (gtk_widget_activate_action (panel_child (panel, "copy_button"),
-                                             "test-panel.copy-transcript", NULL));
+                                             "test-result.copy-transcript", NULL));
   assert_no_canary (panel);
 
   /* What the clipboard holds is the redacted transcript shown. */
@@ -446,7 +442,7 @@ test_cancel_stall (void)
 
   type_port (dialog, "ENVOI_TEST_SMTP_STALL_PORT");
   press (panel_child (panel, "test_button"));
-  spin (300);
+  envoi_test_spin (300);
   g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_RUNNING);
 
   press (panel_child (panel, "cancel_button"));
@@ -473,7 +469,7 @@ test_close_cancels (void)
   type_port (dialog, "ENVOI_TEST_SMTP_STALL_PORT");
   g_object_ref (panel);
   press (panel_child (panel, "send_button"));
-  spin (200);
+  envoi_test_spin (200);
   g_assert_cmpint (envoi_test_panel_get_state (panel), ==, ENVOI_TEST_PANEL_RUNNING);
 
   /* Closing the dialog ends the run at once. */

@@ -19,23 +19,6 @@
 #include "envoi-test-helpers.h"
 #include "envoi-window.h"
 
-static gboolean
-wait_until (gboolean (*done) (gpointer),
-            gpointer   data)
-{
-  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        return FALSE;
-      g_main_context_iteration (NULL, FALSE);
-      g_usleep (10000);
-    }
-
-  return TRUE;
-}
-
 static GtkWidget *
 template_child (GtkWidget  *window,
                 const char *name)
@@ -136,8 +119,8 @@ queue_shows_refusal_and_cancel (EnvoiApplication *app)
   gtk_window_present (GTK_WINDOW (window));
 
   /* The window asked the sender (starting it) for the queue and the account's usage. */
-  g_assert_true (wait_until (queue_empty_shown, window));
-  g_assert_true (wait_until (usage_shown, window));
+  g_assert_true (envoi_test_wait_until (queue_empty_shown, window, 30));
+  g_assert_true (envoi_test_wait_until (usage_shown, window, 30));
 
   sender = envoi_dbus_sender1_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
                                                       SENDER_BUS_NAME, SENDER_OBJECT_PATH,
@@ -146,7 +129,7 @@ queue_shows_refusal_and_cancel (EnvoiApplication *app)
   id = submit (sender);
 
   /* 550 fails the message at once: the window shows it, the reason and the two buttons. */
-  g_assert_true (wait_until (refused_message_shown, window));
+  g_assert_true (envoi_test_wait_until (refused_message_shown, window, 30));
   g_assert_nonnull (strstr (first_queue_subtitle (window), "550"));
   /* What the message is: its Subject, read by the sender (Describe), and when it was queued. */
   g_assert_nonnull (strstr (first_queue_subtitle (window), "“refused” · queued "));
@@ -155,7 +138,7 @@ queue_shows_refusal_and_cancel (EnvoiApplication *app)
                    "nobody@example.org");
 
   gtk_widget_activate_action (window, "window.cancel-message", "s", id);
-  g_assert_true (wait_until (queue_empty_shown, window));
+  g_assert_true (envoi_test_wait_until (queue_empty_shown, window, 30));
 
   /* The last window gone, g_application_run() returns. */
   gtk_window_destroy (GTK_WINDOW (window));
@@ -277,7 +260,7 @@ history_view (EnvoiApplication *app)
 
   /* Other tests of the session may have left records: only this test's recipient counts. */
   envoi_history_view_set_search (view, "nobody@example.org");
-  g_assert_true (wait_until (one_row, view));
+  g_assert_true (envoi_test_wait_until (one_row, view, 30));
   row = nth_row (view, 0);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "refused");
   g_assert_nonnull (strstr (adw_expander_row_get_subtitle (ADW_EXPANDER_ROW (row)), "To nobody@example.org · "));
@@ -290,22 +273,22 @@ history_view (EnvoiApplication *app)
   id = submit (sender);
 
   /* HistoryAdded brings it in, newest first; still queued, it can be sent again. */
-  g_assert_true (wait_until (two_rows, view));
+  g_assert_true (envoi_test_wait_until (two_rows, view, 30));
   button = find_action_button (nth_row (view, 0), "history.send-again");
   g_assert_nonnull (button);
   g_assert_cmpstr (g_variant_get_string (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (button)), NULL), ==, id);
   g_assert_null (find_action_button (nth_row (view, 1), "history.send-again"));
 
   envoi_history_view_set_search (view, "no-such-recipient");
-  g_assert_true (wait_until (no_results, view));
+  g_assert_true (envoi_test_wait_until (no_results, view, 30));
   envoi_history_view_set_search (view, "NOBODY@");
-  g_assert_true (wait_until (two_rows, view));
+  g_assert_true (envoi_test_wait_until (two_rows, view, 30));
 
   /* Sent again: refused again, a third record. The rows were made anew by the search. */
   button = find_action_button (nth_row (view, 0), "history.send-again");
   g_assert_nonnull (button);
   g_signal_emit_by_name (button, "clicked");
-  g_assert_true (wait_until (three_rows, view));
+  g_assert_true (envoi_test_wait_until (three_rows, view, 30));
 
   gtk_window_destroy (GTK_WINDOW (window));
 }

@@ -15,6 +15,7 @@
 #include "envoi-account.h"
 #include "envoi-account-store.h"
 #include "envoi-autoconfig.h"
+#include "envoi-autoconfig-private.h"
 #include "envoi-preset-parser.h"
 #include "envoi-preset-catalog.h"
 
@@ -28,15 +29,12 @@
  *   6. DNS SRV _submissions._tcp.<domain> (implicit TLS), then _submission._tcp.<domain>
  *   7. an EHLO to smtp.<domain>, mail.<domain>, <domain> on 465 SSL, 587 and 25 STARTTLS
  *
- * Every stage is asynchronous (HTTP with libcurl in a GTask thread, DNS through GResolver,
- * probes through EnvoiSmtpClient) and runs under its own deadline; the whole chain has one
- * too. A stage that fails, times out or answers something unusable is kept as a problem and
+ * Every stage is asynchronous (HTTP with libcurl in a GTask thread, in envoi-autoconfig-fetch.c;
+ * DNS through GResolver; probes through EnvoiSmtpClient) and runs under its own deadline; the
+ * whole chain has one too. A stage that fails, times out or answers something unusable is kept as a problem and
  * the chain goes on. An answer whose best server is unencrypted is kept aside and returned
  * only when nothing encrypted turns up. Everything read from the network goes through the
  * preset parser, so a result is always a clientConfig provider. */
-
-#define MAX_REDIRECTS 3
-#define USER_AGENT    "Envoi/" PACKAGE_VERSION
 
 struct _EnvoiAutoconfig
 {
@@ -147,42 +145,6 @@ lookup_free (gpointer data)
   g_free (lookup);
 }
 
-/* Whether @text is an IP address, IPv6 with or without its brackets. */
-static gboolean
-is_ip_address (const char *text)
-{
-  gsize len = strlen (text);
-
-  if (len > 2 && text[0] == '[' && text[len - 1] == ']')
-    {
-      g_autofree char *inner = g_strndup (text + 1, len - 2);
-
-      return g_hostname_is_ip_address (inner);
-    }
-
-  return g_hostname_is_ip_address (text);
-}
-
-/* Whether @host is @domain or one of its subdomains. An IP address has no subdomains: it is
- * compared whole. */
-static gboolean
-host_in_domain (const char *host,
-                const char *domain)
-{
-  gsize host_len = strlen (host);
-  gsize domain_len = strlen (domain);
-
-  if (g_ascii_strcasecmp (host, domain) == 0)
-    return TRUE;
-
-  if (is_ip_address (domain) || is_ip_address (host))
-    return FALSE;
-
-  return host_len > domain_len
-         && host[host_len - domain_len - 1] == '.'
-         && g_ascii_strcasecmp (host + host_len - domain_len, domain) == 0;
-}
-
 /**
  * envoi_autoconfig_registrable_domain:
  * @host: a host name, e.g. mx1.mail.example.co.uk
@@ -205,7 +167,7 @@ envoi_autoconfig_registrable_domain (const char *host)
   g_return_val_if_fail (host != NULL, NULL);
 
   /* libpsl would take the last two labels of 127.0.0.1 for its domain, "0.1". */
-  if (is_ip_address (host))
+  if (_envoi_autoconfig_is_ip_address (host))
     return NULL;
 
   if (g_once_init_enter (&initialized))
@@ -352,266 +314,6 @@ end_document (GString  *xml,
     return NULL;
 
   return g_object_ref (g_ptr_array_index (presets, 0));
-}
-
-/* ---- HTTP, in a worker thread ------------------------------------------------------------- */
-
-typedef struct
-{
-  char         *url;
-  char         *allowed_domain;   /* redirects may stay inside it */
-  GStrv         connect_to;
-  char         *ca_file;
-  guint         timeout;
-} Fetch;
-
-typedef struct
-{
-  GBytes   *bytes;
-  char     *url;        /* after redirects */
-  gboolean  insecure;   /* some hop was plain HTTP */
-} FetchAnswer;
-
-typedef struct
-{
-  GByteArray   *body;
-  gboolean      too_large;
-  GCancellable *cancellable;
-} Transfer;
-
-static void
-fetch_free (gpointer data)
-{
-  Fetch *fetch = data;
-
-  g_free (fetch->url);
-  g_free (fetch->allowed_domain);
-  g_strfreev (fetch->connect_to);
-  g_free (fetch->ca_file);
-  g_free (fetch);
-}
-
-static void
-fetch_answer_free (gpointer data)
-{
-  FetchAnswer *answer = data;
-
-  g_clear_pointer (&answer->bytes, g_bytes_unref);
-  g_free (answer->url);
-  g_free (answer);
-}
-
-static size_t
-write_cb (char   *data,
-          size_t  size,
-          size_t  nmemb,
-          void   *user_data)
-{
-  Transfer *transfer = user_data;
-  gsize len = size * nmemb;
-
-  /* Counted on what arrives, not on Content-Length: a server can lie or send none. */
-  if (transfer->body->len + len > ENVOI_AUTOCONFIG_MAX_ANSWER_SIZE)
-    {
-      transfer->too_large = TRUE;
-      return 0;
-    }
-
-  g_byte_array_append (transfer->body, (const guint8 *) data, len);
-  return len;
-}
-
-static int
-progress_cb (void       *user_data,
-             curl_off_t  dltotal,
-             curl_off_t  dlnow,
-             curl_off_t  ultotal,
-             curl_off_t  ulnow)
-{
-  Transfer *transfer = user_data;
-
-  return g_cancellable_is_cancelled (transfer->cancellable) ? 1 : 0;
-}
-
-static char *
-host_of (const char *url)
-{
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
-
-  if (uri == NULL || g_uri_get_host (uri) == NULL)
-    return g_strdup (url);
-
-  return g_strdup (g_uri_get_host (uri));
-}
-
-/* One request, no redirect followed. Returns the status, or 0 with @error set. */
-static long
-fetch_once (Fetch         *fetch,
-            const char    *url,
-            Transfer      *transfer,
-            char         **location,
-            GError       **error)
-{
-  g_autofree char *host = host_of (url);
-  struct curl_slist *connect_to = NULL;
-  char error_buffer[CURL_ERROR_SIZE] = "";
-  CURLcode code;
-  long status = 0;
-  CURL *easy;
-
-  easy = curl_easy_init ();
-  if (easy == NULL)
-    {
-      g_set_error_literal (error, ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_NETWORK,
-                           _("Could not start a web request"));
-      return 0;
-    }
-
-  for (guint i = 0; fetch->connect_to != NULL && fetch->connect_to[i] != NULL; i++)
-    connect_to = curl_slist_append (connect_to, fetch->connect_to[i]);
-
-  curl_easy_setopt (easy, CURLOPT_URL, url);
-  curl_easy_setopt (easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt (easy, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt (easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (easy, CURLOPT_USERAGENT, USER_AGENT);
-  curl_easy_setopt (easy, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt (easy, CURLOPT_CONNECTTIMEOUT, (long) fetch->timeout);
-  curl_easy_setopt (easy, CURLOPT_TIMEOUT, (long) fetch->timeout);
-  curl_easy_setopt (easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) ENVOI_AUTOCONFIG_MAX_ANSWER_SIZE);
-  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, write_cb);
-  curl_easy_setopt (easy, CURLOPT_WRITEDATA, transfer);
-  curl_easy_setopt (easy, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt (easy, CURLOPT_XFERINFOFUNCTION, progress_cb);
-  curl_easy_setopt (easy, CURLOPT_XFERINFODATA, transfer);
-  curl_easy_setopt (easy, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt (easy, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (fetch->ca_file != NULL)
-    curl_easy_setopt (easy, CURLOPT_CAINFO, fetch->ca_file);
-  if (connect_to != NULL)
-    curl_easy_setopt (easy, CURLOPT_CONNECT_TO, connect_to);
-
-  code = curl_easy_perform (easy);
-
-  if (code == CURLE_ABORTED_BY_CALLBACK && g_cancellable_is_cancelled (transfer->cancellable))
-    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Cancelled"));
-  else if (transfer->too_large || code == CURLE_FILESIZE_EXCEEDED)
-    /* Translators: %s is a host name, %u a size in MiB */
-    g_set_error (error, ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_TOO_LARGE,
-                 _("The answer from %s is larger than %u MiB, so it was not read"),
-                 host, (guint) (ENVOI_AUTOCONFIG_MAX_ANSWER_SIZE / (1024 * 1024)));
-  else if (code == CURLE_OPERATION_TIMEDOUT)
-    /* Translators: %s is a host name, %u a number of seconds */
-    g_set_error (error, ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_TIMEOUT,
-                 g_dngettext (GETTEXT_PACKAGE, "%s did not answer within %u second",
-                              "%s did not answer within %u seconds", fetch->timeout),
-                 host, fetch->timeout);
-  else if (code != CURLE_OK)
-    /* Translators: %s is a host name, then why it could not be reached (in English) */
-    g_set_error (error, ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_NETWORK,
-                 _("Could not reach %s: %s"), host,
-                 *error_buffer != '\0' ? error_buffer : curl_easy_strerror (code));
-  else
-    {
-      char *redirect = NULL;
-
-      curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
-      if (status / 100 == 3 && curl_easy_getinfo (easy, CURLINFO_REDIRECT_URL, &redirect) == CURLE_OK)
-        *location = g_strdup (redirect);
-    }
-
-  curl_easy_cleanup (easy);
-  curl_slist_free_all (connect_to);
-
-  return status;
-}
-
-static void
-fetch_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  Fetch *fetch = task_data;
-  g_autofree char *url = g_strdup (fetch->url);
-  gboolean insecure = FALSE;
-
-  for (guint hops = 0; ; hops++)
-    {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GByteArray) body = g_byte_array_new ();
-      g_autofree char *location = NULL;
-      g_autofree char *host = host_of (url);
-      g_autoptr(GUri) target = NULL;
-      Transfer transfer = { body, FALSE, cancellable };
-      long status;
-
-      if (g_str_has_prefix (url, "http:"))
-        insecure = TRUE;
-
-      status = fetch_once (fetch, url, &transfer, &location, &error);
-      if (error != NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-
-      if (status == 200)
-        {
-          FetchAnswer *answer = g_new0 (FetchAnswer, 1);
-
-          answer->bytes = g_byte_array_free_to_bytes (g_steal_pointer (&body));
-          answer->url = g_steal_pointer (&url);
-          answer->insecure = insecure;
-          g_task_return_pointer (task, answer, fetch_answer_free);
-          return;
-        }
-
-      if (status / 100 != 3 || location == NULL)
-        {
-          /* Translators: %s is a host name, %ld an HTTP status such as 404 */
-          g_task_return_new_error (task, ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_HTTP_STATUS,
-                                   _("%s answered with HTTP status %ld"), host, status);
-          return;
-        }
-
-      /* Redirects are followed by hand: only inside the domain asked, never from HTTPS to
-       * HTTP, and only a few times. */
-      target = g_uri_parse (location, G_URI_FLAGS_NONE, NULL);
-      if (target == NULL || g_uri_get_host (target) == NULL || *g_uri_get_host (target) == '\0'
-          || !host_in_domain (g_uri_get_host (target), fetch->allowed_domain))
-        {
-          /* file:///etc/passwd has an empty host: then the whole address says where. */
-          g_autofree char *target_host = target != NULL && g_uri_get_host (target) != NULL
-                                         && *g_uri_get_host (target) != '\0'
-                                           ? g_strdup (g_uri_get_host (target))
-                                           : g_strdup (location);
-
-          /* Translators: %s are a host name, another host name and a domain */
-          g_task_return_new_error (task, ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_REDIRECTED,
-                                   _("%s redirected to %s, outside %s; the redirect was not followed"),
-                                   host, target_host, fetch->allowed_domain);
-          return;
-        }
-      if (!insecure && g_strcmp0 (g_uri_get_scheme (target), "https") != 0)
-        {
-          /* Translators: %s is a host name */
-          g_task_return_new_error (task, ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_REDIRECTED,
-                                   _("%s redirected to an unencrypted address; the redirect was not followed"),
-                                   host);
-          return;
-        }
-      if (hops >= MAX_REDIRECTS)
-        {
-          /* Translators: %s is a host name */
-          g_task_return_new_error (task, ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_REDIRECTED,
-                                   _("%s redirected too many times"), host);
-          return;
-        }
-
-      g_free (url);
-      url = g_steal_pointer (&location);
-    }
 }
 
 /* ---- the chain ---------------------------------------------------------------------------- */
@@ -867,12 +569,12 @@ http_stage_cb (GObject      *source_object,
   g_autoptr(GPtrArray) presets = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *host = NULL;
-  FetchAnswer *answer;
+  EnvoiAutoconfigDocument *answer;
   EnvoiPreset *preset = NULL;
   EnvoiAutoconfigFlags flags = ENVOI_AUTOCONFIG_FLAG_NONE;
   EnvoiAutoconfigResult *found;
 
-  answer = g_task_propagate_pointer (G_TASK (result), &error);
+  answer = _envoi_autoconfig_fetch_finish (result, &error);
   if (answer == NULL)
     {
       stage_done (task, NULL, g_steal_pointer (&error));
@@ -880,7 +582,7 @@ http_stage_cb (GObject      *source_object,
       return;
     }
 
-  host = host_of (answer->url);
+  host = _envoi_autoconfig_host_of (answer->url);
   presets = envoi_preset_parse_bytes (answer->bytes, NULL, &error);
   if (presets != NULL)
     {
@@ -899,14 +601,14 @@ http_stage_cb (GObject      *source_object,
                                            answer->url, preset, flags, &error);
       if (found != NULL)
         {
-          fetch_answer_free (answer);
+          _envoi_autoconfig_document_free (answer);
           stage_done (task, found, NULL);
           http_stage_free (stage);
           return;
         }
     }
 
-  fetch_answer_free (answer);
+  _envoi_autoconfig_document_free (answer);
   {
     /* Translators: %s is a host name, then why its answer cannot be used */
     GError *problem = g_error_new (ENVOI_AUTOCONFIG_ERROR, ENVOI_AUTOCONFIG_ERROR_INVALID_ANSWER,
@@ -926,30 +628,20 @@ run_http_stage (GTask                 *task,
                 const char            *allowed_domain)
 {
   EnvoiAutoconfig *self = g_task_get_source_object (task);
-  g_autofree char *host = host_of (url);
-  g_autoptr(GTask) fetch_task = NULL;
+  g_autofree char *host = _envoi_autoconfig_host_of (url);
   HttpStage *stage;
-  Fetch *fetch;
   GCancellable *cancellable;
 
   cancellable = start_stage (task, host);
-
-  fetch = g_new0 (Fetch, 1);
-  fetch->url = g_strdup (url);
-  fetch->allowed_domain = g_strdup (allowed_domain);
-  fetch->connect_to = g_strdupv (self->connect_to);
-  fetch->ca_file = g_strdup (self->ca_file);
-  fetch->timeout = self->stage_timeout;
 
   stage = g_new0 (HttpStage, 1);
   stage->task = g_object_ref (task);
   stage->source = source;
   stage->domain = g_strdup (domain);
 
-  fetch_task = g_task_new (self, cancellable, http_stage_cb, stage);
-  g_task_set_source_tag (fetch_task, run_http_stage);
-  g_task_set_task_data (fetch_task, fetch, fetch_free);
-  g_task_run_in_thread (fetch_task, fetch_thread);
+  _envoi_autoconfig_fetch_async (self, url, allowed_domain, (const char * const *) self->connect_to,
+                                 self->ca_file, self->stage_timeout, cancellable, http_stage_cb,
+                                 stage);
 }
 
 static void
@@ -959,7 +651,7 @@ run_ispdb_stage (GTask                 *task,
 {
   EnvoiAutoconfig *self = g_task_get_source_object (task);
   g_autofree char *url = g_strconcat (self->ispdb_url, domain, NULL);
-  g_autofree char *host = host_of (self->ispdb_url);
+  g_autofree char *host = _envoi_autoconfig_host_of (self->ispdb_url);
   g_autofree char *allowed = envoi_autoconfig_registrable_domain (host);
 
   run_http_stage (task, source, url, domain, allowed != NULL ? allowed : host);

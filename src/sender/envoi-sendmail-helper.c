@@ -440,6 +440,9 @@ flush_queue (void)
   return EX_OK;
 }
 
+/* The first lines of this main() are those of envoi-sendmail.c's, on purpose: envoi-sendmail
+ * links GLib alone (it starts once per message, from scripts), and this helper links GIO and the
+ * D-Bus proxy; each main() stays whole in its own program. Change both together. */
 int
 main (int   argc,
       char *argv[])

@@ -311,6 +311,9 @@ submit (char                 **argv,
   return ENVOI_EX_OK;
 }
 
+/* The first lines of this main() are those of envoi-sendmail-helper.c's, on purpose: this
+ * program links GLib alone (it starts once per message, from scripts), and the helper links GIO
+ * and the D-Bus proxy; each main() stays whole in its own program. Change both together. */
 int
 main (int   argc,
       char *argv[])
