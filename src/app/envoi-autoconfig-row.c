@@ -9,6 +9,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "envoi-account.h"
 #include "envoi-autoconfig-row.h"
 #include "envoi-validate.h"
 
@@ -231,21 +232,14 @@ auth_method_name (EnvoiAuthMethod method)
 {
   switch (method)
     {
-    case ENVOI_AUTH_METHOD_PLAIN:
-      return "PLAIN";
-    case ENVOI_AUTH_METHOD_LOGIN:
-      return "LOGIN";
-    case ENVOI_AUTH_METHOD_CRAM_MD5:
-      return "CRAM-MD5";
-    case ENVOI_AUTH_METHOD_NTLM:
-      return "NTLM";
     case ENVOI_AUTH_METHOD_XOAUTH2:
       return _("OAuth 2 Token");
     case ENVOI_AUTH_METHOD_NONE:
       return _("None");
     case ENVOI_AUTH_METHOD_AUTOMATIC:
-    default:
       return _("Automatic");
+    default:
+      return envoi_auth_method_get_mechanism (method);
     }
 }
 

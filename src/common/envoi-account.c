@@ -542,3 +542,35 @@ envoi_account_is_loopback (EnvoiAccount *self)
 
   return envoi_host_is_loopback (envoi_account_get_host (self));
 }
+
+/**
+ * envoi_auth_method_get_mechanism:
+ * @method: an authentication method
+ *
+ * The SASL name a server announces for @method ("PLAIN", "CRAM-MD5", …), the one name every
+ * part of Envoi uses for it: in the client's login options, in matching what a server offers,
+ * and in what a person is shown.
+ *
+ * Returns: (nullable): the mechanism, or %NULL for automatic and none
+ */
+const char *
+envoi_auth_method_get_mechanism (EnvoiAuthMethod method)
+{
+  switch (method)
+    {
+    case ENVOI_AUTH_METHOD_PLAIN:
+      return "PLAIN";
+    case ENVOI_AUTH_METHOD_LOGIN:
+      return "LOGIN";
+    case ENVOI_AUTH_METHOD_CRAM_MD5:
+      return "CRAM-MD5";
+    case ENVOI_AUTH_METHOD_NTLM:
+      return "NTLM";
+    case ENVOI_AUTH_METHOD_XOAUTH2:
+      return "XOAUTH2";
+    case ENVOI_AUTH_METHOD_AUTOMATIC:
+    case ENVOI_AUTH_METHOD_NONE:
+    default:
+      return NULL;
+    }
+}

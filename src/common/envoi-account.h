@@ -74,4 +74,6 @@ char             *envoi_account_dup_http_url       (EnvoiAccount  *self);
 
 gboolean          envoi_account_is_loopback        (EnvoiAccount  *self);
 
+const char       *envoi_auth_method_get_mechanism  (EnvoiAuthMethod method);
+
 G_END_DECLS

@@ -204,29 +204,26 @@ EnvoiAuthMethod
 envoi_autoconfig_choose_auth_method (EnvoiAuthMethod     preferred,
                                      const char * const *mechanisms)
 {
-  static const struct {
-    const char      *mechanism;
-    EnvoiAuthMethod  method;
-  } order[] = {
-    { "PLAIN", ENVOI_AUTH_METHOD_PLAIN },
-    { "LOGIN", ENVOI_AUTH_METHOD_LOGIN },
-    { "CRAM-MD5", ENVOI_AUTH_METHOD_CRAM_MD5 },
-    { "XOAUTH2", ENVOI_AUTH_METHOD_XOAUTH2 },
-    { "NTLM", ENVOI_AUTH_METHOD_NTLM },
+  static const EnvoiAuthMethod order[] = {
+    ENVOI_AUTH_METHOD_PLAIN,
+    ENVOI_AUTH_METHOD_LOGIN,
+    ENVOI_AUTH_METHOD_CRAM_MD5,
+    ENVOI_AUTH_METHOD_XOAUTH2,
+    ENVOI_AUTH_METHOD_NTLM,
   };
 
   if (mechanisms == NULL || mechanisms[0] == NULL)
     return ENVOI_AUTH_METHOD_NONE;
 
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
-    if (order[i].method == preferred &&
-        g_strv_contains (mechanisms, order[i].mechanism))
+    if (order[i] == preferred &&
+        g_strv_contains (mechanisms, envoi_auth_method_get_mechanism (order[i])))
       return preferred;
 
   for (guint i = 0; i < G_N_ELEMENTS (order); i++)
     for (guint j = 0; mechanisms[j] != NULL; j++)
-      if (g_ascii_strcasecmp (mechanisms[j], order[i].mechanism) == 0)
-        return order[i].method;
+      if (g_ascii_strcasecmp (mechanisms[j], envoi_auth_method_get_mechanism (order[i])) == 0)
+        return order[i];
 
   /* Only mechanisms Envoi cannot use (GSSAPI, …): let the client try. */
   return ENVOI_AUTH_METHOD_AUTOMATIC;

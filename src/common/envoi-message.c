@@ -75,19 +75,12 @@ auth_label (EnvoiAuthMethod method)
     {
     case ENVOI_AUTH_METHOD_AUTOMATIC:
       return _("automatic");
-    case ENVOI_AUTH_METHOD_PLAIN:
-      return "PLAIN";
-    case ENVOI_AUTH_METHOD_LOGIN:
-      return "LOGIN";
-    case ENVOI_AUTH_METHOD_CRAM_MD5:
-      return "CRAM-MD5";
-    case ENVOI_AUTH_METHOD_NTLM:
-      return "NTLM";
     case ENVOI_AUTH_METHOD_XOAUTH2:
       return _("OAuth 2 token");
     case ENVOI_AUTH_METHOD_NONE:
-    default:
       return _("none");
+    default:
+      return envoi_auth_method_get_mechanism (method);
     }
 }
 

@@ -339,28 +339,6 @@ make_url (EnvoiAccount *account)
                      NULL, NULL);
 }
 
-static const char *
-login_options (EnvoiAuthMethod method)
-{
-  switch (method)
-    {
-    case ENVOI_AUTH_METHOD_PLAIN:
-      return "AUTH=PLAIN";
-    case ENVOI_AUTH_METHOD_LOGIN:
-      return "AUTH=LOGIN";
-    case ENVOI_AUTH_METHOD_CRAM_MD5:
-      return "AUTH=CRAM-MD5";
-    case ENVOI_AUTH_METHOD_NTLM:
-      return "AUTH=NTLM";
-    case ENVOI_AUTH_METHOD_XOAUTH2:
-      return "AUTH=XOAUTH2";
-    case ENVOI_AUTH_METHOD_AUTOMATIC:
-    case ENVOI_AUTH_METHOD_NONE:
-    default:
-      return NULL;
-    }
-}
-
 /* Everything but what differs between a test, a send and a certificate probe. */
 static CURL *
 setup_easy (EnvoiCurlConnection *connection,
@@ -390,7 +368,8 @@ setup_credentials (CURL         *easy,
 {
   EnvoiAuthMethod method = envoi_account_get_auth_method (account);
   const char *login = envoi_preset_catalog_get_login (account, secret);
-  const char *options = login_options (method);
+  const char *mechanism = envoi_auth_method_get_mechanism (method);
+  g_autofree char *options = mechanism != NULL ? g_strconcat ("AUTH=", mechanism, NULL) : NULL;
 
   if (method == ENVOI_AUTH_METHOD_NONE || secret == NULL || *secret == '\0')
     return;
