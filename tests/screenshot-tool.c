@@ -70,6 +70,17 @@ type (gpointer    dialog,
   gtk_editable_set_text (GTK_EDITABLE (object), text);
 }
 
+/* One page of the editor: account, server, mailboxes, delivery, test. */
+static void
+show_page (gpointer    dialog,
+           const char *name)
+{
+  GObject *stack = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                  "view_stack");
+
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (stack), name);
+}
+
 /* A row of one of the dialog's groups. */
 static GObject *
 group_child (gpointer    dialog,
@@ -325,7 +336,8 @@ main (int   argc,
   if (argc != 3)
     {
       g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
-                  "|dialog-incoming|dialog-http|dialog-goa|history-empty|history-filled|history-expanded"
+                  "|dialog-incoming|dialog-http|dialog-goa|dialog-page-account|dialog-page-server"
+                  "|dialog-page-mailboxes|dialog-page-delivery|dialog-page-test|history-empty|history-filled|history-expanded"
                   "|history-searched|quick-first|quick-progress|quick-failure"
                   "|quick-untrusted|quick-ready OUTPUT.png\n", argv[0]);
       return 64;
@@ -430,12 +442,30 @@ main (int   argc,
         }
       dialog = envoi_account_dialog_new (NULL, store, NULL);
 
-      /* Tall enough to show every group at once; "dialog-window" is the size people get. */
+      /* Every scene is the size people get: each page of the editor fits it
+       * (tests/test-dialog-pages.c). "dialog-page-NAME" is a whole account, on page NAME. */
       if (g_str_equal (scene, "dialog-window"))
         scene = "dialog-preset";
-      else
-        gtk_window_set_default_size (GTK_WINDOW (dialog), 660, 2500);
-      if (g_str_equal (scene, "dialog-preset"))
+      if (g_str_has_prefix (scene, "dialog-page-"))
+        {
+          GType incoming = ENVOI_TYPE_INCOMING_GROUP;
+
+          type (dialog, "address_row", "jean.dupont@example.fr");
+          type (dialog, "name_row", "Jean Dupont");
+          type (dialog, "reply_to_row", "contact@example.fr");
+          type (dialog, "host_row", "smtp.example.fr");
+          type (dialog, "port_row", "587");
+          type (dialog, "password_row", "abcd efgh ijkl mnop");
+          type (dialog, "bcc_row", "archives@example.fr");
+          type (dialog, "notify_row", "admin@example.fr");
+          gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "pop_switch")), TRUE);
+          type_in_group (dialog, "incoming_group", incoming, "pop_host_row", "pop.example.fr");
+          type_in_group (dialog, "incoming_group", incoming, "imap_host_row", "imap.example.fr");
+          gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "save_copy_switch")), TRUE);
+          type_in_group (dialog, "incoming_group", incoming, "sent_folder_row", "Éléments envoyés");
+          show_page (dialog, scene + strlen ("dialog-page-"));
+        }
+      else if (g_str_equal (scene, "dialog-preset"))
         {
           type (dialog, "address_row", "jean.dupont@gmail.com");
           type (dialog, "name_row", "Jean Dupont");
@@ -451,6 +481,9 @@ main (int   argc,
           adw_combo_row_set_selected (ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, "security_row")),
                                       ENVOI_SECURITY_NONE);
           type (dialog, "notify_row", "ops@example.fr, nobody");
+          /* A Save attempt: every reason shows, and the pages with one are marked. */
+          gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL);
+          show_page (dialog, "server");
         }
       else if (g_str_equal (scene, "dialog-incoming"))
         {
@@ -469,6 +502,7 @@ main (int   argc,
                                       ENVOI_SECURITY_NONE);
           gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "save_copy_switch")), TRUE);
           type_in_group (dialog, "incoming_group", incoming, "sent_folder_row", "Éléments envoyés");
+          show_page (dialog, "mailboxes");
         }
       else if (g_str_equal (scene, "dialog-http"))
         {
@@ -482,6 +516,7 @@ main (int   argc,
           adw_combo_row_set_selected (ADW_COMBO_ROW (group_child (dialog, "transport_group", transport, "region_row")),
                                       ENVOI_MAILGUN_REGION_EU);
           type_in_group (dialog, "transport_group", transport, "key_row", "key-0123456789abcdef");
+          show_page (dialog, "server");
         }
       else if (g_str_equal (scene, "dialog-goa"))
         {

@@ -76,12 +76,12 @@ struct _EnvoiAccountDialog
   gboolean            field_touched[N_FIELDS];
   gboolean            show_all_errors;   /* after a Save attempt, untouched fields speak too */
 
-  AdwWindowTitle     *window_title;
+  AdwViewSwitcherTitle *switcher_title;
   GtkStack           *save_stack;
   GtkWidget          *save_button;
   GtkSpinner         *save_spinner;
   AdwToastOverlay    *toast_overlay;
-  AdwPreferencesPage *page;
+  AdwViewStack       *view_stack;
   AdwComboRow        *provider_row;
   AdwEntryRow        *host_part_row;
   AdwEntryRow        *address_row;
@@ -108,6 +108,7 @@ struct _EnvoiAccountDialog
   GtkSpinButton      *daily_spin;
   EnvoiTestPanel     *test_panel;
   GtkWidget          *server_group;
+  GtkWidget          *server_page;
   GtkWidget          *auth_group;
   EnvoiTransportGroup *transport_group;
   EnvoiIncomingGroup *incoming_group;
@@ -307,7 +308,7 @@ set_state (EnvoiAccountDialog *self,
    * action, which then shows every reason and moves to the first wrong field. */
   gtk_widget_set_sensitive (self->save_button, can_save);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.save", !saving);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->page), !saving);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->view_stack), !saving);
   gtk_stack_set_visible_child_name (self->save_stack, saving ? "spinner" : "button");
   gtk_spinner_set_spinning (self->save_spinner, saving);
 }
@@ -550,9 +551,12 @@ validate_form (EnvoiAccountDialog *self)
       set_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_INFO, NULL);
     }
 
-  /* Sending over HTTP needs no SMTP server or login: those groups are hidden, not checked. */
+  /* Sending over HTTP needs no SMTP server or login: those groups are hidden, not checked,
+   * and so is the Server page they would leave empty. */
   gtk_widget_set_visible (self->server_group, uses_smtp);
   gtk_widget_set_visible (self->auth_group, uses_smtp);
+  adw_view_stack_page_set_visible (adw_view_stack_get_page (self->view_stack, self->server_page),
+                                   uses_smtp);
   if (!uses_smtp)
     {
       valid = valid_without_server;
@@ -593,6 +597,62 @@ validate_form (EnvoiAccountDialog *self)
   return valid;
 }
 
+/* Pages: the form is split over a view stack; a wrong field marks its page, and moving to
+ * a field moves to its page first. */
+
+static GtkWidget *
+page_of (EnvoiAccountDialog *self,
+         GtkWidget          *widget)
+{
+  GtkWidget *stack = GTK_WIDGET (self->view_stack);
+
+  while (widget != NULL && gtk_widget_get_parent (widget) != stack)
+    widget = gtk_widget_get_parent (widget);
+
+  return widget;
+}
+
+static void
+show_page_of (EnvoiAccountDialog *self,
+              GtkWidget          *widget)
+{
+  GtkWidget *page = page_of (self, widget);
+
+  if (page != NULL)
+    adw_view_stack_set_visible_child (self->view_stack, page);
+}
+
+static gboolean
+shows_error (GtkWidget *widget)
+{
+  if (!gtk_widget_get_visible (widget))
+    return FALSE;
+  if (ADW_IS_PREFERENCES_ROW (widget) && gtk_widget_has_css_class (widget, "error"))
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_error (child))
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+mark_pages (EnvoiAccountDialog *self)
+{
+  g_autoptr(GtkSelectionModel) pages = adw_view_stack_get_pages (self->view_stack);
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (pages)); i++)
+    {
+      g_autoptr(AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+
+      adw_view_stack_page_set_needs_attention (page,
+                                               shows_error (adw_view_stack_page_get_child (page)));
+    }
+}
+
 static void
 update_form (EnvoiAccountDialog *self)
 {
@@ -600,6 +660,7 @@ update_form (EnvoiAccountDialog *self)
     return;
 
   set_state (self, validate_form (self) ? ENVOI_FORM_EDITING : ENVOI_FORM_INVALID);
+  mark_pages (self);
 }
 
 /* The online accounts of the Provider list. */
@@ -1228,14 +1289,22 @@ save_action (GtkWidget  *widget,
   envoi_account_dialog_validate_now (self);
   if (self->state != ENVOI_FORM_EDITING && self->state != ENVOI_FORM_ERROR)
     {
+      GtkWidget *shown = adw_view_stack_get_visible_child (self->view_stack);
+
       for (guint i = 0; i < N_FIELDS; i++)
         if (self->field_invalid[i])
           {
+            show_page_of (self, self->field_rows[i]);
             gtk_widget_grab_focus (self->field_rows[i]);
             return;
           }
-      if (!envoi_transport_group_focus_invalid (self->transport_group))
-        envoi_incoming_group_focus_invalid (self->incoming_group);
+      show_page_of (self, GTK_WIDGET (self->transport_group));
+      if (envoi_transport_group_focus_invalid (self->transport_group))
+        return;
+      show_page_of (self, GTK_WIDGET (self->incoming_group));
+      if (envoi_incoming_group_focus_invalid (self->incoming_group))
+        return;
+      adw_view_stack_set_visible_child (self->view_stack, shown);
       return;
     }
 
@@ -1433,12 +1502,12 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   g_type_ensure (ENVOI_TYPE_INCOMING_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-account-dialog.ui");
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, window_title);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_stack);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_button);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_spinner);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, toast_overlay);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, page);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, view_stack);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, provider_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, host_part_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, address_row);
@@ -1465,6 +1534,7 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_spin);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, test_panel);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, server_group);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, server_page);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, auth_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, transport_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, incoming_group);
@@ -1630,8 +1700,9 @@ envoi_account_dialog_new (GtkWindow         *parent,
   if (account != NULL)
     {
       self->original = envoi_account_copy (account);
-      adw_window_title_set_title (self->window_title, _("Edit Account"));
-      adw_window_title_set_subtitle (self->window_title, envoi_account_get_address (account));
+      adw_view_switcher_title_set_title (self->switcher_title, _("Edit Account"));
+      adw_view_switcher_title_set_subtitle (self->switcher_title,
+                                            envoi_account_get_address (account));
       self->secret_pending = TRUE;
       envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, self->cancellable,
                                  lookup_secret_cb, g_object_ref (self));
@@ -1641,7 +1712,7 @@ envoi_account_dialog_new (GtkWindow         *parent,
       g_autofree char *id = envoi_account_store_make_id (store, NULL);
 
       self->original = envoi_account_new (id);
-      adw_window_title_set_title (self->window_title, _("Add Account"));
+      adw_view_switcher_title_set_title (self->switcher_title, _("Add Account"));
     }
 
   load_account (self);
