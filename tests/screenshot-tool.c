@@ -337,7 +337,7 @@ main (int   argc,
     {
       g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
                   "|dialog-incoming|dialog-http|dialog-goa|dialog-page-account|dialog-page-server"
-                  "|dialog-page-mailboxes|dialog-page-delivery|dialog-page-test|history-empty|history-filled|history-expanded"
+                  "|dialog-page-pop|dialog-page-imap|dialog-page-delivery|dialog-page-test|history-empty|history-filled|history-expanded"
                   "|history-searched|quick-first|quick-progress|quick-failure"
                   "|quick-untrusted|quick-ready OUTPUT.png\n", argv[0]);
       return 64;
@@ -502,7 +502,7 @@ main (int   argc,
                                       ENVOI_SECURITY_NONE);
           gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "save_copy_switch")), TRUE);
           type_in_group (dialog, "incoming_group", incoming, "sent_folder_row", "Éléments envoyés");
-          show_page (dialog, "mailboxes");
+          show_page (dialog, "pop");
         }
       else if (g_str_equal (scene, "dialog-http"))
         {

@@ -108,7 +108,7 @@ struct _EnvoiAccountDialog
   GtkSpinButton      *daily_spin;
   EnvoiTestPanel     *test_panel;
   GtkWidget          *server_group;
-  GtkWidget          *server_page;
+  AdwPreferencesPage *imap_page;
   GtkWidget          *auth_group;
   EnvoiTransportGroup *transport_group;
   EnvoiIncomingGroup *incoming_group;
@@ -551,12 +551,9 @@ validate_form (EnvoiAccountDialog *self)
       set_message (self, FIELD_PASSWORD, ENVOI_FIELD_MESSAGE_INFO, NULL);
     }
 
-  /* Sending over HTTP needs no SMTP server or login: those groups are hidden, not checked,
-   * and so is the Server page they would leave empty. */
+  /* Sending over HTTP needs no SMTP server or login: those groups are hidden, not checked. */
   gtk_widget_set_visible (self->server_group, uses_smtp);
   gtk_widget_set_visible (self->auth_group, uses_smtp);
-  adw_view_stack_page_set_visible (adw_view_stack_get_page (self->view_stack, self->server_page),
-                                   uses_smtp);
   if (!uses_smtp)
     {
       valid = valid_without_server;
@@ -1289,8 +1286,6 @@ save_action (GtkWidget  *widget,
   envoi_account_dialog_validate_now (self);
   if (self->state != ENVOI_FORM_EDITING && self->state != ENVOI_FORM_ERROR)
     {
-      GtkWidget *shown = adw_view_stack_get_visible_child (self->view_stack);
-
       for (guint i = 0; i < N_FIELDS; i++)
         if (self->field_invalid[i])
           {
@@ -1298,13 +1293,10 @@ save_action (GtkWidget  *widget,
             gtk_widget_grab_focus (self->field_rows[i]);
             return;
           }
-      show_page_of (self, GTK_WIDGET (self->transport_group));
-      if (envoi_transport_group_focus_invalid (self->transport_group))
-        return;
-      show_page_of (self, GTK_WIDGET (self->incoming_group));
-      if (envoi_incoming_group_focus_invalid (self->incoming_group))
-        return;
-      adw_view_stack_set_visible_child (self->view_stack, shown);
+      /* A group knows its wrong row; its page is then the focus's. */
+      if (envoi_transport_group_focus_invalid (self->transport_group) ||
+          envoi_incoming_group_focus_invalid (self->incoming_group))
+        show_page_of (self, gtk_root_get_focus (GTK_ROOT (self)));
       return;
     }
 
@@ -1534,7 +1526,7 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_spin);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, test_panel);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, server_group);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, server_page);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, imap_page);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, auth_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, transport_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, incoming_group);
@@ -1572,6 +1564,8 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
   GListModel *builtin = envoi_preset_catalog_get_builtin ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  adw_preferences_page_add (self->imap_page,
+                            envoi_incoming_group_get_imap_group (self->incoming_group));
 
   self->cancellable = g_cancellable_new ();
   self->presets = g_ptr_array_new_with_free_func (g_object_unref);
