@@ -202,6 +202,57 @@ test_pages_fit (gconstpointer data)
   g_assert_cmpuint (too_tall, ==, 0);
 }
 
+static gboolean
+page_needs_attention (AdwViewStack *stack,
+                      const char   *name)
+{
+  return adw_view_stack_page_get_needs_attention (adw_view_stack_get_page (stack,
+                                                                           adw_view_stack_get_child_by_name (stack, name)));
+}
+
+/* A Save refused for a wrong field shows that field's page and focuses it, even when the field
+ * belongs to a group (the IMAP rows); the pages with a wrong row are marked. */
+static void
+test_refused_save_shows_the_page (void)
+{
+  GtkWidget *dialog = GTK_WIDGET (envoi_account_dialog_new (NULL, store, NULL));
+  AdwViewStack *stack = ADW_VIEW_STACK (child (dialog, "view_stack"));
+  GtkWidget *imap_port = GTK_WIDGET (incoming_child (dialog, "imap_port_row"));
+  GtkWidget *focus;
+
+  fill (dialog, "imap");
+  type (dialog, "address_row", "jean.dupont");
+  gtk_editable_set_text (GTK_EDITABLE (imap_port), "70000");
+  gtk_window_present (GTK_WINDOW (dialog));
+  adw_view_stack_set_visible_child_name (stack, "test");
+  wait_ms (200);
+
+  gtk_widget_activate_action (dialog, "dialog.save", NULL);
+  wait_ms (200);
+  g_assert_cmpint (envoi_account_dialog_get_state (ENVOI_ACCOUNT_DIALOG (dialog)), ==,
+                   ENVOI_FORM_INVALID);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "account");
+  focus = gtk_root_get_focus (GTK_ROOT (dialog));
+  g_assert_true (focus != NULL && gtk_widget_is_ancestor (focus, GTK_WIDGET (child (dialog, "address_row"))));
+  g_assert_true (page_needs_attention (stack, "account"));
+  g_assert_true (page_needs_attention (stack, "imap"));
+  g_assert_false (page_needs_attention (stack, "server"));
+  g_assert_false (page_needs_attention (stack, "delivery"));
+
+  /* The address mended, the next Save goes to the IMAP port, on its own page. */
+  type (dialog, "address_row", "jean.dupont@example.fr");
+  adw_view_stack_set_visible_child_name (stack, "delivery");
+  gtk_widget_activate_action (dialog, "dialog.save", NULL);
+  wait_ms (200);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (stack), ==, "imap");
+  focus = gtk_root_get_focus (GTK_ROOT (dialog));
+  g_assert_true (focus != NULL && gtk_widget_is_ancestor (focus, imap_port));
+  g_assert_false (page_needs_attention (stack, "account"));
+  g_assert_true (page_needs_attention (stack, "imap"));
+
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -229,6 +280,7 @@ main (int   argc,
   g_test_add_data_func ("/envoi/dialog-pages/imap-copy-fits", "imap", test_pages_fit);
   g_test_add_data_func ("/envoi/dialog-pages/pop-and-imap-fit", "pop+imap", test_pages_fit);
   g_test_add_data_func ("/envoi/dialog-pages/mailgun-fits", "mailgun", test_pages_fit);
+  g_test_add_func ("/envoi/dialog-pages/refused-save-shows-the-page", test_refused_save_shows_the_page);
 
   ret = g_test_run ();
   g_clear_object (&store);
