@@ -23,6 +23,7 @@
 #include "envoi-sender-dbus.h"
 #include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
+#include "envoi-test-panel.h"
 #include "envoi-transport-group.h"
 #include "envoi-window.h"
 
@@ -337,7 +338,7 @@ main (int   argc,
     {
       g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
                   "|dialog-incoming|dialog-http|dialog-goa|dialog-page-account|dialog-page-server"
-                  "|dialog-page-pop|dialog-page-imap|dialog-page-delivery|dialog-page-test|history-empty|history-filled|history-expanded"
+                  "|dialog-page-pop|dialog-page-imap|dialog-page-delivery|dialog-page-test|dialog-test-untrusted|history-empty|history-filled|history-expanded"
                   "|history-searched|quick-first|quick-progress|quick-failure"
                   "|quick-untrusted|quick-ready OUTPUT.png\n", argv[0]);
       return 64;
@@ -464,6 +465,30 @@ main (int   argc,
           gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "save_copy_switch")), TRUE);
           type_in_group (dialog, "incoming_group", incoming, "sent_folder_row", "Éléments envoyés");
           show_page (dialog, scene + strlen ("dialog-page-"));
+        }
+      else if (g_str_equal (scene, "dialog-test-untrusted"))
+        {
+          /* The connection test against the session's self-signed listener, on the Test page. */
+          g_autofree char *port = g_strdup_printf ("%u", envoi_test_env_port ("ENVOI_TEST_SMTP_UNTRUSTED_PORT"));
+          GObject *panel = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                          "test_panel");
+
+          type (dialog, "address_row", "jean.dupont@example.fr");
+          type (dialog, "name_row", "Jean Dupont");
+          type (dialog, "host_row", "localhost");
+          adw_combo_row_set_selected (ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, "security_row")),
+                                      ENVOI_SECURITY_TLS);
+          type (dialog, "port_row", port);
+          type (dialog, "username_row", ENVOI_TEST_USER);
+          type (dialog, "password_row", ENVOI_TEST_PASSWORD);
+          envoi_account_dialog_validate_now (dialog);
+          show_page (dialog, "test");
+          gtk_window_present (GTK_WINDOW (dialog));
+          gtk_widget_activate_action (GTK_WIDGET (panel), "test-panel.test-connection", NULL);
+          for (gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+               g_get_monotonic_time () < end &&
+               envoi_test_panel_get_state (ENVOI_TEST_PANEL (panel)) != ENVOI_TEST_PANEL_FAILED;)
+            g_main_context_iteration (NULL, FALSE);
         }
       else if (g_str_equal (scene, "dialog-preset"))
         {
