@@ -13,6 +13,7 @@
 #include "envoi-account-saver.h"
 #include "envoi-field-message.h"
 #include "envoi-autoconfig-row.h"
+#include "envoi-delivery-group.h"
 #include "envoi-goa.h"
 #include "envoi-goa-choice.h"
 #include "envoi-incoming-group.h"
@@ -43,9 +44,6 @@ typedef enum
   FIELD_USERNAME,
   FIELD_PASSWORD,
   FIELD_GOA,
-  FIELD_BCC,
-  FIELD_NOTIFY,
-  FIELD_LIMITS,
   N_FIELDS
 } Field;
 
@@ -100,18 +98,13 @@ struct _EnvoiAccountDialog
   AdwEntryRow        *username_row;
   AdwEntryRow        *password_row;
   AdwActionRow       *goa_row;
-  AdwEntryRow        *bcc_row;
-  AdwEntryRow        *notify_row;
-  AdwActionRow       *hourly_row;
-  GtkSpinButton      *hourly_spin;
-  AdwActionRow       *daily_row;
-  GtkSpinButton      *daily_spin;
   EnvoiTestPanel     *test_panel;
   GtkWidget          *server_group;
   AdwPreferencesPage *imap_page;
   GtkWidget          *auth_group;
   EnvoiTransportGroup *transport_group;
   EnvoiIncomingGroup *incoming_group;
+  EnvoiDeliveryGroup *delivery_group;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiAccountDialog, envoi_account_dialog, ADW_TYPE_WINDOW)
@@ -213,8 +206,6 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
   g_autofree char *reply_to = NULL;
   g_autofree char *host = NULL;
   g_autofree char *username = NULL;
-  g_autofree char *bcc = NULL;
-  g_auto(GStrv) notify = NULL;
   guint16 port = 0;
 
   g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), NULL);
@@ -235,8 +226,6 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
       host = g_steal_pointer (&typed);
   }
   username = stripped_text_of (self->username_row);
-  bcc = stripped_text_of (self->bcc_row);
-  notify = envoi_validate_address_list (text_of (self->notify_row), NULL);
   if (!envoi_validate_port (text_of (self->port_row), &port, NULL))
     port = envoi_account_get_port (self->original);
 
@@ -253,18 +242,14 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
                 "verify-certificate", gtk_switch_get_active (self->verify_switch),
                 "auth-method", (EnvoiAuthMethod) adw_combo_row_get_selected (self->auth_row),
                 "username", username,
-                "bcc", bcc,
-                "hourly-limit", (guint) gtk_spin_button_get_value_as_int (self->hourly_spin),
-                "daily-limit", (guint) gtk_spin_button_get_value_as_int (self->daily_spin),
                 NULL);
-  if (notify != NULL)
-    g_object_set (account, "notify-addresses", notify, NULL);
   if (self->forget_pin)
     g_object_set (account, "pinned-key", "", NULL);
   else if (self->pending_pin != NULL)
     g_object_set (account, "pinned-key", self->pending_pin, NULL);
   envoi_transport_group_apply (self->transport_group, account);
   envoi_incoming_group_apply (self->incoming_group, account);
+  envoi_delivery_group_apply (self->delivery_group, account);
 
   return account;
 }
@@ -409,7 +394,6 @@ validate_form (EnvoiAccountDialog *self)
   g_autofree char *address = stripped_text_of (self->address_row);
   g_autofree char *username = stripped_text_of (self->username_row);
   g_autofree char *checked = NULL;
-  g_auto(GStrv) list = NULL;
   EnvoiPreset *preset = selected_preset (self);
   EnvoiSecurity security = adw_combo_row_get_selected (self->security_row);
   gboolean valid = TRUE;
@@ -562,26 +546,7 @@ validate_form (EnvoiAccountDialog *self)
     }
   valid &= envoi_transport_group_validate (self->transport_group);
   valid &= envoi_incoming_group_validate (self->incoming_group);
-
-  {
-    g_autofree char *bcc = stripped_text_of (self->bcc_row);
-
-    if (*bcc != '\0')
-      {
-        checked = envoi_validate_address (bcc, &error);
-        CHECK (FIELD_BCC, checked != NULL);
-        g_clear_pointer (&checked, g_free);
-      }
-    else
-      set_error (self, FIELD_BCC, NULL);
-  }
-
-  list = envoi_validate_address_list (text_of (self->notify_row), &error);
-  CHECK (FIELD_NOTIFY, list != NULL);
-
-  CHECK (FIELD_LIMITS, envoi_validate_limits (gtk_spin_button_get_value_as_int (self->hourly_spin),
-                                              gtk_spin_button_get_value_as_int (self->daily_spin),
-                                              &error));
+  valid &= envoi_delivery_group_validate (self->delivery_group);
 
 #undef CHECK
 
@@ -717,16 +682,6 @@ field_changed_cb (EnvoiAccountDialog *self,
         (widget == self->field_rows[i] || gtk_widget_is_ancestor (widget, self->field_rows[i])))
       self->field_touched[i] = TRUE;
 
-  schedule_validation (self);
-}
-
-static void
-limits_changed_cb (EnvoiAccountDialog *self)
-{
-  if (self->loading)
-    return;
-
-  self->field_touched[FIELD_LIMITS] = TRUE;
   schedule_validation (self);
 }
 
@@ -995,17 +950,6 @@ forget_certificate_action (GtkWidget  *widget,
   schedule_validation (self);
 }
 
-static void
-reset_limits_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (widget);
-
-  gtk_spin_button_set_value (self->hourly_spin, ENVOI_ACCOUNT_DEFAULT_HOURLY_LIMIT);
-  gtk_spin_button_set_value (self->daily_spin, ENVOI_ACCOUNT_DEFAULT_DAILY_LIMIT);
-}
-
 /* The GOA password account the form was filled from, when its password is still GOA's (nothing
  * typed over it): the test panel asks GOA for it, as Save does. */
 EnvoiGoaAccount *
@@ -1160,7 +1104,6 @@ load_account (EnvoiAccountDialog *self)
   EnvoiAccount *account = self->original;
   const char *provider = envoi_account_get_provider (account);
   g_autofree char *port = g_strdup_printf ("%u", envoi_account_get_port (account));
-  g_autofree char *notify = g_strjoinv (", ", (char **) envoi_account_get_notify_addresses (account));
   guint selected = 0;
 
   self->loading = TRUE;
@@ -1186,13 +1129,10 @@ load_account (EnvoiAccountDialog *self)
   gtk_switch_set_active (self->verify_switch, envoi_account_get_verify_certificate (account));
   adw_combo_row_set_selected (self->auth_row, envoi_account_get_auth_method (account));
   set_text (self->username_row, envoi_account_get_username (account));
-  set_text (self->bcc_row, envoi_account_get_bcc (account));
-  set_text (self->notify_row, notify);
-  gtk_spin_button_set_value (self->hourly_spin, envoi_account_get_hourly_limit (account));
-  gtk_spin_button_set_value (self->daily_spin, envoi_account_get_daily_limit (account));
   update_pinned_row (self);
   envoi_transport_group_load (self->transport_group, account);
   envoi_incoming_group_load (self->incoming_group, account);
+  envoi_delivery_group_load (self->delivery_group, account);
 
   self->loading = FALSE;
   auth_selected_cb (self);
@@ -1283,6 +1223,7 @@ save_action (GtkWidget  *widget,
   self->show_all_errors = TRUE;
   envoi_transport_group_reveal_errors (self->transport_group);
   envoi_incoming_group_reveal_errors (self->incoming_group);
+  envoi_delivery_group_reveal_errors (self->delivery_group);
   envoi_account_dialog_validate_now (self);
   if (self->state != ENVOI_FORM_EDITING && self->state != ENVOI_FORM_ERROR)
     {
@@ -1294,7 +1235,8 @@ save_action (GtkWidget  *widget,
             return;
           }
       /* A group knows its wrong row; its page is then the focus's. */
-      if (envoi_transport_group_focus_invalid (self->transport_group) ||
+      if (envoi_delivery_group_focus_invalid (self->delivery_group) ||
+          envoi_transport_group_focus_invalid (self->transport_group) ||
           envoi_incoming_group_focus_invalid (self->incoming_group))
         show_page_of (self, gtk_root_get_focus (GTK_ROOT (self)));
       return;
@@ -1492,6 +1434,7 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   g_type_ensure (ENVOI_TYPE_AUTOCONFIG_ROW);
   g_type_ensure (ENVOI_TYPE_TRANSPORT_GROUP);
   g_type_ensure (ENVOI_TYPE_INCOMING_GROUP);
+  g_type_ensure (ENVOI_TYPE_DELIVERY_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-account-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, switcher_title);
@@ -1518,26 +1461,19 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, username_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, password_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, goa_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, bcc_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, notify_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, hourly_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, hourly_spin);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_spin);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, test_panel);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, server_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, imap_page);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, auth_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, transport_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, incoming_group);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, delivery_group);
 
   gtk_widget_class_install_action (widget_class, "dialog.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "dialog.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "dialog.escape", NULL, escape_action);
   gtk_widget_class_install_action (widget_class, "dialog.forget-certificate", NULL,
                                    forget_certificate_action);
-  gtk_widget_class_install_action (widget_class, "dialog.reset-limits", NULL,
-                                   reset_limits_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "dialog.escape", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
@@ -1599,9 +1535,6 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
   add_message_row (self, FIELD_USERNAME, GTK_WIDGET (self->username_row));
   add_message_row (self, FIELD_PASSWORD, GTK_WIDGET (self->password_row));
   add_message_row (self, FIELD_GOA, GTK_WIDGET (self->goa_row));
-  add_message_row (self, FIELD_BCC, GTK_WIDGET (self->bcc_row));
-  add_message_row (self, FIELD_NOTIFY, GTK_WIDGET (self->notify_row));
-  add_message_row (self, FIELD_LIMITS, GTK_WIDGET (self->daily_row));
 
   /* An empty user name means the address: say so where the name would be typed. */
   gtk_text_set_placeholder_text (GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (self->username_row))),
@@ -1609,8 +1542,6 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
 
   _envoi_label_like_row (GTK_WIDGET (self->plaintext_switch), GTK_WIDGET (self->plaintext_row));
   _envoi_label_like_row (GTK_WIDGET (self->verify_switch), GTK_WIDGET (self->verify_row));
-  _envoi_label_like_row (GTK_WIDGET (self->hourly_spin), GTK_WIDGET (self->hourly_row));
-  _envoi_label_like_row (GTK_WIDGET (self->daily_spin), GTK_WIDGET (self->daily_row));
 
   g_signal_connect_object (self->provider_row, "notify::selected",
                            G_CALLBACK (provider_selected_cb), self, G_CONNECT_SWAPPED);
@@ -1627,14 +1558,12 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
     GObject *watched[] = {
       G_OBJECT (self->name_row), G_OBJECT (self->reply_to_row), G_OBJECT (self->host_row),
       G_OBJECT (self->port_row), G_OBJECT (self->username_row), G_OBJECT (self->password_row),
-      G_OBJECT (self->bcc_row), G_OBJECT (self->notify_row),
     };
 
     GObject *entries[] = {
       G_OBJECT (self->host_part_row), G_OBJECT (self->address_row), G_OBJECT (self->name_row),
       G_OBJECT (self->reply_to_row), G_OBJECT (self->host_row), G_OBJECT (self->port_row),
-      G_OBJECT (self->username_row), G_OBJECT (self->password_row), G_OBJECT (self->bcc_row),
-      G_OBJECT (self->notify_row),
+      G_OBJECT (self->username_row), G_OBJECT (self->password_row),
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (watched); i++)
@@ -1644,10 +1573,6 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
       g_signal_connect_object (entries[i], "entry-activated", G_CALLBACK (entry_activated_cb),
                                self, G_CONNECT_SWAPPED);
   }
-  g_signal_connect_object (self->hourly_spin, "value-changed",
-                           G_CALLBACK (limits_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->daily_spin, "value-changed",
-                           G_CALLBACK (limits_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->verify_switch, "notify::active",
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->plaintext_switch, "notify::active",
@@ -1656,6 +1581,10 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->incoming_group, "changed",
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->delivery_group, "changed",
+                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->delivery_group, "activated",
+                           G_CALLBACK (entry_activated_cb), self, G_CONNECT_SWAPPED);
 
   /* The test works on the unsaved form; the fixes it offers become edits of the form. */
   g_signal_connect_object (self->test_panel, "run-requested",
