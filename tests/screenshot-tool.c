@@ -14,6 +14,7 @@
 
 #include "autoconfig-httpd.h"
 #include "envoi-account-dialog.h"
+#include "envoi-delivery-group.h"
 #include "envoi-application.h"
 #include "envoi-history.h"
 #include "envoi-incoming-group.h"
@@ -23,6 +24,7 @@
 #include "envoi-sender-dbus.h"
 #include "envoi-test-goa.h"
 #include "envoi-test-helpers.h"
+#include "envoi-test-panel.h"
 #include "envoi-transport-group.h"
 #include "envoi-window.h"
 
@@ -59,6 +61,32 @@ type (gpointer    dialog,
   GObject *object = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, row);
 
   gtk_editable_set_text (GTK_EDITABLE (object), text);
+}
+
+/* A row of the Delivery page, which is its group's. */
+static void
+type_in_delivery (gpointer    dialog,
+                  const char *row,
+                  const char *text)
+{
+  GObject *group = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                  "delivery_group");
+
+  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (group),
+                                                                      ENVOI_TYPE_DELIVERY_GROUP,
+                                                                      row)),
+                         text);
+}
+
+/* One page of the editor: account, server, mailboxes, delivery, test. */
+static void
+show_page (gpointer    dialog,
+           const char *name)
+{
+  GObject *stack = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                  "view_stack");
+
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (stack), name);
 }
 
 /* A row of one of the dialog's groups. */
@@ -316,7 +344,8 @@ main (int   argc,
   if (argc != 3)
     {
       g_printerr ("usage: %s main-empty|main-accounts|main-queue|dialog-window|dialog-new|dialog-preset|dialog-invalid"
-                  "|dialog-incoming|dialog-http|dialog-goa|history-empty|history-filled|history-expanded"
+                  "|dialog-incoming|dialog-http|dialog-goa|dialog-page-account|dialog-page-server"
+                  "|dialog-page-pop|dialog-page-imap|dialog-page-delivery|dialog-page-test|dialog-test-untrusted|history-empty|history-filled|history-expanded"
                   "|history-searched|quick-first|quick-progress|quick-failure"
                   "|quick-untrusted|quick-ready OUTPUT.png\n", argv[0]);
       return 64;
@@ -421,12 +450,54 @@ main (int   argc,
         }
       dialog = envoi_account_dialog_new (NULL, store, NULL);
 
-      /* Tall enough to show every group at once; "dialog-window" is the size people get. */
+      /* Every scene is the size people get: each page of the editor fits it
+       * (tests/test-dialog-pages.c). "dialog-page-NAME" is a whole account, on page NAME. */
       if (g_str_equal (scene, "dialog-window"))
         scene = "dialog-preset";
-      else
-        gtk_window_set_default_size (GTK_WINDOW (dialog), 660, 2500);
-      if (g_str_equal (scene, "dialog-preset"))
+      if (g_str_has_prefix (scene, "dialog-page-"))
+        {
+          GType incoming = ENVOI_TYPE_INCOMING_GROUP;
+
+          type (dialog, "address_row", "jean.dupont@example.fr");
+          type (dialog, "name_row", "Jean Dupont");
+          type (dialog, "reply_to_row", "contact@example.fr");
+          type (dialog, "host_row", "smtp.example.fr");
+          type (dialog, "port_row", "587");
+          type (dialog, "password_row", "abcd efgh ijkl mnop");
+          type_in_delivery (dialog, "bcc_row", "archives@example.fr");
+          type_in_delivery (dialog, "notify_row", "admin@example.fr");
+          gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "pop_switch")), TRUE);
+          type_in_group (dialog, "incoming_group", incoming, "pop_host_row", "pop.example.fr");
+          type_in_group (dialog, "incoming_group", incoming, "imap_host_row", "imap.example.fr");
+          gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "save_copy_switch")), TRUE);
+          type_in_group (dialog, "incoming_group", incoming, "sent_folder_row", "Éléments envoyés");
+          show_page (dialog, scene + strlen ("dialog-page-"));
+        }
+      else if (g_str_equal (scene, "dialog-test-untrusted"))
+        {
+          /* The connection test against the session's self-signed listener, on the Test page. */
+          g_autofree char *port = g_strdup_printf ("%u", envoi_test_env_port ("ENVOI_TEST_SMTP_UNTRUSTED_PORT"));
+          GObject *panel = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                          "test_panel");
+
+          type (dialog, "address_row", "jean.dupont@example.fr");
+          type (dialog, "name_row", "Jean Dupont");
+          type (dialog, "host_row", "localhost");
+          adw_combo_row_set_selected (ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, "security_row")),
+                                      ENVOI_SECURITY_TLS);
+          type (dialog, "port_row", port);
+          type (dialog, "username_row", ENVOI_TEST_USER);
+          type (dialog, "password_row", ENVOI_TEST_PASSWORD);
+          envoi_account_dialog_validate_now (dialog);
+          show_page (dialog, "test");
+          gtk_window_present (GTK_WINDOW (dialog));
+          gtk_widget_activate_action (GTK_WIDGET (panel), "test-panel.test-connection", NULL);
+          for (gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+               g_get_monotonic_time () < end &&
+               envoi_test_panel_get_state (ENVOI_TEST_PANEL (panel)) != ENVOI_TEST_PANEL_FAILED;)
+            g_main_context_iteration (NULL, FALSE);
+        }
+      else if (g_str_equal (scene, "dialog-preset"))
         {
           type (dialog, "address_row", "jean.dupont@gmail.com");
           type (dialog, "name_row", "Jean Dupont");
@@ -441,7 +512,10 @@ main (int   argc,
           type (dialog, "port_row", "70000");
           adw_combo_row_set_selected (ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, "security_row")),
                                       ENVOI_SECURITY_NONE);
-          type (dialog, "notify_row", "ops@example.fr, nobody");
+          type_in_delivery (dialog, "notify_row", "ops@example.fr, nobody");
+          /* A Save attempt: every reason shows, and the pages with one are marked. */
+          gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL);
+          show_page (dialog, "server");
         }
       else if (g_str_equal (scene, "dialog-incoming"))
         {
@@ -460,6 +534,7 @@ main (int   argc,
                                       ENVOI_SECURITY_NONE);
           gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "save_copy_switch")), TRUE);
           type_in_group (dialog, "incoming_group", incoming, "sent_folder_row", "Éléments envoyés");
+          show_page (dialog, "pop");
         }
       else if (g_str_equal (scene, "dialog-http"))
         {
@@ -473,6 +548,7 @@ main (int   argc,
           adw_combo_row_set_selected (ADW_COMBO_ROW (group_child (dialog, "transport_group", transport, "region_row")),
                                       ENVOI_MAILGUN_REGION_EU);
           type_in_group (dialog, "transport_group", transport, "key_row", "key-0123456789abcdef");
+          show_page (dialog, "server");
         }
       else if (g_str_equal (scene, "dialog-goa"))
         {

@@ -16,6 +16,8 @@ export GDK_BACKEND=x11 GSK_RENDERER=cairo GDK_DEBUG=gl-disable LANG=C.UTF-8
 for lang in en ja fr; do
   for scene in main-empty main-accounts main-queue dialog-window dialog-new dialog-preset \
                dialog-invalid dialog-incoming dialog-http dialog-goa \
+               dialog-page-account dialog-page-server dialog-page-pop dialog-page-imap \
+               dialog-page-delivery dialog-page-test dialog-test-untrusted \
                history-empty history-filled history-expanded history-searched \
                quick-first quick-progress quick-failure quick-untrusted quick-ready; do
     LANGUAGE=$lang "$here/session.sh" "$builddir/tests/screenshot-tool" "$scene" \

@@ -12,6 +12,7 @@
 #include "envoi-account-dialog.h"
 #include "envoi-application.h"
 #include "envoi-background.h"
+#include "envoi-delivery-group.h"
 #include "envoi-incoming-group.h"
 #include "envoi-msmtp-transfer.h"
 #include "envoi-preset.h"
@@ -29,6 +30,12 @@ child (gpointer    dialog,
   GObject *object = gtk_widget_get_template_child (GTK_WIDGET (dialog),
                                                    ENVOI_TYPE_ACCOUNT_DIALOG, name);
 
+  /* The Delivery page's rows are its group's. */
+  if (object == NULL)
+    object = gtk_widget_get_template_child (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (dialog),
+                                                                                      ENVOI_TYPE_ACCOUNT_DIALOG,
+                                                                                      "delivery_group")),
+                                            ENVOI_TYPE_DELIVERY_GROUP, name);
   g_assert_nonnull (object);
   return GTK_WIDGET (object);
 }
@@ -211,7 +218,7 @@ test_validation_cases (void)
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_nonnull (strstr (reason (dialog, "daily_row"), "hourly limit"));
   g_assert_false (can_save (dialog));
-  gtk_widget_activate_action (dialog, "dialog.reset-limits", NULL);
+  gtk_widget_activate_action (child (dialog, "delivery_group"), "delivery.reset-limits", NULL);
   envoi_account_dialog_validate_now (ENVOI_ACCOUNT_DIALOG (dialog));
   g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (child (dialog, "hourly_spin"))), ==, 50);
   g_assert_cmpint (gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (child (dialog, "daily_spin"))), ==, 500);

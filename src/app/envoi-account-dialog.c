@@ -13,6 +13,7 @@
 #include "envoi-account-saver.h"
 #include "envoi-field-message.h"
 #include "envoi-autoconfig-row.h"
+#include "envoi-delivery-group.h"
 #include "envoi-goa.h"
 #include "envoi-goa-choice.h"
 #include "envoi-incoming-group.h"
@@ -43,9 +44,6 @@ typedef enum
   FIELD_USERNAME,
   FIELD_PASSWORD,
   FIELD_GOA,
-  FIELD_BCC,
-  FIELD_NOTIFY,
-  FIELD_LIMITS,
   N_FIELDS
 } Field;
 
@@ -76,12 +74,12 @@ struct _EnvoiAccountDialog
   gboolean            field_touched[N_FIELDS];
   gboolean            show_all_errors;   /* after a Save attempt, untouched fields speak too */
 
-  AdwWindowTitle     *window_title;
+  AdwViewSwitcherTitle *switcher_title;
   GtkStack           *save_stack;
   GtkWidget          *save_button;
   GtkSpinner         *save_spinner;
   AdwToastOverlay    *toast_overlay;
-  AdwPreferencesPage *page;
+  AdwViewStack       *view_stack;
   AdwComboRow        *provider_row;
   AdwEntryRow        *host_part_row;
   AdwEntryRow        *address_row;
@@ -100,17 +98,13 @@ struct _EnvoiAccountDialog
   AdwEntryRow        *username_row;
   AdwEntryRow        *password_row;
   AdwActionRow       *goa_row;
-  AdwEntryRow        *bcc_row;
-  AdwEntryRow        *notify_row;
-  AdwActionRow       *hourly_row;
-  GtkSpinButton      *hourly_spin;
-  AdwActionRow       *daily_row;
-  GtkSpinButton      *daily_spin;
   EnvoiTestPanel     *test_panel;
   GtkWidget          *server_group;
+  AdwPreferencesPage *imap_page;
   GtkWidget          *auth_group;
   EnvoiTransportGroup *transport_group;
   EnvoiIncomingGroup *incoming_group;
+  EnvoiDeliveryGroup *delivery_group;
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiAccountDialog, envoi_account_dialog, ADW_TYPE_WINDOW)
@@ -212,8 +206,6 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
   g_autofree char *reply_to = NULL;
   g_autofree char *host = NULL;
   g_autofree char *username = NULL;
-  g_autofree char *bcc = NULL;
-  g_auto(GStrv) notify = NULL;
   guint16 port = 0;
 
   g_return_val_if_fail (ENVOI_IS_ACCOUNT_DIALOG (self), NULL);
@@ -234,8 +226,6 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
       host = g_steal_pointer (&typed);
   }
   username = stripped_text_of (self->username_row);
-  bcc = stripped_text_of (self->bcc_row);
-  notify = envoi_validate_address_list (text_of (self->notify_row), NULL);
   if (!envoi_validate_port (text_of (self->port_row), &port, NULL))
     port = envoi_account_get_port (self->original);
 
@@ -252,18 +242,14 @@ envoi_account_dialog_build_account (EnvoiAccountDialog *self)
                 "verify-certificate", gtk_switch_get_active (self->verify_switch),
                 "auth-method", (EnvoiAuthMethod) adw_combo_row_get_selected (self->auth_row),
                 "username", username,
-                "bcc", bcc,
-                "hourly-limit", (guint) gtk_spin_button_get_value_as_int (self->hourly_spin),
-                "daily-limit", (guint) gtk_spin_button_get_value_as_int (self->daily_spin),
                 NULL);
-  if (notify != NULL)
-    g_object_set (account, "notify-addresses", notify, NULL);
   if (self->forget_pin)
     g_object_set (account, "pinned-key", "", NULL);
   else if (self->pending_pin != NULL)
     g_object_set (account, "pinned-key", self->pending_pin, NULL);
   envoi_transport_group_apply (self->transport_group, account);
   envoi_incoming_group_apply (self->incoming_group, account);
+  envoi_delivery_group_apply (self->delivery_group, account);
 
   return account;
 }
@@ -307,7 +293,7 @@ set_state (EnvoiAccountDialog *self,
    * action, which then shows every reason and moves to the first wrong field. */
   gtk_widget_set_sensitive (self->save_button, can_save);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dialog.save", !saving);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->page), !saving);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->view_stack), !saving);
   gtk_stack_set_visible_child_name (self->save_stack, saving ? "spinner" : "button");
   gtk_spinner_set_spinning (self->save_spinner, saving);
 }
@@ -408,7 +394,6 @@ validate_form (EnvoiAccountDialog *self)
   g_autofree char *address = stripped_text_of (self->address_row);
   g_autofree char *username = stripped_text_of (self->username_row);
   g_autofree char *checked = NULL;
-  g_auto(GStrv) list = NULL;
   EnvoiPreset *preset = selected_preset (self);
   EnvoiSecurity security = adw_combo_row_get_selected (self->security_row);
   gboolean valid = TRUE;
@@ -561,26 +546,7 @@ validate_form (EnvoiAccountDialog *self)
     }
   valid &= envoi_transport_group_validate (self->transport_group);
   valid &= envoi_incoming_group_validate (self->incoming_group);
-
-  {
-    g_autofree char *bcc = stripped_text_of (self->bcc_row);
-
-    if (*bcc != '\0')
-      {
-        checked = envoi_validate_address (bcc, &error);
-        CHECK (FIELD_BCC, checked != NULL);
-        g_clear_pointer (&checked, g_free);
-      }
-    else
-      set_error (self, FIELD_BCC, NULL);
-  }
-
-  list = envoi_validate_address_list (text_of (self->notify_row), &error);
-  CHECK (FIELD_NOTIFY, list != NULL);
-
-  CHECK (FIELD_LIMITS, envoi_validate_limits (gtk_spin_button_get_value_as_int (self->hourly_spin),
-                                              gtk_spin_button_get_value_as_int (self->daily_spin),
-                                              &error));
+  valid &= envoi_delivery_group_validate (self->delivery_group);
 
 #undef CHECK
 
@@ -593,6 +559,62 @@ validate_form (EnvoiAccountDialog *self)
   return valid;
 }
 
+/* Pages: the form is split over a view stack; a wrong field marks its page, and moving to
+ * a field moves to its page first. */
+
+static GtkWidget *
+page_of (EnvoiAccountDialog *self,
+         GtkWidget          *widget)
+{
+  GtkWidget *stack = GTK_WIDGET (self->view_stack);
+
+  while (widget != NULL && gtk_widget_get_parent (widget) != stack)
+    widget = gtk_widget_get_parent (widget);
+
+  return widget;
+}
+
+static void
+show_page_of (EnvoiAccountDialog *self,
+              GtkWidget          *widget)
+{
+  GtkWidget *page = page_of (self, widget);
+
+  if (page != NULL)
+    adw_view_stack_set_visible_child (self->view_stack, page);
+}
+
+static gboolean
+shows_error (GtkWidget *widget)
+{
+  if (!gtk_widget_get_visible (widget))
+    return FALSE;
+  if (ADW_IS_PREFERENCES_ROW (widget) && gtk_widget_has_css_class (widget, "error"))
+    return TRUE;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (shows_error (child))
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+mark_pages (EnvoiAccountDialog *self)
+{
+  g_autoptr(GtkSelectionModel) pages = adw_view_stack_get_pages (self->view_stack);
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (pages)); i++)
+    {
+      g_autoptr(AdwViewStackPage) page = g_list_model_get_item (G_LIST_MODEL (pages), i);
+
+      adw_view_stack_page_set_needs_attention (page,
+                                               shows_error (adw_view_stack_page_get_child (page)));
+    }
+}
+
 static void
 update_form (EnvoiAccountDialog *self)
 {
@@ -600,6 +622,7 @@ update_form (EnvoiAccountDialog *self)
     return;
 
   set_state (self, validate_form (self) ? ENVOI_FORM_EDITING : ENVOI_FORM_INVALID);
+  mark_pages (self);
 }
 
 /* The online accounts of the Provider list. */
@@ -659,16 +682,6 @@ field_changed_cb (EnvoiAccountDialog *self,
         (widget == self->field_rows[i] || gtk_widget_is_ancestor (widget, self->field_rows[i])))
       self->field_touched[i] = TRUE;
 
-  schedule_validation (self);
-}
-
-static void
-limits_changed_cb (EnvoiAccountDialog *self)
-{
-  if (self->loading)
-    return;
-
-  self->field_touched[FIELD_LIMITS] = TRUE;
   schedule_validation (self);
 }
 
@@ -937,17 +950,6 @@ forget_certificate_action (GtkWidget  *widget,
   schedule_validation (self);
 }
 
-static void
-reset_limits_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  EnvoiAccountDialog *self = ENVOI_ACCOUNT_DIALOG (widget);
-
-  gtk_spin_button_set_value (self->hourly_spin, ENVOI_ACCOUNT_DEFAULT_HOURLY_LIMIT);
-  gtk_spin_button_set_value (self->daily_spin, ENVOI_ACCOUNT_DEFAULT_DAILY_LIMIT);
-}
-
 /* The GOA password account the form was filled from, when its password is still GOA's (nothing
  * typed over it): the test panel asks GOA for it, as Save does. */
 EnvoiGoaAccount *
@@ -1102,7 +1104,6 @@ load_account (EnvoiAccountDialog *self)
   EnvoiAccount *account = self->original;
   const char *provider = envoi_account_get_provider (account);
   g_autofree char *port = g_strdup_printf ("%u", envoi_account_get_port (account));
-  g_autofree char *notify = g_strjoinv (", ", (char **) envoi_account_get_notify_addresses (account));
   guint selected = 0;
 
   self->loading = TRUE;
@@ -1128,13 +1129,10 @@ load_account (EnvoiAccountDialog *self)
   gtk_switch_set_active (self->verify_switch, envoi_account_get_verify_certificate (account));
   adw_combo_row_set_selected (self->auth_row, envoi_account_get_auth_method (account));
   set_text (self->username_row, envoi_account_get_username (account));
-  set_text (self->bcc_row, envoi_account_get_bcc (account));
-  set_text (self->notify_row, notify);
-  gtk_spin_button_set_value (self->hourly_spin, envoi_account_get_hourly_limit (account));
-  gtk_spin_button_set_value (self->daily_spin, envoi_account_get_daily_limit (account));
   update_pinned_row (self);
   envoi_transport_group_load (self->transport_group, account);
   envoi_incoming_group_load (self->incoming_group, account);
+  envoi_delivery_group_load (self->delivery_group, account);
 
   self->loading = FALSE;
   auth_selected_cb (self);
@@ -1225,17 +1223,22 @@ save_action (GtkWidget  *widget,
   self->show_all_errors = TRUE;
   envoi_transport_group_reveal_errors (self->transport_group);
   envoi_incoming_group_reveal_errors (self->incoming_group);
+  envoi_delivery_group_reveal_errors (self->delivery_group);
   envoi_account_dialog_validate_now (self);
   if (self->state != ENVOI_FORM_EDITING && self->state != ENVOI_FORM_ERROR)
     {
       for (guint i = 0; i < N_FIELDS; i++)
         if (self->field_invalid[i])
           {
+            show_page_of (self, self->field_rows[i]);
             gtk_widget_grab_focus (self->field_rows[i]);
             return;
           }
-      if (!envoi_transport_group_focus_invalid (self->transport_group))
-        envoi_incoming_group_focus_invalid (self->incoming_group);
+      /* A group knows its wrong row; its page is then the focus's. */
+      if (envoi_delivery_group_focus_invalid (self->delivery_group) ||
+          envoi_transport_group_focus_invalid (self->transport_group) ||
+          envoi_incoming_group_focus_invalid (self->incoming_group))
+        show_page_of (self, gtk_root_get_focus (GTK_ROOT (self)));
       return;
     }
 
@@ -1431,14 +1434,15 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   g_type_ensure (ENVOI_TYPE_AUTOCONFIG_ROW);
   g_type_ensure (ENVOI_TYPE_TRANSPORT_GROUP);
   g_type_ensure (ENVOI_TYPE_INCOMING_GROUP);
+  g_type_ensure (ENVOI_TYPE_DELIVERY_GROUP);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-account-dialog.ui");
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, window_title);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, switcher_title);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_stack);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_button);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, save_spinner);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, toast_overlay);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, page);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, view_stack);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, provider_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, host_part_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, address_row);
@@ -1457,25 +1461,19 @@ envoi_account_dialog_class_init (EnvoiAccountDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, username_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, password_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, goa_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, bcc_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, notify_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, hourly_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, hourly_spin);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_row);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, daily_spin);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, test_panel);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, server_group);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, imap_page);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, auth_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, transport_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, incoming_group);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiAccountDialog, delivery_group);
 
   gtk_widget_class_install_action (widget_class, "dialog.save", NULL, save_action);
   gtk_widget_class_install_action (widget_class, "dialog.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "dialog.escape", NULL, escape_action);
   gtk_widget_class_install_action (widget_class, "dialog.forget-certificate", NULL,
                                    forget_certificate_action);
-  gtk_widget_class_install_action (widget_class, "dialog.reset-limits", NULL,
-                                   reset_limits_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "dialog.escape", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
@@ -1502,6 +1500,8 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
   GListModel *builtin = envoi_preset_catalog_get_builtin ();
 
   gtk_widget_init_template (GTK_WIDGET (self));
+  adw_preferences_page_add (self->imap_page,
+                            envoi_incoming_group_get_imap_group (self->incoming_group));
 
   self->cancellable = g_cancellable_new ();
   self->presets = g_ptr_array_new_with_free_func (g_object_unref);
@@ -1535,9 +1535,6 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
   add_message_row (self, FIELD_USERNAME, GTK_WIDGET (self->username_row));
   add_message_row (self, FIELD_PASSWORD, GTK_WIDGET (self->password_row));
   add_message_row (self, FIELD_GOA, GTK_WIDGET (self->goa_row));
-  add_message_row (self, FIELD_BCC, GTK_WIDGET (self->bcc_row));
-  add_message_row (self, FIELD_NOTIFY, GTK_WIDGET (self->notify_row));
-  add_message_row (self, FIELD_LIMITS, GTK_WIDGET (self->daily_row));
 
   /* An empty user name means the address: say so where the name would be typed. */
   gtk_text_set_placeholder_text (GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (self->username_row))),
@@ -1545,8 +1542,6 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
 
   _envoi_label_like_row (GTK_WIDGET (self->plaintext_switch), GTK_WIDGET (self->plaintext_row));
   _envoi_label_like_row (GTK_WIDGET (self->verify_switch), GTK_WIDGET (self->verify_row));
-  _envoi_label_like_row (GTK_WIDGET (self->hourly_spin), GTK_WIDGET (self->hourly_row));
-  _envoi_label_like_row (GTK_WIDGET (self->daily_spin), GTK_WIDGET (self->daily_row));
 
   g_signal_connect_object (self->provider_row, "notify::selected",
                            G_CALLBACK (provider_selected_cb), self, G_CONNECT_SWAPPED);
@@ -1563,14 +1558,12 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
     GObject *watched[] = {
       G_OBJECT (self->name_row), G_OBJECT (self->reply_to_row), G_OBJECT (self->host_row),
       G_OBJECT (self->port_row), G_OBJECT (self->username_row), G_OBJECT (self->password_row),
-      G_OBJECT (self->bcc_row), G_OBJECT (self->notify_row),
     };
 
     GObject *entries[] = {
       G_OBJECT (self->host_part_row), G_OBJECT (self->address_row), G_OBJECT (self->name_row),
       G_OBJECT (self->reply_to_row), G_OBJECT (self->host_row), G_OBJECT (self->port_row),
-      G_OBJECT (self->username_row), G_OBJECT (self->password_row), G_OBJECT (self->bcc_row),
-      G_OBJECT (self->notify_row),
+      G_OBJECT (self->username_row), G_OBJECT (self->password_row),
     };
 
     for (guint i = 0; i < G_N_ELEMENTS (watched); i++)
@@ -1580,10 +1573,6 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
       g_signal_connect_object (entries[i], "entry-activated", G_CALLBACK (entry_activated_cb),
                                self, G_CONNECT_SWAPPED);
   }
-  g_signal_connect_object (self->hourly_spin, "value-changed",
-                           G_CALLBACK (limits_changed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->daily_spin, "value-changed",
-                           G_CALLBACK (limits_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->verify_switch, "notify::active",
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->plaintext_switch, "notify::active",
@@ -1592,6 +1581,10 @@ envoi_account_dialog_init (EnvoiAccountDialog *self)
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->incoming_group, "changed",
                            G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->delivery_group, "changed",
+                           G_CALLBACK (schedule_validation), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->delivery_group, "activated",
+                           G_CALLBACK (entry_activated_cb), self, G_CONNECT_SWAPPED);
 
   /* The test works on the unsaved form; the fixes it offers become edits of the form. */
   g_signal_connect_object (self->test_panel, "run-requested",
@@ -1630,8 +1623,9 @@ envoi_account_dialog_new (GtkWindow         *parent,
   if (account != NULL)
     {
       self->original = envoi_account_copy (account);
-      adw_window_title_set_title (self->window_title, _("Edit Account"));
-      adw_window_title_set_subtitle (self->window_title, envoi_account_get_address (account));
+      adw_view_switcher_title_set_title (self->switcher_title, _("Edit Account"));
+      adw_view_switcher_title_set_subtitle (self->switcher_title,
+                                            envoi_account_get_address (account));
       self->secret_pending = TRUE;
       envoi_secret_lookup_async (account, ENVOI_SERVICE_SMTP, self->cancellable,
                                  lookup_secret_cb, g_object_ref (self));
@@ -1641,7 +1635,7 @@ envoi_account_dialog_new (GtkWindow         *parent,
       g_autofree char *id = envoi_account_store_make_id (store, NULL);
 
       self->original = envoi_account_new (id);
-      adw_window_title_set_title (self->window_title, _("Add Account"));
+      adw_view_switcher_title_set_title (self->switcher_title, _("Add Account"));
     }
 
   load_account (self);

@@ -48,6 +48,7 @@ struct _EnvoiIncomingGroup
 
   AdwActionRow        *pop_row;
   GtkSwitch           *pop_switch;
+  AdwPreferencesGroup *imap_group;     /* placed by the dialog, on a page of its own */
   AdwActionRow        *save_copy_row;
   GtkSwitch           *save_copy_switch;
   AdwEntryRow         *sent_folder_row;
@@ -368,6 +369,7 @@ envoi_incoming_group_class_init (EnvoiIncomingGroupClass *klass)
 #undef BIND
   gtk_widget_class_bind_template_child (widget_class, EnvoiIncomingGroup, pop_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiIncomingGroup, pop_switch);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiIncomingGroup, imap_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiIncomingGroup, save_copy_row);
   gtk_widget_class_bind_template_child (widget_class, EnvoiIncomingGroup, save_copy_switch);
   gtk_widget_class_bind_template_child (widget_class, EnvoiIncomingGroup, sent_folder_row);
@@ -423,6 +425,16 @@ envoi_incoming_group_init (EnvoiIncomingGroup *self)
 }
 
 /* ---- public ------------------------------------------------------------------------------- */
+
+/* The IMAP server's rows: a group of their own, which the dialog places on another page than
+ * this one (the POP3 login). Both stay this object's: it loads, checks and applies them. */
+AdwPreferencesGroup *
+envoi_incoming_group_get_imap_group (EnvoiIncomingGroup *self)
+{
+  g_return_val_if_fail (ENVOI_IS_INCOMING_GROUP (self), NULL);
+
+  return self->imap_group;
+}
 
 /* Shows @account's POP3 and IMAP settings and looks up their own stored passwords. */
 void

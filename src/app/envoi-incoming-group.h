@@ -25,6 +25,8 @@ void        envoi_incoming_group_reveal_errors   (EnvoiIncomingGroup *self);
 gboolean    envoi_incoming_group_focus_invalid   (EnvoiIncomingGroup *self);
 gboolean    envoi_incoming_group_is_modified     (EnvoiIncomingGroup *self);
 gboolean    envoi_incoming_group_has_imap_server (EnvoiIncomingGroup *self);
+AdwPreferencesGroup *
+            envoi_incoming_group_get_imap_group  (EnvoiIncomingGroup *self);
 const char *envoi_incoming_group_get_typed_secret (EnvoiIncomingGroup *self,
                                                    EnvoiService        service);
 char       *envoi_incoming_group_dup_saved_secret (EnvoiIncomingGroup *self,
