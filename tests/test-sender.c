@@ -286,9 +286,11 @@ submit_over_dbus (const char         *message,
 /* envoi-sendmail */
 
 /* Runs envoi-sendmail with @input on its standard input; returns its exit status. With
- * @helper_allowed FALSE, ENVOI_SENDMAIL_HELPER points nowhere, so a fallback exits 69. */
+ * @helper_allowed FALSE, ENVOI_SENDMAIL_HELPER points nowhere, so a fallback exits 69. With
+ * @language, it runs in that language (LANG=C.UTF-8 LANGUAGE=@language). */
 static int
 run_sendmail_valist (gboolean     helper_allowed,
+                     const char  *language,
                      const char  *input,
                      char       **err,
                      va_list      args)
@@ -319,6 +321,13 @@ run_sendmail_valist (gboolean     helper_allowed,
   if (!helper_allowed)
     g_subprocess_launcher_setenv (launcher, "ENVOI_SENDMAIL_HELPER",
                                   "/nonexistent/envoi-sendmail-helper", TRUE);
+  if (language != NULL)
+    {
+      g_subprocess_launcher_setenv (launcher, "LANG", "C.UTF-8", TRUE);
+      g_subprocess_launcher_unsetenv (launcher, "LC_ALL");
+      g_subprocess_launcher_unsetenv (launcher, "LC_MESSAGES");
+      g_subprocess_launcher_setenv (launcher, "LANGUAGE", language, TRUE);
+    }
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &out, err, &error);
@@ -337,7 +346,7 @@ run_sendmail (const char  *input,
   int status;
 
   va_start (args, err);
-  status = run_sendmail_valist (TRUE, input, err, args);
+  status = run_sendmail_valist (TRUE, NULL, input, err, args);
   va_end (args);
 
   return status;
@@ -1170,7 +1179,24 @@ run_sendmail_fast (const char  *input,
   int status;
 
   va_start (args, err);
-  status = run_sendmail_valist (FALSE, input, err, args);
+  status = run_sendmail_valist (FALSE, NULL, input, err, args);
+  va_end (args);
+
+  return status;
+}
+
+/* The same in @language. */
+static int
+run_sendmail_fast_in (const char  *language,
+                      const char  *input,
+                      char       **err,
+                      ...)
+{
+  va_list args;
+  int status;
+
+  va_start (args, err);
+  status = run_sendmail_valist (FALSE, language, input, err, args);
   va_end (args);
 
   return status;
@@ -1288,6 +1314,45 @@ test_sendmail_socket_no_account (void)
 
   g_assert_cmpint (run_sendmail_fast ("To: a@example.net\n\nhello\n", &err, "-t", NULL), ==, 78);
   assert_one_line (err);
+
+  /* In the submitter's language, though its locale is set up only on the way to a message. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast_in ("fr", "To: a@example.net\n\nhello\n", &err, "-t", NULL), ==, 78);
+  assert_one_line (err);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: Aucun compte de messagerie n’est configuré\u00a0: "
+                            "ajoutez-en un dans Envoi\n");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast_in ("ja", "To: a@example.net\n\nhello\n", &err, "-t", NULL), ==, 78);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: メールアカウントが設定されていません。"
+                            "Envoi で追加してください\n");
+}
+
+/* The command's own errors on the fast path, with an account: translated as before the locale
+ * was set up lazily (issue 20), a non-ASCII text printed as UTF-8, errno's words as well. */
+static void
+test_sendmail_socket_translated (void)
+{
+  g_autofree char *err = NULL;
+
+  reset ();
+  add_account ("alice", "sink", 50, NULL, NULL);
+  start_daemon_listening ();
+
+  g_assert_cmpint (run_sendmail_fast_in ("fr", "Subject: x\n\nhello\n", &err, NULL), ==, 65);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: Aucun destinataire indiqué\u00a0: nommez-les, ou "
+                            "utilisez -t pour les prendre dans le message\n");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast_in ("ja", "Subject: x\n\nhello\n", &err, NULL), ==, 65);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: 宛先が指定されていません。宛先を指定するか、"
+                            "-t を使ってメッセージから取り出してください\n");
+
+  /* And in English when nothing asks for another language. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast_in ("en", "Subject: x\n\nhello\n", &err, NULL), ==, 65);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: No recipients given: name them, or use -t to take "
+                            "them from the message\n");
+
+  g_assert_true (wait_until (queue_empty, NULL));
 }
 
 static GSocket *
@@ -4270,6 +4335,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/extract-recipients", test_extract_recipients);
   g_test_add_func ("/envoi/sender/sendmail-socket", test_sendmail_socket);
   g_test_add_func ("/envoi/sender/sendmail-socket-no-account", test_sendmail_socket_no_account);
+  g_test_add_func ("/envoi/sender/sendmail-socket-translated", test_sendmail_socket_translated);
   g_test_add_func ("/envoi/sender/sendmail-protocol", test_sendmail_protocol);
   g_test_add_func ("/envoi/sender/sendmail-fallback-no-answer", test_sendmail_fallback_no_answer);
   g_test_add_func ("/envoi/sender/sendmail-fallback-other-version", test_sendmail_fallback_other_version);
