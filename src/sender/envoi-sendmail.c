@@ -29,8 +29,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -42,6 +45,12 @@
 #include "envoi-startup.h"
 
 #define HELPER "envoi-sendmail-helper"
+
+/* The most of a message read before the daemon's greeting says how much it takes. */
+#define EARLY_INPUT_MAX (1024 * 1024)
+
+/* The bound of the max-message-size setting: no daemon takes more. */
+#define LARGEST_LIMIT G_GUINT64_CONSTANT (1073741824)
 
 /* envoi_sendmail_fail() with the locale and translations set up first: the comma operator runs
  * envoi_startup_init_locale() before the arguments, _() and g_strerror (errno) among them, are
@@ -135,16 +144,13 @@ receive_variant (int                 fd,
   return g_variant_ref_sink (g_variant_new_from_data (type, data, n, FALSE, g_free, data));
 }
 
-/* Connects to a running daemon and reads its greeting: -1 when there is none to talk to. */
+/* Connects to a running daemon's submit socket: -1 when there is none to talk to. */
 static int
-connect_daemon (guint64  *max_size,
-                gboolean *has_accounts)
+connect_daemon (void)
 {
   g_autofree char *path = envoi_submit_socket_path ();
   struct sockaddr_un address = { .sun_family = AF_UNIX };
   struct timeval timeout = { .tv_sec = ENVOI_SUBMIT_TIMEOUT_SECONDS };
-  g_autoptr(GVariant) greeting = NULL;
-  guint32 version = 0;
   int fd;
 
   if (strlen (path) >= sizeof address.sun_path)
@@ -157,21 +163,81 @@ connect_daemon (guint64  *max_size,
 
   if (connect (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
       setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
-      setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0 ||
-      !(greeting = receive_variant (fd, G_VARIANT_TYPE (ENVOI_SUBMIT_GREETING_TYPE))))
-    {
-      close (fd);
-      return -1;
-    }
-
-  g_variant_get (greeting, ENVOI_SUBMIT_GREETING_TYPE, &version, max_size, has_accounts);
-  if (version != ENVOI_SUBMIT_PROTOCOL_VERSION)
+      setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0)
     {
       close (fd);
       return -1;
     }
 
   return fd;
+}
+
+/* The daemon's greeting, in this version of the protocol: FALSE when there is none. */
+static gboolean
+receive_greeting (int       fd,
+                  guint64  *max_size,
+                  gboolean *has_accounts)
+{
+  g_autoptr(GVariant) greeting = receive_variant (fd, G_VARIANT_TYPE (ENVOI_SUBMIT_GREETING_TYPE));
+  guint32 version = 0;
+
+  if (greeting == NULL)
+    return FALSE;
+
+  g_variant_get (greeting, ENVOI_SUBMIT_GREETING_TYPE, &version, max_size, has_accounts);
+
+  return version == ENVOI_SUBMIT_PROTOCOL_VERSION;
+}
+
+/* Which comes first: the daemon's greeting, or the whole message on standard input
+ * (INPUT_FIRST) — a short regular file, or a pipe whose writer has gone (`printf … |
+ * envoi-sendmail`) and that holds it all. Reading it then cannot block, so the request can go
+ * without waiting for the greeting: the daemon answers both at one wake-up, a round trip less.
+ * When the greeting comes first, or the writer is still there (a person typing), things go as
+ * they always did: the greeting, then the message — "no account" is said before anything is
+ * typed. */
+typedef enum
+{
+  GREETING_FIRST,
+  INPUT_FIRST,
+  NO_GREETING,  /* not within ENVOI_SUBMIT_TIMEOUT_SECONDS */
+} FirstComes;
+
+static FirstComes
+first_comes (int socket_fd)
+{
+  struct pollfd fds[2] = {
+    { .fd = socket_fd, .events = POLLIN },
+    { .fd = STDIN_FILENO, .events = POLLIN },
+  };
+  struct stat st;
+  off_t offset;
+  int waiting = 0;
+  int n;
+
+  if (fstat (STDIN_FILENO, &st) != 0)
+    return GREETING_FIRST;
+
+  if (S_ISREG (st.st_mode))
+    {
+      offset = lseek (STDIN_FILENO, 0, SEEK_CUR);
+      return offset >= 0 && st.st_size - offset <= EARLY_INPUT_MAX ? INPUT_FIRST : GREETING_FIRST;
+    }
+
+  if (!S_ISFIFO (st.st_mode))
+    return GREETING_FIRST;
+
+  do
+    n = poll (fds, G_N_ELEMENTS (fds), ENVOI_SUBMIT_TIMEOUT_SECONDS * 1000);
+  while (n < 0 && errno == EINTR);
+
+  if (n == 0)
+    return NO_GREETING;
+  if (n > 0 && fds[0].revents == 0 && (fds[1].revents & POLLHUP) != 0 &&
+      ioctl (STDIN_FILENO, FIONREAD, &waiting) == 0 && waiting <= EARLY_INPUT_MAX)
+    return INPUT_FIRST;
+
+  return GREETING_FIRST;
 }
 
 /* The message in a memfd sealed against any change, so that the daemon may trust its size. */
@@ -262,57 +328,147 @@ send_request (int                   socket_fd,
   return n == (ssize_t) vector.iov_len;
 }
 
+/* Says why the message could not be read (@read_errno), or that it is larger than @max_size. */
+static int
+fail_read (EnvoiSendmailRead read,
+           int               read_errno,
+           guint64           max_size)
+{
+  g_autofree char *reason = NULL;
+
+  if (read == ENVOI_SENDMAIL_READ_FAILED)
+    return fail (ENVOI_EX_IOERR, _("Could not read the message: %s"), g_strerror (read_errno));
+
+  envoi_startup_init_locale ();
+  reason = envoi_size_limit_describe (max_size);
+
+  return fail (ENVOI_EX_DATAERR, "%s", reason);
+}
+
+static gboolean
+has_recipients (EnvoiSendmailOptions *options)
+{
+  return options->extract || options->recipients->len > 0;
+}
+
 static int
 submit (char                 **argv,
         EnvoiSendmailOptions  *options)
 {
   g_autoptr(GByteArray) message = g_byte_array_new ();
   g_autoptr(GVariant) reply = NULL;
+  EnvoiSendmailRead read = ENVOI_SENDMAIL_READ_OK;
   guint64 max_size = 0;
   gboolean has_accounts = FALSE;
+  gboolean read_early = FALSE;
+  gboolean sent = FALSE;
   gboolean ok = FALSE;
   const char *text = NULL;
   guint32 code = 0;
+  int read_errno = 0;
   int socket_fd;
-  int message_fd;
+  int message_fd = -1;
 
   /* No daemon to talk to: nothing has been read yet, the helper takes over. */
-  socket_fd = connect_daemon (&max_size, &has_accounts);
+  socket_fd = connect_daemon ();
   if (socket_fd < 0)
     return run_helper (argv, -1);
 
-  if (!has_accounts)
-    return fail (ENVOI_EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
-
-  switch (envoi_sendmail_read_message (stdin, options->ignore_dots, max_size, message))
+  switch (first_comes (socket_fd))
     {
-    case ENVOI_SENDMAIL_READ_FAILED:
-      return fail (ENVOI_EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
-    case ENVOI_SENDMAIL_READ_TOO_LARGE:
-      {
-        g_autofree char *reason = NULL;
-
-        envoi_startup_init_locale ();
-        reason = envoi_size_limit_describe (max_size);
-
-        return fail (ENVOI_EX_DATAERR, "%s", reason);
-      }
-    case ENVOI_SENDMAIL_READ_OK:
+    case NO_GREETING:
+      close (socket_fd);
+      return run_helper (argv, -1);
+    case GREETING_FIRST:
+      break;
+    case INPUT_FIRST:
     default:
+      /* The whole message is there already: the request goes before the greeting is read. It
+       * is judged the same way once the greeting is in; the daemon refuses, with the same
+       * limit and accounts, what the greeting would have stopped. */
+      read_early = TRUE;
+      read = envoi_sendmail_read_message (stdin, options->ignore_dots, EARLY_INPUT_MAX, message);
+      read_errno = errno;
+      if (read == ENVOI_SENDMAIL_READ_OK && has_recipients (options))
+        {
+          message_fd = message_to_memfd (message);
+          sent = message_fd >= 0 && send_request (socket_fd, options, message_fd);
+        }
       break;
     }
 
-  if (!options->extract && options->recipients->len == 0)
+  if (!receive_greeting (socket_fd, &max_size, &has_accounts))
+    {
+      close (socket_fd);
+
+      /* Nothing read yet: the helper takes over, as if there were no daemon. */
+      if (!read_early)
+        return run_helper (argv, -1);
+
+      /* Else it gets what was read, whole: a file that grew while it was read is read on, up
+       * to the largest limit there can be; a failed read is not passed on as a message. */
+      if (read == ENVOI_SENDMAIL_READ_TOO_LARGE)
+        {
+          read = envoi_sendmail_read_message (stdin, options->ignore_dots, LARGEST_LIMIT, message);
+          read_errno = errno;
+        }
+      if (read != ENVOI_SENDMAIL_READ_OK)
+        return fail_read (read, read_errno, LARGEST_LIMIT);
+
+      if (message_fd < 0)
+        message_fd = message_to_memfd (message);
+      if (message_fd < 0)
+        return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+
+      return run_helper (argv, message_fd);
+    }
+  /* Sent early: its answer. Stored means stored, even if an account came after the greeting. */
+  else if (sent)
+    {
+      reply = receive_variant (socket_fd, G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE));
+      if (reply != NULL)
+        {
+          g_variant_get (reply, "(bu&s)", &ok, &code, &text);
+          if (ok)
+            {
+              close (socket_fd);
+              close (message_fd);
+              return ENVOI_EX_OK;
+            }
+        }
+    }
+
+  /* The same checks, in the same order, as when the greeting comes first. */
+  if (!has_accounts)
+    return fail (ENVOI_EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
+
+  if (!read_early || read == ENVOI_SENDMAIL_READ_TOO_LARGE)
+    {
+      read = envoi_sendmail_read_message (stdin, options->ignore_dots, max_size, message);
+      read_errno = errno;
+    }
+  else if (read == ENVOI_SENDMAIL_READ_OK && message->len > max_size)
+    read = ENVOI_SENDMAIL_READ_TOO_LARGE;
+
+  if (read != ENVOI_SENDMAIL_READ_OK)
+    return fail_read (read, read_errno, max_size);
+
+  if (!has_recipients (options))
     return fail (ENVOI_EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
 
-  message_fd = message_to_memfd (message);
+  if (message_fd < 0)
+    message_fd = message_to_memfd (message);
   if (message_fd < 0)
     return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
 
   /* No answer (the daemon went away, the request is too large for a packet): the helper writes
    * the message itself. Had the daemon stored it before going, it is sent twice, never lost. */
-  if (!send_request (socket_fd, options, message_fd) ||
-      !(reply = receive_variant (socket_fd, G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE))))
+  if (!sent && send_request (socket_fd, options, message_fd))
+    {
+      sent = TRUE;
+      reply = receive_variant (socket_fd, G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE));
+    }
+  if (!sent || reply == NULL)
     {
       close (socket_fd);
       return run_helper (argv, message_fd);
