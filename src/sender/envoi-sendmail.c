@@ -127,19 +127,20 @@ static GVariant *
 receive_variant (int                 fd,
                  const GVariantType *type)
 {
-  /* Aligned, so that GVariant reads it in place. */
-  g_autofree guint64 *buffer = g_malloc (ENVOI_SUBMIT_MAX_REQUEST);
+  /* Static, not a 128 KiB allocation for a packet of a few dozen bytes: that is an mmap() and
+   * a munmap() per packet, twice per message. The variant gets a copy, aligned by malloc(). */
+  static guint64 buffer[ENVOI_SUBMIT_MAX_REQUEST / sizeof (guint64)];
   gpointer data;
   ssize_t n;
 
   do
-    n = recv (fd, buffer, ENVOI_SUBMIT_MAX_REQUEST, MSG_TRUNC);
+    n = recv (fd, buffer, sizeof buffer, MSG_TRUNC);
   while (n < 0 && errno == EINTR);
 
-  if (n <= 0 || n > ENVOI_SUBMIT_MAX_REQUEST)
+  if (n <= 0 || n > (ssize_t) sizeof buffer)
     return NULL;
 
-  data = g_steal_pointer (&buffer);
+  data = g_memdup2 (buffer, n);
 
   return g_variant_ref_sink (g_variant_new_from_data (type, data, n, FALSE, g_free, data));
 }
