@@ -9,8 +9,8 @@
  * answers with the id: exit 0 still means that the message is on disk.
  *
  * A submission that succeeds prints nothing, so the locale and the translations are set up only
- * on the way to a message (fail()) or to the helper: reading the locale's files was a third of
- * this program's own time.
+ * on the way to a message (fail()) or to the helper: reading the locale's files was most of
+ * what this program did itself.
  *
  * Everything else is envoi-sendmail-helper's, executed in this process's place with the same
  * arguments and standard input: the daemon not running (it writes the spool itself and starts
@@ -27,9 +27,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -49,7 +49,7 @@
 /* The most of a message read before the daemon's greeting says how much it takes. */
 #define EARLY_INPUT_MAX (1024 * 1024)
 
-/* The bound of the max-message-size setting: no daemon takes more. */
+/* The bound of max-message-size in the settings schema: no daemon takes more. */
 #define LARGEST_LIMIT G_GUINT64_CONSTANT (1073741824)
 
 /* envoi_sendmail_fail() with the locale and translations set up first: the comma operator runs
