@@ -265,9 +265,11 @@ submit_over_dbus (const char         *message,
 /* envoi-sendmail */
 
 /* Runs envoi-sendmail with @input on its standard input; returns its exit status. With
- * @helper_allowed FALSE, ENVOI_SENDMAIL_HELPER points nowhere, so a fallback exits 69. */
+ * @helper_allowed FALSE, ENVOI_SENDMAIL_HELPER points nowhere, so a fallback exits 69. With
+ * @language, it runs in that language (LANG=C.UTF-8 LANGUAGE=@language). */
 static int
 run_sendmail_valist (gboolean     helper_allowed,
+                     const char  *language,
                      const char  *input,
                      char       **err,
                      va_list      args)
@@ -298,6 +300,13 @@ run_sendmail_valist (gboolean     helper_allowed,
   if (!helper_allowed)
     g_subprocess_launcher_setenv (launcher, "ENVOI_SENDMAIL_HELPER",
                                   "/nonexistent/envoi-sendmail-helper", TRUE);
+  if (language != NULL)
+    {
+      g_subprocess_launcher_setenv (launcher, "LANG", "C.UTF-8", TRUE);
+      g_subprocess_launcher_unsetenv (launcher, "LC_ALL");
+      g_subprocess_launcher_unsetenv (launcher, "LC_MESSAGES");
+      g_subprocess_launcher_setenv (launcher, "LANGUAGE", language, TRUE);
+    }
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &out, err, &error);
@@ -316,7 +325,7 @@ run_sendmail (const char  *input,
   int status;
 
   va_start (args, err);
-  status = run_sendmail_valist (TRUE, input, err, args);
+  status = run_sendmail_valist (TRUE, NULL, input, err, args);
   va_end (args);
 
   return status;
@@ -1149,7 +1158,24 @@ run_sendmail_fast (const char  *input,
   int status;
 
   va_start (args, err);
-  status = run_sendmail_valist (FALSE, input, err, args);
+  status = run_sendmail_valist (FALSE, NULL, input, err, args);
+  va_end (args);
+
+  return status;
+}
+
+/* The same in @language. */
+static int
+run_sendmail_fast_in (const char  *language,
+                      const char  *input,
+                      char       **err,
+                      ...)
+{
+  va_list args;
+  int status;
+
+  va_start (args, err);
+  status = run_sendmail_valist (FALSE, language, input, err, args);
   va_end (args);
 
   return status;
@@ -1267,6 +1293,45 @@ test_sendmail_socket_no_account (void)
 
   g_assert_cmpint (run_sendmail_fast ("To: a@example.net\n\nhello\n", &err, "-t", NULL), ==, 78);
   assert_one_line (err);
+
+  /* In the submitter's language, though its locale is set up only on the way to a message. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast_in ("fr", "To: a@example.net\n\nhello\n", &err, "-t", NULL), ==, 78);
+  assert_one_line (err);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: Aucun compte de messagerie n’est configuré\u00a0: "
+                            "ajoutez-en un dans Envoi\n");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast_in ("ja", "To: a@example.net\n\nhello\n", &err, "-t", NULL), ==, 78);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: メールアカウントが設定されていません。"
+                            "Envoi で追加してください\n");
+}
+
+/* The command's own errors on the fast path, with an account: translated as before the locale
+ * was set up lazily (issue 20), a non-ASCII text printed as UTF-8, errno's words as well. */
+static void
+test_sendmail_socket_translated (void)
+{
+  g_autofree char *err = NULL;
+
+  reset ();
+  add_account ("alice", "sink", 50, NULL, NULL);
+  start_daemon_listening ();
+
+  g_assert_cmpint (run_sendmail_fast_in ("fr", "Subject: x\n\nhello\n", &err, NULL), ==, 65);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: Aucun destinataire indiqué\u00a0: nommez-les, ou "
+                            "utilisez -t pour les prendre dans le message\n");
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast_in ("ja", "Subject: x\n\nhello\n", &err, NULL), ==, 65);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: 宛先が指定されていません。宛先を指定するか、"
+                            "-t を使ってメッセージから取り出してください\n");
+
+  /* And in English when nothing asks for another language. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_sendmail_fast_in ("en", "Subject: x\n\nhello\n", &err, NULL), ==, 65);
+  g_assert_cmpstr (err, ==, "envoi-sendmail: No recipients given: name them, or use -t to take "
+                            "them from the message\n");
+
+  g_assert_true (wait_until (queue_empty, NULL));
 }
 
 static GSocket *
@@ -1413,6 +1478,120 @@ test_sendmail_protocol (void)
   g_assert_true (envoi_test_wait_until (has_messages, &expect, WAIT_SECONDS));
   g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   g_assert_cmpuint (count_messages ("sink"), ==, 1);
+}
+
+/* With the whole message on standard input (a pipe whose writer has gone), envoi-sendmail
+ * sends its request without waiting for the greeting, so that the daemon answers both at one
+ * wake-up (issue 20). This daemon sends its greeting only once the request is in; it returns
+ * whether the request came first. */
+static gpointer
+request_first_daemon_thread (gpointer data)
+{
+  GSocket *listener = data;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GVariant) greeting = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  char buffer[4096];
+  gboolean request_first;
+
+  socket = g_socket_accept (listener, NULL, &error);
+  g_assert_no_error (error);
+  request_first = g_socket_condition_timed_wait (socket, G_IO_IN, 10 * G_USEC_PER_SEC, NULL, NULL);
+
+  greeting = g_variant_ref_sink (g_variant_new (ENVOI_SUBMIT_GREETING_TYPE,
+                                                (guint32) ENVOI_SUBMIT_PROTOCOL_VERSION,
+                                                (guint64) 25 * 1024 * 1024, TRUE));
+  g_socket_send (socket, g_variant_get_data (greeting), g_variant_get_size (greeting), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_socket_receive (socket, buffer, sizeof buffer, NULL, &error), >, 0);
+  g_assert_no_error (error);
+  reply = g_variant_ref_sink (g_variant_new (ENVOI_SUBMIT_REPLY_TYPE, TRUE, 0, "fake-id"));
+  g_socket_send (socket, g_variant_get_data (reply), g_variant_get_size (reply), NULL, &error);
+  g_assert_no_error (error);
+  g_socket_close (socket, NULL);
+
+  return GINT_TO_POINTER (request_first);
+}
+
+static void
+test_sendmail_socket_request_first (void)
+{
+  g_autofree char *path = envoi_submit_socket_path ();
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  GThread *thread;
+
+  reset ();
+  g_assert_cmpuint (daemon_pid (), ==, 0);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_unlink (path);
+  listener = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_SEQPACKET, G_SOCKET_PROTOCOL_DEFAULT, &error);
+  g_assert_no_error (error);
+  address = g_unix_socket_address_new (path);
+  g_socket_bind (listener, address, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_listen (listener, &error);
+  g_assert_no_error (error);
+  thread = g_thread_new ("request-first-daemon", request_first_daemon_thread, listener);
+
+  /* run_sendmail_fast() writes the input into a pipe and closes it before the command starts. */
+  g_assert_cmpint (run_sendmail_fast ("Subject: early\n\nhello\n", &err, "someone@example.net", NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (g_thread_join (thread));
+  g_unlink (path);
+}
+
+static void
+subprocess_exited_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  gboolean *exited = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *exited = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *) data;
+}
+
+/* Whoever still writes the message (a person at a terminal) hears "no account" before the end
+ * of it: the greeting comes first when the message is not there in full. */
+static void
+test_sendmail_socket_greeting_first (void)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  GOutputStream *input;
+  gboolean exited = FALSE;
+
+  reset ();
+  start_daemon_listening ();
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_setenv (launcher, "ENVOI_SENDMAIL_HELPER", "/nonexistent/envoi-sendmail-helper", TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, h.sendmail, "-t", NULL);
+  g_assert_no_error (error);
+
+  /* The first line typed, and the writer still there. */
+  input = g_subprocess_get_stdin_pipe (process);
+  g_output_stream_write_all (input, "To: a@example.net\n", 18, NULL, NULL, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_wait_async (process, NULL, subprocess_exited_cb, &exited);
+  g_assert_true (wait_until (flag_is_set, &exited));
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 78);
+  g_output_stream_close (input, NULL, NULL);
 }
 
 /* A daemon that answers the greeting, then goes away without answering the request (or that
@@ -4242,6 +4421,9 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/extract-recipients", test_extract_recipients);
   g_test_add_func ("/envoi/sender/sendmail-socket", test_sendmail_socket);
   g_test_add_func ("/envoi/sender/sendmail-socket-no-account", test_sendmail_socket_no_account);
+  g_test_add_func ("/envoi/sender/sendmail-socket-translated", test_sendmail_socket_translated);
+  g_test_add_func ("/envoi/sender/sendmail-socket-request-first", test_sendmail_socket_request_first);
+  g_test_add_func ("/envoi/sender/sendmail-socket-greeting-first", test_sendmail_socket_greeting_first);
   g_test_add_func ("/envoi/sender/sendmail-protocol", test_sendmail_protocol);
   g_test_add_func ("/envoi/sender/sendmail-fallback-no-answer", test_sendmail_fallback_no_answer);
   g_test_add_func ("/envoi/sender/sendmail-fallback-other-version", test_sendmail_fallback_other_version);

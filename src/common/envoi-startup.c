@@ -16,6 +16,8 @@
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
+
+#include <errno.h>
 #include <locale.h>
 #include <unistd.h>
 
@@ -82,9 +84,42 @@ use_build_tree_schemas (void)
 void
 envoi_startup_init (void)
 {
-  const char *localedir;
-
   envoi_runtime_init ();
+  envoi_startup_init_locale ();
+}
+
+/**
+ * envoi_startup_init_deferred:
+ *
+ * envoi_startup_init() for a program that usually says nothing, envoi-sendmail: finds the
+ * runtime directory and the session bus now, and leaves the build tree, the locale and the
+ * translations to envoi_startup_init_locale(), which it must call before it shows a message,
+ * translates a string, or starts another program. Reading the locale's files costs a
+ * submission about as much as all the rest of its own work.
+ */
+void
+envoi_startup_init_deferred (void)
+{
+  envoi_runtime_init ();
+}
+
+/**
+ * envoi_startup_init_locale:
+ *
+ * The second half of envoi_startup_init(): the build tree's schemas and translations when
+ * the program runs from it, then the locale and Envoi's translation domain. Runs once, before
+ * any thread starts; keeps `errno`, so that an error path may call it before g_strerror().
+ */
+void
+envoi_startup_init_locale (void)
+{
+  static gboolean done;
+  const char *localedir;
+  int saved_errno = errno;
+
+  if (done)
+    return;
+  done = TRUE;
 
   if (running_from_build_tree ())
     {
@@ -99,6 +134,8 @@ envoi_startup_init (void)
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+
+  errno = saved_errno;
 }
 
 /**

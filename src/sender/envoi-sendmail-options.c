@@ -228,11 +228,16 @@ envoi_sendmail_read_message (FILE       *input,
                              GByteArray *data)
 {
   char buffer[65536];
-  gboolean at_line_start = TRUE;
+  gboolean at_line_start;
   size_t n;
 
   g_return_val_if_fail (input != NULL, ENVOI_SENDMAIL_READ_FAILED);
   g_return_val_if_fail (data != NULL, ENVOI_SENDMAIL_READ_FAILED);
+
+  /* Carrying on after an earlier call: where it stopped, and whether that is already too much. */
+  if (data->len > max_size)
+    return ENVOI_SENDMAIL_READ_TOO_LARGE;
+  at_line_start = data->len == 0 || data->data[data->len - 1] == '\n';
 
   if (ignore_dots)
     {

@@ -73,7 +73,9 @@ typedef enum
 } EnvoiSendmailRead;
 
 /* Reads the message from @input into @data; unless @ignore_dots, a line holding a single dot
- * ends it, as with sendmail. Stops once @data holds more than @max_size bytes. */
+ * ends it, as with sendmail. Stops once @data holds more than @max_size bytes. When @data
+ * already holds the start of the message (an earlier call stopped at a lower @max_size), it
+ * carries on from there. */
 EnvoiSendmailRead  envoi_sendmail_read_message   (FILE                  *input,
                                                   gboolean               ignore_dots,
                                                   guint64                max_size,

@@ -8,6 +8,10 @@
  * everything loaded already — parses it, writes it durably into the spool and only then
  * answers with the id: exit 0 still means that the message is on disk.
  *
+ * A submission that succeeds prints nothing, so the locale and the translations are set up only
+ * on the way to a message (fail()) or to the helper: reading the locale's files was most of
+ * what this program did itself.
+ *
  * Everything else is envoi-sendmail-helper's, executed in this process's place with the same
  * arguments and standard input: the daemon not running (it writes the spool itself and starts
  * the daemon by D-Bus activation), -bp, -q, --help, --version, usage errors and
@@ -23,10 +27,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -38,6 +45,17 @@
 #include "envoi-startup.h"
 
 #define HELPER "envoi-sendmail-helper"
+
+/* The most of a message read before the daemon's greeting says how much it takes. */
+#define EARLY_INPUT_MAX (1024 * 1024)
+
+/* The bound of max-message-size in the settings schema: no daemon takes more. */
+#define LARGEST_LIMIT G_GUINT64_CONSTANT (1073741824)
+
+/* envoi_sendmail_fail() with the locale and translations set up first: the comma operator runs
+ * envoi_startup_init_locale() before the arguments, _() and g_strerror (errno) among them, are
+ * evaluated (it keeps errno). */
+#define fail(code, ...) (envoi_startup_init_locale (), envoi_sendmail_fail ((code), __VA_ARGS__))
 
 /* $ENVOI_SENDMAIL_HELPER, else next to this program (a build tree), else in the libexecdir
  * beside this program's bindir (the same place once installed, and the right one in an install
@@ -79,14 +97,18 @@ static int
 run_helper (char **argv,
             int    message_fd)
 {
-  g_autofree char *path = helper_path ();
+  g_autofree char *path = NULL;
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  /* The environment the helper inherits, as every program of the build tree gets it. */
+  envoi_startup_init_locale ();
+  path = helper_path ();
 
   g_ptr_array_add (args, argv[0]);
   if (message_fd >= 0)
     {
       if (lseek (message_fd, 0, SEEK_SET) != 0 || dup2 (message_fd, STDIN_FILENO) < 0)
-        return envoi_sendmail_fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+        return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
       g_ptr_array_add (args, (char *) "-i");
     }
   for (int i = 1; argv[i] != NULL; i++)
@@ -97,7 +119,7 @@ run_helper (char **argv,
   execv (path, (char **) args->pdata);
 
   /* Translators: the first %s is the path of a program, the second says why */
-  return envoi_sendmail_fail (ENVOI_EX_UNAVAILABLE, _("Could not run %s: %s"), path, g_strerror (errno));
+  return fail (ENVOI_EX_UNAVAILABLE, _("Could not run %s: %s"), path, g_strerror (errno));
 }
 
 /* One packet of @type, or NULL. */
@@ -105,33 +127,31 @@ static GVariant *
 receive_variant (int                 fd,
                  const GVariantType *type)
 {
-  /* Aligned, so that GVariant reads it in place. */
-  g_autofree guint64 *buffer = g_malloc (ENVOI_SUBMIT_MAX_REQUEST);
+  /* Static, not a 128 KiB allocation for a packet of a few dozen bytes: that is an mmap() and
+   * a munmap() per packet, twice per message. The variant gets a copy, aligned by malloc(). */
+  static guint64 buffer[ENVOI_SUBMIT_MAX_REQUEST / sizeof (guint64)];
   gpointer data;
   ssize_t n;
 
   do
-    n = recv (fd, buffer, ENVOI_SUBMIT_MAX_REQUEST, MSG_TRUNC);
+    n = recv (fd, buffer, sizeof buffer, MSG_TRUNC);
   while (n < 0 && errno == EINTR);
 
-  if (n <= 0 || n > ENVOI_SUBMIT_MAX_REQUEST)
+  if (n <= 0 || n > (ssize_t) sizeof buffer)
     return NULL;
 
-  data = g_steal_pointer (&buffer);
+  data = g_memdup2 (buffer, n);
 
   return g_variant_ref_sink (g_variant_new_from_data (type, data, n, FALSE, g_free, data));
 }
 
-/* Connects to a running daemon and reads its greeting: -1 when there is none to talk to. */
+/* Connects to a running daemon's submit socket: -1 when there is none to talk to. */
 static int
-connect_daemon (guint64  *max_size,
-                gboolean *has_accounts)
+connect_daemon (void)
 {
   g_autofree char *path = envoi_submit_socket_path ();
   struct sockaddr_un address = { .sun_family = AF_UNIX };
   struct timeval timeout = { .tv_sec = ENVOI_SUBMIT_TIMEOUT_SECONDS };
-  g_autoptr(GVariant) greeting = NULL;
-  guint32 version = 0;
   int fd;
 
   if (strlen (path) >= sizeof address.sun_path)
@@ -144,21 +164,81 @@ connect_daemon (guint64  *max_size,
 
   if (connect (fd, (struct sockaddr *) &address, sizeof address) != 0 ||
       setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
-      setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0 ||
-      !(greeting = receive_variant (fd, G_VARIANT_TYPE (ENVOI_SUBMIT_GREETING_TYPE))))
-    {
-      close (fd);
-      return -1;
-    }
-
-  g_variant_get (greeting, ENVOI_SUBMIT_GREETING_TYPE, &version, max_size, has_accounts);
-  if (version != ENVOI_SUBMIT_PROTOCOL_VERSION)
+      setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0)
     {
       close (fd);
       return -1;
     }
 
   return fd;
+}
+
+/* The daemon's greeting, in this version of the protocol: FALSE when there is none. */
+static gboolean
+receive_greeting (int       fd,
+                  guint64  *max_size,
+                  gboolean *has_accounts)
+{
+  g_autoptr(GVariant) greeting = receive_variant (fd, G_VARIANT_TYPE (ENVOI_SUBMIT_GREETING_TYPE));
+  guint32 version = 0;
+
+  if (greeting == NULL)
+    return FALSE;
+
+  g_variant_get (greeting, ENVOI_SUBMIT_GREETING_TYPE, &version, max_size, has_accounts);
+
+  return version == ENVOI_SUBMIT_PROTOCOL_VERSION;
+}
+
+/* Which comes first: the daemon's greeting, or the whole message on standard input
+ * (INPUT_FIRST) — a short regular file, or a pipe whose writer has gone (`printf … |
+ * envoi-sendmail`) and that holds it all. Reading it then cannot block, so the request can go
+ * without waiting for the greeting: the daemon answers both at one wake-up, a round trip less.
+ * When the greeting comes first, or the writer is still there (a person typing), things go as
+ * they always did: the greeting, then the message — "no account" is said before anything is
+ * typed. */
+typedef enum
+{
+  GREETING_FIRST,
+  INPUT_FIRST,
+  NO_GREETING,  /* not within ENVOI_SUBMIT_TIMEOUT_SECONDS */
+} FirstComes;
+
+static FirstComes
+first_comes (int socket_fd)
+{
+  struct pollfd fds[2] = {
+    { .fd = socket_fd, .events = POLLIN },
+    { .fd = STDIN_FILENO, .events = POLLIN },
+  };
+  struct stat st;
+  off_t offset;
+  int waiting = 0;
+  int n;
+
+  if (fstat (STDIN_FILENO, &st) != 0)
+    return GREETING_FIRST;
+
+  if (S_ISREG (st.st_mode))
+    {
+      offset = lseek (STDIN_FILENO, 0, SEEK_CUR);
+      return offset >= 0 && st.st_size - offset <= EARLY_INPUT_MAX ? INPUT_FIRST : GREETING_FIRST;
+    }
+
+  if (!S_ISFIFO (st.st_mode))
+    return GREETING_FIRST;
+
+  do
+    n = poll (fds, G_N_ELEMENTS (fds), ENVOI_SUBMIT_TIMEOUT_SECONDS * 1000);
+  while (n < 0 && errno == EINTR);
+
+  if (n == 0)
+    return NO_GREETING;
+  if (n > 0 && fds[0].revents == 0 && (fds[1].revents & POLLHUP) != 0 &&
+      ioctl (STDIN_FILENO, FIONREAD, &waiting) == 0 && waiting <= EARLY_INPUT_MAX)
+    return INPUT_FIRST;
+
+  return GREETING_FIRST;
 }
 
 /* The message in a memfd sealed against any change, so that the daemon may trust its size. */
@@ -249,54 +329,147 @@ send_request (int                   socket_fd,
   return n == (ssize_t) vector.iov_len;
 }
 
+/* Says why the message could not be read (@read_errno), or that it is larger than @max_size. */
+static int
+fail_read (EnvoiSendmailRead read,
+           int               read_errno,
+           guint64           max_size)
+{
+  g_autofree char *reason = NULL;
+
+  if (read == ENVOI_SENDMAIL_READ_FAILED)
+    return fail (ENVOI_EX_IOERR, _("Could not read the message: %s"), g_strerror (read_errno));
+
+  envoi_startup_init_locale ();
+  reason = envoi_size_limit_describe (max_size);
+
+  return fail (ENVOI_EX_DATAERR, "%s", reason);
+}
+
+static gboolean
+has_recipients (EnvoiSendmailOptions *options)
+{
+  return options->extract || options->recipients->len > 0;
+}
+
 static int
 submit (char                 **argv,
         EnvoiSendmailOptions  *options)
 {
   g_autoptr(GByteArray) message = g_byte_array_new ();
   g_autoptr(GVariant) reply = NULL;
+  EnvoiSendmailRead read = ENVOI_SENDMAIL_READ_OK;
   guint64 max_size = 0;
   gboolean has_accounts = FALSE;
+  gboolean read_early = FALSE;
+  gboolean sent = FALSE;
   gboolean ok = FALSE;
   const char *text = NULL;
   guint32 code = 0;
+  int read_errno = 0;
   int socket_fd;
-  int message_fd;
+  int message_fd = -1;
 
   /* No daemon to talk to: nothing has been read yet, the helper takes over. */
-  socket_fd = connect_daemon (&max_size, &has_accounts);
+  socket_fd = connect_daemon ();
   if (socket_fd < 0)
     return run_helper (argv, -1);
 
-  if (!has_accounts)
-    return envoi_sendmail_fail (ENVOI_EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
-
-  switch (envoi_sendmail_read_message (stdin, options->ignore_dots, max_size, message))
+  switch (first_comes (socket_fd))
     {
-    case ENVOI_SENDMAIL_READ_FAILED:
-      return envoi_sendmail_fail (ENVOI_EX_IOERR, _("Could not read the message: %s"), g_strerror (errno));
-    case ENVOI_SENDMAIL_READ_TOO_LARGE:
-      {
-        g_autofree char *reason = envoi_size_limit_describe (max_size);
-
-        return envoi_sendmail_fail (ENVOI_EX_DATAERR, "%s", reason);
-      }
-    case ENVOI_SENDMAIL_READ_OK:
+    case NO_GREETING:
+      close (socket_fd);
+      return run_helper (argv, -1);
+    case GREETING_FIRST:
+      break;
+    case INPUT_FIRST:
     default:
+      /* The whole message is there already: the request goes before the greeting is read. It
+       * is judged the same way once the greeting is in; the daemon refuses, with the same
+       * limit and accounts, what the greeting would have stopped. */
+      read_early = TRUE;
+      read = envoi_sendmail_read_message (stdin, options->ignore_dots, EARLY_INPUT_MAX, message);
+      read_errno = errno;
+      if (read == ENVOI_SENDMAIL_READ_OK && has_recipients (options))
+        {
+          message_fd = message_to_memfd (message);
+          sent = message_fd >= 0 && send_request (socket_fd, options, message_fd);
+        }
       break;
     }
 
-  if (!options->extract && options->recipients->len == 0)
-    return envoi_sendmail_fail (ENVOI_EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
+  if (!receive_greeting (socket_fd, &max_size, &has_accounts))
+    {
+      close (socket_fd);
 
-  message_fd = message_to_memfd (message);
+      /* Nothing read yet: the helper takes over, as if there were no daemon. */
+      if (!read_early)
+        return run_helper (argv, -1);
+
+      /* Else it gets what was read, whole: a file that grew while it was read is read on, up
+       * to the largest limit there can be; a failed read is not passed on as a message. */
+      if (read == ENVOI_SENDMAIL_READ_TOO_LARGE)
+        {
+          read = envoi_sendmail_read_message (stdin, options->ignore_dots, LARGEST_LIMIT, message);
+          read_errno = errno;
+        }
+      if (read != ENVOI_SENDMAIL_READ_OK)
+        return fail_read (read, read_errno, LARGEST_LIMIT);
+
+      if (message_fd < 0)
+        message_fd = message_to_memfd (message);
+      if (message_fd < 0)
+        return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+
+      return run_helper (argv, message_fd);
+    }
+  /* Sent early: its answer. Stored means stored, even if an account came after the greeting. */
+  else if (sent)
+    {
+      reply = receive_variant (socket_fd, G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE));
+      if (reply != NULL)
+        {
+          g_variant_get (reply, "(bu&s)", &ok, &code, &text);
+          if (ok)
+            {
+              close (socket_fd);
+              close (message_fd);
+              return ENVOI_EX_OK;
+            }
+        }
+    }
+
+  /* The same checks, in the same order, as when the greeting comes first. */
+  if (!has_accounts)
+    return fail (ENVOI_EX_CONFIG, "%s", _("No mail account is set up: add one in Envoi"));
+
+  if (!read_early || read == ENVOI_SENDMAIL_READ_TOO_LARGE)
+    {
+      read = envoi_sendmail_read_message (stdin, options->ignore_dots, max_size, message);
+      read_errno = errno;
+    }
+  else if (read == ENVOI_SENDMAIL_READ_OK && message->len > max_size)
+    read = ENVOI_SENDMAIL_READ_TOO_LARGE;
+
+  if (read != ENVOI_SENDMAIL_READ_OK)
+    return fail_read (read, read_errno, max_size);
+
+  if (!has_recipients (options))
+    return fail (ENVOI_EX_DATAERR, "%s", _("No recipients given: name them, or use -t to take them from the message"));
+
   if (message_fd < 0)
-    return envoi_sendmail_fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
+    message_fd = message_to_memfd (message);
+  if (message_fd < 0)
+    return fail (ENVOI_EX_TEMPFAIL, _("Could not pass the message on: %s"), g_strerror (errno));
 
   /* No answer (the daemon went away, the request is too large for a packet): the helper writes
    * the message itself. Had the daemon stored it before going, it is sent twice, never lost. */
-  if (!send_request (socket_fd, options, message_fd) ||
-      !(reply = receive_variant (socket_fd, G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE))))
+  if (!sent && send_request (socket_fd, options, message_fd))
+    {
+      sent = TRUE;
+      reply = receive_variant (socket_fd, G_VARIANT_TYPE (ENVOI_SUBMIT_REPLY_TYPE));
+    }
+  if (!sent || reply == NULL)
     {
       close (socket_fd);
       return run_helper (argv, message_fd);
@@ -306,7 +479,7 @@ submit (char                 **argv,
 
   g_variant_get (reply, "(bu&s)", &ok, &code, &text);
   if (!ok)
-    return envoi_sendmail_fail (envoi_sendmail_exit_code (code), "%s", text);
+    return fail (envoi_sendmail_exit_code (code), "%s", text);
 
   return ENVOI_EX_OK;
 }
@@ -322,7 +495,7 @@ main (int   argc,
   EnvoiSendmailOptions options = { .mode = ENVOI_SENDMAIL_MODE_SEND, .recipients = recipients };
   g_autofree char *message = NULL;
 
-  envoi_startup_init ();
+  envoi_startup_init_deferred ();
 
   if (envoi_sendmail_parse_options (argc, argv, &options, &message) != ENVOI_SENDMAIL_PARSE_OK ||
       options.mode != ENVOI_SENDMAIL_MODE_SEND ||

@@ -11,7 +11,10 @@
  * 2. The client sends one request, ENVOI_SUBMIT_REQUEST_TYPE, the options of the D-Bus Submit
  *    method (account, from, full-name, recipients, extract-recipients), with exactly one file
  *    descriptor attached: a memfd sealed against writing, growing and shrinking, holding the
- *    message as read from standard input.
+ *    message as read from standard input. A client that has the whole message before the
+ *    greeting comes may send the request without waiting for it, then read the greeting and
+ *    the answer: the daemon judges the request by the same limit and accounts it greets with.
+ *    A daemon of another version must not take such a request.
  * 3. The daemon answers, ENVOI_SUBMIT_REPLY_TYPE, only once the message is on disk (the queue's
  *    temp file, fsync, rename, directory fsync): TRUE, 0 and the new id; or FALSE, an
  *    EnvoiQueueError code and the reason.

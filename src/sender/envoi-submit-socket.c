@@ -119,14 +119,17 @@ submitted_cb (GObject      *source,
               gpointer      user_data)
 {
   Client *client = user_data;
+  g_autoptr(EnvoiSubmitSocket) self = g_object_ref (client->self);
   g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
 
   id = envoi_queue_submit_finish (ENVOI_QUEUE (source), result, &error);
-  if (id != NULL)
-    g_signal_emit (client->self, signals[SUBMITTED], 0, id);
 
+  /* The submitter first: it waits for this answer, and the message is on disk. Only then the
+   * news that starts its delivery, the agent and the D-Bus signals. */
   client_reply (client, id, error);
+  if (id != NULL)
+    g_signal_emit (self, signals[SUBMITTED], 0, id);
 }
 
 /* The message from a sealed memfd: its size cannot change under us, and reading it cannot
