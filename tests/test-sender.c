@@ -1331,7 +1331,7 @@ test_sendmail_socket_translated (void)
   g_assert_cmpstr (err, ==, "envoi-sendmail: No recipients given: name them, or use -t to take "
                             "them from the message\n");
 
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
 }
 
 static GSocket *
@@ -1588,7 +1588,7 @@ test_sendmail_socket_greeting_first (void)
   g_assert_no_error (error);
 
   g_subprocess_wait_async (process, NULL, subprocess_exited_cb, &exited);
-  g_assert_true (wait_until (flag_is_set, &exited));
+  g_assert_true (envoi_test_wait_until (flag_is_set, &exited, WAIT_SECONDS));
   g_assert_true (g_subprocess_get_if_exited (process));
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 78);
   g_output_stream_close (input, NULL, NULL);
