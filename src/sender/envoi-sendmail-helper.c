@@ -193,7 +193,6 @@ submit_over_dbus (EnvoiSendmailOptions *options,
   g_autoptr(GUnixFDList) fd_list = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *id = NULL;
-  GVariantBuilder builder;
   gsize length;
   const guint8 *data = g_bytes_get_data (message, &length);
   int fd;
@@ -209,21 +208,9 @@ submit_over_dbus (EnvoiSendmailOptions *options,
   if (index < 0)
     return envoi_sendmail_fail (EX_TEMPFAIL, "%s", error->message);
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
-  if (options->account != NULL)
-    g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (options->account));
-  if (options->from != NULL)
-    g_variant_builder_add (&builder, "{sv}", "from", g_variant_new_string (options->from));
-  if (options->full_name != NULL)
-    g_variant_builder_add (&builder, "{sv}", "full-name", g_variant_new_string (options->full_name));
-  g_variant_builder_add (&builder, "{sv}", "recipients",
-                         g_variant_new_strv ((const char * const *) options->recipients->pdata,
-                                             options->recipients->len));
-  g_variant_builder_add (&builder, "{sv}", "extract-recipients", g_variant_new_boolean (options->extract));
-
   if (!(proxy = get_proxy (&error)) ||
       !envoi_dbus_sender1_call_submit_sync (proxy, g_variant_new_handle (index),
-                                            g_variant_builder_end (&builder), fd_list,
+                                            envoi_sendmail_options_to_variant (options), fd_list,
                                             &id, NULL, NULL, &error))
     {
       g_dbus_error_strip_remote_error (error);

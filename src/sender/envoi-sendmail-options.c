@@ -202,6 +202,27 @@ envoi_sendmail_parse_options (int                    argc,
   return ENVOI_SENDMAIL_PARSE_OK;
 }
 
+/* One dictionary for both ways in: the daemon reads the same keys from D-Bus and the socket. */
+GVariant *
+envoi_sendmail_options_to_variant (const EnvoiSendmailOptions *options)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  if (options->account != NULL)
+    g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (options->account));
+  if (options->from != NULL)
+    g_variant_builder_add (&builder, "{sv}", "from", g_variant_new_string (options->from));
+  if (options->full_name != NULL)
+    g_variant_builder_add (&builder, "{sv}", "full-name", g_variant_new_string (options->full_name));
+  g_variant_builder_add (&builder, "{sv}", "recipients",
+                         g_variant_new_strv ((const char * const *) options->recipients->pdata,
+                                             options->recipients->len));
+  g_variant_builder_add (&builder, "{sv}", "extract-recipients", g_variant_new_boolean (options->extract));
+
+  return g_variant_builder_end (&builder);
+}
+
 int
 envoi_sendmail_exit_code (guint queue_error)
 {

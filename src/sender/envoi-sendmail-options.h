@@ -62,6 +62,9 @@ int                envoi_sendmail_fail           (int                    code,
                                                   const char            *format,
                                                   ...) G_GNUC_PRINTF (2, 3);
 
+/* The options of a Submit (D-Bus, or the submit socket's request), a floating a{sv}. */
+GVariant          *envoi_sendmail_options_to_variant (const EnvoiSendmailOptions *options);
+
 /* The exit code for an EnvoiQueueError code, the daemon's or the queue's own. */
 int                envoi_sendmail_exit_code      (guint                  queue_error);
 

@@ -280,8 +280,7 @@ send_request (int                   socket_fd,
               EnvoiSendmailOptions *options,
               int                   message_fd)
 {
-  g_autoptr(GVariant) request = NULL;
-  GVariantBuilder builder;
+  g_autoptr(GVariant) request = g_variant_ref_sink (envoi_sendmail_options_to_variant (options));
   union {
     struct cmsghdr header;
     char           space[CMSG_SPACE (sizeof (int))];
@@ -290,19 +289,6 @@ send_request (int                   socket_fd,
   struct msghdr msg = { 0 };
   struct cmsghdr *cmsg;
   ssize_t n;
-
-  g_variant_builder_init (&builder, G_VARIANT_TYPE (ENVOI_SUBMIT_REQUEST_TYPE));
-  if (options->account != NULL)
-    g_variant_builder_add (&builder, "{sv}", "account", g_variant_new_string (options->account));
-  if (options->from != NULL)
-    g_variant_builder_add (&builder, "{sv}", "from", g_variant_new_string (options->from));
-  if (options->full_name != NULL)
-    g_variant_builder_add (&builder, "{sv}", "full-name", g_variant_new_string (options->full_name));
-  g_variant_builder_add (&builder, "{sv}", "recipients",
-                         g_variant_new_strv ((const char * const *) options->recipients->pdata,
-                                             options->recipients->len));
-  g_variant_builder_add (&builder, "{sv}", "extract-recipients", g_variant_new_boolean (options->extract));
-  request = g_variant_ref_sink (g_variant_builder_end (&builder));
 
   if (g_variant_get_size (request) > ENVOI_SUBMIT_MAX_REQUEST)
     {
