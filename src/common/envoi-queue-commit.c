@@ -6,8 +6,7 @@
  * fsynced, renamed into place, and the directory fsynced after the rename. Done one at a time,
  * the directory's fsync (a journal commit) is half of the cost of every message. Here one worker
  * thread takes every write waiting when it comes round, writes all their files, then fsyncs
- * each (the data goes out together, and one journal commit can carry several), renames them
- * all, and fsyncs the directory once for the round: submissions that arrive while a round is
+ * them, several at once (the disk takes concurrent flushes together), renames them all, and fsyncs the directory once for the round: submissions that arrive while a round is
  * on disk form the next one (group commit). Nothing is answered early: a write's
  * GTask returns, to the main context it came from, only after the fsync of the directory that
  * follows its rename. Used by EnvoiQueue only (envoi-queue.c).
@@ -29,6 +28,9 @@
 
 /* At most this many files in one round, so that the open descriptors stay few. */
 #define MAX_ROUND 128
+/* The fsyncs of a round run in this many threads at once: the disk and the filesystem take
+ * concurrent flushes together, where one after another each waits for its own. */
+#define SYNC_THREADS 4
 
 struct _EnvoiQueueCommit
 {
@@ -39,6 +41,8 @@ struct _EnvoiQueueCommit
   GCond      cond;
   GPtrArray *waiting;    /* Write *, under @lock */
   gboolean   stopping;   /* under @lock */
+  GThreadPool *syncers;  /* the fsyncs of the round under way */
+  guint      syncing;    /* how many of them are left, under @lock */
 };
 
 typedef struct
@@ -48,6 +52,7 @@ typedef struct
   GBytes *contents;
   GTask  *task;
   int     fd;
+  gboolean synced;
   GError *error;
 } Write;
 
@@ -216,16 +221,29 @@ commit_round (EnvoiQueueCommit *self,
       write->fd = write_temporary (self->dir_fd, write->tmp_name, data, length, &write->error);
     }
 
+  /* Every fsync done before any rename: a name in the spool is a whole message. */
+  g_mutex_lock (&self->lock);
   for (guint i = 0; i < round->len; i++)
     {
       Write *write = round->pdata[i];
 
-      if (write->fd < 0)
-        continue;
-      if (sync_temporary (self->dir_fd, write->tmp_name, write->fd, &write->error) &&
+      if (write->fd >= 0)
+        {
+          self->syncing++;
+          g_thread_pool_push (self->syncers, write, NULL);
+        }
+    }
+  while (self->syncing > 0)
+    g_cond_wait (&self->cond, &self->lock);
+  g_mutex_unlock (&self->lock);
+
+  for (guint i = 0; i < round->len; i++)
+    {
+      Write *write = round->pdata[i];
+
+      if (write->synced &&
           rename_temporary (self->dir_fd, write->name, write->tmp_name, &write->error))
         renamed++;
-      write->fd = -1;
     }
 
   if (renamed > 0)
@@ -262,6 +280,23 @@ commit_round (EnvoiQueueCommit *self,
       else
         g_task_return_boolean (write->task, TRUE);
     }
+}
+
+/* In a thread of @syncers: one file of the round. */
+static void
+sync_one (gpointer data,
+          gpointer user_data)
+{
+  Write *write = data;
+  EnvoiQueueCommit *self = user_data;
+
+  write->synced = sync_temporary (self->dir_fd, write->tmp_name, write->fd, &write->error);
+  write->fd = -1;
+
+  g_mutex_lock (&self->lock);
+  if (--self->syncing == 0)
+    g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 }
 
 static gpointer
@@ -308,6 +343,7 @@ envoi_queue_commit_new (int         dir_fd,
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   self->waiting = g_ptr_array_new ();
+  self->syncers = g_thread_pool_new (sync_one, self, SYNC_THREADS, FALSE, NULL);
   self->thread = g_thread_new ("envoi-commit", commit_thread, self);
 
   return self;
@@ -365,6 +401,7 @@ envoi_queue_commit_free (EnvoiQueueCommit *self)
   g_cond_signal (&self->cond);
   g_mutex_unlock (&self->lock);
   g_thread_join (self->thread);
+  g_thread_pool_free (self->syncers, FALSE, TRUE);
 
   g_assert (self->waiting->len == 0);
   g_ptr_array_unref (self->waiting);
