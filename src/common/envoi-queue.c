@@ -2039,3 +2039,11 @@ envoi_queue_submit_finish (EnvoiQueue    *self,
 
   return index_entry (self, entry);
 }
+
+EnvoiQueueEntry *
+envoi_queue_submit_get_entry (GAsyncResult *result)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_get_task_data (G_TASK (result));
+}

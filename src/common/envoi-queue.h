@@ -61,6 +61,9 @@ void             envoi_queue_submit_async       (EnvoiQueue          *self,
 char            *envoi_queue_submit_finish      (EnvoiQueue          *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
+/* After a successful _finish(): the entry as it was written, resident or not, so that the news
+ * of it needs no reading back from disk. Owned by @result. */
+EnvoiQueueEntry *envoi_queue_submit_get_entry   (GAsyncResult        *result);
 
 /* Writes an already prepared message durably. */
 char            *envoi_queue_enqueue            (EnvoiQueue          *self,

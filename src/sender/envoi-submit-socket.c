@@ -124,7 +124,7 @@ submitted_cb (GObject      *source,
 
   id = envoi_queue_submit_finish (ENVOI_QUEUE (source), result, &error);
   if (id != NULL)
-    g_signal_emit (client->self, signals[SUBMITTED], 0, id);
+    g_signal_emit (client->self, signals[SUBMITTED], 0, envoi_queue_submit_get_entry (result));
 
   client_reply (client, id, error);
 }
@@ -357,7 +357,7 @@ envoi_submit_socket_class_init (EnvoiSubmitSocketClass *klass)
   object_class->dispose = envoi_submit_socket_dispose;
 
   signals[SUBMITTED] = g_signal_new ("submitted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                     0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+                                     0, NULL, NULL, NULL, G_TYPE_NONE, 1, ENVOI_TYPE_QUEUE_ENTRY);
 
   /* So that GSocket turns SCM_RIGHTS into GUnixFDMessage. */
   g_type_ensure (G_TYPE_UNIX_FD_MESSAGE);
