@@ -23,6 +23,7 @@
 #include "envoi-account-store.h"
 #include "envoi-message-private.h"
 #include "envoi-queue.h"
+#include "envoi-queue-commit.h"
 #include "envoi-queue-file.h"
 #include "envoi-queue-reaper.h"
 #include "envoi-size-limit.h"
@@ -57,6 +58,7 @@ struct _EnvoiQueue
   char        *directory;
   int          dir_fd;
   EnvoiQueueReaper *reaper;  /* NULL: removals unlink in place */
+  EnvoiQueueCommit *commit;  /* the group commit of envoi_queue_submit_async(), from its first */
   guint        window_size;
   GHashTable  *entries;     /* id → EnvoiQueueEntry: the resident messages only */
   GHashTable  *windows;     /* account id (interned) → Window */
@@ -134,71 +136,6 @@ make_id (void)
   return g_strdup_printf ("%014" G_GINT64_MODIFIER "x-%08x", g_get_real_time (), random);
 }
 
-/* Writes @data to @name inside the spool durably: a temporary file, fsync, rename. The
- * directory is not fsynced here. */
-static gboolean
-write_file_at (EnvoiQueue  *self,
-               const char  *name,
-               const char  *tmp_name,
-               const void  *data,
-               gsize        length,
-               gboolean     do_rename,
-               GError     **error)
-{
-  const guint8 *p = data;
-  gsize left = length;
-  int fd;
-
-  fd = openat (self->dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return set_errno_error (error, errno, _("create"), tmp_name);
-
-  while (left > 0)
-    {
-      ssize_t written = write (fd, p, left);
-
-      if (written < 0 && errno == EINTR)
-        continue;
-      if (written < 0)
-        {
-          int saved_errno = errno;
-
-          close (fd);
-          unlinkat (self->dir_fd, tmp_name, 0);
-          return set_errno_error (error, saved_errno, _("write"), tmp_name);
-        }
-      p += written;
-      left -= written;
-    }
-
-  if (fsync (fd) != 0)
-    {
-      int saved_errno = errno;
-
-      close (fd);
-      unlinkat (self->dir_fd, tmp_name, 0);
-      return set_errno_error (error, saved_errno, _("write"), tmp_name);
-    }
-
-  if (close (fd) != 0)
-    {
-      int saved_errno = errno;
-
-      unlinkat (self->dir_fd, tmp_name, 0);
-      return set_errno_error (error, saved_errno, _("write"), tmp_name);
-    }
-
-  if (do_rename && renameat (self->dir_fd, tmp_name, self->dir_fd, name) != 0)
-    {
-      int saved_errno = errno;
-
-      unlinkat (self->dir_fd, tmp_name, 0);
-      return set_errno_error (error, saved_errno, _("rename"), tmp_name);
-    }
-
-  return TRUE;
-}
-
 gboolean
 envoi_queue_sync (EnvoiQueue  *self,
                   GError     **error)
@@ -207,10 +144,7 @@ envoi_queue_sync (EnvoiQueue  *self,
 
   /* Removals too: their rename takes the name out of this directory, and where the file lands
    * does not matter to the queue. */
-  if (fsync (self->dir_fd) != 0)
-    return set_errno_error (error, errno, _("synchronize"), self->directory);
-
-  return TRUE;
+  return envoi_queue_commit_sync_dir (self->dir_fd, self->directory, error);
 }
 
 /* The window */
@@ -345,6 +279,7 @@ envoi_queue_finalize (GObject *object)
   EnvoiQueue *self = ENVOI_QUEUE (object);
 
   /* Every removal queued is carried out: the reaper uses the descriptor closed below. */
+  g_clear_pointer (&self->commit, envoi_queue_commit_free);
   g_clear_pointer (&self->reaper, envoi_queue_reaper_free);
   if (self->dir_fd >= 0)
     close (self->dir_fd);
@@ -493,7 +428,8 @@ write_entry (EnvoiQueue       *self,
   g_autofree char *msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
   g_autofree char *msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
 
-  if (!write_file_at (self, msg_name, msg_tmp, file->str, file->len, TRUE, error))
+  if (!envoi_queue_commit_write_file (self->dir_fd, self->directory, msg_name, msg_tmp,
+                                      file->str, file->len, error))
     return FALSE;
 
   if (!envoi_queue_sync (self, error))
@@ -1641,7 +1577,8 @@ write_state (EnvoiQueue       *self,
   env_tmp = g_strconcat (TMP_PREFIX, env_name, NULL);
   unlinkat (self->dir_fd, env_tmp, 0);
 
-  if (!write_file_at (self, env_name, env_tmp, data, length, TRUE, error))
+  if (!envoi_queue_commit_write_file (self->dir_fd, self->directory, env_name, env_tmp,
+                                      data, length, error))
     return FALSE;
 
   return envoi_queue_sync (self, error);
@@ -1906,33 +1843,16 @@ envoi_queue_submit (EnvoiQueue          *self,
   return index_entry (self, entry);
 }
 
-typedef struct
-{
-  EnvoiQueueEntry *entry;
-  GString         *file;
-} WriteData;
-
+/* The file is durable, the directory fsynced: back in the queue's thread. */
 static void
-write_data_free (gpointer data)
+committed_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
-  WriteData *write = data;
-
-  g_clear_object (&write->entry);
-  if (write->file != NULL)
-    g_string_free (write->file, TRUE);
-  g_free (write);
-}
-
-static void
-write_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  WriteData *write = task_data;
+  g_autoptr(GTask) task = user_data;
   GError *error = NULL;
 
-  if (!write_entry (source_object, write->entry, write->file, &error))
+  if (!envoi_queue_commit_write_finish (result, &error))
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
@@ -1953,8 +1873,12 @@ envoi_queue_submit_async (EnvoiQueue          *self,
                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  g_autoptr(GString) file = NULL;
+  g_autofree char *msg_name = NULL;
+  g_autofree char *msg_tmp = NULL;
+  g_autoptr(GBytes) contents = NULL;
   GError *error = NULL;
-  WriteData *write;
 
   g_return_if_fail (ENVOI_IS_QUEUE (self));
   g_return_if_fail (ENVOI_IS_ACCOUNT_STORE (store));
@@ -1963,21 +1887,25 @@ envoi_queue_submit_async (EnvoiQueue          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, envoi_queue_submit_async);
 
-  write = g_new0 (WriteData, 1);
-  g_task_set_task_data (task, write, write_data_free);
-
-  write->entry = prepare_submission (store, raw, account_id, envelope_from, full_name, recipients,
-                                     extract, max_size, &write->file, &error);
-  if (write->entry == NULL)
+  entry = prepare_submission (store, raw, account_id, envelope_from, full_name, recipients,
+                              extract, max_size, &file, &error);
+  if (entry == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
+  g_task_set_task_data (task, g_object_ref (entry), g_object_unref);
 
-  /* The fsyncs, off the caller's thread; the entry is indexed back here, in _finish(). Until
-   * then, scans leave the file alone. */
-  g_hash_table_add (self->writing, g_strdup (envoi_queue_entry_get_id (write->entry)));
-  g_task_run_in_thread (task, write_thread);
+  /* The fsyncs, off the caller's thread, shared with the submissions that arrive meanwhile;
+   * the entry is indexed back here, in _finish(). Until then, scans leave the file alone. */
+  if (self->commit == NULL)
+    self->commit = envoi_queue_commit_new (self->dir_fd, self->directory);
+  msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
+  msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
+  contents = g_string_free_to_bytes (g_steal_pointer (&file));
+  g_hash_table_add (self->writing, g_strdup (envoi_queue_entry_get_id (entry)));
+  envoi_queue_commit_write_async (self->commit, msg_name, msg_tmp, contents, cancellable,
+                                  committed_cb, g_steal_pointer (&task));
 }
 
 char *
@@ -1985,16 +1913,24 @@ envoi_queue_submit_finish (EnvoiQueue    *self,
                            GAsyncResult  *result,
                            GError       **error)
 {
-  WriteData *write;
+  EnvoiQueueEntry *entry;
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
-  write = g_task_get_task_data (G_TASK (result));
-  if (write->entry != NULL)
-    g_hash_table_remove (self->writing, envoi_queue_entry_get_id (write->entry));
+  entry = g_task_get_task_data (G_TASK (result));
+  if (entry != NULL)
+    g_hash_table_remove (self->writing, envoi_queue_entry_get_id (entry));
 
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return NULL;
 
-  return index_entry (self, write->entry);
+  return index_entry (self, entry);
+}
+
+EnvoiQueueEntry *
+envoi_queue_submit_get_entry (GAsyncResult *result)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_get_task_data (G_TASK (result));
 }

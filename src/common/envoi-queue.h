@@ -21,7 +21,9 @@ G_DECLARE_FINAL_TYPE (EnvoiQueue, envoi_queue, ENVOI, QUEUE, GObject)
  * "ENVOI-QUEUE 1 <envelope bytes> <message bytes>", the envelope as a key file (account, sender,
  * recipients, state), then the message exactly as it will be transmitted. It is written to a
  * temporary name, fsynced, renamed into place and the directory fsynced: the rename is the
- * commit point, and a submission costs one file and two fsyncs. When the delivery state changes
+ * commit point, and a submission costs one file and two fsyncs; submissions through
+ * envoi_queue_submit_async() that arrive together share the directory's fsync
+ * (EnvoiQueueCommit, envoi-queue-commit.h). When the delivery state changes
  * the daemon writes `ID.env`, the whole envelope key file again, the same durable way; it
  * overrides the copy in `ID.msg`. Several processes may enqueue at once (envoi-sendmail writes
  * straight into the spool); only the daemon changes or removes entries. */
@@ -44,8 +46,10 @@ char            *envoi_queue_submit             (EnvoiQueue          *self,
                                                  guint64              max_size,
                                                  GError             **error);
 
-/* The same, with the writing (and its fsyncs) in a worker thread; the rest runs in the
- * caller's thread, where the account store lives. */
+/* The same, with the writing (and its fsyncs) in the group commit's worker threads, together
+ * with the other submissions waiting then; the rest runs in the caller's thread, where the
+ * account store lives. The callback runs once the message is durable (file fsynced, renamed,
+ * directory fsynced), or has failed and left nothing behind. */
 void             envoi_queue_submit_async       (EnvoiQueue          *self,
                                                  EnvoiAccountStore   *store,
                                                  GBytes              *raw,
@@ -61,6 +65,9 @@ void             envoi_queue_submit_async       (EnvoiQueue          *self,
 char            *envoi_queue_submit_finish      (EnvoiQueue          *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
+/* After a successful _finish(): the entry as it was written, resident or not, so that the news
+ * of it needs no reading back from disk. Owned by @result. */
+EnvoiQueueEntry *envoi_queue_submit_get_entry   (GAsyncResult        *result);
 
 /* Writes an already prepared message durably. */
 char            *envoi_queue_enqueue            (EnvoiQueue          *self,

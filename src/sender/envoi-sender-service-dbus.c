@@ -6,12 +6,17 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#define _GNU_SOURCE  /* F_GET_SEALS */
 #define G_LOG_DOMAIN "envoi-sender"
 
 #include "config.h"
 
 #include <glib/gi18n-lib.h>
 #include <gio/gunixinputstream.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "envoi-account.h"
 #include "envoi-history.h"
@@ -203,7 +208,7 @@ submitted_cb (GObject      *source,
     }
   else
     {
-      _envoi_sender_service_take_submitted (self, id);
+      _envoi_sender_service_take_submitted (self, envoi_queue_submit_get_entry (result));
       envoi_dbus_sender1_complete_submit (self->skeleton, submission->invocation, NULL, id);
     }
 
@@ -282,6 +287,54 @@ read_more (Submission *submission)
                                    submission->self->cancellable, read_cb, submission);
 }
 
+/* A memfd (what envoi-sendmail and the client libraries pass) is memory: reading it cannot wait
+ * on a disk or a peer, so it is read here at once, without a worker thread's round trip per
+ * chunk. Anything else (a pipe, a file on disk) is read asynchronously. Returns FALSE, with
+ * @submission untouched and the descriptor still open, for those. */
+static gboolean
+read_memfd (Submission *submission,
+            int         fd)
+{
+  gsize limit = MIN (submission->max_size, G_MAXSIZE - 1) + 1;
+  guint8 chunk[READ_CHUNK];
+
+  if (fcntl (fd, F_GET_SEALS) < 0)
+    return FALSE;
+
+  while (submission->data->len < limit)
+    {
+      ssize_t n = read (fd, chunk, MIN (sizeof chunk, limit - submission->data->len));
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          g_dbus_method_invocation_return_error (submission->invocation, ENVOI_QUEUE_ERROR,
+                                                 ENVOI_QUEUE_ERROR_BAD_MESSAGE,
+                                                 _("The message could not be read: %s"),
+                                                 g_strerror (errno));
+          submission_free (submission);
+          return TRUE;
+        }
+      if (n == 0)
+        break;
+      g_byte_array_append (submission->data, chunk, n);
+    }
+
+  if (submission->data->len > submission->max_size)
+    {
+      g_autofree char *reason = envoi_size_limit_describe (submission->max_size);
+
+      g_dbus_method_invocation_return_error_literal (submission->invocation, ENVOI_QUEUE_ERROR,
+                                                     ENVOI_QUEUE_ERROR_TOO_LARGE, reason);
+      submission_free (submission);
+      return TRUE;
+    }
+
+  finish_submission (submission);
+  return TRUE;
+}
+
 static gboolean
 handle_submit_cb (EnvoiSenderService    *self,
                   GDBusMethodInvocation *invocation,
@@ -311,7 +364,8 @@ handle_submit_cb (EnvoiSenderService    *self,
   submission->data = g_byte_array_new ();
   submission->options = g_variant_ref (options);
   submission->max_size = g_settings_get_uint (self->settings, "max-message-size");
-  read_more (submission);
+  if (!read_memfd (submission, fd))
+    read_more (submission);
 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

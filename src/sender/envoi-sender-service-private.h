@@ -86,7 +86,7 @@ void           _envoi_sender_service_resume_paused    (EnvoiSenderService *self,
                                                       gboolean            keyring_only,
                                                       const char         *why);
 void           _envoi_sender_service_take_submitted   (EnvoiSenderService *self,
-                                                      const char         *id);
+                                                      EnvoiQueueEntry    *written);
 
 /* envoi-sender-service-dbus.c: the methods of io.github.envoimail.Envoi.Sender1 */
 void           _envoi_sender_service_init_dbus        (EnvoiSenderService *self);

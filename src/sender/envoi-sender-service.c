@@ -1323,18 +1323,16 @@ watch_keyring (EnvoiSenderService *self)
 /* A message submitted over D-Bus or envoi-sendmail's socket, now on disk. */
 void
 _envoi_sender_service_take_submitted (EnvoiSenderService *self,
-                                      const char         *id)
+                                      EnvoiQueueEntry    *written)
 {
-  EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, id);
+  EnvoiQueueEntry *entry = envoi_queue_lookup (self->queue, envoi_queue_entry_get_id (written));
   EnvoiDelivery *delivery;
 
-  /* Outside its account's window, it waits on disk for its turn; it is news all the same. */
+  /* Outside its account's window, it waits on disk for its turn, as @written says (no need to
+   * read it back); it is news all the same. */
   if (entry == NULL)
     {
-      g_autoptr(EnvoiQueueEntry) waiting = envoi_queue_load (self->queue, id, NULL);
-
-      if (waiting != NULL)
-        _envoi_sender_service_emit_changed (self, waiting, NULL);
+      _envoi_sender_service_emit_changed (self, written, NULL);
       _envoi_sender_service_update_idle (self);
       return;
     }

@@ -129,7 +129,7 @@ submitted_cb (GObject      *source,
    * news that starts its delivery, the agent and the D-Bus signals. */
   client_reply (client, id, error);
   if (id != NULL)
-    g_signal_emit (self, signals[SUBMITTED], 0, id);
+    g_signal_emit (self, signals[SUBMITTED], 0, envoi_queue_submit_get_entry (result));
 }
 
 /* The message from a sealed memfd: its size cannot change under us, and reading it cannot
@@ -360,7 +360,7 @@ envoi_submit_socket_class_init (EnvoiSubmitSocketClass *klass)
   object_class->dispose = envoi_submit_socket_dispose;
 
   signals[SUBMITTED] = g_signal_new ("submitted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                     0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+                                     0, NULL, NULL, NULL, G_TYPE_NONE, 1, ENVOI_TYPE_QUEUE_ENTRY);
 
   /* So that GSocket turns SCM_RIGHTS into GUnixFDMessage. */
   g_type_ensure (G_TYPE_UNIX_FD_MESSAGE);

@@ -16,8 +16,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (EnvoiSubmitSocket, envoi_submit_socket, ENVOI, SUBMIT_SOCKET, GObject)
 
 /* Listens at envoi_submit_socket_path() (envoi-submit-protocol.h) and submits what it receives
- * through envoi_queue_submit_async(), as the D-Bus Submit method does. ::submitted (id) is
- * emitted once a message is on disk, before its submitter hears so. */
+ * through envoi_queue_submit_async(), as the D-Bus Submit method does. ::submitted (the
+ * EnvoiQueueEntry as written) is emitted once a message is on disk, before its submitter hears
+ * so. */
 EnvoiSubmitSocket *envoi_submit_socket_new     (EnvoiQueue         *queue,
                                                 EnvoiAccountStore  *store);
 gboolean           envoi_submit_socket_open    (EnvoiSubmitSocket  *self,
