@@ -521,6 +521,56 @@ typedef struct
   guint               unlocks;  /* the keyring's unlocks seen when it started */
 } Attempt;
 
+static GQuark
+in_flight_quark (void)
+{
+  static GQuark quark;
+
+  if (G_UNLIKELY (quark == 0))
+    quark = g_quark_from_static_string ("envoi-sender-in-flight");
+
+  return quark;
+}
+
+/* With the agent: the one it is sending ("sending") or one queued behind it there (which keeps
+ * its state until its turn comes), either way out of reach of Cancel and of the scheduler. */
+gboolean
+_envoi_sender_service_is_sending (EnvoiQueueEntry *entry)
+{
+  return g_object_get_qdata (G_OBJECT (entry), in_flight_quark ()) != NULL;
+}
+
+static gboolean
+is_sending (gpointer entry)
+{
+  return _envoi_sender_service_is_sending (entry);
+}
+
+/* The oldest send of @delivery still with the agent, or NULL. */
+static Attempt *
+first_attempt (EnvoiSenderService *self,
+               EnvoiDelivery      *delivery)
+{
+  for (GList *l = self->attempts.head; l != NULL; l = l->next)
+    if (((Attempt *) l->data)->delivery == delivery)
+      return l->data;
+
+  return NULL;
+}
+
+/* A send that was not attempted (cancelled, or after an earlier message of the account failed)
+ * is queued again as it was; if the account was paused meanwhile, it waits with the others,
+ * whose reason it already carries. */
+static void
+requeue_unattempted (EnvoiSenderService *self,
+                     EnvoiDelivery      *delivery,
+                     EnvoiQueueEntry    *entry)
+{
+  set_state (self, entry,
+             envoi_delivery_get_paused (delivery) ? ENVOI_QUEUE_STATE_PAUSED : ENVOI_QUEUE_STATE_QUEUED,
+             FALSE);
+}
+
 static void
 attempt_free (Attempt *attempt)
 {
@@ -545,6 +595,10 @@ send_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *reply = NULL;
   gint64 now = g_get_real_time ();
+  Attempt *next_attempt;
+
+  g_queue_remove (&self->attempts, attempt);
+  g_object_set_qdata (G_OBJECT (entry), in_flight_quark (), NULL);
 
   if (envoi_delivery_send_finish_with_reply (delivery, result, &reply, &error))
     {
@@ -571,7 +625,7 @@ send_cb (GObject      *source,
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      set_state (self, entry, ENVOI_QUEUE_STATE_QUEUED, FALSE);
+      requeue_unattempted (self, delivery, entry);
     }
   else if (keyring_locked (error))
     {
@@ -590,8 +644,10 @@ send_cb (GObject      *source,
         {
           EnvoiQueueEntry *other = l->data;
 
+          /* Those still with the agent come back unattempted, and wait then. */
           envoi_queue_entry_set_last_error (other, error->message);
-          set_state (self, other, ENVOI_QUEUE_STATE_PAUSED, other == entry);
+          if (other == entry || !is_sending (other))
+            set_state (self, other, ENVOI_QUEUE_STATE_PAUSED, other == entry);
         }
       _envoi_sender_service_log_event (self, id, account_id, "paused", error->message);
       notify_failure (self, entry, NULL, error->message);
@@ -633,6 +689,10 @@ send_cb (GObject      *source,
       envoi_queue_entry_set_attempts (entry, envoi_queue_entry_get_attempts (entry) + 1);
       fail_entry (self, delivery, entry, error->message);
     }
+
+  /* The agent goes on with the next one it was given. */
+  if ((next_attempt = first_attempt (self, delivery)) != NULL)
+    set_state (self, next_attempt->entry, ENVOI_QUEUE_STATE_SENDING, FALSE);
 
   attempt_free (attempt);
   _envoi_sender_service_schedule (self);
@@ -685,7 +745,9 @@ start_attempt (EnvoiSenderService *self,
     }
 
   recipients = envelope_recipients (entry, account);
-  set_state (self, entry, ENVOI_QUEUE_STATE_SENDING, FALSE);
+  /* "sending" is the one the agent is on; the others wait there for their turn. */
+  if (first_attempt (self, delivery) == NULL)
+    set_state (self, entry, ENVOI_QUEUE_STATE_SENDING, FALSE);
 
   attempt = g_new0 (Attempt, 1);
   self->attempts_in_flight++;
@@ -693,6 +755,8 @@ start_attempt (EnvoiSenderService *self,
   attempt->delivery = g_object_ref (delivery);
   attempt->entry = g_object_ref (entry);
   attempt->unlocks = keyring_unlocks (self);
+  g_queue_push_tail (&self->attempts, attempt);
+  g_object_set_qdata (G_OBJECT (entry), in_flight_quark (), attempt);
 
   envoi_delivery_send_async (delivery,
                              envoi_queue_entry_get_from (entry),
@@ -761,6 +825,8 @@ schedule_cb (gpointer user_data)
         {
           for (GList *l = pending->head; l != NULL; l = l->next)
             {
+              if (is_sending (l->data))
+                continue;
               envoi_queue_entry_set_last_error (l->data, _("The account no longer exists"));
               set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, FALSE);
             }
@@ -776,7 +842,11 @@ schedule_cb (gpointer user_data)
         {
           for (GList *l = pending->head; l != NULL; l = l->next)
             {
-              gboolean changed = g_strcmp0 (envoi_queue_entry_get_last_error (l->data), invalid->message) != 0
+              gboolean changed;
+
+              if (is_sending (l->data))
+                continue;
+              changed = g_strcmp0 (envoi_queue_entry_get_last_error (l->data), invalid->message) != 0
                                  || envoi_queue_entry_get_state (l->data) != ENVOI_QUEUE_STATE_PAUSED;
 
               envoi_queue_entry_set_last_error (l->data, invalid->message);
@@ -792,38 +862,62 @@ schedule_cb (gpointer user_data)
           continue;
         }
 
-      for (GList *l = pending->head; l != NULL; l = l->next)
+      /* As many as the pipeline takes (see envoi-delivery.c), oldest first. */
+      while (!envoi_delivery_get_busy (delivery))
         {
-          gint64 next = envoi_queue_entry_get_next_attempt (l->data);
+          guint in_flight = envoi_delivery_get_in_flight (delivery);
 
-          if (next <= now)
-            {
-              due = l->data;
-              break;
-            }
-          wake = MIN (wake, next);
-        }
-
-      if (due == NULL)
-        continue;
-
-      allowed = envoi_ledger_next_allowed (self->ledger, envoi_account_get_id (account), now,
-                                           envoi_account_get_hourly_limit (account),
-                                           envoi_account_get_daily_limit (account));
-      if (allowed > now)
-        {
+          due = NULL;
           for (GList *l = pending->head; l != NULL; l = l->next)
             {
-              if (envoi_queue_entry_get_next_attempt (l->data) <= allowed)
-                set_state (self, l->data, ENVOI_QUEUE_STATE_WAITING_LIMIT, FALSE);
-            }
-          if (pending->length > 64)
-            _envoi_sender_service_release_memory (self);
-          wake = MIN (wake, allowed);
-          continue;
-        }
+              gint64 next = envoi_queue_entry_get_next_attempt (l->data);
 
-      start_attempt (self, delivery, due);
+              if (is_sending (l->data))
+                continue;
+              if (next <= now)
+                {
+                  due = l->data;
+                  break;
+                }
+              wake = MIN (wake, next);
+            }
+
+          if (due == NULL)
+            break;
+
+          /* The sends under way count against the limits as if already sent; at the limit,
+           * the next is decided once they are answered. */
+          if (in_flight > 0)
+            {
+              guint hourly = envoi_account_get_hourly_limit (account);
+              guint daily = envoi_account_get_daily_limit (account);
+              guint hour, day;
+
+              envoi_ledger_get_usage (self->ledger, envoi_account_get_id (account), now, &hour, &day);
+              if ((hourly > 0 && hour + in_flight >= hourly) || (daily > 0 && day + in_flight >= daily))
+                break;
+              start_attempt (self, delivery, due);
+              continue;
+            }
+
+          allowed = envoi_ledger_next_allowed (self->ledger, envoi_account_get_id (account), now,
+                                               envoi_account_get_hourly_limit (account),
+                                               envoi_account_get_daily_limit (account));
+          if (allowed > now)
+            {
+              for (GList *l = pending->head; l != NULL; l = l->next)
+                {
+                  if (envoi_queue_entry_get_next_attempt (l->data) <= allowed)
+                    set_state (self, l->data, ENVOI_QUEUE_STATE_WAITING_LIMIT, FALSE);
+                }
+              if (pending->length > 64)
+                _envoi_sender_service_release_memory (self);
+              wake = MIN (wake, allowed);
+              break;
+            }
+
+          start_attempt (self, delivery, due);
+        }
     }
 
   set_wake (self, wake, now);
@@ -1253,7 +1347,8 @@ wait_for_keyring (EnvoiSenderService *self,
   for (GList *l = envoi_delivery_get_pending (delivery)->head; l != NULL; l = l->next)
     {
       envoi_queue_entry_set_last_error (l->data, reason);
-      set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, l->data == (gpointer) entry);
+      if (l->data == (gpointer) entry || !is_sending (l->data))
+        set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, l->data == (gpointer) entry);
     }
   _envoi_sender_service_log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
                                    "waiting-keyring", NULL);
