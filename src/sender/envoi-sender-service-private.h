@@ -58,6 +58,8 @@ struct _EnvoiSenderService
   gboolean           loaded;
   guint              attempts_in_flight;
   GQueue             attempts;     /* sends with the agent, in the order they were handed over */
+  GHashTable        *usage_dirty;  /* account ids whose UsageChanged waits for usage_id */
+  guint              usage_id;
 };
 
 void           _envoi_sender_service_log_event        (EnvoiSenderService *self,

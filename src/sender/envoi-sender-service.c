@@ -175,6 +175,56 @@ _envoi_sender_service_queue_sync (EnvoiSenderService *self)
     self->sync_id = g_timeout_add (SYNC_DELAY_MS, sync_cb, self);
 }
 
+/* UsageChanged: at once for a message alone; during a burst, once per account and
+ * USAGE_INTERVAL_MS with the figures of then, rather than once per message (a D-Bus signal
+ * costs the daemon and the bus as much as the rest of a delivery). */
+#define USAGE_INTERVAL_MS 100
+
+static void
+emit_usage (EnvoiSenderService *self,
+            const char         *account_id)
+{
+  guint hour, day;
+
+  envoi_ledger_get_usage (self->ledger, account_id, g_get_real_time (), &hour, &day);
+  envoi_dbus_sender1_emit_usage_changed (self->skeleton, account_id, hour, day);
+}
+
+static gboolean
+usage_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (g_hash_table_size (self->usage_dirty) == 0)
+    {
+      self->usage_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  g_hash_table_iter_init (&iter, self->usage_dirty);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    emit_usage (self, key);
+  g_hash_table_remove_all (self->usage_dirty);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+usage_changed (EnvoiSenderService *self,
+               const char         *account_id)
+{
+  if (self->usage_id != 0)
+    {
+      g_hash_table_add (self->usage_dirty, g_strdup (account_id));
+      return;
+    }
+
+  emit_usage (self, account_id);
+  self->usage_id = g_timeout_add (USAGE_INTERVAL_MS, usage_cb, self);
+}
+
 /* The delivery history */
 
 #define HISTORY_OUTCOME_KEY "envoi-history-outcome"
@@ -603,7 +653,6 @@ send_cb (GObject      *source,
   if (envoi_delivery_send_finish_with_reply (delivery, result, &reply, &error))
     {
       g_autoptr(GError) local_error = NULL;
-      guint hour, day;
 
       /* Recorded before the queue file goes; "sent" is said once the record is stored. */
       envoi_queue_entry_set_attempts (entry, envoi_queue_entry_get_attempts (entry) + 1);
@@ -620,8 +669,7 @@ send_cb (GObject      *source,
       _envoi_sender_service_queue_sync (self);
 
       _envoi_sender_service_log_event (self, id, account_id, "sent", NULL);
-      envoi_ledger_get_usage (self->ledger, account_id, now, &hour, &day);
-      envoi_dbus_sender1_emit_usage_changed (self->skeleton, account_id, hour, day);
+      usage_changed (self, account_id);
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -1554,6 +1602,11 @@ envoi_sender_service_shutdown (GApplication *application)
   g_clear_handle_id (&self->idle_id, g_source_remove);
   g_clear_handle_id (&self->scan_id, g_source_remove);
   g_clear_handle_id (&self->trim_id, g_source_remove);
+  if (self->usage_id != 0)
+    {
+      g_clear_handle_id (&self->usage_id, g_source_remove);
+      usage_cb (self);
+    }
   if (self->sync_id != 0)
     {
       g_clear_handle_id (&self->sync_id, g_source_remove);
@@ -1579,6 +1632,7 @@ envoi_sender_service_dispose (GObject *object)
 
   g_clear_pointer (&self->deliveries, g_hash_table_unref);
   g_clear_pointer (&self->spool_seen, g_hash_table_unref);
+  g_clear_pointer (&self->usage_dirty, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->submit);
   g_clear_object (&self->keyring);
@@ -1618,6 +1672,7 @@ envoi_sender_service_init (EnvoiSenderService *self)
   self->log_fd = -1;
   self->autostart = -1;
   self->spool_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->usage_dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->deliveries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->skeleton = envoi_dbus_sender1_skeleton_new ();
