@@ -3001,6 +3001,72 @@ test_hostile_huge_reply (void)
 }
 
 static gboolean
+five_paused (gpointer data)
+{
+  return count_state ("paused") == 5;
+}
+
+/* Five messages handed to the delivery agent together (issue 20's pipelining), the first one
+ * refused at login: the account pauses once, after one login, and the four others wait with
+ * it, unattempted: not one more login, no deferral, none left "sending". */
+static void
+test_auth_failure_pauses_burst (void)
+{
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("gwen");
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autofree char *log = NULL;
+  guint auth_before;
+
+  reset ();
+  g_object_set (account,
+                "address", "gwen@example.org",
+                "host", "127.0.0.1",
+                "port", (guint) envoi_test_env_port ("ENVOI_TEST_SMTP_PLAIN_PORT"),
+                "security", ENVOI_SECURITY_NONE,
+                "auth-method", ENVOI_AUTH_METHOD_PLAIN,
+                "username", ENVOI_TEST_USER,
+                "hourly-limit", 10000u,
+                "daily-limit", 10000u,
+                NULL);
+  envoi_account_store_add (h.store, account);
+  g_settings_set_uint (envoi_account_store_get_settings (h.store), "retry-initial-delay", 1);
+  g_settings_sync ();
+  store_password (account, "not-the-password");
+  ids = spool_many ("gwen", "someone@example.net", 5);
+  auth_before = count_smtp_auth_lines ();
+
+  start_daemon ();
+  g_assert_true (wait_until (five_paused, NULL));
+  /* A retry would come after a second or two: nothing may follow. */
+  for (gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (50 * 1000);
+    }
+
+  log = read_log ();
+  g_test_message ("%s", log);
+  g_assert_nonnull (strstr (log, " paused "));
+  g_assert_null (strstr (strstr (log, " paused ") + 1, " paused "));   /* paused once */
+  g_assert_null (strstr (log, " deferred "));
+  g_assert_false (log_has_event (log, "failed"));
+  g_assert_cmpuint (count_state ("paused"), ==, 5);
+  g_assert_cmpuint (count_state ("sending"), ==, 0);
+  g_assert_cmpuint (count_smtp_auth_lines () - auth_before, ==, 1);  /* one login */
+
+  /* The right password, then a settings change: all five go. */
+  store_password (account, ENVOI_TEST_PASSWORD);
+  g_object_set (account, "timeout", (guint) 31, NULL);
+  envoi_account_save (account);
+  g_settings_sync ();
+  g_assert_true (wait_until (queue_empty, NULL));
+  g_free (log);
+  log = read_log ();
+  g_assert_false (log_has_event (log, "failed"));
+}
+
+static gboolean
 late_reply_sent (gpointer data)
 {
   return count_commands ("LATE REPLY SENT") == 1;
@@ -4438,6 +4504,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/window-list-busy", test_window_list_busy);
   g_test_add_func ("/envoi/sender/damaged-file", test_damaged_file);
   g_test_add_func ("/envoi/sender/auth-failure-pauses", test_auth_failure_pauses);
+  g_test_add_func ("/envoi/sender/auth-failure-pauses-burst", test_auth_failure_pauses_burst);
   g_test_add_func ("/envoi/sender/missing-account", test_missing_account);
   g_test_add_func ("/envoi/sender/agent-daemon-maps-no-curl", test_agent_daemon_maps_no_curl);
   g_test_add_func ("/envoi/sender/agent-killed-mid-send", test_agent_killed_mid_send);

@@ -985,6 +985,80 @@ test_data_552 (void)
   check_rcpt_failure ("ENVOI_TEST_SMTP_DATA552_PORT", ENVOI_SMTP_ERROR_MESSAGE_REJECTED, "552 5.3.4", FALSE);
 }
 
+/* Sends queued together, the first one failing: with halt-after-failure (the delivery agent's
+ * pipelining) those queued before the failure come back cancelled, never attempted, so that the
+ * caller decides first; one queued after the failure is attempted. Without it (the default) each
+ * is tried. The first send carries a large body that the server refuses only after DATA, so
+ * the other two are queued long before it fails. */
+static void
+run_halt_after_failure (gboolean halt)
+{
+  g_autoptr(EnvoiAccount) account = make_account ("ENVOI_TEST_SMTP_DATA552_PORT", ENVOI_SECURITY_NONE, ENVOI_AUTH_METHOD_NONE);
+  g_autoptr(EnvoiSmtpClient) client = envoi_smtp_client_new (account, NULL);
+  GAsyncResult *results[3] = { NULL, };
+  g_autoptr(GString) big = g_string_new ("Subject: halt-big\n\n");
+  g_autoptr(GBytes) big_message = NULL;
+  g_autoptr(GBytes) message = simple_message ("halt");
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *reply = NULL;
+  const char *recipients[] = { RECIPIENT, NULL };
+  guint datas = 0;
+
+  for (guint i = 0; i < 40000; i++)
+    g_string_append (big, "a line of a body long enough to take a while to upload\n");
+  big_message = g_bytes_new (big->str, big->len);
+
+  envoi_smtp_client_set_halt_after_failure (client, halt);
+  mark_server_log ();
+  envoi_smtp_client_send_async (client, SENDER, recipients, big_message, NULL,
+                                envoi_test_async_result_cb, &results[0]);
+  envoi_smtp_client_send_async (client, SENDER, recipients, message, NULL,
+                                envoi_test_async_result_cb, &results[1]);
+  envoi_smtp_client_send_async (client, SENDER, recipients, message, NULL,
+                                envoi_test_async_result_cb, &results[2]);
+  for (guint i = 0; i < 3; i++)
+    envoi_test_wait (&results[i]);
+
+  g_assert_null (envoi_smtp_client_send_finish (client, results[0], &error));
+  g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_MESSAGE_REJECTED);
+  for (guint i = 1; i < 3; i++)
+    {
+      g_clear_error (&error);
+      g_assert_null (envoi_smtp_client_send_finish (client, results[i], &error));
+      if (halt)
+        g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      else
+        g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_MESSAGE_REJECTED);
+    }
+
+  /* Queued after the failure: tried. */
+  g_clear_error (&error);
+  reply = run_send (client, message, RECIPIENT, NULL, &error);
+  g_assert_null (reply);
+  g_assert_error (error, ENVOI_SMTP_ERROR, ENVOI_SMTP_ERROR_MESSAGE_REJECTED);
+
+  lines = server_log_lines ("data552");
+  for (guint i = 0; i < lines->len; i++)
+    datas += g_str_has_suffix (g_ptr_array_index (lines, i), " >> DATA");
+  g_assert_cmpuint (datas, ==, halt ? 2 : 4);
+
+  for (guint i = 0; i < 3; i++)
+    g_clear_object (&results[i]);
+}
+
+static void
+test_send_halt_after_failure (void)
+{
+  run_halt_after_failure (TRUE);
+}
+
+static void
+test_send_no_halt_by_default (void)
+{
+  run_halt_after_failure (FALSE);
+}
+
 static void
 test_japanese_round_trip (void)
 {
@@ -1099,6 +1173,8 @@ main (int   argc,
   g_test_add_func ("/envoi/smtp/error/rcpt-550", test_rcpt_550);
   g_test_add_func ("/envoi/smtp/error/rcpt-452-limit", test_rcpt_452_limit);
   g_test_add_func ("/envoi/smtp/error/data-552", test_data_552);
+  g_test_add_func ("/envoi/smtp/send/halt-after-failure", test_send_halt_after_failure);
+  g_test_add_func ("/envoi/smtp/send/no-halt-by-default", test_send_no_halt_by_default);
 
   return g_test_run ();
 }

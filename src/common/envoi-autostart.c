@@ -53,10 +53,16 @@ envoi_autostart_spool_holds_mail (void)
   return FALSE;
 }
 
+/* Asked after every delivery: looked up once, as a sandbox does not come or go. */
 gboolean
 envoi_autostart_is_sandboxed (void)
 {
-  return g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS);
+  static gsize sandboxed;
+
+  if (g_once_init_enter (&sandboxed))
+    g_once_init_leave (&sandboxed, g_file_test ("/.flatpak-info", G_FILE_TEST_EXISTS) ? 2 : 1);
+
+  return sandboxed == 2;
 }
 
 GVariant *

@@ -37,6 +37,11 @@ struct _EnvoiSmtpClient
 
   GThreadPool *worker;
 
+  /* With halt_after_failure, a failed send bumps the epoch: the sends queued before it (an
+   * older epoch) are answered as not attempted, so that the caller decides first. */
+  gboolean halt_after_failure;
+  int epoch;
+
   /* Owned by the worker thread: the connection reused across sends. */
   EnvoiCurlConnection *connection;
 };
@@ -50,6 +55,7 @@ typedef enum
 typedef struct
 {
   OperationKind kind;
+  int epoch;
   char *envelope_from;
   GStrv recipients;
   GBytes *message;
@@ -689,6 +695,15 @@ run_operation (EnvoiSmtpClient *self,
   if (g_task_return_error_if_cancelled (task))
     return;
 
+  /* An earlier send failed after this one was queued: the caller decides again first. */
+  if (op->kind == OPERATION_SEND && self->halt_after_failure
+      && op->epoch != g_atomic_int_get (&self->epoch))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "Not attempted: a message sent before it failed");
+      return;
+    }
+
   /* The last guard before libcurl: CURLOPT_MAIL_FROM and _RCPT go out as command lines. */
   if (op->kind == OPERATION_SEND
       && !envoi_account_check_envelope (op->envelope_from, (const char * const *) op->recipients, &error))
@@ -778,6 +793,9 @@ run_operation (EnvoiSmtpClient *self,
   op->report = _envoi_smtp_report_new (transcript, certificate.pin, certificate.subject,
                                        certificate.issuer);
   certificate_info_clear (&certificate);
+
+  if (error != NULL && op->kind == OPERATION_SEND && self->halt_after_failure)
+    g_atomic_int_inc (&self->epoch);
 
   if (error != NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -1004,7 +1022,26 @@ envoi_smtp_client_send_async (EnvoiSmtpClient     *self,
   op->envelope_from = g_strdup (envelope_from);
   op->recipients = g_strdupv ((char **) recipients);
   op->message = envoi_message_normalize_crlf (message);
+  op->epoch = g_atomic_int_get (&self->epoch);
   queue_operation (self, op, envoi_smtp_client_send_async, cancellable, callback, user_data);
+}
+
+/**
+ * envoi_smtp_client_set_halt_after_failure:
+ * @halt: whether a failed send stops the sends queued before it failed
+ *
+ * For a caller that queues several sends at once (the delivery agent pipelines an account's
+ * messages): once one fails, those queued before the failure are answered at once with
+ * %G_IO_ERROR_CANCELLED, not attempted, as if they had waited for the caller to decide. Sends
+ * queued afterwards run as usual.
+ */
+void
+envoi_smtp_client_set_halt_after_failure (EnvoiSmtpClient *self,
+                                          gboolean         halt)
+{
+  g_return_if_fail (ENVOI_IS_SMTP_CLIENT (self));
+
+  self->halt_after_failure = !!halt;
 }
 
 /**

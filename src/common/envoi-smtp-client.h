@@ -36,6 +36,9 @@ void             envoi_smtp_client_send_async   (EnvoiSmtpClient      *self,
                                                  GCancellable         *cancellable,
                                                  GAsyncReadyCallback   callback,
                                                  gpointer              user_data);
+void             envoi_smtp_client_set_halt_after_failure
+                                                (EnvoiSmtpClient      *self,
+                                                 gboolean              halt);
 char            *envoi_smtp_client_send_finish  (EnvoiSmtpClient      *self,
                                                  GAsyncResult         *result,
                                                  GError              **error);

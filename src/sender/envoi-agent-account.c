@@ -28,7 +28,14 @@ struct _EnvoiAgentAccount
   EnvoiAccount    *account;
   EnvoiSmtpClient *client;      /* reused for every message until reset */
   guint            generation;  /* bumped by reset: a late secret lookup is thrown away */
-  guint            busy : 1;
+  guint            busy : 1;    /* a send that may look up, log in or copy is under way */
+  guint            halted : 1;  /* a send failed: the waiting ones go back unattempted */
+
+  /* Pipelining (issue 20): while the account has a client that needs nothing else, each send
+   * goes straight to the client's worker, which runs them back to back over one connection;
+   * the others wait here for the sends before them to end. */
+  guint            in_pipeline; /* sends handed to the client's worker */
+  GQueue           waiting;     /* GTask, oldest first */
 
   /* POP-before-SMTP, the IMAP sent copy and the HTTP transport (issue 8). */
   EnvoiHttpTransport *http;     /* instead of client when the account sends over HTTP */
@@ -48,6 +55,7 @@ typedef struct
   const struct _SecretStep *step;  /* the keyring lookup under way, see lookup_secret() */
   char      *reply;       /* the server's last reply, once sent */
   GError    *copy_error;  /* the message was sent, but its copy could not be saved */
+  gboolean   pipelined;   /* handed straight to the client's worker */
 } SendData;
 
 static void
@@ -63,6 +71,8 @@ send_data_free (gpointer data)
   g_free (send);
 }
 
+static void kick (EnvoiAgentAccount *self);
+
 /* The account is free again before the caller hears of the result, so that it may go on. */
 static void
 return_result (GTask  *task,
@@ -72,11 +82,20 @@ return_result (GTask  *task,
 
   SendData *send = g_task_get_task_data (task);
 
-  self->busy = FALSE;
+  if (send->pipelined)
+    self->in_pipeline--;
+  else
+    self->busy = FALSE;
+  /* The sender decides on a failure before anything after it is tried. */
+  if (error != NULL)
+    self->halted = TRUE;
+
   if (error != NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, g_strdup (send->reply != NULL ? send->reply : ""), g_free);
+
+  kick (self);
 }
 
 static void delivered (GTask *task,
@@ -161,6 +180,7 @@ start_copy (GTask *task)
 
 
 static void start_http_send (GTask *task);
+static void start_first (GTask *task);
 static void pop_login_cb (GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* ---- the keyring: one lookup for every step that needs a password --------------------------- */
@@ -237,6 +257,18 @@ lookup_secret (GTask            *task,
   envoi_secret_lookup_no_prompt_async (self->account, step->service, cancellable, secret_cb, task);
 }
 
+/* The sends queued on it stop at a failure: see envoi_smtp_client_set_halt_after_failure(). */
+static EnvoiSmtpClient *
+new_client (EnvoiAgentAccount *self,
+            const char        *secret)
+{
+  EnvoiSmtpClient *client = envoi_smtp_client_new (self->account, secret);
+
+  envoi_smtp_client_set_halt_after_failure (client, TRUE);
+
+  return client;
+}
+
 static void
 smtp_secret_ready (GTask      *task,
                    const char *secret)
@@ -244,7 +276,7 @@ smtp_secret_ready (GTask      *task,
   EnvoiAgentAccount *self = g_task_get_source_object (task);
 
   if (self->client == NULL)
-    self->client = envoi_smtp_client_new (self->account, secret);
+    self->client = new_client (self, secret);
   start_send (task);
 }
 
@@ -450,6 +482,8 @@ envoi_agent_account_dispose (GObject *object)
 {
   EnvoiAgentAccount *self = ENVOI_AGENT_ACCOUNT (object);
 
+  /* Every waiting send holds a reference: none is left. */
+  g_assert (g_queue_is_empty (&self->waiting));
   g_clear_object (&self->client);
   g_clear_object (&self->http);
   g_clear_object (&self->imap);
@@ -469,6 +503,7 @@ envoi_agent_account_class_init (EnvoiAgentAccountClass *klass)
 static void
 envoi_agent_account_init (EnvoiAgentAccount *self)
 {
+  g_queue_init (&self->waiting);
 }
 
 EnvoiAgentAccount *
@@ -533,7 +568,6 @@ envoi_agent_account_send_async (EnvoiAgentAccount   *self,
   SendData *send;
 
   g_return_if_fail (ENVOI_IS_AGENT_ACCOUNT (self));
-  g_return_if_fail (!self->busy);
   g_return_if_fail (self->account != NULL);
   g_return_if_fail (envelope_from != NULL);
   g_return_if_fail (recipients != NULL);
@@ -549,20 +583,86 @@ envoi_agent_account_send_async (EnvoiAgentAccount   *self,
   send->generation = self->generation;
   g_task_set_task_data (task, send, send_data_free);
 
-  self->busy = TRUE;
+  g_queue_push_tail (&self->waiting, g_steal_pointer (&task));
+  kick (self);
+}
+
+/* Only the plain case is pipelined: an SMTP session already open, no POP3 login, no OAuth 2
+ * token to fetch, no sent copy to save after each message. */
+static gboolean
+can_pipeline (EnvoiAgentAccount *self)
+{
+  const char *imap_host = envoi_account_get_imap_host (self->account);
+
+  return self->client != NULL
+         && envoi_account_get_transport (self->account) == ENVOI_TRANSPORT_SMTP
+         && !envoi_account_get_pop_before_smtp (self->account)
+         && envoi_goa_account_id_from_provider (envoi_account_get_provider (self->account)) == NULL
+         && (!envoi_account_get_save_sent_copy (self->account) || imap_host == NULL || *imap_host == '\0');
+}
+
+/* Starts what may start: every waiting send the client can take at once, or the next one
+ * alone once nothing is under way. After a failure, what waited goes back unattempted. */
+static void
+kick (EnvoiAgentAccount *self)
+{
+  if (self->halted)
+    {
+      if (self->busy || self->in_pipeline > 0)
+        return;
+      self->halted = FALSE;
+      while (!g_queue_is_empty (&self->waiting))
+        {
+          g_autoptr(GTask) task = g_queue_pop_head (&self->waiting);
+
+          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                   "Not attempted: a message sent before it failed");
+        }
+      return;
+    }
+
+  while (!self->busy && !self->halted && !g_queue_is_empty (&self->waiting))
+    {
+      GTask *task;
+
+      if (can_pipeline (self))
+        {
+          SendData *send;
+
+          task = g_queue_pop_head (&self->waiting);
+          send = g_task_get_task_data (task);
+          send->pipelined = TRUE;
+          self->in_pipeline++;
+          start_send (task);
+          continue;
+        }
+      if (self->in_pipeline > 0)
+        return;
+
+      task = g_queue_pop_head (&self->waiting);
+      self->busy = TRUE;
+      start_first (task);
+    }
+}
+
+/* Takes the caller's reference to @task. */
+static void
+start_first (GTask *task)
+{
+  EnvoiAgentAccount *self = g_task_get_source_object (task);
 
   if (envoi_account_get_transport (self->account) != ENVOI_TRANSPORT_SMTP)
     {
       if (self->http != NULL)
-        start_http_send (g_steal_pointer (&task));
+        start_http_send (task);
       else
-        lookup_secret (g_steal_pointer (&task), &http_step);
+        lookup_secret (task, &http_step);
     }
   else if (envoi_account_get_pop_before_smtp (self->account)
            && (self->client == NULL || g_get_monotonic_time () >= self->pop_valid_until))
-    lookup_secret (g_steal_pointer (&task), &pop_step);
+    lookup_secret (task, &pop_step);
   else
-    start_smtp (g_steal_pointer (&task));
+    start_smtp (task);
 }
 
 static void
@@ -578,7 +678,7 @@ start_smtp (GTask *task)
     start_send (task);
   else if (envoi_account_get_auth_method (self->account) == ENVOI_AUTH_METHOD_NONE)
     {
-      self->client = envoi_smtp_client_new (self->account, NULL);
+      self->client = new_client (self, NULL);
       start_send (task);
     }
   else

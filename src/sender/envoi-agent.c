@@ -133,11 +133,22 @@ take_pending (Link    *link,
   return task;
 }
 
+static int
+compare_serials (gconstpointer a,
+                 gconstpointer b)
+{
+  guint32 x = GPOINTER_TO_UINT (a), y = GPOINTER_TO_UINT (b);
+
+  /* Serials wrap around: the order is that of their distance. */
+  return (gint32) (x - y) < 0 ? -1 : x != y;
+}
+
 static void
 link_die (Link         *link,
           const GError *error)
 {
   EnvoiAgent *self = link->agent;
+  GHashTable *accounts;
   GList *serials;
 
   if (link->dead)
@@ -151,13 +162,23 @@ link_die (Link         *link,
   g_signal_handlers_disconnect_by_data (link->channel, link);
   envoi_agent_channel_close (link->channel);
 
-  serials = g_hash_table_get_keys (link->pending);
+  /* The agent sends each account's messages in the order given: the oldest one of an account
+   * may have reached the server, and is a temporary failure; those behind it were not
+   * attempted, and go back to the queue as they were. */
+  serials = g_list_sort (g_hash_table_get_keys (link->pending), compare_serials);
+  accounts = g_hash_table_new (g_str_hash, g_str_equal);
   for (GList *l = serials; l != NULL; l = l->next)
     {
       g_autoptr(GTask) task = take_pending (link, GPOINTER_TO_UINT (l->data));
+      SendData *send = g_task_get_task_data (task);
 
-      g_task_return_error (task, agent_stopped_error (error));
+      if (g_hash_table_add (accounts, send->account_id))
+        g_task_return_error (task, agent_stopped_error (error));
+      else
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                 "Not attempted: the sending process stopped before");
     }
+  g_hash_table_unref (accounts);
   g_list_free (serials);
 
   update_idle (self);

@@ -17,6 +17,12 @@
 #include "envoi-agent.h"
 #include "envoi-delivery.h"
 
+/* Sends of one account handed to the agent at once (issue 20): it runs them back to back over
+ * the account's connection while this end records the ones before, so that neither waits for
+ * the other between two messages. A failure stops those after it unattempted: see
+ * envoi_smtp_client_set_halt_after_failure(). */
+#define PIPELINE_DEPTH 8
+
 struct _EnvoiDelivery
 {
   GObject          parent_instance;
@@ -27,7 +33,7 @@ struct _EnvoiDelivery
   guint            generation;  /* of the account's settings, for the agent; never 0 */
   guint            checked_generation;  /* the generation whose settings were checked */
   GError          *settings_error;      /* what was wrong with them, or NULL */
-  guint            busy : 1;
+  guint            in_flight;           /* sends without an answer yet */
   guint            paused : 1;
   guint            waiting_keyring : 1;  /* paused because the keyring is locked */
 };
@@ -117,8 +123,8 @@ send_cb (GObject      *source,
   GError *error = NULL;
   char *reply = NULL;
 
-  /* The account is free again before the caller hears of the result, so that it may go on. */
-  self->busy = FALSE;
+  /* The account has room again before the caller hears of the result, so that it may go on. */
+  self->in_flight--;
 
   if (envoi_agent_send_finish_with_reply (ENVOI_AGENT (source), result, &reply, &error))
     g_task_return_pointer (task, reply, g_free);
@@ -199,12 +205,22 @@ envoi_delivery_get_pending (EnvoiDelivery *self)
   return &self->pending;
 }
 
+/* No room for another send until one is answered. */
 gboolean
 envoi_delivery_get_busy (EnvoiDelivery *self)
 {
   g_return_val_if_fail (ENVOI_IS_DELIVERY (self), FALSE);
 
-  return self->busy;
+  return self->in_flight >= PIPELINE_DEPTH;
+}
+
+/* Sends handed to the agent and not answered yet. */
+guint
+envoi_delivery_get_in_flight (EnvoiDelivery *self)
+{
+  g_return_val_if_fail (ENVOI_IS_DELIVERY (self), 0);
+
+  return self->in_flight;
 }
 
 gboolean
@@ -320,7 +336,7 @@ envoi_delivery_send_async (EnvoiDelivery       *self,
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (ENVOI_IS_DELIVERY (self));
-  g_return_if_fail (!self->busy);
+  g_return_if_fail (self->in_flight < PIPELINE_DEPTH);
   g_return_if_fail (self->account != NULL);
   g_return_if_fail (envelope_from != NULL);
   g_return_if_fail (recipients != NULL);
@@ -329,7 +345,7 @@ envoi_delivery_send_async (EnvoiDelivery       *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, envoi_delivery_send_async);
 
-  self->busy = TRUE;
+  self->in_flight++;
   envoi_agent_send_async (envoi_agent_get_default (), self->account, self->generation,
                           envelope_from, recipients, message_fd, offset, length, cancellable,
                           send_cb, g_steal_pointer (&task));

@@ -25,6 +25,7 @@ void           envoi_delivery_set_account       (EnvoiDelivery       *self,
                                                  EnvoiAccount        *account);
 GQueue        *envoi_delivery_get_pending       (EnvoiDelivery       *self);
 gboolean       envoi_delivery_get_busy          (EnvoiDelivery       *self);
+guint          envoi_delivery_get_in_flight     (EnvoiDelivery       *self);
 gboolean       envoi_delivery_get_paused        (EnvoiDelivery       *self);
 gboolean       envoi_delivery_check_account     (EnvoiDelivery       *self,
                                                  GError             **error);

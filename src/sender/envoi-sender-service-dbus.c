@@ -532,7 +532,7 @@ handle_retry_cb (EnvoiSenderService    *self,
       g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
       _envoi_sender_service_emit_changed (self, entry, NULL);
     }
-  else if (envoi_queue_entry_get_state (entry) != ENVOI_QUEUE_STATE_SENDING)
+  else if (!_envoi_sender_service_is_sending (entry))
     {
       envoi_queue_entry_set_next_attempt (entry, 0);
       envoi_delivery_set_blocked_until (delivery, 0);
@@ -566,7 +566,7 @@ handle_cancel_cb (EnvoiSenderService    *self,
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 
-  if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_SENDING)
+  if (_envoi_sender_service_is_sending (entry))
     {
       g_dbus_method_invocation_return_error (invocation, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED,
                                              _("The message is being sent right now"));

@@ -57,6 +57,9 @@ struct _EnvoiSenderService
   gboolean           held;
   gboolean           loaded;
   guint              attempts_in_flight;
+  GQueue             attempts;     /* sends with the agent, in the order they were handed over */
+  GHashTable        *usage_dirty;  /* account ids whose UsageChanged waits for usage_id */
+  guint              usage_id;
 };
 
 void           _envoi_sender_service_log_event        (EnvoiSenderService *self,
@@ -77,6 +80,7 @@ void           _envoi_sender_service_record_history   (EnvoiSenderService *self,
                                                       const char         *reply,
                                                       gboolean            announce_sent);
 void           _envoi_sender_service_scan_queue       (EnvoiSenderService *self);
+gboolean       _envoi_sender_service_is_sending       (EnvoiQueueEntry    *entry);
 void           _envoi_sender_service_schedule         (EnvoiSenderService *self);
 void           _envoi_sender_service_update_idle      (EnvoiSenderService *self);
 void           _envoi_sender_service_resume_delivery  (EnvoiSenderService *self,

@@ -175,6 +175,56 @@ _envoi_sender_service_queue_sync (EnvoiSenderService *self)
     self->sync_id = g_timeout_add (SYNC_DELAY_MS, sync_cb, self);
 }
 
+/* UsageChanged: at once for a message alone; during a burst, once per account and
+ * USAGE_INTERVAL_MS with the figures of then, rather than once per message (a D-Bus signal
+ * costs the daemon and the bus as much as the rest of a delivery). */
+#define USAGE_INTERVAL_MS 100
+
+static void
+emit_usage (EnvoiSenderService *self,
+            const char         *account_id)
+{
+  guint hour, day;
+
+  envoi_ledger_get_usage (self->ledger, account_id, g_get_real_time (), &hour, &day);
+  envoi_dbus_sender1_emit_usage_changed (self->skeleton, account_id, hour, day);
+}
+
+static gboolean
+usage_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (g_hash_table_size (self->usage_dirty) == 0)
+    {
+      self->usage_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  g_hash_table_iter_init (&iter, self->usage_dirty);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    emit_usage (self, key);
+  g_hash_table_remove_all (self->usage_dirty);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+usage_changed (EnvoiSenderService *self,
+               const char         *account_id)
+{
+  if (self->usage_id != 0)
+    {
+      g_hash_table_add (self->usage_dirty, g_strdup (account_id));
+      return;
+    }
+
+  emit_usage (self, account_id);
+  self->usage_id = g_timeout_add (USAGE_INTERVAL_MS, usage_cb, self);
+}
+
 /* The delivery history */
 
 #define HISTORY_OUTCOME_KEY "envoi-history-outcome"
@@ -521,6 +571,56 @@ typedef struct
   guint               unlocks;  /* the keyring's unlocks seen when it started */
 } Attempt;
 
+static GQuark
+in_flight_quark (void)
+{
+  static GQuark quark;
+
+  if (G_UNLIKELY (quark == 0))
+    quark = g_quark_from_static_string ("envoi-sender-in-flight");
+
+  return quark;
+}
+
+/* With the agent: the one it is sending ("sending") or one queued behind it there (which keeps
+ * its state until its turn comes), either way out of reach of Cancel and of the scheduler. */
+gboolean
+_envoi_sender_service_is_sending (EnvoiQueueEntry *entry)
+{
+  return g_object_get_qdata (G_OBJECT (entry), in_flight_quark ()) != NULL;
+}
+
+static gboolean
+is_sending (gpointer entry)
+{
+  return _envoi_sender_service_is_sending (entry);
+}
+
+/* The oldest send of @delivery still with the agent, or NULL. */
+static Attempt *
+first_attempt (EnvoiSenderService *self,
+               EnvoiDelivery      *delivery)
+{
+  for (GList *l = self->attempts.head; l != NULL; l = l->next)
+    if (((Attempt *) l->data)->delivery == delivery)
+      return l->data;
+
+  return NULL;
+}
+
+/* A send that was not attempted (cancelled, or after an earlier message of the account failed)
+ * is queued again as it was; if the account was paused meanwhile, it waits with the others,
+ * whose reason it already carries. */
+static void
+requeue_unattempted (EnvoiSenderService *self,
+                     EnvoiDelivery      *delivery,
+                     EnvoiQueueEntry    *entry)
+{
+  set_state (self, entry,
+             envoi_delivery_get_paused (delivery) ? ENVOI_QUEUE_STATE_PAUSED : ENVOI_QUEUE_STATE_QUEUED,
+             FALSE);
+}
+
 static void
 attempt_free (Attempt *attempt)
 {
@@ -545,11 +645,14 @@ send_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *reply = NULL;
   gint64 now = g_get_real_time ();
+  Attempt *next_attempt;
+
+  g_queue_remove (&self->attempts, attempt);
+  g_object_set_qdata (G_OBJECT (entry), in_flight_quark (), NULL);
 
   if (envoi_delivery_send_finish_with_reply (delivery, result, &reply, &error))
     {
       g_autoptr(GError) local_error = NULL;
-      guint hour, day;
 
       /* Recorded before the queue file goes; "sent" is said once the record is stored. */
       envoi_queue_entry_set_attempts (entry, envoi_queue_entry_get_attempts (entry) + 1);
@@ -566,12 +669,11 @@ send_cb (GObject      *source,
       _envoi_sender_service_queue_sync (self);
 
       _envoi_sender_service_log_event (self, id, account_id, "sent", NULL);
-      envoi_ledger_get_usage (self->ledger, account_id, now, &hour, &day);
-      envoi_dbus_sender1_emit_usage_changed (self->skeleton, account_id, hour, day);
+      usage_changed (self, account_id);
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      set_state (self, entry, ENVOI_QUEUE_STATE_QUEUED, FALSE);
+      requeue_unattempted (self, delivery, entry);
     }
   else if (keyring_locked (error))
     {
@@ -590,8 +692,10 @@ send_cb (GObject      *source,
         {
           EnvoiQueueEntry *other = l->data;
 
+          /* Those still with the agent come back unattempted, and wait then. */
           envoi_queue_entry_set_last_error (other, error->message);
-          set_state (self, other, ENVOI_QUEUE_STATE_PAUSED, other == entry);
+          if (other == entry || !is_sending (other))
+            set_state (self, other, ENVOI_QUEUE_STATE_PAUSED, other == entry);
         }
       _envoi_sender_service_log_event (self, id, account_id, "paused", error->message);
       notify_failure (self, entry, NULL, error->message);
@@ -633,6 +737,10 @@ send_cb (GObject      *source,
       envoi_queue_entry_set_attempts (entry, envoi_queue_entry_get_attempts (entry) + 1);
       fail_entry (self, delivery, entry, error->message);
     }
+
+  /* The agent goes on with the next one it was given. */
+  if ((next_attempt = first_attempt (self, delivery)) != NULL)
+    set_state (self, next_attempt->entry, ENVOI_QUEUE_STATE_SENDING, FALSE);
 
   attempt_free (attempt);
   _envoi_sender_service_schedule (self);
@@ -685,7 +793,9 @@ start_attempt (EnvoiSenderService *self,
     }
 
   recipients = envelope_recipients (entry, account);
-  set_state (self, entry, ENVOI_QUEUE_STATE_SENDING, FALSE);
+  /* "sending" is the one the agent is on; the others wait there for their turn. */
+  if (first_attempt (self, delivery) == NULL)
+    set_state (self, entry, ENVOI_QUEUE_STATE_SENDING, FALSE);
 
   attempt = g_new0 (Attempt, 1);
   self->attempts_in_flight++;
@@ -693,6 +803,8 @@ start_attempt (EnvoiSenderService *self,
   attempt->delivery = g_object_ref (delivery);
   attempt->entry = g_object_ref (entry);
   attempt->unlocks = keyring_unlocks (self);
+  g_queue_push_tail (&self->attempts, attempt);
+  g_object_set_qdata (G_OBJECT (entry), in_flight_quark (), attempt);
 
   envoi_delivery_send_async (delivery,
                              envoi_queue_entry_get_from (entry),
@@ -761,6 +873,8 @@ schedule_cb (gpointer user_data)
         {
           for (GList *l = pending->head; l != NULL; l = l->next)
             {
+              if (is_sending (l->data))
+                continue;
               envoi_queue_entry_set_last_error (l->data, _("The account no longer exists"));
               set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, FALSE);
             }
@@ -776,7 +890,11 @@ schedule_cb (gpointer user_data)
         {
           for (GList *l = pending->head; l != NULL; l = l->next)
             {
-              gboolean changed = g_strcmp0 (envoi_queue_entry_get_last_error (l->data), invalid->message) != 0
+              gboolean changed;
+
+              if (is_sending (l->data))
+                continue;
+              changed = g_strcmp0 (envoi_queue_entry_get_last_error (l->data), invalid->message) != 0
                                  || envoi_queue_entry_get_state (l->data) != ENVOI_QUEUE_STATE_PAUSED;
 
               envoi_queue_entry_set_last_error (l->data, invalid->message);
@@ -792,38 +910,62 @@ schedule_cb (gpointer user_data)
           continue;
         }
 
-      for (GList *l = pending->head; l != NULL; l = l->next)
+      /* As many as the pipeline takes (see envoi-delivery.c), oldest first. */
+      while (!envoi_delivery_get_busy (delivery))
         {
-          gint64 next = envoi_queue_entry_get_next_attempt (l->data);
+          guint in_flight = envoi_delivery_get_in_flight (delivery);
 
-          if (next <= now)
-            {
-              due = l->data;
-              break;
-            }
-          wake = MIN (wake, next);
-        }
-
-      if (due == NULL)
-        continue;
-
-      allowed = envoi_ledger_next_allowed (self->ledger, envoi_account_get_id (account), now,
-                                           envoi_account_get_hourly_limit (account),
-                                           envoi_account_get_daily_limit (account));
-      if (allowed > now)
-        {
+          due = NULL;
           for (GList *l = pending->head; l != NULL; l = l->next)
             {
-              if (envoi_queue_entry_get_next_attempt (l->data) <= allowed)
-                set_state (self, l->data, ENVOI_QUEUE_STATE_WAITING_LIMIT, FALSE);
-            }
-          if (pending->length > 64)
-            _envoi_sender_service_release_memory (self);
-          wake = MIN (wake, allowed);
-          continue;
-        }
+              gint64 next = envoi_queue_entry_get_next_attempt (l->data);
 
-      start_attempt (self, delivery, due);
+              if (is_sending (l->data))
+                continue;
+              if (next <= now)
+                {
+                  due = l->data;
+                  break;
+                }
+              wake = MIN (wake, next);
+            }
+
+          if (due == NULL)
+            break;
+
+          /* The sends under way count against the limits as if already sent; at the limit,
+           * the next is decided once they are answered. */
+          if (in_flight > 0)
+            {
+              guint hourly = envoi_account_get_hourly_limit (account);
+              guint daily = envoi_account_get_daily_limit (account);
+              guint hour, day;
+
+              envoi_ledger_get_usage (self->ledger, envoi_account_get_id (account), now, &hour, &day);
+              if ((hourly > 0 && hour + in_flight >= hourly) || (daily > 0 && day + in_flight >= daily))
+                break;
+              start_attempt (self, delivery, due);
+              continue;
+            }
+
+          allowed = envoi_ledger_next_allowed (self->ledger, envoi_account_get_id (account), now,
+                                               envoi_account_get_hourly_limit (account),
+                                               envoi_account_get_daily_limit (account));
+          if (allowed > now)
+            {
+              for (GList *l = pending->head; l != NULL; l = l->next)
+                {
+                  if (envoi_queue_entry_get_next_attempt (l->data) <= allowed)
+                    set_state (self, l->data, ENVOI_QUEUE_STATE_WAITING_LIMIT, FALSE);
+                }
+              if (pending->length > 64)
+                _envoi_sender_service_release_memory (self);
+              wake = MIN (wake, allowed);
+              break;
+            }
+
+          start_attempt (self, delivery, due);
+        }
     }
 
   set_wake (self, wake, now);
@@ -1253,7 +1395,8 @@ wait_for_keyring (EnvoiSenderService *self,
   for (GList *l = envoi_delivery_get_pending (delivery)->head; l != NULL; l = l->next)
     {
       envoi_queue_entry_set_last_error (l->data, reason);
-      set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, l->data == (gpointer) entry);
+      if (l->data == (gpointer) entry || !is_sending (l->data))
+        set_state (self, l->data, ENVOI_QUEUE_STATE_PAUSED, l->data == (gpointer) entry);
     }
   _envoi_sender_service_log_event (self, envoi_queue_entry_get_id (entry), envoi_queue_entry_get_account_id (entry),
                                    "waiting-keyring", NULL);
@@ -1457,6 +1600,11 @@ envoi_sender_service_shutdown (GApplication *application)
   g_clear_handle_id (&self->idle_id, g_source_remove);
   g_clear_handle_id (&self->scan_id, g_source_remove);
   g_clear_handle_id (&self->trim_id, g_source_remove);
+  if (self->usage_id != 0)
+    {
+      g_clear_handle_id (&self->usage_id, g_source_remove);
+      usage_cb (self);
+    }
   if (self->sync_id != 0)
     {
       g_clear_handle_id (&self->sync_id, g_source_remove);
@@ -1482,6 +1630,7 @@ envoi_sender_service_dispose (GObject *object)
 
   g_clear_pointer (&self->deliveries, g_hash_table_unref);
   g_clear_pointer (&self->spool_seen, g_hash_table_unref);
+  g_clear_pointer (&self->usage_dirty, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->submit);
   g_clear_object (&self->keyring);
@@ -1521,6 +1670,7 @@ envoi_sender_service_init (EnvoiSenderService *self)
   self->log_fd = -1;
   self->autostart = -1;
   self->spool_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->usage_dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->deliveries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->skeleton = envoi_dbus_sender1_skeleton_new ();

@@ -36,7 +36,6 @@ typedef struct
   EnvoiAgentChannel *channel;
   GHashTable        *accounts;       /* account id → EnvoiAgentAccount */
   GHashTable        *generations;    /* account id → generation of its settings there */
-  GHashTable        *busy;           /* account id → its Sending under way */
   GHashTable        *sendings;       /* serial → Sending under way, for cancelling */
 } Agent;
 
@@ -51,7 +50,6 @@ typedef struct
 static void
 sending_free (Sending *sending)
 {
-  g_hash_table_remove (sending->agent->busy, sending->account_id);
   g_hash_table_remove (sending->agent->sendings, GUINT_TO_POINTER (sending->serial));
   g_object_unref (sending->cancellable);
   g_free (sending->account_id);
@@ -256,11 +254,11 @@ handle_send (Agent    *agent,
       return;
     }
 
-  if (g_hash_table_contains (agent->busy, account_id)
-      || g_hash_table_contains (agent->sendings, GUINT_TO_POINTER (serial)))
+  /* Several sends of one account may be under way: the account runs them in order. */
+  if (g_hash_table_contains (agent->sendings, GUINT_TO_POINTER (serial)))
     {
       g_set_error (&error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                   "A message of account %s is being sent", account_id);
+                   "Send %u is already under way", serial);
       send_failure (agent, serial, error);
       return;
     }
@@ -270,7 +268,6 @@ handle_send (Agent    *agent,
   sending->serial = serial;
   sending->account_id = g_strdup (account_id);
   sending->cancellable = g_cancellable_new ();
-  g_hash_table_insert (agent->busy, sending->account_id, sending);
   g_hash_table_insert (agent->sendings, GUINT_TO_POINTER (serial), sending);
 
   envoi_agent_account_send_async (sender, envelope_from, recipients, message,
@@ -385,7 +382,6 @@ main (int   argc,
   agent.loop = g_main_loop_new (NULL, FALSE);
   agent.accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   agent.generations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  agent.busy = g_hash_table_new (g_str_hash, g_str_equal);
   agent.sendings = g_hash_table_new (NULL, NULL);
   g_signal_connect (agent.channel, "frame", G_CALLBACK (frame_cb), &agent);
   g_signal_connect (agent.channel, "closed", G_CALLBACK (closed_cb), &agent);
@@ -407,7 +403,6 @@ main (int   argc,
   g_clear_object (&agent.channel);
   g_clear_pointer (&agent.accounts, g_hash_table_unref);
   g_clear_pointer (&agent.generations, g_hash_table_unref);
-  g_clear_pointer (&agent.busy, g_hash_table_unref);
   g_clear_pointer (&agent.sendings, g_hash_table_unref);
   g_clear_pointer (&agent.loop, g_main_loop_unref);
 
