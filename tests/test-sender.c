@@ -3036,7 +3036,7 @@ test_auth_failure_pauses_burst (void)
   auth_before = count_smtp_auth_lines ();
 
   start_daemon ();
-  g_assert_true (wait_until (five_paused, NULL));
+  g_assert_true (envoi_test_wait_until (five_paused, NULL, WAIT_SECONDS));
   /* A retry would come after a second or two: nothing may follow. */
   for (gint64 end = g_get_monotonic_time () + 3 * G_USEC_PER_SEC; g_get_monotonic_time () < end;)
     {
@@ -3060,7 +3060,7 @@ test_auth_failure_pauses_burst (void)
   g_object_set (account, "timeout", (guint) 31, NULL);
   envoi_account_save (account);
   g_settings_sync ();
-  g_assert_true (wait_until (queue_empty, NULL));
+  g_assert_true (envoi_test_wait_until (queue_empty, NULL, WAIT_SECONDS));
   g_free (log);
   log = read_log ();
   g_assert_false (log_has_event (log, "failed"));
