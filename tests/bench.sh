@@ -19,6 +19,7 @@ run "$here/bench-sender.sh" "$builddir"
 run "$here/bench-submit.sh" "$builddir"
 run "$here/bench-commit.sh" "$builddir"
 run "$here/bench-history.sh" "$builddir"
+run "$here/bench-window.sh" "$builddir"
 for extra in "$here"/bench-hygiene.sh "$here"/bench-quick-setup.sh; do
   [ -x "$extra" ] && run "$extra" "$builddir"
 done
