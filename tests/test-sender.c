@@ -1480,19 +1480,16 @@ request_first_daemon_thread (gpointer data)
   return GINT_TO_POINTER (request_first);
 }
 
-static void
-test_sendmail_socket_request_first (void)
+/* A socket listening where the daemon's submit socket goes, in place of the daemon's: the
+ * test's own thread plays the daemon on it. */
+static GSocket *
+listen_as_daemon (void)
 {
   g_autofree char *path = envoi_submit_socket_path ();
   g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GSocket) listener = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  GThread *thread;
-
-  reset ();
-  g_assert_cmpuint (envoi_test_sender_pid (), ==, 0);
+  GSocket *listener;
 
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
   g_unlink (path);
@@ -1503,6 +1500,22 @@ test_sendmail_socket_request_first (void)
   g_assert_no_error (error);
   g_socket_listen (listener, &error);
   g_assert_no_error (error);
+
+  return listener;
+}
+
+static void
+test_sendmail_socket_request_first (void)
+{
+  g_autofree char *path = envoi_submit_socket_path ();
+  g_autoptr(GSocket) listener = NULL;
+  g_autofree char *err = NULL;
+  GThread *thread;
+
+  reset ();
+  g_assert_cmpuint (envoi_test_sender_pid (), ==, 0);
+
+  listener = listen_as_daemon ();
   thread = g_thread_new ("request-first-daemon", request_first_daemon_thread, listener);
 
   /* run_sendmail_fast() writes the input into a pipe and closes it before the command starts. */
@@ -1590,12 +1603,8 @@ fake_daemon_thread (gpointer data)
 static void
 fallback_with (gboolean wrong_version)
 {
-  g_autofree char *path = envoi_submit_socket_path ();
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(GSocket) listener = NULL;
   g_autoptr(GPtrArray) messages = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *err = NULL;
   GThread *thread;
   Expect expect = { "sink", 1 };
@@ -1604,15 +1613,7 @@ fallback_with (gboolean wrong_version)
   add_account ("carol", "sink", 50, NULL, NULL);
   g_assert_cmpuint (envoi_test_sender_pid (), ==, 0);
 
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_unlink (path);
-  listener = g_socket_new (G_SOCKET_FAMILY_UNIX, G_SOCKET_TYPE_SEQPACKET, G_SOCKET_PROTOCOL_DEFAULT, &error);
-  g_assert_no_error (error);
-  address = g_unix_socket_address_new (path);
-  g_socket_bind (listener, address, FALSE, &error);
-  g_assert_no_error (error);
-  g_socket_listen (listener, &error);
-  g_assert_no_error (error);
+  listener = listen_as_daemon ();
   if (wrong_version)
     g_object_set_data (G_OBJECT (listener), "wrong-version", GINT_TO_POINTER (1));
   thread = g_thread_new ("fake-daemon", fake_daemon_thread, listener);
@@ -3660,12 +3661,6 @@ saver_cb (GObject      *source,
   *(gboolean *) user_data = TRUE;
 }
 
-static gboolean
-is_true (gpointer data)
-{
-  return *(gboolean *) data;
-}
-
 /* The account dialog's Save with only the password changed, through the dialog's own saver:
  * no setting changes, and the keyring watch is off, so only the dialog's word to the sender
  * (ResumeAccount) can resume the account. */
@@ -3688,7 +3683,7 @@ test_resume_dialog_save (void)
   envoi_account_saver_set_secret (saver, ENVOI_SERVICE_SMTP, ENVOI_TEST_PASSWORD, "not-the-password");
   delivered.before = plain_delivered ();
   envoi_account_saver_save_async (saver, NULL, saver_cb, &saved);
-  g_assert_true (envoi_test_wait_until (is_true, &saved, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (flag_is_set, &saved, WAIT_SECONDS));
   g_assert_true (wait_within (plain_one_more_and_empty, &delivered, RESUME_SECONDS));
 
   set_keyring_watch (TRUE);
