@@ -2628,6 +2628,25 @@ log_has_event (const char *log,
   return FALSE;
 }
 
+/* Whether the detail (the reason) of a line of the delivery log holds @text: a server's reply
+ * code, say, which the time stamps and queue ids before it may hold by chance. */
+static gboolean
+log_detail_contains (const char *log,
+                     const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (log, "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], " ", 5);
+
+      if (g_strv_length (fields) == 5 && strstr (fields[4], text) != NULL)
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 static char *
 hostile_commands (void)
 {
@@ -2924,7 +2943,7 @@ test_hostile_drop_mid_data (void)
   log = read_log ();
   g_test_message ("%s", log);
   g_assert_nonnull (strstr (log, " deferred "));
-  g_assert_null (strstr (log, "354"));
+  g_assert_false (log_detail_contains (log, "354"));
   g_assert_false (log_has_event (log, "failed"));
   g_assert_nonnull (strstr (log, " sent"));
 
@@ -3069,7 +3088,7 @@ test_hostile_early_reply (void)
   g_assert_true (envoi_test_wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1), WAIT_SECONDS));
 
   log = read_log ();
-  g_assert_null (strstr (log, "554"));
+  g_assert_false (log_detail_contains (log, "554"));
   g_assert_false (log_has_event (log, "failed"));
 
   saved = read_messages ("hostile");
