@@ -18,58 +18,16 @@ build=$(cd "${1:?usage: $0 BUILDDIR [COUNT]}" && pwd)
 count=${2:-2000}
 procs=${ENVOI_BENCH_PROCESSES:-400}
 sendmail=$build/src/sender/envoi-sendmail
-daemon=$build/src/sender/envoi-sender
 helper=$build/tests/bench-sender
-work=$(mktemp -d "${TMPDIR:-/tmp}/envoi-bench-commit.XXXXXX")
 
-export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=$build/data
-export ENVOI_SENDER_IDLE_TIMEOUT=600
-
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-elapsed() { echo "$2 - $1" | bc -l; }
-rate() { printf '%.0f' "$(echo "$1 / $2" | bc -l)"; }
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
-
-# A message of about 512 bytes, like smtp-source -l 512.
-{
-  printf 'From: Bench <bench@example.org>\nTo: sink@example.net\nSubject: bench\n\n'
-  for _ in $(seq 12); do printf 'a line of benchmark text, forty bytes long.\n'; done
-} >"$work/message"
+. "$(dirname "$0")/bench-lib.sh"
+bench_init envoi-bench-commit
+write_bench_message
 
 # The account: nothing listens on its port, and the hourly limit holds back all but the first.
-acct=/io/github/envoimail/Envoi/accounts/bench/
-gsettings set io.github.envoimail.Envoi accounts "['bench']"
-gsettings set io.github.envoimail.Envoi.Account:$acct address bench@example.org
-gsettings set io.github.envoimail.Envoi.Account:$acct host 127.0.0.1
-gsettings set io.github.envoimail.Envoi.Account:$acct port 9
-gsettings set io.github.envoimail.Envoi.Account:$acct security none
-gsettings set io.github.envoimail.Envoi.Account:$acct auth-method none
-gsettings set io.github.envoimail.Envoi.Account:$acct hourly-limit 1
+configure_bench_account 9 1
 
-queue_dir=$XDG_DATA_HOME/envoi/queue
-state_dir=$XDG_STATE_HOME/envoi
 queued() { find "$queue_dir" -maxdepth 1 -name '*.msg' 2>/dev/null | wc -l; }
-reset_state() { rm -rf "$queue_dir" "$state_dir"; }
-
-daemon_pid=""
-start_daemon() {
-  reset_state
-  "$daemon" --replace 2>"$work/daemon.log" &
-  daemon_pid=$!
-  pids+=($daemon_pid)
-  gdbus wait --session --timeout 10 io.github.envoimail.Envoi.Sender
-}
-stop_daemon() {
-  kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true
-}
 check_queued() {
   local n
   n=$(queued)
@@ -88,6 +46,7 @@ floor_rate=$(rate "$count" "$floor_s")
 printf '%-62s %8.2f s  %6s msg/s\n' "enqueue in-process, one after another (2 fsyncs each)" "$floor_s" "$floor_rate"
 
 # 1. D-Bus Submit from one process, one call at a time: each waits for its own commit.
+reset_state
 start_daemon
 one_s=$("$helper" dbus "$count" sink@example.net)
 one_rate=$(rate "$count" "$one_s")
@@ -97,6 +56,7 @@ stop_daemon
 
 # 2. D-Bus Submit from one process with 64 calls in flight, as a client library sending a batch
 # would: the replies come back per group commit.
+reset_state
 start_daemon
 pipe_s=$("$helper" dbus-pipelined "$count" 64 sink@example.net)
 pipe_rate=$(rate "$count" "$pipe_s")
@@ -114,6 +74,7 @@ children_cpu() {
   tail -1 "$work/times" | awk '{ gsub(/[ms]/, " "); print $1 * 60 + $2 + $3 * 60 + $4 }'
 }
 daemon_cpu() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$daemon_pid/stat"; }
+reset_state
 start_daemon
 children_cpu >"$work/c0"
 c0=$(cat "$work/c0") d0=$(daemon_cpu)
@@ -130,6 +91,7 @@ check_queued "$procs"
 printf '%-62s %8.2f s  %6s msg/s\n' "envoi-sendmail, $procs processes, one at a time" "$seq_s" "$seq_rate"
 stop_daemon
 
+reset_state
 start_daemon
 t0=$(now)
 loops=()

@@ -16,66 +16,16 @@ set -eu
 build=$(cd "${1:?usage: $0 BUILDDIR [COUNT] [ROUNDS]}" && pwd)
 count=${2:-1000}
 rounds=${3:-3}
-daemon=$build/src/sender/envoi-sender
 spooler=$build/tests/bench-sender
 helper=$build/tests/bench-history
-work=$(mktemp -d "${TMPDIR:-/tmp}/envoi-bench-history.XXXXXX")
 
-export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=$build/data
-export ENVOI_SENDER_IDLE_TIMEOUT=600
+. "$(dirname "$0")/bench-lib.sh"
+bench_init envoi-bench-history
+# The history's setting goes back to its default too.
+trap 'bench_cleanup; gsettings reset io.github.envoimail.Envoi history-max-records' EXIT
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  gsettings reset io.github.envoimail.Envoi history-max-records
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-port=$(free_port)
-sink_user=()
-[ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
-smtp-sink "${sink_user[@]}" -a 127.0.0.1:"$port" 1024 &
-pids+=($!)
-for _ in $(seq 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-  sleep 0.05
-done
-
-acct=/io/github/envoimail/Envoi/accounts/bench/
-gsettings set io.github.envoimail.Envoi accounts "['bench']"
-gsettings set io.github.envoimail.Envoi.Account:$acct address bench@example.org
-gsettings set io.github.envoimail.Envoi.Account:$acct host 127.0.0.1
-gsettings set io.github.envoimail.Envoi.Account:$acct port "$port"
-gsettings set io.github.envoimail.Envoi.Account:$acct security none
-gsettings set io.github.envoimail.Envoi.Account:$acct auth-method none
-gsettings set io.github.envoimail.Envoi.Account:$acct hourly-limit 10000
-gsettings set io.github.envoimail.Envoi.Account:$acct daily-limit 10000
-
-queue_dir=$XDG_DATA_HOME/envoi/queue
-state_dir=$XDG_STATE_HOME/envoi
-sent() {
-  local n
-  n=$(grep -c ' sent ' "$state_dir/delivery.log" 2>/dev/null) || true
-  echo "${n:-0}"
-}
-reset_state() { rm -rf "$queue_dir" "$state_dir"; }
-
-daemon_pid=""
-start_daemon() {
-  "$daemon" --replace 2>>"$work/daemon.log" &
-  daemon_pid=$!
-  pids+=($daemon_pid)
-  gdbus wait --session --timeout 10 io.github.envoimail.Envoi.Sender
-}
-stop_daemon() {
-  kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true
-}
+start_smtp_sink
+configure_bench_account "$port" 10000 10000
 
 echo "# Envoi delivery history benchmark: $(nproc) CPUs; $(uname -r)"
 echo

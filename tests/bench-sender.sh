@@ -15,25 +15,11 @@ build=$(cd "${1:?usage: $0 BUILDDIR [COUNT]}" && pwd)
 count=${2:-1000}
 big=${ENVOI_BENCH_BIG:-10000}
 sendmail=$build/src/sender/envoi-sendmail
-daemon=$build/src/sender/envoi-sender
 helper=$build/tests/bench-sender
-work=$(mktemp -d "${TMPDIR:-/tmp}/envoi-bench.XXXXXX")
 
-export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=$build/data
-export ENVOI_SENDER_IDLE_TIMEOUT=600
+. "$(dirname "$0")/bench-lib.sh"
+bench_init envoi-bench
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-now() { date +%s.%N; }
-elapsed() { echo "$2 - $1" | bc -l; }
-rate() { printf '%.0f' "$(echo "$1 / $2" | bc -l)"; }
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 # The delivery agent that envoi-sender started (envoi-sender-transport; 15 characters of it).
 # Cheap enough to sample while it delivers: the children the kernel lists, not a scan of /proc.
@@ -45,60 +31,14 @@ agent_pid() {
   true
 }
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# postfix's smtp-sink: the fastest server there is to talk to. As root it needs -u.
-port=$(free_port)
-sink_user=()
-[ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
-smtp-sink "${sink_user[@]}" -a 127.0.0.1:"$port" 1024 &
-pids+=($!)
-for _ in $(seq 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-  sleep 0.05
-done
-
-# A message of about 512 bytes, like smtp-source -l 512.
-{
-  printf 'From: Bench <bench@example.org>\nTo: sink@example.net\nSubject: bench\n\n'
-  for _ in $(seq 12); do printf 'a line of benchmark text, forty bytes long.\n'; done
-} >"$work/message"
-
+start_smtp_sink
+write_bench_message
 # The account: plain, no AUTH (smtp-sink's is fake), limits out of the way.
-acct=/io/github/envoimail/Envoi/accounts/bench/
-gsettings set io.github.envoimail.Envoi accounts "['bench']"
-gsettings set io.github.envoimail.Envoi.Account:$acct address bench@example.org
-gsettings set io.github.envoimail.Envoi.Account:$acct host 127.0.0.1
-gsettings set io.github.envoimail.Envoi.Account:$acct port "$port"
-gsettings set io.github.envoimail.Envoi.Account:$acct security none
-gsettings set io.github.envoimail.Envoi.Account:$acct auth-method none
-gsettings set io.github.envoimail.Envoi.Account:$acct hourly-limit 10000
-gsettings set io.github.envoimail.Envoi.Account:$acct daily-limit 10000
+configure_bench_account "$port" 10000 10000
 
-queue_dir=$XDG_DATA_HOME/envoi/queue
-state_dir=$XDG_STATE_HOME/envoi
 queued() { find "$queue_dir" -maxdepth 1 -name '*.env' 2>/dev/null | wc -l; }
-sent() {
-  local n
-  n=$(grep -c ' sent ' "$state_dir/delivery.log" 2>/dev/null) || true
-  echo "${n:-0}"
-}
 wait_sent() {
   while [ "$(sent)" -lt "$1" ]; do sleep 0.01; done
-}
-reset_state() { rm -rf "$queue_dir" "$state_dir"; }
-
-daemon_pid=""
-start_daemon() {
-  "$daemon" --replace 2>"$work/daemon.log" &
-  daemon_pid=$!
-  pids+=($daemon_pid)
-  gdbus wait --session --timeout 10 io.github.envoimail.Envoi.Sender
-}
-stop_daemon() {
-  kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true
 }
 
 echo "# Envoi background sender benchmark: $count messages of $(wc -c <"$work/message") bytes, smtp-sink on loopback"

@@ -21,66 +21,22 @@ count=${2:-300}
 rounds=6
 # ENVOI_BENCH_SENDMAIL: another envoi-sendmail to measure (an older build), same daemon.
 sendmail=${ENVOI_BENCH_SENDMAIL:-$build/src/sender/envoi-sendmail}
-daemon=$build/src/sender/envoi-sender
 floor=$build/tests/bench-floor
 durable=$build/tests/bench-durable
-work=$(mktemp -d "${TMPDIR:-/tmp}/envoi-bench-submit.XXXXXX")
 
-export GSETTINGS_BACKEND=keyfile GSETTINGS_SCHEMA_DIR=$build/data
-export ENVOI_SENDER_IDLE_TIMEOUT=600
-
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/bench-lib.sh"
+bench_init envoi-bench-submit
 
 ms_per() { awk -v s="$1" -v n="$2" 'BEGIN { printf "%.2f", s * 1000 / n }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a + b }'; }
 
-free_port() {
-  /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# postfix's smtp-sink receives what the daemon delivers meanwhile.
+start_smtp_sink
+configure_bench_account "$port" 10000 10000
 
-# postfix's smtp-sink receives what the daemon delivers meanwhile. As root it needs -u.
-port=$(free_port)
-sink_user=()
-[ "$(id -u)" -eq 0 ] && sink_user=(-u nobody)
-smtp-sink "${sink_user[@]}" -a 127.0.0.1:"$port" 1024 &
-pids+=($!)
-for _ in $(seq 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
-  sleep 0.05
-done
-
-acct=/io/github/envoimail/Envoi/accounts/bench/
-gsettings set io.github.envoimail.Envoi accounts "['bench']"
-gsettings set io.github.envoimail.Envoi.Account:$acct address bench@example.org
-gsettings set io.github.envoimail.Envoi.Account:$acct host 127.0.0.1
-gsettings set io.github.envoimail.Envoi.Account:$acct port "$port"
-gsettings set io.github.envoimail.Envoi.Account:$acct security none
-gsettings set io.github.envoimail.Envoi.Account:$acct auth-method none
-gsettings set io.github.envoimail.Envoi.Account:$acct hourly-limit 10000
-gsettings set io.github.envoimail.Envoi.Account:$acct daily-limit 10000
-
-state_dir=$XDG_STATE_HOME/envoi
-rm -rf "$XDG_DATA_HOME/envoi/queue" "$state_dir"
-sent() {
-  local n
-  n=$(grep -c ' sent ' "$state_dir/delivery.log" 2>/dev/null) || true
-  echo "${n:-0}"
-}
-
-"$daemon" --replace 2>"$work/daemon.log" &
-pids+=($!)
-gdbus wait --session --timeout 10 io.github.envoimail.Envoi.Sender
-for _ in $(seq 200); do
-  [ -S "$XDG_RUNTIME_DIR/envoi/sender.submit" ] && break
-  sleep 0.05
-done
+reset_state
+start_daemon
+wait_submit_socket
 
 msg='From: Bench <bench@example.org>\nTo: sink@example.net\nSubject: bench\n\nA line of text.\n'
 

@@ -158,8 +158,8 @@ envoi_test_install_sender_service (const char *daemon_path)
   g_assert_no_error (error);
 }
 
-void
-envoi_test_stop_sender_service (void)
+guint32
+envoi_test_sender_pid (void)
 {
   g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
   g_autoptr(GVariant) reply = NULL;
@@ -171,9 +171,38 @@ envoi_test_stop_sender_service (void)
                                        g_variant_new ("(s)", "io.github.envoimail.Envoi.Sender"),
                                        G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
                                        NULL);
-  if (reply == NULL)
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+
+  return pid;
+}
+
+gboolean
+envoi_test_sender_gone (gpointer pid)
+{
+  return envoi_test_sender_pid () == 0 && kill (GPOINTER_TO_UINT (pid), 0) != 0;
+}
+
+void
+envoi_test_signal_sender (int   signal_number,
+                          guint seconds)
+{
+  guint32 pid = envoi_test_sender_pid ();
+
+  if (pid == 0)
     return;
-  g_variant_get (reply, "(u)", &pid);
+
+  g_assert_cmpint (kill (pid, signal_number), ==, 0);
+  g_assert_true (envoi_test_wait_until (envoi_test_sender_gone, GUINT_TO_POINTER (pid), seconds));
+}
+
+void
+envoi_test_stop_sender_service (void)
+{
+  guint32 pid = envoi_test_sender_pid ();
+
+  if (pid == 0)
+    return;
   kill (pid, SIGTERM);
   for (guint i = 0; i < 500 && kill (pid, 0) == 0; i++)
     g_usleep (10 * 1000);

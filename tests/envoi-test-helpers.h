@@ -57,6 +57,15 @@ char         *envoi_test_lookup_secret          (EnvoiAccount *account,
 
 /* Ends the activated envoi-sender, if one runs, with SIGTERM, and waits until it is gone. */
 void          envoi_test_stop_sender_service    (void);
+/* The pid of the envoi-sender that owns its bus name, 0 when none does. */
+guint32       envoi_test_sender_pid             (void);
+/* An EnvoiTestCondition: the envoi-sender whose pid is @pid (GUINT_TO_POINTER) has left the bus
+ * and exited. */
+gboolean      envoi_test_sender_gone            (gpointer      pid);
+/* Sends @signal_number to the envoi-sender that owns its bus name, if one does, and runs the
+ * main loop until it has left the bus and exited; fails the test if that takes over @seconds. */
+void          envoi_test_signal_sender          (int           signal_number,
+                                                 guint         seconds);
 
 /* A FIFO in the spool holds whoever reads the queue inside open() until a writer opens it; a
  * writer can open it only then. Waits for that (at most 60 s), lets the reader go (it finds no

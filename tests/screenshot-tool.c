@@ -14,7 +14,6 @@
 
 #include "autoconfig-httpd.h"
 #include "envoi-account-dialog.h"
-#include "envoi-delivery-group.h"
 #include "envoi-application.h"
 #include "envoi-history.h"
 #include "envoi-incoming-group.h"
@@ -23,6 +22,7 @@
 #include "envoi-quick-setup-window.h"
 #include "envoi-sender-dbus.h"
 #include "envoi-test-goa.h"
+#include "envoi-test-gui.h"
 #include "envoi-test-helpers.h"
 #include "envoi-test-panel.h"
 #include "envoi-transport-group.h"
@@ -61,21 +61,6 @@ type (gpointer    dialog,
   GObject *object = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, row);
 
   gtk_editable_set_text (GTK_EDITABLE (object), text);
-}
-
-/* A row of the Delivery page, which is its group's. */
-static void
-type_in_delivery (gpointer    dialog,
-                  const char *row,
-                  const char *text)
-{
-  GObject *group = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG,
-                                                  "delivery_group");
-
-  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (group),
-                                                                      ENVOI_TYPE_DELIVERY_GROUP,
-                                                                      row)),
-                         text);
 }
 
 /* One page of the editor: account, server, mailboxes, delivery, test. */
@@ -464,8 +449,8 @@ main (int   argc,
           type (dialog, "host_row", "smtp.example.fr");
           type (dialog, "port_row", "587");
           type (dialog, "password_row", "abcd efgh ijkl mnop");
-          type_in_delivery (dialog, "bcc_row", "archives@example.fr");
-          type_in_delivery (dialog, "notify_row", "admin@example.fr");
+          envoi_test_type_in_delivery (dialog, "bcc_row", "archives@example.fr");
+          envoi_test_type_in_delivery (dialog, "notify_row", "admin@example.fr");
           gtk_switch_set_active (GTK_SWITCH (group_child (dialog, "incoming_group", incoming, "pop_switch")), TRUE);
           type_in_group (dialog, "incoming_group", incoming, "pop_host_row", "pop.example.fr");
           type_in_group (dialog, "incoming_group", incoming, "imap_host_row", "imap.example.fr");
@@ -512,7 +497,7 @@ main (int   argc,
           type (dialog, "port_row", "70000");
           adw_combo_row_set_selected (ADW_COMBO_ROW (gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG, "security_row")),
                                       ENVOI_SECURITY_NONE);
-          type_in_delivery (dialog, "notify_row", "ops@example.fr, nobody");
+          envoi_test_type_in_delivery (dialog, "notify_row", "ops@example.fr, nobody");
           /* A Save attempt: every reason shows, and the pages with one are marked. */
           gtk_widget_activate_action (GTK_WIDGET (dialog), "dialog.save", NULL);
           show_page (dialog, "server");

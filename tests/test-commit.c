@@ -74,40 +74,6 @@ wait_until (Condition condition,
   return TRUE;
 }
 
-static guint32
-daemon_pid (void)
-{
-  g_autoptr(GVariant) reply = NULL;
-  guint32 pid = 0;
-
-  reply = g_dbus_connection_call_sync (h.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", SENDER_BUS_NAME), G_VARIANT_TYPE ("(u)"),
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(u)", &pid);
-
-  return pid;
-}
-
-static gboolean
-daemon_gone (gpointer data)
-{
-  return daemon_pid () == 0 && kill (GPOINTER_TO_UINT (data), 0) != 0;
-}
-
-static void
-stop_daemon (int signal_number)
-{
-  guint32 pid = daemon_pid ();
-
-  if (pid == 0)
-    return;
-
-  g_assert_cmpint (kill (pid, signal_number), ==, 0);
-  g_assert_true (wait_until (daemon_gone, GUINT_TO_POINTER (pid)));
-}
-
 static gboolean
 socket_ready (gpointer data)
 {
@@ -128,7 +94,7 @@ start_daemon (void)
                                        "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
                                        G_DBUS_CALL_FLAGS_NONE, 30000, NULL, &error);
   g_assert_no_error (error);
-  pid = daemon_pid ();
+  pid = envoi_test_sender_pid ();
   g_assert_cmpuint (pid, !=, 0);
   g_assert_true (wait_until (socket_ready, NULL));
 
@@ -177,7 +143,7 @@ reset (void)
   g_autofree char *command = NULL;
   g_autofree char *socket_path = envoi_submit_socket_path ();
 
-  stop_daemon (SIGTERM);
+  envoi_test_signal_sender (SIGTERM, WAIT_SECONDS);
   /* What a killed daemon left, lest it be taken for the next one's. */
   g_unlink (socket_path);
   command = g_strdup_printf ("rm -rf '%s' '%s'", queue, state);
@@ -472,7 +438,7 @@ burst_and_kill (guint n,
 
       g_assert_true (wait_until (burst_done, &burst));
       g_assert_true (burst.killed);
-      g_assert_true (wait_until (daemon_gone, GUINT_TO_POINTER (burst.pid)));
+      g_assert_true (wait_until (envoi_test_sender_gone, GUINT_TO_POINTER (burst.pid)));
 
       g_test_message ("attempt %u: %u answered, %u unanswered when the daemon was killed",
                       attempt, g_hash_table_size (ids), burst.failed);
@@ -525,7 +491,7 @@ main (int   argc,
 
   status = g_test_run ();
 
-  stop_daemon (SIGTERM);
+  envoi_test_signal_sender (SIGTERM, WAIT_SECONDS);
   g_clear_object (&h.store);
   g_clear_object (&h.bus);
 

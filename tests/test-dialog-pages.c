@@ -15,10 +15,10 @@
 #include <locale.h>
 
 #include "envoi-account-dialog.h"
-#include "envoi-delivery-group.h"
 #include "envoi-incoming-group.h"
 #include "envoi-preset.h"
 #include "envoi-preset-catalog.h"
+#include "envoi-test-gui.h"
 #include "envoi-test-helpers.h"
 #include "envoi-transport-group.h"
 
@@ -52,21 +52,6 @@ type (gpointer    dialog,
       const char *text)
 {
   gtk_editable_set_text (GTK_EDITABLE (child (dialog, row)), text);
-}
-
-/* A row of the Delivery page, which is its group's. */
-static void
-type_in_delivery (gpointer    dialog,
-                  const char *row,
-                  const char *text)
-{
-  GObject *group = gtk_widget_get_template_child (GTK_WIDGET (dialog), ENVOI_TYPE_ACCOUNT_DIALOG,
-                                                  "delivery_group");
-
-  gtk_editable_set_text (GTK_EDITABLE (gtk_widget_get_template_child (GTK_WIDGET (group),
-                                                                      ENVOI_TYPE_DELIVERY_GROUP,
-                                                                      row)),
-                         text);
 }
 
 static void
@@ -108,8 +93,8 @@ fill (gpointer    dialog,
   type (dialog, "name_row", "Jean Dupont");
   type (dialog, "reply_to_row", "jean@example.fr");
   type (dialog, "password_row", "abcd efgh ijkl mnop");
-  type_in_delivery (dialog, "bcc_row", "archive@example.fr");
-  type_in_delivery (dialog, "notify_row", "ops@example.fr");
+  envoi_test_type_in_delivery (dialog, "bcc_row", "archive@example.fr");
+  envoi_test_type_in_delivery (dialog, "notify_row", "ops@example.fr");
 
   if (g_str_equal (state, "mailgun"))
     {
