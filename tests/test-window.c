@@ -304,6 +304,75 @@ test_history_view (void)
   g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
 }
 
+/* Pages not on the first screen are made when first shown */
+
+static gboolean
+history_loaded (gpointer view)
+{
+  const char *page = gtk_stack_get_visible_child_name (GTK_STACK (view_child (view, "stack")));
+
+  return !envoi_history_view_get_loading (view) &&
+         (g_strcmp0 (page, "list") == 0 || g_strcmp0 (page, "empty") == 0);
+}
+
+/* The window opens on its accounts without the History view or the empty page's icon (their
+ * cost is the start-up's, tests/bench-window.sh); the view switcher's switch to History makes
+ * the view, which has the sender and queries it; the last account removed, the empty page
+ * shows with its icon. */
+static void
+pages_made_when_shown (EnvoiApplication *app)
+{
+  EnvoiAccountStore *store = envoi_application_get_account_store (app);
+  g_autoptr(EnvoiAccount) account = envoi_account_new ("lazypages");
+  AdwStatusPage *empty_page;
+  GtkWidget *window;
+  GtkWidget *view;
+
+  g_signal_stop_emission_by_name (app, "activate");
+
+  g_object_set (account, "address", "lazy@example.com", "host", "127.0.0.1", NULL);
+  envoi_account_store_add (store, account);
+
+  window = GTK_WIDGET (envoi_window_new (GTK_APPLICATION (app), store));
+  gtk_window_present (GTK_WINDOW (window));
+  empty_page = ADW_STATUS_PAGE (template_child (window, "empty_page"));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (template_child (window, "stack"))), ==, "accounts");
+  g_assert_null (adw_bin_get_child (ADW_BIN (template_child (window, "history_bin"))));
+  g_assert_null (adw_status_page_get_icon_name (empty_page));
+
+  /* Once the sender answered the window (its proxy is ready), what the switcher does. */
+  g_assert_true (envoi_test_wait_until (usage_shown, window, 30));
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (template_child (window, "view_stack")), "history");
+  view = adw_bin_get_child (ADW_BIN (template_child (window, "history_bin")));
+  g_assert_true (ENVOI_IS_HISTORY_VIEW (view));
+  g_assert_true (envoi_history_view_get_loading (ENVOI_HISTORY_VIEW (view)));
+  g_assert_true (envoi_test_wait_until (history_loaded, view, 30));
+  g_assert_true (envoi_window_show_history (ENVOI_WINDOW (window)) == ENVOI_HISTORY_VIEW (view));
+
+  while (g_list_model_get_n_items (G_LIST_MODEL (store)) > 0)
+    {
+      g_autoptr(EnvoiAccount) first = g_list_model_get_item (G_LIST_MODEL (store), 0);
+
+      envoi_account_store_remove (store, envoi_account_get_id (first));
+    }
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (template_child (window, "stack"))), ==, "empty");
+  g_assert_cmpstr (adw_status_page_get_icon_name (empty_page), ==, "io.github.envoimail.Envoi-symbolic");
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_pages_made_when_shown (void)
+{
+  g_autoptr(EnvoiApplication) app = envoi_application_new ();
+
+  envoi_test_install_sender_service (envoi_test_env ("ENVOI_SENDER_PATH"));
+
+  g_application_set_application_id (G_APPLICATION (app), "io.github.envoimail.Envoi.PagesTest");
+  g_signal_connect (app, "activate", G_CALLBACK (pages_made_when_shown), NULL);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -317,6 +386,7 @@ main (int   argc,
   g_test_add_func ("/envoi/window/queue-shows-refusal-and-cancel",
                    test_queue_shows_refusal_and_cancel);
   g_test_add_func ("/envoi/window/history-view", test_history_view);
+  g_test_add_func ("/envoi/window/pages-made-when-shown", test_pages_made_when_shown);
 
   return g_test_run ();
 }

@@ -43,11 +43,13 @@ struct _EnvoiWindow
 
   AdwToastOverlay      *toast_overlay;
   GtkStack             *stack;
+  AdwStatusPage        *empty_page;
   GtkListBox           *account_list;
   AdwPreferencesGroup  *queue_group;
   GtkListBox           *queue_list;
   AdwViewStack         *view_stack;
-  EnvoiHistoryView     *history_view;
+  AdwBin               *history_bin;
+  EnvoiHistoryView     *history_view;    /* made when first shown (ensure_history_view()) */
 };
 
 G_DEFINE_FINAL_TYPE (EnvoiWindow, envoi_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -194,6 +196,11 @@ update_page (EnvoiWindow *self)
 {
   gboolean empty = g_list_model_get_n_items (G_LIST_MODEL (self->store)) == 0;
 
+  /* The large icon is an SVG: loading it (and librsvg with it) costs the start-up of a window
+   * that has accounts, which never shows this page, several milliseconds; a GtkStack sizes its
+   * hidden pages too, which loads their icons. So it is set when the page is shown. */
+  if (empty)
+    adw_status_page_set_icon_name (self->empty_page, "io.github.envoimail.Envoi-symbolic");
   gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "accounts");
 }
 
@@ -696,7 +703,8 @@ proxy_ready_cb (GObject      *source,
     }
 
   self->sender = sender;
-  envoi_history_view_set_sender (self->history_view, sender);
+  if (self->history_view != NULL)
+    envoi_history_view_set_sender (self->history_view, sender);
   g_signal_connect_object (sender, "message-changed", G_CALLBACK (schedule_queue_refresh), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (sender, "usage-changed", G_CALLBACK (usage_changed_cb), self,
@@ -743,6 +751,31 @@ message_action (GtkWidget  *widget,
                      g_object_ref (self));
 }
 
+/* The History view is made the first time it is shown, not with the window: the window opens
+ * on its accounts, and the view's widgets, its status pages' large icons (SVG, drawn by
+ * librsvg) and its first query of the sender's history cost the start-up about as much as
+ * the accounts page itself, for a page most openings never show. */
+static EnvoiHistoryView *
+ensure_history_view (EnvoiWindow *self)
+{
+  if (self->history_view == NULL)
+    {
+      self->history_view = g_object_new (ENVOI_TYPE_HISTORY_VIEW, NULL);
+      adw_bin_set_child (self->history_bin, GTK_WIDGET (self->history_view));
+      if (self->sender != NULL)
+        envoi_history_view_set_sender (self->history_view, self->sender);
+    }
+
+  return self->history_view;
+}
+
+static void
+visible_page_cb (EnvoiWindow *self)
+{
+  if (g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "history") == 0)
+    ensure_history_view (self);
+}
+
 static void
 envoi_window_dispose (GObject *object)
 {
@@ -755,6 +788,7 @@ envoi_window_dispose (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->store);
   g_clear_pointer (&self->usage, g_hash_table_unref);
+  self->history_view = NULL;  /* the bin's child, not held */
 
   G_OBJECT_CLASS (envoi_window_parent_class)->dispose (object);
 }
@@ -767,16 +801,16 @@ envoi_window_class_init (EnvoiWindowClass *klass)
 
   object_class->dispose = envoi_window_dispose;
 
-  g_type_ensure (ENVOI_TYPE_HISTORY_VIEW);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/envoimail/Envoi/envoi-window.ui");
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, empty_page);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, account_list);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, queue_group);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, queue_list);
   gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, view_stack);
-  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, history_view);
+  gtk_widget_class_bind_template_child (widget_class, EnvoiWindow, history_bin);
 
   gtk_widget_class_install_action (widget_class, "window.add-account", NULL, add_account_action);
   gtk_widget_class_install_action (widget_class, "window.edit-account", "s", edit_account_action);
@@ -797,6 +831,8 @@ static void
 envoi_window_init (EnvoiWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (self->view_stack, "notify::visible-child", G_CALLBACK (visible_page_cb),
+                           self, G_CONNECT_SWAPPED);
 
   self->cancellable = g_cancellable_new ();
   self->usage = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -843,5 +879,5 @@ envoi_window_show_history (EnvoiWindow *self)
 
   adw_view_stack_set_visible_child_name (self->view_stack, "history");
 
-  return self->history_view;
+  return ensure_history_view (self);
 }
