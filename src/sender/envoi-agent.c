@@ -166,13 +166,14 @@ link_die (Link         *link,
    * may have reached the server, and is a temporary failure; those behind it were not
    * attempted, and go back to the queue as they were. */
   serials = g_list_sort (g_hash_table_get_keys (link->pending), compare_serials);
-  accounts = g_hash_table_new (g_str_hash, g_str_equal);
+  /* Copies: a task's data goes with the task, at the end of each turn. */
+  accounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (GList *l = serials; l != NULL; l = l->next)
     {
       g_autoptr(GTask) task = take_pending (link, GPOINTER_TO_UINT (l->data));
       SendData *send = g_task_get_task_data (task);
 
-      if (g_hash_table_add (accounts, send->account_id))
+      if (g_hash_table_add (accounts, g_strdup (send->account_id)))
         g_task_return_error (task, agent_stopped_error (error));
       else
         g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
