@@ -1446,6 +1446,83 @@ test_scan_async (void)
   g_assert_cmpuint (envoi_queue_get_length (reader), ==, 3);
 }
 
+typedef struct
+{
+  EnvoiQueue *queue;
+  GPtrArray  *ids;
+  guint       from;
+  guint       count;
+} Removal;
+
+static void
+remove_some (gpointer data)
+{
+  Removal *removal = data;
+
+  for (guint i = removal->from; i < removal->from + removal->count; i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (envoi_queue_remove (removal->queue, g_ptr_array_index (removal->ids, i), &error));
+      g_assert_no_error (error);
+    }
+}
+
+/* The daemon refills a window through the scan's worker while it goes on sending: the messages
+ * sent while the worker listed are not taken back, the counts stay right, and the window is
+ * filled again with the next messages in order. ENVOI_QUEUE_WINDOW is 8 here. */
+static void
+test_scan_async_refill (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) writer = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(GPtrArray) ids = enqueue_many (writer, "acct", 40);
+  g_autoptr(GPtrArray) resident = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GError) error = NULL;
+  Removal sent_first = { queue, ids, 0, 5 };
+  Removal sent_meanwhile = { queue, ids, 5, 2 };
+
+  g_assert_true (envoi_queue_scan (queue, &resident, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (resident->len, ==, 8);
+
+  /* Five sent: the window asks for the next ones. */
+  remove_some (&sent_first);
+  g_assert_true (envoi_queue_wants_refill (queue));
+
+  /* Two more are sent while the worker lists and reads. */
+  added = scan_async (queue, remove_some, &sent_meanwhile);
+  g_assert_cmpuint (added->len, ==, 7);
+  for (guint i = 0; i < added->len; i++)
+    g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, i)), ==,
+                     g_ptr_array_index (ids, 8 + i));
+  g_assert_cmpuint (envoi_queue_get_resident (queue), ==, 8);
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 33);
+  g_assert_false (envoi_queue_wants_refill (queue));
+  for (guint i = 0; i < 7; i++)
+    g_assert_null (envoi_queue_lookup (queue, g_ptr_array_index (ids, i)));
+  g_clear_pointer (&added, g_ptr_array_unref);
+
+  /* And the rest goes on from there, none twice, none lost. */
+  for (guint i = 7; i < 40; i++)
+    {
+      EnvoiQueueEntry *entry = envoi_queue_lookup (queue, g_ptr_array_index (ids, i));
+      Removal one = { queue, ids, i, 1 };
+
+      g_assert_nonnull (entry);
+      remove_some (&one);
+      if (envoi_queue_wants_refill (queue))
+        {
+          g_clear_pointer (&added, g_ptr_array_unref);
+          added = scan_async (queue, NULL, NULL);
+        }
+    }
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 0);
+  g_assert_cmpuint (envoi_queue_get_resident (queue), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1472,6 +1549,7 @@ main (int   argc,
   g_test_add_func ("/envoi/queue/list-async-dispose", test_list_async_dispose);
   g_test_add_func ("/envoi/queue/list-async-cancel", test_list_async_cancel);
   g_test_add_func ("/envoi/queue/scan-async", test_scan_async);
+  g_test_add_func ("/envoi/queue/scan-async-refill", test_scan_async_refill);
 
   return g_test_run ();
 }

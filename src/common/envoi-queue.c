@@ -64,6 +64,9 @@ struct _EnvoiQueue
   GHashTable  *windows;     /* account id (interned) → Window */
   GHashTable  *writing;     /* ids being written by a submission in a worker thread */
   char        *mark;        /* every file up to this id was counted when it was found */
+  guint        listings;    /* envoi_queue_scan_async() workers under way */
+  GHashTable  *removed;     /* ids removed while they were: not there any more, whatever their
+                             * listings say */
   GHashTable  *preloaded;   /* id → Preloaded: read by envoi_queue_scan_async()'s worker, during
                              * envoi_queue_scan_finish() only */
 };
@@ -286,6 +289,7 @@ envoi_queue_finalize (GObject *object)
   g_clear_pointer (&self->entries, g_hash_table_unref);
   g_clear_pointer (&self->windows, g_hash_table_unref);
   g_clear_pointer (&self->writing, g_hash_table_unref);
+  g_clear_pointer (&self->removed, g_hash_table_unref);
   g_clear_pointer (&self->mark, g_free);
   g_clear_pointer (&self->directory, g_free);
 
@@ -311,6 +315,7 @@ envoi_queue_init (EnvoiQueue *self)
   self->entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->windows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, window_free);
   self->writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->removed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 char *
@@ -784,6 +789,40 @@ scan_entry (EnvoiQueue *self,
   return entry;
 }
 
+/* How many windows have room, where refill() starts reading for them (NULL: from the first
+ * id) and how many files they miss in all. */
+static guint
+refill_start (EnvoiQueue  *self,
+              const char **from,
+              guint       *missing)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gboolean from_first = FALSE;
+  const char *start = NULL;
+  guint needing = 0;
+
+  *missing = 0;
+  g_hash_table_iter_init (&iter, self->windows);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Window *window = value;
+
+      if (!window_needs_refill (self, window))
+        continue;
+      needing++;
+      *missing += MIN (window->spilled, self->window_size - window->resident);
+      if (window->from == NULL)
+        from_first = TRUE;
+      else if (start == NULL || strcmp (window->from, start) < 0)
+        start = window->from;
+    }
+
+  *from = from_first ? NULL : start;
+
+  return needing;
+}
+
 /* Fills the windows that have room from the directory, oldest id first; each file is read at
  * most once, and only from the lowest place a window with room may find something. */
 static void
@@ -794,26 +833,14 @@ refill (EnvoiQueue *self,
 {
   GHashTableIter iter;
   gpointer value;
-  const char *start = NULL;
-  guint needing = 0;
-  gboolean from_first = FALSE;
-
-  g_hash_table_iter_init (&iter, self->windows);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Window *window = value;
-
-      if (!window_needs_refill (self, window))
-        continue;
-      needing++;
-      if (window->from == NULL)
-        from_first = TRUE;
-      else if (start == NULL || strcmp (window->from, start) < 0)
-        start = window->from;
-    }
+  const char *from;
+  g_autofree char *start = NULL;  /* a copy: the windows' own change as they fill */
+  guint missing;
+  guint needing = refill_start (self, &from, &missing);
 
   if (needing == 0)
     return;
+  start = g_strdup (from);
 
   for (guint i = 0; i < ids->len && needing > 0; i++)
     {
@@ -821,7 +848,7 @@ refill (EnvoiQueue *self,
       g_autoptr(EnvoiQueueEntry) entry = NULL;
       Window *window;
 
-      if ((!from_first && strcmp (id, start) < 0) || g_hash_table_contains (self->entries, id) ||
+      if ((start != NULL && strcmp (id, start) < 0) || g_hash_table_contains (self->entries, id) ||
           !is_counted (self, id))
         continue;
 
@@ -1022,6 +1049,8 @@ typedef struct
   SpoolCopy   spool;
   GHashTable *resident;   /* the resident ids then: not read */
   char       *mark;
+  char       *refill_from;   /* where the windows' refill starts, NULL: from the first */
+  guint       refill_budget; /* how many old files (below the mark) it may want: read ahead */
   GPtrArray  *ids;
   GPtrArray  *temporary;
   GPtrArray  *states;
@@ -1037,6 +1066,7 @@ scan_data_free (gpointer user_data)
   spool_copy_clear (&data->spool);
   g_clear_pointer (&data->resident, g_hash_table_unref);
   g_free (data->mark);
+  g_free (data->refill_from);
   g_clear_pointer (&data->ids, g_ptr_array_unref);
   g_clear_pointer (&data->temporary, g_ptr_array_unref);
   g_clear_pointer (&data->states, g_ptr_array_unref);
@@ -1046,7 +1076,8 @@ scan_data_free (gpointer user_data)
 }
 
 /* The worker lists the names and reads the envelopes of the files above the mark (the new
- * ones), using its copies only; the queue is touched in _finish(), in the caller's thread. */
+ * ones) and of the first old ones a window with room will take back (the refill's), using its
+ * copies only; the queue is touched in _finish(), in the caller's thread. */
 static void
 scan_thread (GTask        *task,
              gpointer      source_object,
@@ -1070,11 +1101,20 @@ scan_thread (GTask        *task,
       g_autofree char *env_name = NULL;
       Preloaded *preloaded;
 
+      gboolean is_new = data->mark == NULL || strcmp (id, data->mark) > 0;
+
       if (g_task_return_error_if_cancelled (task))
         return;
-      if ((data->mark != NULL && strcmp (id, data->mark) <= 0) ||
-          g_hash_table_contains (data->resident, id))
+      if (g_hash_table_contains (data->resident, id))
         continue;
+      if (!is_new)
+        {
+          /* An old file: read for the refill, in the order it reads them, as far as it may go. */
+          if (data->refill_budget == 0 ||
+              (data->refill_from != NULL && strcmp (id, data->refill_from) < 0))
+            continue;
+          data->refill_budget--;
+        }
 
       msg_name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
       env_name = g_strconcat (id, ENVOI_QUEUE_ENV_SUFFIX, NULL);
@@ -1101,6 +1141,7 @@ envoi_queue_scan_async (EnvoiQueue          *self,
                         gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  const char *refill_from;
   ScanData *data;
 
   g_return_if_fail (ENVOI_IS_QUEUE (self));
@@ -1115,12 +1156,15 @@ envoi_queue_scan_async (EnvoiQueue          *self,
     return;
 
   data->mark = g_strdup (self->mark);
+  if (refill_start (self, &refill_from, &data->refill_budget) > 0)
+    data->refill_from = g_strdup (refill_from);
   data->temporary = g_ptr_array_new_with_free_func (g_free);
   data->states = g_ptr_array_new_with_free_func (g_free);
   data->bad = g_ptr_array_new_with_free_func (g_free);
   data->preloaded = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, preloaded_free);
   data->resident = copy_ids (self->entries);
 
+  self->listings++;
   g_task_run_in_thread (task, scan_thread);
 }
 
@@ -1134,6 +1178,7 @@ envoi_queue_scan_finish (EnvoiQueue    *self,
   g_autoptr(GPtrArray) added_entries = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) damaged_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) removed = NULL;
   Leftovers leftovers;
   ScanData *data;
 
@@ -1141,18 +1186,28 @@ envoi_queue_scan_finish (EnvoiQueue    *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == envoi_queue_scan_async, FALSE);
 
+  /* Only the removals made while this worker listed are left out of its listing below. */
+  g_assert (self->listings > 0);
+  if (--self->listings == 0)
+    removed = g_steal_pointer (&self->removed);
+  else
+    removed = g_hash_table_ref (self->removed);
+  if (self->listings == 0)
+    self->removed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return FALSE;
 
   /* The listing is as the worker saw it: a submission committed since is resident or found
-   * by the next scan, a file removed since is skipped when read; the copies it read are used
-   * only if their files have not changed since (take_preloaded()). */
+   * by the next scan, a file removed since (a message sent meanwhile) is left out, so that the
+   * counts still match; the copies it read are used only if their files have not changed
+   * since (take_preloaded()). */
   data = g_task_get_task_data (G_TASK (result));
   for (guint i = 0; i < data->ids->len; i++)
     {
       const char *id = g_ptr_array_index (data->ids, i);
 
-      if (!g_hash_table_contains (self->writing, id))
+      if (!g_hash_table_contains (self->writing, id) && !g_hash_table_contains (removed, id))
         g_ptr_array_add (ids, g_strdup (id));
     }
 
@@ -1699,6 +1754,9 @@ envoi_queue_remove (EnvoiQueue  *self,
     return FALSE;
 
   /* A damaged one cannot say which count it leaves: the next scan counts again. */
+  if (self->listings > 0)
+    g_hash_table_add (self->removed, g_strdup (id));
+
   if (entry != NULL)
     {
       Window *window = get_window (self, envoi_queue_entry_get_account_id (entry));

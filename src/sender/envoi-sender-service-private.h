@@ -59,6 +59,8 @@ struct _EnvoiSenderService
   guint              attempts_in_flight;
   GQueue             attempts;     /* sends with the agent, in the order they were handed over */
   GHashTable        *usage_dirty;  /* account ids whose UsageChanged waits for usage_id */
+  GHashTable        *sending_news; /* entries whose "sending" waits for sending_news_id */
+  guint              sending_news_id;
   guint              usage_id;
 };
 

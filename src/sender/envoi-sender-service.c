@@ -50,6 +50,7 @@ static void wait_for_keyring (EnvoiSenderService *self, EnvoiDelivery *delivery,
                               EnvoiQueueEntry *entry, guint unlocks);
 static guint keyring_unlocks (EnvoiSenderService *self);
 static void hold_if_paused (EnvoiDelivery *delivery, EnvoiQueueEntry *entry);
+static gboolean is_sending (gpointer entry);
 
 /* One line per event in $XDG_STATE_HOME/envoi/delivery.log: no secrets, no message contents. */
 void
@@ -125,12 +126,46 @@ _envoi_sender_service_emit_changed (EnvoiSenderService *self,
 {
   const char *last_error = envoi_queue_entry_get_last_error (entry);
 
+  /* Whatever is said now supersedes a "sending" not said yet. */
+  g_hash_table_remove (self->sending_news, entry);
+
   envoi_dbus_sender1_emit_message_changed (self->skeleton,
                                            envoi_queue_entry_get_id (entry),
                                            envoi_queue_entry_get_account_id (entry),
                                            state != NULL ? state :
                                            envoi_queue_state_to_string (envoi_queue_entry_get_state (entry)),
                                            last_error != NULL ? last_error : "");
+}
+
+/* "sending" is said of a message still being sent SENDING_NEWS_MS after it started: in a burst
+ * over a fast server, each goes from queued to sent in well under a millisecond, and a signal for
+ * a state no one could see would cost the daemon and the bus a third of the burst's D-Bus
+ * traffic. A send that takes longer is shown sending as soon as anyone would notice. */
+#define SENDING_NEWS_MS 50
+
+static gboolean
+sending_news_cb (gpointer user_data)
+{
+  EnvoiSenderService *self = user_data;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer key;
+
+  self->sending_news_id = 0;
+  g_hash_table_iter_init (&iter, self->sending_news);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (entries, g_object_ref (key));
+  g_hash_table_remove_all (self->sending_news);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      EnvoiQueueEntry *entry = g_ptr_array_index (entries, i);
+
+      if (envoi_queue_entry_get_state (entry) == ENVOI_QUEUE_STATE_SENDING && is_sending (entry))
+        _envoi_sender_service_emit_changed (self, entry, NULL);
+    }
+
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -147,6 +182,15 @@ set_state (EnvoiSenderService *self,
   envoi_queue_entry_set_state (entry, state);
   if (persist && !envoi_queue_update (self->queue, entry, &error))
     g_warning ("%s", error->message);
+
+  if (state == ENVOI_QUEUE_STATE_SENDING)
+    {
+      g_hash_table_add (self->sending_news, g_object_ref (entry));
+      if (self->sending_news_id == 0)
+        self->sending_news_id = g_timeout_add (SENDING_NEWS_MS, sending_news_cb, self);
+      return;
+    }
+
   _envoi_sender_service_emit_changed (self, entry, NULL);
 }
 
@@ -850,9 +894,10 @@ schedule_cb (gpointer user_data)
   GHashTableIter iter;
   gpointer value;
 
-  /* Half a window sent: the next messages come from disk, in one batch. */
-  if (envoi_queue_wants_refill (self->queue))
-    _envoi_sender_service_scan_queue (self);
+  /* Half a window sent: the next messages come from disk, in one batch read by the scan's
+   * worker thread while the other half goes. */
+  if (envoi_queue_wants_refill (self->queue) && !self->scanning)
+    queue_scan (self);
 
   self->schedule_id = 0;
 
@@ -1631,6 +1676,8 @@ envoi_sender_service_dispose (GObject *object)
   g_clear_pointer (&self->deliveries, g_hash_table_unref);
   g_clear_pointer (&self->spool_seen, g_hash_table_unref);
   g_clear_pointer (&self->usage_dirty, g_hash_table_unref);
+  g_clear_handle_id (&self->sending_news_id, g_source_remove);
+  g_clear_pointer (&self->sending_news, g_hash_table_unref);
   g_clear_object (&self->skeleton);
   g_clear_object (&self->submit);
   g_clear_object (&self->keyring);
@@ -1671,6 +1718,7 @@ envoi_sender_service_init (EnvoiSenderService *self)
   self->autostart = -1;
   self->spool_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->usage_dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->sending_news = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->cancellable = g_cancellable_new ();
   self->deliveries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->skeleton = envoi_dbus_sender1_skeleton_new ();
