@@ -220,7 +220,7 @@ async def main():
     ports = []
     servers = []
 
-    for name, kwargs in (("sink", {}), ("slow", {"delay": 0.02}),
+    for name, kwargs in (("sink", {}), ("slow", {"delay": 0.02}), ("lagging", {"delay": 0.3}),
                          ("flaky", {"first_451": True}), ("reject", {"reject_bad": True}),
                          ("defer", {"always_451": True})):
         handler = Handler(d, name, **kwargs)

@@ -382,7 +382,7 @@ reset (void)
   g_autofree char *queue = envoi_queue_default_directory ();
   g_autofree char *state = state_dir ();
   GSettings *settings = envoi_account_store_get_settings (h.store);
-  const char *listeners[] = { "sink", "slow", "flaky", "reject", "hostile" };
+  const char *listeners[] = { "sink", "slow", "lagging", "flaky", "reject", "hostile" };
 
   envoi_test_signal_sender (SIGTERM, WAIT_SECONDS);
   keep_for_canary (queue);
@@ -1788,17 +1788,119 @@ all_delivered_and_empty (gpointer data)
   return count_messages ("sink") >= GPOINTER_TO_UINT (data) && count_state (NULL) == 0;
 }
 
-/* 100 messages, a window of 8: all go, in the order they were submitted. */
+/* Counts the MessageChanged signals heard, by "id state". */
+static void
+count_changes_cb (GDBusConnection *connection,
+                  const char      *sender,
+                  const char      *path,
+                  const char      *interface,
+                  const char      *signal,
+                  GVariant        *parameters,
+                  gpointer         user_data)
+{
+  GHashTable *changes = user_data;
+  const char *id, *state;
+  char *key;
+
+  g_variant_get (parameters, "(&s&s&s&s)", &id, NULL, &state, NULL);
+  key = g_strdup_printf ("%s %s", id, state);
+  g_hash_table_insert (changes, key,
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (changes, key)) + 1));
+}
+
+static gboolean
+all_reported_sent (gpointer data)
+{
+  GPtrArray *ids = data;
+  GHashTable *changes = g_ptr_array_index (ids, ids->len - 1);
+
+  for (guint i = 0; i + 1 < ids->len; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s sent", (const char *) g_ptr_array_index (ids, i));
+
+      if (!g_hash_table_contains (changes, key))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* "sending" is said of a send that lasts (the "lagging" listener takes 300 ms over each
+ * message), once, before "sent"; a burst over a fast server is not told sending message by
+ * message (test_window_order). */
+static gboolean
+two_reported_sent (gpointer data)
+{
+  GPtrArray *ids = data;
+  GHashTable *changes = g_ptr_array_index (ids, 2);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("%s sent", (const char *) g_ptr_array_index (ids, i));
+
+      if (!g_hash_table_contains (changes, key))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+test_sending_said_when_it_lasts (void)
+{
+  g_autoptr(GHashTable) changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  const char *to[] = { "someone@example.net", NULL };
+  guint subscription;
+
+  reset ();
+  add_account ("lara", "lagging", 10000, NULL, NULL);
+  start_daemon ();
+  subscription = g_dbus_connection_signal_subscribe (h.bus, SENDER_BUS_NAME, "io.github.envoimail.Envoi.Sender1",
+                                                     "MessageChanged", SENDER_OBJECT_PATH, NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, count_changes_cb,
+                                                     changes, NULL);
+  first = submit_over_dbus ("Subject: one\n\nhello\n", to);
+  second = submit_over_dbus ("Subject: two\n\nhello\n", to);
+  g_ptr_array_add (ids, first);
+  g_ptr_array_add (ids, second);
+  g_ptr_array_add (ids, changes);
+  g_assert_true (envoi_test_wait_until (two_reported_sent, ids, WAIT_SECONDS));
+  g_dbus_connection_signal_unsubscribe (h.bus, subscription);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *sending = g_strdup_printf ("%s sending", (const char *) g_ptr_array_index (ids, i));
+      g_autofree char *sent = g_strdup_printf ("%s sent", (const char *) g_ptr_array_index (ids, i));
+
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (changes, sending)), ==, 1);
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_hash_table_lookup (changes, sent)), ==, 1);
+    }
+  g_assert_cmpuint (count_messages ("lagging"), ==, 2);
+}
+
+/* 100 messages, a window of 8: all go, in the order they were submitted. Each is said sent once;
+ * those the window takes back from disk were listed already and are not announced again. */
 static void
 test_window_order (void)
 {
   g_autoptr(GPtrArray) ids = NULL;
   g_autoptr(GArray) seq = NULL;
+  g_autoptr(GHashTable) changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTableIter iter;
+  gpointer key, value;
+  guint subscription;
 
   reset ();
   add_account ("wendy", "sink", 10000, NULL, NULL);
   ids = spool_many ("wendy", "someone@example.net", 100);
 
+  subscription = g_dbus_connection_signal_subscribe (h.bus, SENDER_BUS_NAME, "io.github.envoimail.Envoi.Sender1",
+                                                     "MessageChanged", SENDER_OBJECT_PATH, NULL,
+                                                     G_DBUS_SIGNAL_FLAGS_NONE, count_changes_cb,
+                                                     changes, NULL);
   start_daemon ();
   g_assert_cmpuint (count_state (NULL), <=, 100);
   g_assert_true (envoi_test_wait_until (all_delivered_and_empty, GUINT_TO_POINTER (100), WAIT_SECONDS));
@@ -1807,6 +1909,18 @@ test_window_order (void)
   g_assert_cmpuint (seq->len, ==, 100);
   for (guint i = 0; i < seq->len; i++)
     g_assert_cmpuint (g_array_index (seq, guint, i), ==, i);
+
+  g_ptr_array_add (ids, changes);
+  g_assert_true (envoi_test_wait_until (all_reported_sent, ids, WAIT_SECONDS));
+  g_ptr_array_steal_index (ids, ids->len - 1);
+  g_dbus_connection_signal_unsubscribe (h.bus, subscription);
+
+  g_hash_table_iter_init (&iter, changes);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_assert_false (g_str_has_suffix (key, " queued"));
+      g_assert_cmpuint (GPOINTER_TO_UINT (value), ==, 1);
+    }
 }
 
 static gboolean
@@ -4479,6 +4593,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/limit", test_limit);
   g_test_add_func ("/envoi/sender/crash-in-burst", test_crash_in_burst);
   g_test_add_func ("/envoi/sender/window-order", test_window_order);
+  g_test_add_func ("/envoi/sender/sending-said-when-it-lasts", test_sending_said_when_it_lasts);
   g_test_add_func ("/envoi/sender/window-limit", test_window_limit);
   g_test_add_func ("/envoi/sender/window-failed", test_window_failed);
   g_test_add_func ("/envoi/sender/window-list-busy", test_window_list_busy);

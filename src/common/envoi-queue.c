@@ -1490,6 +1490,14 @@ envoi_queue_get_length (EnvoiQueue *self)
   return length;
 }
 
+const char *
+envoi_queue_get_mark (EnvoiQueue *self)
+{
+  g_return_val_if_fail (ENVOI_IS_QUEUE (self), NULL);
+
+  return self->mark;
+}
+
 guint
 envoi_queue_get_resident (EnvoiQueue *self)
 {

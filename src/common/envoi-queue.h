@@ -139,6 +139,9 @@ GPtrArray       *envoi_queue_list_finish        (EnvoiQueue          *self,
                                                  GError             **error);
 /* Every message known, resident or not. */
 guint            envoi_queue_get_length         (EnvoiQueue          *self);
+/* Every message with an id up to this one (NULL: none) was counted when a scan found it, and is
+ * known to envoi_queue_list(): what a later scan adds up to it is taken back from disk, not new. */
+const char      *envoi_queue_get_mark           (EnvoiQueue          *self);
 /* For the tests: how many entries are resident. */
 guint            envoi_queue_get_resident       (EnvoiQueue          *self);
 

@@ -50,6 +50,7 @@ struct _EnvoiSenderService
   guint              scan_id;
   gboolean           scanning;     /* an envoi_queue_scan_async() under way */
   gboolean           scan_again;   /* and another one asked for meanwhile */
+  char              *scan_mark;    /* the queue's mark when it started (envoi_queue_get_mark()) */
   guint              trim_id;
   guint              trims_left;
   guint              idle_timeout;

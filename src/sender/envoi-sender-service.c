@@ -360,9 +360,12 @@ history_limits_changed_cb (EnvoiSenderService *self)
                             g_settings_get_uint (self->settings, "history-max-records"));
 }
 
+/* @known_up_to: the queue's mark before the scan that found @entries (NULL: every one is new);
+ * those up to it come back from disk into a window, and were listed already. */
 static void
 add_entries (EnvoiSenderService *self,
-             GPtrArray          *entries)
+             GPtrArray          *entries,
+             const char         *known_up_to)
 {
   for (guint i = 0; i < entries->len; i++)
     {
@@ -381,8 +384,10 @@ add_entries (EnvoiSenderService *self,
       g_queue_push_tail (envoi_delivery_get_pending (delivery), g_object_ref (entry));
       hold_if_paused (delivery, entry);
 
-      /* What was there at startup is for List to tell; new arrivals are news. */
-      if (self->loaded)
+      /* What was there at startup is for List to tell; new arrivals are news, a refill's
+       * messages are not. */
+      if (self->loaded &&
+          (known_up_to == NULL || strcmp (envoi_queue_entry_get_id (entry), known_up_to) > 0))
         _envoi_sender_service_emit_changed (self, entry, NULL);
     }
 }
@@ -396,7 +401,7 @@ add_entry (EnvoiSenderService *self,
 
   g_assert (entry != NULL);
   g_ptr_array_add (entries, entry);
-  add_entries (self, entries);
+  add_entries (self, entries, NULL);
   _envoi_sender_service_schedule (self);
   _envoi_sender_service_update_idle (self);
 }
@@ -404,12 +409,13 @@ add_entry (EnvoiSenderService *self,
 static void
 take_scan (EnvoiSenderService *self,
            GPtrArray          *added,
-           GPtrArray          *damaged)
+           GPtrArray          *damaged,
+           const char         *known_up_to)
 {
   for (guint i = 0; i < damaged->len; i++)
     _envoi_sender_service_log_event (self, "-", "-", "damaged", ((GError *) g_ptr_array_index (damaged, i))->message);
 
-  add_entries (self, added);
+  add_entries (self, added, known_up_to);
   if (added->len > 0)
     _envoi_sender_service_schedule (self);
   _envoi_sender_service_update_idle (self);
@@ -426,6 +432,7 @@ _envoi_sender_service_scan_queue (EnvoiSenderService *self)
   g_autoptr(GPtrArray) added = NULL;
   g_autoptr(GPtrArray) damaged = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *known_up_to = g_strdup (envoi_queue_get_mark (self->queue));
 
   if (!envoi_queue_scan (self->queue, &added, &damaged, &error))
     {
@@ -433,7 +440,7 @@ _envoi_sender_service_scan_queue (EnvoiSenderService *self)
       return;
     }
 
-  take_scan (self, added, damaged);
+  take_scan (self, added, damaged, known_up_to);
 }
 
 static void start_scan (EnvoiSenderService *self);
@@ -447,6 +454,7 @@ scan_ready_cb (GObject      *source,
   g_autoptr(GPtrArray) added = NULL;
   g_autoptr(GPtrArray) damaged = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *known_up_to = g_steal_pointer (&self->scan_mark);
 
   self->scanning = FALSE;
   if (!envoi_queue_scan_finish (ENVOI_QUEUE (source), result, &added, &damaged, &error))
@@ -456,7 +464,7 @@ scan_ready_cb (GObject      *source,
       return;
     }
 
-  take_scan (self, added, damaged);
+  take_scan (self, added, damaged, known_up_to);
   if (self->scan_again)
     start_scan (self);
 }
@@ -475,6 +483,8 @@ start_scan (EnvoiSenderService *self)
 
   self->scanning = TRUE;
   self->scan_again = FALSE;
+  g_free (self->scan_mark);
+  self->scan_mark = g_strdup (envoi_queue_get_mark (self->queue));
   envoi_queue_scan_async (self->queue, self->cancellable, scan_ready_cb, g_object_ref (self));
 }
 
@@ -1676,6 +1686,7 @@ envoi_sender_service_dispose (GObject *object)
   g_clear_pointer (&self->deliveries, g_hash_table_unref);
   g_clear_pointer (&self->spool_seen, g_hash_table_unref);
   g_clear_pointer (&self->usage_dirty, g_hash_table_unref);
+  g_clear_pointer (&self->scan_mark, g_free);
   g_clear_handle_id (&self->sending_news_id, g_source_remove);
   g_clear_pointer (&self->sending_news, g_hash_table_unref);
   g_clear_object (&self->skeleton);
