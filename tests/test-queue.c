@@ -1468,9 +1468,22 @@ remove_some (gpointer data)
     }
 }
 
-/* The daemon refills a window through the scan's worker while it goes on sending: the messages
- * sent while the worker listed are not taken back, the counts stay right, and the window is
- * filled again with the next messages in order. ENVOI_QUEUE_WINDOW is 8 here. */
+static void
+remove_and_submit (gpointer data)
+{
+  Removal *removal = data;
+  g_autoptr(GPtrArray) more = NULL;
+
+  remove_some (removal);
+  /* Two more submitted meanwhile, outside the full window: counted, on disk only. */
+  more = enqueue_many (removal->queue, "acct", 2);
+  g_ptr_array_extend_and_steal (removal->ids, g_steal_pointer (&more));
+}
+
+/* The daemon refills a window through the scan's worker while it goes on sending and taking
+ * submissions: the messages sent while the worker listed are not taken back, those submitted
+ * meanwhile are not lost, the counts stay right, and the window is filled again with the next
+ * messages in order. ENVOI_QUEUE_WINDOW is 8 here. */
 static void
 test_scan_async_refill (void)
 {
@@ -1492,21 +1505,22 @@ test_scan_async_refill (void)
   remove_some (&sent_first);
   g_assert_true (envoi_queue_wants_refill (queue));
 
-  /* Two more are sent while the worker lists and reads. */
-  added = scan_async (queue, remove_some, &sent_meanwhile);
+  /* Two more are sent while the worker lists and reads, and two submitted. */
+  added = scan_async (queue, remove_and_submit, &sent_meanwhile);
+  g_assert_cmpuint (ids->len, ==, 42);
   g_assert_cmpuint (added->len, ==, 7);
   for (guint i = 0; i < added->len; i++)
     g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, i)), ==,
                      g_ptr_array_index (ids, 8 + i));
   g_assert_cmpuint (envoi_queue_get_resident (queue), ==, 8);
-  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 33);
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 35);
   g_assert_false (envoi_queue_wants_refill (queue));
   for (guint i = 0; i < 7; i++)
     g_assert_null (envoi_queue_lookup (queue, g_ptr_array_index (ids, i)));
   g_clear_pointer (&added, g_ptr_array_unref);
 
   /* And the rest goes on from there, none twice, none lost. */
-  for (guint i = 7; i < 40; i++)
+  for (guint i = 7; i < ids->len; i++)
     {
       EnvoiQueueEntry *entry = envoi_queue_lookup (queue, g_ptr_array_index (ids, i));
       Removal one = { queue, ids, i, 1 };

@@ -67,6 +67,8 @@ struct _EnvoiQueue
   guint        listings;    /* envoi_queue_scan_async() workers under way */
   GHashTable  *removed;     /* ids removed while they were: not there any more, whatever their
                              * listings say */
+  GHashTable  *indexed;     /* ids this queue wrote and counted on disk only meanwhile: there,
+                             * though their listings may be too early to have them */
   GHashTable  *preloaded;   /* id → Preloaded: read by envoi_queue_scan_async()'s worker, during
                              * envoi_queue_scan_finish() only */
 };
@@ -290,6 +292,7 @@ envoi_queue_finalize (GObject *object)
   g_clear_pointer (&self->windows, g_hash_table_unref);
   g_clear_pointer (&self->writing, g_hash_table_unref);
   g_clear_pointer (&self->removed, g_hash_table_unref);
+  g_clear_pointer (&self->indexed, g_hash_table_unref);
   g_clear_pointer (&self->mark, g_free);
   g_clear_pointer (&self->directory, g_free);
 
@@ -316,6 +319,7 @@ envoi_queue_init (EnvoiQueue *self)
   self->windows = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, window_free);
   self->writing = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->removed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->indexed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 char *
@@ -458,7 +462,8 @@ index_entry (EnvoiQueue      *self,
   if (!g_hash_table_contains (self->entries, id))
     {
       advance_mark (self, id);
-      admit (self, entry);
+      if (!admit (self, entry) && self->listings > 0)
+        g_hash_table_add (self->indexed, g_strdup (id));
     }
 
   return g_strdup (id);
@@ -1179,6 +1184,7 @@ envoi_queue_scan_finish (EnvoiQueue    *self,
   g_autoptr(GPtrArray) damaged_errors = g_ptr_array_new_with_free_func ((GDestroyNotify) g_error_free);
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GHashTable) removed = NULL;
+  g_autoptr(GHashTable) indexed = NULL;
   Leftovers leftovers;
   ScanData *data;
 
@@ -1186,14 +1192,18 @@ envoi_queue_scan_finish (EnvoiQueue    *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == envoi_queue_scan_async, FALSE);
 
-  /* Only the removals made while this worker listed are left out of its listing below. */
+  /* What this queue removed and wrote while the worker listed is set right in its listing
+   * below, so that what is counted matches what is listed. */
   g_assert (self->listings > 0);
+  removed = g_hash_table_ref (self->removed);
+  indexed = g_hash_table_ref (self->indexed);
   if (--self->listings == 0)
-    removed = g_steal_pointer (&self->removed);
-  else
-    removed = g_hash_table_ref (self->removed);
-  if (self->listings == 0)
-    self->removed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    {
+      g_hash_table_unref (self->removed);
+      g_hash_table_unref (self->indexed);
+      self->removed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      self->indexed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    }
 
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return FALSE;
@@ -1209,6 +1219,20 @@ envoi_queue_scan_finish (EnvoiQueue    *self,
 
       if (!g_hash_table_contains (self->writing, id) && !g_hash_table_contains (removed, id))
         g_ptr_array_add (ids, g_strdup (id));
+    }
+  if (g_hash_table_size (indexed) > 0)
+    {
+      g_autoptr(GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
+      GHashTableIter iter;
+      gpointer id;
+
+      for (guint i = 0; i < ids->len; i++)
+        g_hash_table_add (listed, g_ptr_array_index (ids, i));
+      g_hash_table_iter_init (&iter, indexed);
+      while (g_hash_table_iter_next (&iter, &id, NULL))
+        if (!g_hash_table_contains (listed, id) && !g_hash_table_contains (removed, id))
+          g_ptr_array_add (ids, g_strdup (id));
+      g_ptr_array_sort (ids, compare_ids);
     }
 
   leftovers = (Leftovers) { data->temporary, data->states, data->bad };
