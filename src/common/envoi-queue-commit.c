@@ -6,10 +6,11 @@
  * fsynced, renamed into place, and the directory fsynced after the rename. Done one at a time,
  * the directory's fsync (a journal commit) is half of the cost of every message. Here one worker
  * thread takes every write waiting when it comes round, writes all their files, then fsyncs
- * them, several at once (the disk takes concurrent flushes together), renames them all, and fsyncs the directory once for the round: submissions that arrive while a round is
- * on disk form the next one (group commit). Nothing is answered early: a write's
- * GTask returns, to the main context it came from, only after the fsync of the directory that
- * follows its rename. Used by EnvoiQueue only (envoi-queue.c).
+ * them, several at once (the disk takes concurrent flushes together; the thread flushes one
+ * itself), renames them all, and fsyncs the directory once for the round: submissions that
+ * arrive while a round is on disk form the next one (group commit). Nothing is answered early:
+ * a write's GTask returns, to the main context it came from, only after the fsync of the
+ * directory that follows its rename. Used by EnvoiQueue only (envoi-queue.c).
  */
 
 #define G_LOG_DOMAIN "envoi-queue"
@@ -204,6 +205,7 @@ static void
 commit_round (EnvoiQueueCommit *self,
               GPtrArray        *round)
 {
+  Write *own = NULL;
   guint renamed = 0;
 
   for (guint i = 0; i < round->len; i++)
@@ -221,18 +223,31 @@ commit_round (EnvoiQueueCommit *self,
       write->fd = write_temporary (self->dir_fd, write->tmp_name, data, length, &write->error);
     }
 
-  /* Every fsync done before any rename: a name in the spool is a whole message. */
+  /* Every fsync done before any rename: a name in the spool is a whole message. This thread
+   * flushes one file itself, the syncers the others side by side: a message alone (a script's
+   * envoi-sendmail) waits for no hand-off between threads. */
   g_mutex_lock (&self->lock);
   for (guint i = 0; i < round->len; i++)
     {
       Write *write = round->pdata[i];
 
-      if (write->fd >= 0)
+      if (write->fd >= 0 && own == NULL)
+        own = write;
+      else if (write->fd >= 0)
         {
           self->syncing++;
           g_thread_pool_push (self->syncers, write, NULL);
         }
     }
+  g_mutex_unlock (&self->lock);
+
+  if (own != NULL)
+    {
+      own->synced = sync_temporary (self->dir_fd, own->tmp_name, own->fd, &own->error);
+      own->fd = -1;
+    }
+
+  g_mutex_lock (&self->lock);
   while (self->syncing > 0)
     g_cond_wait (&self->cond, &self->lock);
   g_mutex_unlock (&self->lock);
