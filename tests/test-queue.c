@@ -949,6 +949,48 @@ test_remove_dispose (void)
   g_assert_cmpuint (envoi_test_count_files (dir, ".msg"), ==, 0);
 }
 
+/* Files are written under temporary names in the spool's .tmp directory: a writer that died
+ * before renaming its file never acknowledged it, and a scan removes it once it is old enough
+ * that no writer can still be at it; a file being written now is left alone, and neither is
+ * ever taken for a message. */
+static void
+test_temporary_orphans (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *tmp_dir = g_build_filename (dir, ".tmp", NULL);
+  g_autofree char *orphan = g_build_filename (tmp_dir, "0000000000abcd-00000001.msg", NULL);
+  g_autofree char *fresh = g_build_filename (tmp_dir, "0000000000abce-00000002.msg", NULL);
+  g_autofree char *old_style = g_build_filename (dir, ".tmp-0000000000abcf-00000003.msg", NULL);
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(GPtrArray) ids = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GError) error = NULL;
+  struct utimbuf old = { time (NULL) - 3600, time (NULL) - 3600 };
+
+  queue = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  ids = enqueue_many (queue, "acct", 1);
+  g_assert_true (g_file_test (tmp_dir, G_FILE_TEST_IS_DIR));
+  g_assert_cmpuint (envoi_test_count_files (tmp_dir, NULL), ==, 0);
+
+  write_file (tmp_dir, "0000000000abcd-00000001.msg", "half a message");
+  write_file (tmp_dir, "0000000000abce-00000002.msg", "half a message");
+  write_file (dir, ".tmp-0000000000abcf-00000003.msg", "half a message");
+  g_assert_cmpint (utime (orphan, &old), ==, 0);
+  g_assert_cmpint (utime (old_style, &old), ==, 0);
+
+  g_clear_object (&queue);
+  queue = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (envoi_queue_scan (queue, &added, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (added->len, ==, 1);
+  g_assert_cmpstr (envoi_queue_entry_get_id (g_ptr_array_index (added, 0)), ==, g_ptr_array_index (ids, 0));
+  g_assert_false (g_file_test (orphan, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (old_style, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (fresh, G_FILE_TEST_IS_REGULAR));
+}
+
 /* What a process killed before its worker thread was done leaves: a message in `.removed/`
  * (which must never come back) and its state file in the spool. The next queue opened there
  * removes both. */
@@ -1048,7 +1090,14 @@ test_remove_in_place (void)
       g_assert_true (envoi_queue_remove (queue, g_ptr_array_index (ids, i), &error));
       g_assert_no_error (error);
     }
-  g_assert_cmpuint (envoi_test_count_files (dir, NULL), ==, 1);
+  /* Only the file in the way is left, beside the (empty) directory of temporary names. */
+  {
+    g_autofree char *tmp_dir = g_build_filename (dir, ".tmp", NULL);
+
+    g_assert_cmpuint (envoi_test_count_files (dir, NULL), ==, 2);
+    g_assert_true (g_file_test (tmp_dir, G_FILE_TEST_IS_DIR));
+    g_assert_cmpuint (envoi_test_count_files (tmp_dir, NULL), ==, 0);
+  }
   assert_not_queued (queue, g_ptr_array_index (ids, 0));
 
   again = envoi_queue_new (dir, NULL);
@@ -1558,6 +1607,7 @@ main (int   argc,
   g_test_add_func ("/envoi/queue/remove", test_remove);
   g_test_add_func ("/envoi/queue/remove-dispose", test_remove_dispose);
   g_test_add_func ("/envoi/queue/remove-leftovers", test_remove_leftovers);
+  g_test_add_func ("/envoi/queue/temporary-orphans", test_temporary_orphans);
   g_test_add_func ("/envoi/queue/remove-in-place", test_remove_in_place);
   g_test_add_func ("/envoi/queue/list-async", test_list_async);
   g_test_add_func ("/envoi/queue/list-async-dispose", test_list_async_dispose);

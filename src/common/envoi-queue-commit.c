@@ -22,6 +22,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "envoi-queue-commit.h"
@@ -95,6 +97,14 @@ write_temporary (int          dir_fd,
   int fd;
 
   fd = openat (dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  /* The directory of the temporary names, made on first use (or again, if removed). */
+  if (fd < 0 && errno == ENOENT && strchr (tmp_name, G_DIR_SEPARATOR) != NULL)
+    {
+      g_autofree char *parent = g_path_get_dirname (tmp_name);
+
+      if (mkdirat (dir_fd, parent, 0700) == 0 || errno == EEXIST)
+        fd = openat (dir_fd, tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    }
   if (fd < 0)
     {
       set_errno_error (error, errno, _("create"), tmp_name);

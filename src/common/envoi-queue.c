@@ -28,6 +28,11 @@
 #include "envoi-queue-reaper.h"
 #include "envoi-size-limit.h"
 
+/* Files are written under a temporary name in TMP_DIR, a directory of the spool, and renamed
+ * into the spool once whole: the spool's watch (the daemon's file monitor) hears only the
+ * rename, not the creation, writing and closing of every file. Writers before it used TMP_PREFIX
+ * names in the spool itself; those are still tidied. */
+#define TMP_DIR ".tmp"
 #define TMP_PREFIX ".tmp-"
 #define DAMAGED_DIR "damaged"
 
@@ -435,7 +440,7 @@ write_entry (EnvoiQueue       *self,
              GError          **error)
 {
   g_autofree char *msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
-  g_autofree char *msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
+  g_autofree char *msg_tmp = g_strconcat (TMP_DIR G_DIR_SEPARATOR_S, msg_name, NULL);
 
   if (!envoi_queue_commit_write_file (self->dir_fd, self->directory, msg_name, msg_tmp,
                                       file->str, file->len, error))
@@ -581,6 +586,15 @@ read_ids (const char  *directory,
 
   if (!(dir = g_dir_open (directory, 0, error)))
     return NULL;
+
+  if (leftovers != NULL)
+    {
+      g_autofree char *tmp_path = g_build_filename (directory, TMP_DIR, NULL);
+      g_autoptr(GDir) tmp_dir = g_dir_open (tmp_path, 0, NULL);
+
+      while (tmp_dir != NULL && (name = g_dir_read_name (tmp_dir)) != NULL)
+        g_ptr_array_add (leftovers->temporary, g_build_filename (TMP_DIR, name, NULL));
+    }
 
   while ((name = g_dir_read_name (dir)) != NULL)
     {
@@ -1661,7 +1675,7 @@ write_state (EnvoiQueue       *self,
   envoi_queue_entry_set_state (entry, saved_state);
 
   env_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_ENV_SUFFIX, NULL);
-  env_tmp = g_strconcat (TMP_PREFIX, env_name, NULL);
+  env_tmp = g_strconcat (TMP_DIR G_DIR_SEPARATOR_S, env_name, NULL);
   unlinkat (self->dir_fd, env_tmp, 0);
 
   if (!envoi_queue_commit_write_file (self->dir_fd, self->directory, env_name, env_tmp,
@@ -1991,7 +2005,7 @@ envoi_queue_submit_async (EnvoiQueue          *self,
   if (self->commit == NULL)
     self->commit = envoi_queue_commit_new (self->dir_fd, self->directory);
   msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
-  msg_tmp = g_strconcat (TMP_PREFIX, msg_name, NULL);
+  msg_tmp = g_strconcat (TMP_DIR G_DIR_SEPARATOR_S, msg_name, NULL);
   contents = g_string_free_to_bytes (g_steal_pointer (&file));
   g_hash_table_add (self->writing, g_strdup (envoi_queue_entry_get_id (entry)));
   envoi_queue_commit_write_async (self->commit, msg_name, msg_tmp, contents, cancellable,
