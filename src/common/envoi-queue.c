@@ -36,6 +36,13 @@
 #define TMP_PREFIX ".tmp-"
 #define DAMAGED_DIR "damaged"
 
+/* Where the file @name of the spool is written before it is renamed there. */
+static char *
+temporary_name (const char *name)
+{
+  return g_build_filename (TMP_DIR, name, NULL);
+}
+
 /* A temporary file is a submission still being written, or one whose writer died before
  * acknowledging it: only after this long is it removed. */
 #define ORPHAN_AGE_SECONDS (15 * 60)
@@ -440,7 +447,7 @@ write_entry (EnvoiQueue       *self,
              GError          **error)
 {
   g_autofree char *msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
-  g_autofree char *msg_tmp = g_strconcat (TMP_DIR G_DIR_SEPARATOR_S, msg_name, NULL);
+  g_autofree char *msg_tmp = temporary_name (msg_name);
 
   if (!envoi_queue_commit_write_file (self->dir_fd, self->directory, msg_name, msg_tmp,
                                       file->str, file->len, error))
@@ -593,7 +600,7 @@ read_ids (const char  *directory,
       g_autoptr(GDir) tmp_dir = g_dir_open (tmp_path, 0, NULL);
 
       while (tmp_dir != NULL && (name = g_dir_read_name (tmp_dir)) != NULL)
-        g_ptr_array_add (leftovers->temporary, g_build_filename (TMP_DIR, name, NULL));
+        g_ptr_array_add (leftovers->temporary, temporary_name (name));
     }
 
   while ((name = g_dir_read_name (dir)) != NULL)
@@ -809,7 +816,7 @@ scan_entry (EnvoiQueue *self,
 }
 
 /* How many windows have room, where refill() starts reading for them (NULL: from the first
- * id) and how many files they miss in all. */
+ * id) and, if @missing is not NULL, how many files they miss in all. */
 static guint
 refill_start (EnvoiQueue  *self,
               const char **from,
@@ -820,8 +827,8 @@ refill_start (EnvoiQueue  *self,
   gboolean from_first = FALSE;
   const char *start = NULL;
   guint needing = 0;
+  guint sum = 0;
 
-  *missing = 0;
   g_hash_table_iter_init (&iter, self->windows);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -830,7 +837,7 @@ refill_start (EnvoiQueue  *self,
       if (!window_needs_refill (self, window))
         continue;
       needing++;
-      *missing += MIN (window->spilled, self->window_size - window->resident);
+      sum += MIN (window->spilled, self->window_size - window->resident);
       if (window->from == NULL)
         from_first = TRUE;
       else if (start == NULL || strcmp (window->from, start) < 0)
@@ -838,6 +845,8 @@ refill_start (EnvoiQueue  *self,
     }
 
   *from = from_first ? NULL : start;
+  if (missing != NULL)
+    *missing = sum;
 
   return needing;
 }
@@ -854,8 +863,7 @@ refill (EnvoiQueue *self,
   gpointer value;
   const char *from;
   g_autofree char *start = NULL;  /* a copy: the windows' own change as they fill */
-  guint missing;
-  guint needing = refill_start (self, &from, &missing);
+  guint needing = refill_start (self, &from, NULL);
 
   if (needing == 0)
     return;
@@ -1119,7 +1127,6 @@ scan_thread (GTask        *task,
       g_autofree char *msg_name = NULL;
       g_autofree char *env_name = NULL;
       Preloaded *preloaded;
-
       gboolean is_new = data->mark == NULL || strcmp (id, data->mark) > 0;
 
       if (g_task_return_error_if_cancelled (task))
@@ -1675,7 +1682,7 @@ write_state (EnvoiQueue       *self,
   envoi_queue_entry_set_state (entry, saved_state);
 
   env_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_ENV_SUFFIX, NULL);
-  env_tmp = g_strconcat (TMP_DIR G_DIR_SEPARATOR_S, env_name, NULL);
+  env_tmp = temporary_name (env_name);
   unlinkat (self->dir_fd, env_tmp, 0);
 
   if (!envoi_queue_commit_write_file (self->dir_fd, self->directory, env_name, env_tmp,
@@ -2005,7 +2012,7 @@ envoi_queue_submit_async (EnvoiQueue          *self,
   if (self->commit == NULL)
     self->commit = envoi_queue_commit_new (self->dir_fd, self->directory);
   msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
-  msg_tmp = g_strconcat (TMP_DIR G_DIR_SEPARATOR_S, msg_name, NULL);
+  msg_tmp = temporary_name (msg_name);
   contents = g_string_free_to_bytes (g_steal_pointer (&file));
   g_hash_table_add (self->writing, g_strdup (envoi_queue_entry_get_id (entry)));
   envoi_queue_commit_write_async (self->commit, msg_name, msg_tmp, contents, cancellable,
