@@ -25,6 +25,9 @@
 #             drop-mid-data  closes the connection once half the body (MAIL FROM's SIZE=) is in
 #             early-reply    answers "250" once half the body is in, then "554" after its end
 #                            (and logs "LATE REPLY SENT")
+#             double-reply   answers the end of a body with "250" and "554" in one write, as
+#                            a client reads them when the early one was late on its way
+#                            (and logs "DOUBLE REPLY SENT")
 #             bad-utf8       answers RCPT with a 451 whose text is not valid UTF-8
 #             huge-ehlo      answers EHLO with a 10 MB line
 
@@ -170,6 +173,7 @@ class Hostile:
                     early = False
                     drop = self.take_fault("drop-mid-data")
                     late = self.take_fault("early-reply")
+                    double = self.take_fault("double-reply")
                     while True:
                         chunk = await reader.readline()
                         if not chunk:
@@ -186,7 +190,11 @@ class Hostile:
                                 early = True
                                 say(b"250 2.0.0 OK early")
                                 await writer.drain()
-                    if late:
+                    if double:
+                        writer.write(b"250 2.0.0 OK\r\n554 5.0.0 Rejected late\r\n")
+                        await writer.drain()
+                        self.log(connection, b"DOUBLE REPLY SENT")
+                    elif late:
                         say(b"554 5.0.0 Rejected late")
                         await writer.drain()
                         self.log(connection, b"LATE REPLY SENT")

@@ -3216,6 +3216,56 @@ test_hostile_early_reply (void)
   g_assert_cmpuint (count_commands ("MAIL FROM:<>"), ==, 0);
 }
 
+static gboolean
+double_reply_sent (gpointer data)
+{
+  return count_commands ("DOUBLE REPLY SENT") == 1;
+}
+
+/* The server answers the end of a body twice, 250 then 554, and libcurl reads both at once:
+ * the second is not on the socket any more, so nothing shows the connection out of step
+ * before it is reused, and the 554 comes back as the answer to the next MAIL FROM. That
+ * message goes again on a new connection, and is sent. */
+static void
+test_hostile_double_reply (void)
+{
+  const char *to[] = { "someone@example.net", NULL };
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *commands = NULL;
+  g_autoptr(GPtrArray) saved = NULL;
+
+  reset ();
+  add_account ("ivan", "hostile", 50, NULL, "postmaster@example.org");
+  set_hostile_mode ("double-reply");
+  start_daemon ();
+
+  first = submit_over_dbus ("Subject: first\n\nhello\n", to);
+  g_assert_true (envoi_test_wait_until (failed_or_empty, NULL, WAIT_SECONDS));
+  g_assert_true (envoi_test_wait_until (double_reply_sent, NULL, WAIT_SECONDS));
+  g_assert_cmpuint (count_state ("failed"), ==, 0);
+
+  second = submit_over_dbus ("Subject: second\n\nhello\n", to);
+  g_assert_true (envoi_test_wait_until (hostile_delivered_and_empty, GUINT_TO_POINTER (1), WAIT_SECONDS));
+  g_assert_cmpuint (count_state ("failed"), ==, 0);
+
+  log = read_log ();
+  g_assert_false (log_has_event (log, "failed"));
+  g_assert_false (log_detail_contains (log, "554"));
+
+  saved = read_messages ("hostile");   /* envelope, message */
+  g_assert_cmpuint (saved->len, ==, 2);
+  g_assert_nonnull (strstr (g_ptr_array_index (saved, 1), "Subject: second"));
+
+  /* The second message's MAIL FROM went out twice: on the reused connection, where the stale
+   * 554 answered it, then on a new one. */
+  commands = hostile_commands ();
+  g_test_message ("%s", commands);
+  g_assert_cmpuint (count_commands ("CONNECT"), ==, 2);
+  g_assert_cmpuint (count_commands ("MAIL FROM:"), ==, 3);
+}
+
 /* A reply that is not UTF-8, with a control character: the reason keeps the server's words,
  * made valid and one line, all the way to D-Bus and envoi-sendmail -bp. */
 static void
@@ -4612,6 +4662,7 @@ main (int   argc,
   g_test_add_func ("/envoi/sender/hostile/spool-envelope", test_hostile_spool_envelope);
   g_test_add_func ("/envoi/sender/hostile/drop-mid-data", test_hostile_drop_mid_data);
   g_test_add_func ("/envoi/sender/hostile/early-reply", test_hostile_early_reply);
+  g_test_add_func ("/envoi/sender/hostile/double-reply", test_hostile_double_reply);
   g_test_add_func ("/envoi/sender/hostile/huge-reply", test_hostile_huge_reply);
   g_test_add_func ("/envoi/sender/hostile/reply-encoding", test_hostile_reply_encoding);
   g_test_add_func ("/envoi/sender/hostile/host-setting", test_hostile_host_setting);

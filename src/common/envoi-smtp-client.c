@@ -673,52 +673,30 @@ refuse_plaintext_password (EnvoiSmtpClient  *self,
   return TRUE;
 }
 
-static void
-run_operation (EnvoiSmtpClient *self,
-               GTask           *task,
-               Operation       *op)
+/* What a retried send's record begins with (libcurl's own notes are in English too). */
+#define RETRY_NOTE "The reused connection answered out of step: sending again on a new connection\n"
+
+static EnvoiSmtpTranscript *
+new_transcript (EnvoiSmtpClient *self)
 {
-  GCancellable *cancellable = g_task_get_cancellable (task);
-  g_autoptr(EnvoiSmtpTranscript) transcript = NULL;
-  g_autoptr(GError) error = NULL;
-  struct curl_slist *recipients = NULL;
-  CertificateInfo certificate = { NULL, };
-  char error_buffer[CURL_ERROR_SIZE] = "";
+  return envoi_smtp_transcript_new (envoi_preset_catalog_get_login (self->account, self->secret),
+                                    self->secret);
+}
+
+/* Sets up the operation on its connection (the one kept for sends, or a fresh one for a test)
+ * and runs it. */
+static CURLcode
+perform_once (EnvoiSmtpClient      *self,
+              Operation            *op,
+              struct curl_slist    *recipients,
+              EnvoiSmtpTranscript  *transcript,
+              char                 *error_buffer,
+              GCancellable         *cancellable,
+              EnvoiCurlConnection **out_connection,
+              CURL                **out_easy)
+{
   EnvoiCurlConnection *connection;
   CURL *easy;
-  CURLcode code;
-
-  transcript = envoi_smtp_transcript_new (envoi_preset_catalog_get_login (self->account,
-                                                                          self->secret),
-                                          self->secret);
-
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
-  /* An earlier send failed after this one was queued: the caller decides again first. */
-  if (op->kind == OPERATION_SEND && self->halt_after_failure
-      && op->epoch != g_atomic_int_get (&self->epoch))
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "Not attempted: a message sent before it failed");
-      return;
-    }
-
-  /* The last guard before libcurl: CURLOPT_MAIL_FROM and _RCPT go out as command lines. */
-  if (op->kind == OPERATION_SEND
-      && !envoi_account_check_envelope (op->envelope_from, (const char * const *) op->recipients, &error))
-    {
-      op->report = _envoi_smtp_report_new (transcript, NULL, NULL, NULL);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
-
-  if (refuse_plaintext_password (self, &error))
-    {
-      op->report = _envoi_smtp_report_new (transcript, NULL, NULL, NULL);
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
 
   if (op->kind == OPERATION_TEST)
     {
@@ -748,10 +726,6 @@ run_operation (EnvoiSmtpClient *self,
     }
   else
     {
-      gsize i;
-
-      for (i = 0; op->recipients[i] != NULL; i++)
-        recipients = curl_slist_append (recipients, op->recipients[i]);
       curl_easy_setopt (easy, CURLOPT_MAIL_FROM, op->envelope_from);
       curl_easy_setopt (easy, CURLOPT_MAIL_RCPT, recipients);
       curl_easy_setopt (easy, CURLOPT_UPLOAD, 1L);
@@ -759,7 +733,106 @@ run_operation (EnvoiSmtpClient *self,
       curl_easy_setopt (easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t) g_bytes_get_size (op->message));
     }
 
-  code = envoi_curl_connection_perform (connection, cancellable);
+  *out_connection = connection;
+  *out_easy = easy;
+
+  return envoi_curl_connection_perform (connection, cancellable);
+}
+
+/* A reply waiting on an idle connection is seen before it is reused
+ * (envoi_curl_connection_is_out_of_step()), but not one libcurl has already read along with
+ * the reply before it, nor one still on its way: a server that said 250 before the end of a
+ * body and 554 after it. That stale reply is then taken for the answer to MAIL FROM, the first
+ * command on the reused connection. Refused there, or cut off there, nothing of the message
+ * has reached the server, so it can go again on a new connection. */
+static gboolean
+answered_out_of_step (CURL                *easy,
+                      CURLcode             code,
+                      EnvoiSmtpTranscript *transcript,
+                      GCancellable        *cancellable)
+{
+  long connects = -1;
+  curl_off_t uploaded = -1;
+
+  if (code == CURLE_OK || code == CURLE_OPERATION_TIMEDOUT
+      || g_cancellable_is_cancelled (cancellable)
+      || envoi_smtp_transcript_get_stage (transcript) != ENVOI_SMTP_STAGE_MAIL)
+    return FALSE;
+
+  curl_easy_getinfo (easy, CURLINFO_NUM_CONNECTS, &connects);
+  curl_easy_getinfo (easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+
+  return connects == 0 && uploaded == 0;
+}
+
+static void
+run_operation (EnvoiSmtpClient *self,
+               GTask           *task,
+               Operation       *op)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(EnvoiSmtpTranscript) transcript = NULL;
+  g_autoptr(GError) error = NULL;
+  struct curl_slist *recipients = NULL;
+  CertificateInfo certificate = { NULL, };
+  char error_buffer[CURL_ERROR_SIZE] = "";
+  EnvoiCurlConnection *connection;
+  CURL *easy;
+  CURLcode code;
+
+  transcript = new_transcript (self);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  /* An earlier send failed after this one was queued: the caller decides again first. */
+  if (op->kind == OPERATION_SEND && self->halt_after_failure
+      && op->epoch != g_atomic_int_get (&self->epoch))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "Not attempted: a message sent before it failed");
+      return;
+    }
+
+  /* The last guard before libcurl: CURLOPT_MAIL_FROM and _RCPT go out as command lines. */
+  if (op->kind == OPERATION_SEND
+      && !envoi_account_check_envelope (op->envelope_from, (const char * const *) op->recipients, &error))
+    {
+      op->report = _envoi_smtp_report_new (transcript, NULL, NULL, NULL);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (refuse_plaintext_password (self, &error))
+    {
+      op->report = _envoi_smtp_report_new (transcript, NULL, NULL, NULL);
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (op->kind == OPERATION_SEND)
+    {
+      for (gsize i = 0; op->recipients[i] != NULL; i++)
+        recipients = curl_slist_append (recipients, op->recipients[i]);
+    }
+
+  for (guint attempt = 0; ; attempt++)
+    {
+      code = perform_once (self, op, recipients, transcript, error_buffer, cancellable,
+                           &connection, &easy);
+      if (attempt > 0 || !answered_out_of_step (easy, code, transcript, cancellable))
+        break;
+
+      /* Nothing of this message reached the server: it goes again, on a new connection, and
+       * the record starts again with it. */
+      envoi_curl_connection_detach (connection);
+      g_clear_pointer (&self->connection, envoi_curl_connection_drop);
+      g_clear_object (&transcript);
+      transcript = new_transcript (self);
+      envoi_smtp_transcript_add (transcript, ENVOI_SMTP_TRANSCRIPT_INFO,
+                                 RETRY_NOTE, strlen (RETRY_NOTE));
+      error_buffer[0] = '\0';
+    }
 
   if (code == CURLE_OK && op->kind == OPERATION_TEST)
     {
