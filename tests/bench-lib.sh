@@ -38,6 +38,27 @@ elapsed() { echo "$2 - $1" | bc -l; }
 rate() { printf '%.0f' "$(echo "$1 / $2" | bc -l)"; }
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
+# One line on the file system a directory is on: its type, whether ext4 keeps a journal there, and
+# whether every removal waits for the disk (online discard). Each of these changes what creating,
+# syncing and removing a spool file costs, so runs on different machines compare only with it.
+describe_filesystem() {
+  local fstype source options journal="" discard=""
+  read -r fstype source options < <(findmnt -n -o FSTYPE,SOURCE,OPTIONS --target "$1" 2>/dev/null) \
+    || { echo "unknown file system"; return; }
+  if [ "$fstype" = ext4 ] && [ -r "/sys/fs/ext4/${source##*/}/journal_task" ]; then
+    if [ "$(cat "/sys/fs/ext4/${source##*/}/journal_task")" = "<none>" ]; then
+      journal=", no journal"
+    else
+      journal=", journaled"
+    fi
+  fi
+  case "$source,$options," in
+    /dev/*,discard,*|/dev/*,*,discard,*) discard=", online discard (each removal waits for the disk)" ;;
+    /dev/*) discard=", no online discard" ;;
+  esac
+  echo "$fstype on $source$journal$discard"
+}
+
 free_port() {
   /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

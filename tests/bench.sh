@@ -14,6 +14,11 @@ run() {
   "$@" || { echo "!! $1 did not complete (exit $?)"; rc=1; }
 }
 
+build=$builddir
+. "$here/bench-lib.sh"
+echo "== The machine"
+echo "CPUs: $(nproc); the spool's file system: $(describe_filesystem "${XDG_DATA_HOME:-$HOME}")"
+
 run "$here/bench-test-send.sh" "$builddir"
 run "$here/bench-sender.sh" "$builddir"
 run "$here/bench-submit.sh" "$builddir"
