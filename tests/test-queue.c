@@ -112,6 +112,49 @@ test_enqueue_and_reload (void)
   g_assert_cmpuint (added->len, ==, 0);
 }
 
+/* An envelope longer than the first read of a file (300 recipients, about 9 KB) comes back
+ * whole, and so does its message. */
+static void
+test_reload_long_envelope (void)
+{
+  g_autofree char *parent = make_dir ();
+  g_autofree char *dir = g_build_filename (parent, "queue", NULL);
+  g_autoptr(EnvoiQueue) queue = NULL;
+  g_autoptr(EnvoiQueue) again = NULL;
+  g_autoptr(GPtrArray) added = NULL;
+  g_autoptr(GPtrArray) damaged = NULL;
+  g_autoptr(GPtrArray) recipients = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GBytes) message = bytes ("Subject: many\n\nbody\n");
+  g_autoptr(GBytes) read = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  EnvoiQueueEntry *entry;
+
+  for (guint i = 0; i < 300; i++)
+    g_ptr_array_add (recipients, g_strdup_printf ("recipient-number-%03u@example.net", i));
+  g_ptr_array_add (recipients, NULL);
+
+  queue = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  id = envoi_queue_enqueue (queue, "acct", "me@example.org", (const char * const *) recipients->pdata,
+                            message, &error);
+  g_assert_no_error (error);
+
+  again = envoi_queue_new (dir, &error);
+  g_assert_no_error (error);
+  g_assert_true (envoi_queue_scan (again, &added, &damaged, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (added->len, ==, 1);
+  g_assert_cmpuint (damaged->len, ==, 0);
+  entry = g_ptr_array_index (added, 0);
+  g_assert_cmpstr (envoi_queue_entry_get_id (entry), ==, id);
+  g_assert_cmpstrv (envoi_queue_entry_get_recipients (entry), (const char * const *) recipients->pdata);
+
+  read = envoi_queue_read_message (again, entry, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (read, message));
+}
+
 static void
 test_bad_envelope (void)
 {
@@ -1596,6 +1639,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/envoi/queue/enqueue-and-reload", test_enqueue_and_reload);
+  g_test_add_func ("/envoi/queue/reload-long-envelope", test_reload_long_envelope);
   g_test_add_func ("/envoi/queue/bad-envelope", test_bad_envelope);
   g_test_add_func ("/envoi/queue/damaged", test_damaged);
   g_test_add_func ("/envoi/queue/prepare", test_prepare);

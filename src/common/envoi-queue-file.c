@@ -10,11 +10,16 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "envoi-queue-file.h"
+
+/* Enough for the header line and the envelope of a message to a few dozen recipients. */
+#define ENVELOPE_READ_BYTES 4096
 
 /* Parses the first line of ID.msg, a file of @length bytes whose first @available are in @data
  * (the whole file when mapped, a header's worth when read); @offset is where the envelope
@@ -89,6 +94,128 @@ _envoi_queue_file_map (const char  *directory,
   return g_steal_pointer (&file);
 }
 
+/* Reads up to @length bytes of @fd at @offset, fewer only at the end of the file; -1 with
+ * errno on an error. */
+gssize
+_envoi_queue_file_read_at (int      fd,
+                           void    *buffer,
+                           gsize    length,
+                           goffset  offset)
+{
+  gsize done = 0;
+
+  while (done < length)
+    {
+      ssize_t got = pread (fd, (char *) buffer + done, length - done, offset + done);
+
+      if (got < 0 && errno == EINTR)
+        continue;
+      if (got < 0)
+        return -1;
+      if (got == 0)
+        break;
+      done += got;
+    }
+
+  return done;
+}
+
+static void
+set_errno_error (GError     **error,
+                 int          saved_errno,
+                 const char  *name)
+{
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+               "%s: %s", name, g_strerror (saved_errno));
+}
+
+/* The envelope of the open ID.msg @fd, @env_length bytes, once its header is checked. */
+static char *
+read_envelope_from (int          fd,
+                    const char  *name,
+                    gsize       *env_length,
+                    gsize       *msg_length,
+                    GError     **error)
+{
+  g_autofree char *head = NULL;
+  gsize offset, wanted, have;
+  gssize got;
+  struct stat st;
+
+  if (fstat (fd, &st) != 0)
+    {
+      set_errno_error (error, errno, name);
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "not a queue file");
+      return NULL;
+    }
+
+  /* One read holds the header and the envelope of nearly every message. */
+  wanted = MIN ((gsize) st.st_size, ENVELOPE_READ_BYTES);
+  head = g_malloc (wanted + 1);
+  if ((got = _envoi_queue_file_read_at (fd, head, wanted, 0)) < 0)
+    {
+      set_errno_error (error, errno, name);
+      return NULL;
+    }
+  have = got;
+
+  if (!_envoi_queue_file_parse_header (head, have, st.st_size, &offset, env_length, msg_length, error))
+    return NULL;
+
+  if (offset + *env_length > have)
+    {
+      wanted = offset + *env_length;
+      head = g_realloc (head, wanted + 1);
+      if ((got = _envoi_queue_file_read_at (fd, head + have, wanted - have, have)) < 0)
+        {
+          set_errno_error (error, errno, name);
+          return NULL;
+        }
+      /* Shorter than its header says: changed under the reader. */
+      if (have + got < wanted)
+        {
+          g_set_error_literal (error, G_FILE_ERROR, G_FILE_ERROR_FAILED, "not a queue file");
+          return NULL;
+        }
+    }
+
+  memmove (head, head + offset, *env_length);
+  head[*env_length] = '\0';
+
+  return g_steal_pointer (&head);
+}
+
+/* The envelope of ID.msg. Read, not mapped: a listing loads many small files in a worker
+ * thread, and unmapping each one would stop the daemon's other threads (every CPU running one
+ * of them flushes its TLB). Never through a symlink. */
+static char *
+read_envelope (int          dir_fd,
+               const char  *id,
+               gsize       *env_length,
+               gsize       *msg_length,
+               GError     **error)
+{
+  g_autofree char *name = g_strconcat (id, ENVOI_QUEUE_MSG_SUFFIX, NULL);
+  char *envelope;
+  int fd;
+
+  fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      set_errno_error (error, errno, name);
+      return NULL;
+    }
+
+  envelope = read_envelope_from (fd, name, env_length, msg_length, error);
+  close (fd);
+
+  return envelope;
+}
+
 /* The envelope comes from ID.msg; ID.env, written when the state changed, overrides it. The
  * spool is @directory, open as @dir_fd; nothing else is used, so that a listing may run it in a
  * worker thread. */
@@ -100,11 +227,11 @@ _envoi_queue_file_load_entry (const char  *directory,
 {
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(EnvoiQueueEntry) entry = NULL;
-  g_autoptr(GMappedFile) file = NULL;
   g_autofree char *env_name = g_strconcat (id, ENVOI_QUEUE_ENV_SUFFIX, NULL);
-  gsize offset, env_length, msg_length;
+  g_autofree char *envelope = NULL;
+  gsize env_length, msg_length;
 
-  if (!(file = _envoi_queue_file_map (directory, id, &offset, &env_length, &msg_length, error)))
+  if (!(envelope = read_envelope (dir_fd, id, &env_length, &msg_length, error)))
     return NULL;
 
   if (faccessat (dir_fd, env_name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
@@ -114,8 +241,7 @@ _envoi_queue_file_load_entry (const char  *directory,
       if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, error))
         return NULL;
     }
-  else if (!g_key_file_load_from_data (keyfile, g_mapped_file_get_contents (file) + offset,
-                                       env_length, G_KEY_FILE_NONE, error))
+  else if (!g_key_file_load_from_data (keyfile, envelope, env_length, G_KEY_FILE_NONE, error))
     return NULL;
 
   if (!(entry = envoi_queue_entry_new_from_keyfile (id, keyfile, error)))

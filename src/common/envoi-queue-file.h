@@ -27,6 +27,10 @@ gboolean         _envoi_queue_file_parse_header (const char  *data,
                                                  gsize       *env_length,
                                                  gsize       *msg_length,
                                                  GError     **error);
+gssize           _envoi_queue_file_read_at      (int          fd,
+                                                 void        *buffer,
+                                                 gsize        length,
+                                                 goffset      offset);
 GMappedFile     *_envoi_queue_file_map          (const char  *directory,
                                                  const char  *id,
                                                  gsize       *offset,

@@ -1583,8 +1583,8 @@ locate_message (int          fd,
                 GError     **error)
 {
   char header[ENVOI_QUEUE_FILE_MAX_HEADER];
-  gsize available = 0;
-  gsize wanted, header_length, env_length;
+  gsize available, header_length, env_length;
+  gssize got;
   struct stat st;
 
   if (fstat (fd, &st) != 0)
@@ -1599,23 +1599,14 @@ locate_message (int          fd,
       return FALSE;
     }
 
-  wanted = MIN ((gsize) st.st_size, sizeof header);
-  while (available < wanted)
+  /* Shorter than it was: the header check says so. */
+  got = _envoi_queue_file_read_at (fd, header, MIN ((gsize) st.st_size, sizeof header), 0);
+  if (got < 0)
     {
-      ssize_t got = pread (fd, header + available, wanted - available, available);
-
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got < 0)
-        {
-          set_file_error (error, errno, _("open"), name);
-          return FALSE;
-        }
-      /* Shorter than it was: the header check says so. */
-      if (got == 0)
-        break;
-      available += got;
+      set_file_error (error, errno, _("open"), name);
+      return FALSE;
     }
+  available = got;
 
   if (!_envoi_queue_file_parse_header (header, available, st.st_size, &header_length, &env_length, msg_length,
                      error))
