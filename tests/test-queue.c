@@ -408,6 +408,97 @@ test_submit (void)
   g_assert_cmpuint (envoi_queue_get_length (queue), ==, 3);
 }
 
+static void
+submitted_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* envoi_queue_submit_async(), run to its end. */
+static char *
+submit_and_wait (EnvoiQueue         *queue,
+                 EnvoiAccountStore  *store,
+                 GBytes             *raw,
+                 const char         *account_id,
+                 guint64             max_size,
+                 GError            **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  envoi_queue_submit_async (queue, store, raw, account_id, NULL, NULL, NULL, TRUE, max_size, NULL,
+                            submitted_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return envoi_queue_submit_finish (queue, result, error);
+}
+
+/* A message too large to prepare in place is parsed and finished in a worker, its account
+ * chosen back on the queue's thread: the same choices and the same errors as a small one. */
+static void
+test_submit_large (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autoptr(EnvoiQueue) queue = envoi_queue_new (dir, NULL);
+  g_autoptr(EnvoiAccountStore) store = make_store ();
+  g_autoptr(GString) text = g_string_new ("From: One <ONE@example.org>\nTo: x@example.net\n"
+                                          "Bcc: y@example.net\nSubject: large\n\n");
+  g_autoptr(GBytes) large = NULL;
+  g_autoptr(GBytes) no_recipients = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *stored_text = NULL;
+  g_autoptr(GBytes) stored = NULL;
+  const char *expected[] = { "x@example.net", "y@example.net", NULL };
+  EnvoiQueueEntry *entry;
+
+  for (guint i = 0; i < 4000; i++)
+    g_string_append_printf (text, "line %u of a message of more than a hundred kilobytes\n", i);
+  large = g_bytes_new (text->str, text->len);
+  g_assert_cmpuint (g_bytes_get_size (large), >, 128 * 1024);
+
+  id = submit_and_wait (queue, store, large, NULL, 0, &error);
+  g_assert_no_error (error);
+  entry = envoi_queue_lookup (queue, id);
+  g_assert_nonnull (entry);
+  g_assert_cmpstr (envoi_queue_entry_get_account_id (entry), ==, "one");
+  g_assert_cmpstr (envoi_queue_entry_get_from (entry), ==, "one@example.org");
+  g_assert_cmpstrv (envoi_queue_entry_get_recipients (entry), expected);
+  stored = envoi_queue_read_message (queue, entry, &error);
+  g_assert_no_error (error);
+  stored_text = g_strndup (g_bytes_get_data (stored, NULL), g_bytes_get_size (stored));
+  g_assert_null (strstr (stored_text, "Bcc"));
+  g_assert_nonnull (strstr (stored_text, "\nDate: "));
+  g_assert_nonnull (strstr (stored_text, "\nMessage-Id: <"));
+  g_assert_nonnull (strstr (stored_text, "line 3999 of a message"));
+  g_clear_pointer (&id, g_free);
+
+  /* An explicit account wins; an unknown one is an error. */
+  id = submit_and_wait (queue, store, large, "two", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (envoi_queue_entry_get_account_id (envoi_queue_lookup (queue, id)), ==, "two");
+  g_clear_pointer (&id, g_free);
+  g_assert_null (submit_and_wait (queue, store, large, "nope", 0, &error));
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT);
+  g_clear_error (&error);
+
+  g_assert_null (submit_and_wait (queue, store, large, NULL, 1000, &error));
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  no_recipients = g_bytes_new_from_bytes (large, strlen ("From: One <ONE@example.org>\nTo: x@example.net\nBcc: y@example.net\n"),
+                                          g_bytes_get_size (large) - strlen ("From: One <ONE@example.org>\nTo: x@example.net\nBcc: y@example.net\n"));
+  g_assert_null (submit_and_wait (queue, store, no_recipients, NULL, 0, &error));
+  g_assert_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_RECIPIENTS);
+  g_clear_error (&error);
+
+  g_assert_cmpuint (envoi_queue_get_length (queue), ==, 2);
+}
+
 /* What the delivery agent does with the descriptor: reads the range itself. */
 static GBytes *
 pread_range (int     fd,
@@ -1644,6 +1735,7 @@ main (int   argc,
   g_test_add_func ("/envoi/queue/damaged", test_damaged);
   g_test_add_func ("/envoi/queue/prepare", test_prepare);
   g_test_add_func ("/envoi/queue/submit", test_submit);
+  g_test_add_func ("/envoi/queue/submit-large", test_submit_large);
   g_test_add_func ("/envoi/queue/open-message", test_open_message);
   g_test_add_func ("/envoi/queue/window-order", test_window_order);
   g_test_add_func ("/envoi/queue/window-failed", test_window_failed);

@@ -25,6 +25,7 @@
 #include "envoi-queue.h"
 #include "envoi-queue-commit.h"
 #include "envoi-queue-file.h"
+#include "envoi-queue-prepare.h"
 #include "envoi-queue-reaper.h"
 #include "envoi-size-limit.h"
 
@@ -142,15 +143,6 @@ envoi_queue_id_is_valid (const char *id)
     }
 
   return TRUE;
-}
-
-static char *
-make_id (void)
-{
-  static guint counter = 0;
-  guint32 random = g_random_int () ^ ((guint32) getpid () << 16) ^ counter++;
-
-  return g_strdup_printf ("%014" G_GINT64_MODIFIER "x-%08x", g_get_real_time (), random);
 }
 
 gboolean
@@ -380,64 +372,6 @@ envoi_queue_get_directory (EnvoiQueue *self)
   return self->directory;
 }
 
-/* Validates the envelope; returns the entry and, in @file, the bytes of its ID.msg. */
-static EnvoiQueueEntry *
-build_entry (const char          *account_id,
-             const char          *envelope_from,
-             const char * const  *recipients,
-             GBytes              *message,
-             GString            **file,
-             GError             **error)
-{
-  g_autoptr(EnvoiQueueEntry) entry = NULL;
-  g_autofree char *id = NULL;
-  g_autofree char *env_data = NULL;
-  gsize env_length;
-  gsize msg_length;
-  const void *msg_data;
-
-  if (recipients[0] == NULL)
-    {
-      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_RECIPIENTS,
-                           _("The message has no recipients"));
-      return NULL;
-    }
-
-  if (*envelope_from != '\0' && !envoi_queue_entry_address_is_valid (envelope_from))
-    {
-      g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                   _("“%s” is not a valid sender address"), envelope_from);
-      return NULL;
-    }
-
-  for (guint i = 0; recipients[i] != NULL; i++)
-    {
-      if (!envoi_queue_entry_address_is_valid (recipients[i]))
-        {
-          g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_BAD_MESSAGE,
-                       _("“%s” is not a valid recipient address"), recipients[i]);
-          return NULL;
-        }
-    }
-
-  id = make_id ();
-  msg_data = g_bytes_get_data (message, &msg_length);
-
-  entry = envoi_queue_entry_new (id, account_id, envelope_from, recipients);
-  envoi_queue_entry_set_state (entry, ENVOI_QUEUE_STATE_QUEUED);
-  envoi_queue_entry_set_queued (entry, g_get_real_time ());
-  envoi_queue_entry_set_size (entry, msg_length);
-  env_data = envoi_queue_entry_to_keyfile_data (entry, &env_length);
-
-  *file = g_string_sized_new (64 + env_length + msg_length);
-  g_string_append_printf (*file, "%s %" G_GSIZE_FORMAT " %" G_GSIZE_FORMAT "\n",
-                          ENVOI_QUEUE_FILE_MAGIC, env_length, msg_length);
-  g_string_append_len (*file, env_data, env_length);
-  g_string_append_len (*file, msg_data, msg_length);
-
-  return g_steal_pointer (&entry);
-}
-
 /* One file, so one fsync, one rename and one directory fsync: the submission path is hot.
  * Touches nothing but the directory, so it may run in a worker thread. */
 static gboolean
@@ -498,7 +432,7 @@ envoi_queue_enqueue (EnvoiQueue          *self,
   g_return_val_if_fail (recipients != NULL, NULL);
   g_return_val_if_fail (message != NULL, NULL);
 
-  if (!(entry = build_entry (account_id, envelope_from, recipients, message, &file, error)) ||
+  if (!(entry = _envoi_queue_build_entry (account_id, envelope_from, recipients, message, &file, error)) ||
       !write_entry (self, entry, file, error))
     return NULL;
 
@@ -1819,105 +1753,6 @@ envoi_queue_remove (EnvoiQueue  *self,
   return TRUE;
 }
 
-/* Everything of a submission but the writing: runs where the account store lives. */
-static EnvoiQueueEntry *
-prepare_submission (EnvoiAccountStore   *store,
-                    GBytes              *raw,
-                    const char          *account_id,
-                    const char          *envelope_from,
-                    const char          *full_name,
-                    const char * const  *recipients,
-                    gboolean             extract,
-                    guint64              max_size,
-                    GString            **file,
-                    GError             **error)
-{
-  g_autoptr(GMimeMessage) message = NULL;
-  g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GBytes) prepared = NULL;
-  g_autofree char *header_from = NULL;
-  g_autoptr(GError) invalid = NULL;
-  EnvoiAccount *account = NULL;
-  const char *sender;
-
-  if (max_size > 0 && g_bytes_get_size (raw) > max_size)
-    {
-      g_autofree char *reason = envoi_size_limit_describe (max_size);
-
-      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_TOO_LARGE, reason);
-      return NULL;
-    }
-
-  if (!(message = _envoi_message_parse (raw, error)))
-    return NULL;
-
-  header_from = _envoi_message_dup_header_from (message);
-
-  if (account_id != NULL && *account_id != '\0')
-    {
-      if (!(account = envoi_account_store_lookup (store, account_id)))
-        {
-          g_set_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT,
-                       _("There is no account “%s”"), account_id);
-          return NULL;
-        }
-    }
-  else
-    {
-      account = envoi_account_store_find_by_address (store, header_from);
-      if (account == NULL)
-        account = envoi_account_store_find_by_address (store, envelope_from);
-      if (account == NULL)
-        account = envoi_account_store_get_default (store);
-      if (account == NULL)
-        {
-          g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT,
-                               _("No mail account is set up: add one in Envoi"));
-          return NULL;
-        }
-    }
-
-  /* An account without a usable address of its own takes no mail: it would go out with an
-   * empty sender. */
-  if (!envoi_account_check_address (account, &invalid))
-    {
-      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_ACCOUNT, invalid->message);
-      return NULL;
-    }
-
-  sender = envelope_from != NULL && *envelope_from != '\0'
-    ? envelope_from : envoi_account_get_address (account);
-
-  if (recipients != NULL)
-    {
-      for (guint i = 0; recipients[i] != NULL; i++)
-        _envoi_message_add_unique (all, recipients[i]);
-    }
-
-  if (extract)
-    {
-      g_auto(GStrv) extracted = _envoi_message_extract_recipients (message);
-
-      for (guint i = 0; extracted[i] != NULL; i++)
-        _envoi_message_add_unique (all, extracted[i]);
-    }
-
-  if (all->len == 0)
-    {
-      g_set_error_literal (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_NO_RECIPIENTS,
-                           _("The message has no recipients"));
-      return NULL;
-    }
-  g_ptr_array_add (all, NULL);
-
-  prepared = _envoi_message_finish_checked (message, sender, full_name, error);
-  if (prepared == NULL)
-    return NULL;
-
-  return build_entry (envoi_account_get_id (account), sender, (const char * const *) all->pdata,
-                      prepared, file, error);
-}
-
 char *
 envoi_queue_submit (EnvoiQueue          *self,
                     EnvoiAccountStore   *store,
@@ -1937,8 +1772,8 @@ envoi_queue_submit (EnvoiQueue          *self,
   g_return_val_if_fail (ENVOI_IS_ACCOUNT_STORE (store), NULL);
   g_return_val_if_fail (raw != NULL, NULL);
 
-  entry = prepare_submission (store, raw, account_id, envelope_from, full_name, recipients,
-                              extract, max_size, &file, error);
+  entry = _envoi_queue_prepare (store, raw, account_id, envelope_from, full_name, recipients,
+                                extract, max_size, &file, error);
   if (entry == NULL || !write_entry (self, entry, file, error))
     return NULL;
 
@@ -1960,6 +1795,51 @@ committed_cb (GObject      *source,
     g_task_return_boolean (task, TRUE);
 }
 
+/* Takes @task and @file: the fsyncs, off the caller's thread, shared with the submissions that
+ * arrive meanwhile; the entry is indexed back here, in _finish(). Until then, scans leave the
+ * file alone. */
+static void
+commit_prepared (EnvoiQueue      *self,
+                 GTask           *task,
+                 EnvoiQueueEntry *entry,
+                 GString         *file)
+{
+  g_autofree char *msg_name = NULL;
+  g_autofree char *msg_tmp = NULL;
+  g_autoptr(GBytes) contents = NULL;
+
+  g_task_set_task_data (task, g_object_ref (entry), g_object_unref);
+
+  if (self->commit == NULL)
+    self->commit = envoi_queue_commit_new (self->dir_fd, self->directory);
+  msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
+  msg_tmp = temporary_name (msg_name);
+  contents = g_string_free_to_bytes (file);
+  g_hash_table_add (self->writing, g_strdup (envoi_queue_entry_get_id (entry)));
+  envoi_queue_commit_write_async (self->commit, msg_name, msg_tmp, contents,
+                                  g_task_get_cancellable (task), committed_cb, task);
+}
+
+static void
+prepared_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  EnvoiQueue *self = g_task_get_source_object (task);
+  g_autoptr(EnvoiQueueEntry) entry = NULL;
+  GString *file = NULL;
+  GError *error = NULL;
+
+  if (!(entry = _envoi_queue_prepare_finish (result, &file, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  commit_prepared (self, g_steal_pointer (&task), entry, file);
+}
+
 void
 envoi_queue_submit_async (EnvoiQueue          *self,
                           EnvoiAccountStore   *store,
@@ -1976,10 +1856,7 @@ envoi_queue_submit_async (EnvoiQueue          *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(EnvoiQueueEntry) entry = NULL;
-  g_autoptr(GString) file = NULL;
-  g_autofree char *msg_name = NULL;
-  g_autofree char *msg_tmp = NULL;
-  g_autoptr(GBytes) contents = NULL;
+  GString *file = NULL;
   GError *error = NULL;
 
   g_return_if_fail (ENVOI_IS_QUEUE (self));
@@ -1989,25 +1866,24 @@ envoi_queue_submit_async (EnvoiQueue          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, envoi_queue_submit_async);
 
-  entry = prepare_submission (store, raw, account_id, envelope_from, full_name, recipients,
-                              extract, max_size, &file, &error);
+  /* A large message is parsed and finished in a worker: the caller's main loop goes on. */
+  if (!_envoi_queue_prepares_in_place (raw))
+    {
+      _envoi_queue_prepare_async (store, raw, account_id, envelope_from, full_name, recipients,
+                                  extract, max_size, cancellable, prepared_cb,
+                                  g_steal_pointer (&task));
+      return;
+    }
+
+  entry = _envoi_queue_prepare (store, raw, account_id, envelope_from, full_name, recipients,
+                                extract, max_size, &file, &error);
   if (entry == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  g_task_set_task_data (task, g_object_ref (entry), g_object_unref);
 
-  /* The fsyncs, off the caller's thread, shared with the submissions that arrive meanwhile;
-   * the entry is indexed back here, in _finish(). Until then, scans leave the file alone. */
-  if (self->commit == NULL)
-    self->commit = envoi_queue_commit_new (self->dir_fd, self->directory);
-  msg_name = g_strconcat (envoi_queue_entry_get_id (entry), ENVOI_QUEUE_MSG_SUFFIX, NULL);
-  msg_tmp = temporary_name (msg_name);
-  contents = g_string_free_to_bytes (g_steal_pointer (&file));
-  g_hash_table_add (self->writing, g_strdup (envoi_queue_entry_get_id (entry)));
-  envoi_queue_commit_write_async (self->commit, msg_name, msg_tmp, contents, cancellable,
-                                  committed_cb, g_steal_pointer (&task));
+  commit_prepared (self, g_steal_pointer (&task), entry, file);
 }
 
 char *
