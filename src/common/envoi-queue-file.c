@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <glib/gi18n-lib.h>
 
 #include "envoi-queue-file.h"
 
@@ -120,13 +121,30 @@ _envoi_queue_file_read_at (int      fd,
   return done;
 }
 
-static void
-set_errno_error (GError     **error,
-                 int          saved_errno,
-                 const char  *name)
+void
+_envoi_queue_file_set_errno_error (GError     **error,
+                                   GQuark       domain,
+                                   int          code,
+                                   int          saved_errno,
+                                   const char  *what,
+                                   const char  *path)
 {
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-               "%s: %s", name, g_strerror (saved_errno));
+  g_set_error (error, domain, code,
+               /* Translators: the first %s is an action such as “write”, the second a path */
+               _("Could not %s “%s” in the mail queue: %s"),
+               what, path, g_strerror (saved_errno));
+}
+
+/* In the domain of a mapped file's errors, so that a message removed meanwhile reads as
+ * G_FILE_ERROR_NOENT whichever way it is read. */
+void
+_envoi_queue_file_set_error (GError     **error,
+                             int          saved_errno,
+                             const char  *what,
+                             const char  *path)
+{
+  _envoi_queue_file_set_errno_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+                                     saved_errno, what, path);
 }
 
 /* The envelope of the open ID.msg @fd, @env_length bytes, once its header is checked. */
@@ -144,7 +162,7 @@ read_envelope_from (int          fd,
 
   if (fstat (fd, &st) != 0)
     {
-      set_errno_error (error, errno, name);
+      _envoi_queue_file_set_error (error, errno, _("open"), name);
       return NULL;
     }
   if (!S_ISREG (st.st_mode))
@@ -158,7 +176,7 @@ read_envelope_from (int          fd,
   head = g_malloc (wanted + 1);
   if ((got = _envoi_queue_file_read_at (fd, head, wanted, 0)) < 0)
     {
-      set_errno_error (error, errno, name);
+      _envoi_queue_file_set_error (error, errno, _("open"), name);
       return NULL;
     }
   have = got;
@@ -172,7 +190,7 @@ read_envelope_from (int          fd,
       head = g_realloc (head, wanted + 1);
       if ((got = _envoi_queue_file_read_at (fd, head + have, wanted - have, have)) < 0)
         {
-          set_errno_error (error, errno, name);
+          _envoi_queue_file_set_error (error, errno, _("open"), name);
           return NULL;
         }
       /* Shorter than its header says: changed under the reader. */
@@ -206,7 +224,7 @@ read_envelope (int          dir_fd,
   fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     {
-      set_errno_error (error, errno, name);
+      _envoi_queue_file_set_error (error, errno, _("open"), name);
       return NULL;
     }
 

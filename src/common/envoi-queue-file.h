@@ -27,6 +27,16 @@ gboolean         _envoi_queue_file_parse_header (const char  *data,
                                                  gsize       *env_length,
                                                  gsize       *msg_length,
                                                  GError     **error);
+void             _envoi_queue_file_set_errno_error (GError     **error,
+                                                    GQuark       domain,
+                                                    int          code,
+                                                    int          saved_errno,
+                                                    const char  *what,
+                                                    const char  *path);
+void             _envoi_queue_file_set_error    (GError     **error,
+                                                 int          saved_errno,
+                                                 const char  *what,
+                                                 const char  *path);
 gssize           _envoi_queue_file_read_at      (int          fd,
                                                  void        *buffer,
                                                  gsize        length,

@@ -324,44 +324,36 @@ _envoi_queue_prepare (EnvoiAccountStore   *store,
   return g_steal_pointer (&prep->entry);
 }
 
+typedef gboolean (*Step) (Preparation  *prep,
+                          GError      **error);
+
 static void
-parse_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+step_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
 {
+  Step step = (Step) g_task_get_source_tag (task);
   GError *error = NULL;
 
-  if (parse (task_data, &error))
+  if (step (task_data, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
 
-static void
-build_thread (GTask        *task,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
-{
-  GError *error = NULL;
-
-  if (build (task_data, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-/* Runs @func on @task's Preparation in a worker thread, then @callback here. */
+/* Runs @step on @task's Preparation in a worker thread, then @callback here; the worker task's
+ * source tag is the step it runs. */
 static void
 run_step (GTask               *task,
-          GTaskThreadFunc      func,
+          Step                 step,
           GAsyncReadyCallback  callback)
 {
-  g_autoptr(GTask) step = g_task_new (NULL, g_task_get_cancellable (task), callback, task);
+  g_autoptr(GTask) worker = g_task_new (NULL, g_task_get_cancellable (task), callback, task);
 
-  g_task_set_task_data (step, g_task_get_task_data (task), NULL);
-  g_task_run_in_thread (step, func);
+  g_task_set_source_tag (worker, step);
+  g_task_set_task_data (worker, g_task_get_task_data (task), NULL);
+  g_task_run_in_thread (worker, step_thread);
 }
 
 static void
@@ -394,7 +386,7 @@ parsed_cb (GObject      *source,
       return;
     }
 
-  run_step (g_steal_pointer (&task), build_thread, built_cb);
+  run_step (g_steal_pointer (&task), build, built_cb);
 }
 
 /* Up to PREPARE_IN_PLACE_BYTES, _envoi_queue_prepare() costs less than the hand-offs of
@@ -438,7 +430,7 @@ _envoi_queue_prepare_async (EnvoiAccountStore   *store,
   g_task_set_task_data (task,
                         preparation_new (raw, account_id, envelope_from, full_name, recipients, extract),
                         preparation_free);
-  run_step (g_steal_pointer (&task), parse_thread, parsed_cb);
+  run_step (g_steal_pointer (&task), parse, parsed_cb);
 }
 
 /**

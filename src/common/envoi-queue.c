@@ -88,40 +88,15 @@ struct _EnvoiQueue
 
 G_DEFINE_FINAL_TYPE (EnvoiQueue, envoi_queue, G_TYPE_OBJECT)
 
-static void
-set_errno_error_full (GError     **error,
-                      GQuark       domain,
-                      int          code,
-                      int          saved_errno,
-                      const char  *what,
-                      const char  *path)
-{
-  g_set_error (error, domain, code,
-               /* Translators: the first %s is an action such as “write”, the second a path */
-               _("Could not %s “%s” in the mail queue: %s"),
-               what, path, g_strerror (saved_errno));
-}
-
 static gboolean
 set_errno_error (GError     **error,
                  int          saved_errno,
                  const char  *what,
                  const char  *path)
 {
-  set_errno_error_full (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED, saved_errno, what, path);
+  _envoi_queue_file_set_errno_error (error, ENVOI_QUEUE_ERROR, ENVOI_QUEUE_ERROR_FAILED, saved_errno,
+                                     what, path);
   return FALSE;
-}
-
-/* In the domain of a mapped file's errors, so that a message removed meanwhile reads as
- * G_FILE_ERROR_NOENT whichever way it is read. */
-static void
-set_file_error (GError     **error,
-                int          saved_errno,
-                const char  *what,
-                const char  *path)
-{
-  set_errno_error_full (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno), saved_errno,
-                        what, path);
 }
 
 gboolean
@@ -1523,7 +1498,7 @@ locate_message (int          fd,
 
   if (fstat (fd, &st) != 0)
     {
-      set_file_error (error, errno, _("open"), name);
+      _envoi_queue_file_set_error (error, errno, _("open"), name);
       return FALSE;
     }
 
@@ -1537,7 +1512,7 @@ locate_message (int          fd,
   got = _envoi_queue_file_read_at (fd, header, MIN ((gsize) st.st_size, sizeof header), 0);
   if (got < 0)
     {
-      set_file_error (error, errno, _("open"), name);
+      _envoi_queue_file_set_error (error, errno, _("open"), name);
       return FALSE;
     }
   available = got;
@@ -1574,7 +1549,7 @@ envoi_queue_open_message (EnvoiQueue       *self,
   fd = openat (self->dir_fd, msg_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
     {
-      set_file_error (error, errno, _("open"), msg_name);
+      _envoi_queue_file_set_error (error, errno, _("open"), msg_name);
       return -1;
     }
 
